@@ -1,0 +1,530 @@
+//! The spec model: what one `spec/<family>.toml` file may say, as Rust types.
+//!
+//! Every struct denies unknown keys, so a typo in a spec file is an error with its line
+//! rather than a silently ignored fact. Items whose position matters for later semantic
+//! checks (fields, endpoints, type references) keep their source span through
+//! [`Spanned`], which dereferences to the inner value.
+
+use serde::{de, Deserialize, Deserializer};
+
+/// A value together with the byte range it came from in its spec file, so later checks can
+/// report the right line. Dereferences to the value.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    value: T,
+    span: std::ops::Range<usize>,
+}
+
+impl<T> Spanned<T> {
+    /// The value.
+    pub fn get_ref(&self) -> &T {
+        &self.value
+    }
+
+    /// Byte range in the source file.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        self.span.clone()
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = toml::Spanned::<T>::deserialize(d)?;
+        let span = s.span();
+        Ok(Spanned { value: s.into_inner(), span })
+    }
+}
+
+/// One spec file: one API family of one platform.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// What the family is and where it lives.
+    pub family: Family,
+    /// Enumerations used by fields (closed sets of documented values).
+    #[serde(default)]
+    pub enums: Vec<Spanned<EnumDef>>,
+    /// Named record types used by fields, responses and events.
+    #[serde(default)]
+    pub types: Vec<Spanned<TypeDef>>,
+    /// The HTTP endpoints of the family.
+    #[serde(default)]
+    pub endpoints: Vec<Spanned<Endpoint>>,
+    /// Pushed events (e.g. XML audit notifications).
+    #[serde(default)]
+    pub events: Vec<Spanned<Event>>,
+    /// Error codes every endpoint of the family may answer (platform/common codes).
+    #[serde(default)]
+    pub errors: Vec<Spanned<ErrorCode>>,
+}
+
+/// The platform a family belongs to; it selects the runtime's signing and envelope logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// WeChat Pay APIv3 (`api.mch.weixin.qq.com`).
+    Wechatpay,
+    /// WeChat official account / mini-program APIs (`api.weixin.qq.com`).
+    Wxa,
+    /// Taobao Open Platform.
+    Top,
+}
+
+/// Family-level facts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    /// Module name of the generated code (`wechatpay`, `wxa`, `top`).
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// What the family is for.
+    pub description: String,
+    /// Which platform runtime serves it.
+    pub platform: Platform,
+    /// Base URLs: the primary first, failover hosts after it.
+    pub hosts: Vec<String>,
+    /// The documents the facts come from (file names under the shared docs, or URLs).
+    pub sources: Vec<String>,
+    /// Main documentation URL.
+    #[serde(default)]
+    pub doc_url: Option<String>,
+    /// Whether the platform rejects strings containing 4-byte UTF-8 characters (emoji).
+    #[serde(default)]
+    pub reject_supplementary_chars: bool,
+    /// Response envelopes used by the family; endpoints name one of them.
+    #[serde(default)]
+    pub envelopes: Vec<Envelope>,
+    /// The envelope an endpoint uses unless it names another.
+    #[serde(default)]
+    pub default_envelope: Option<Spanned<String>>,
+    /// Inputs every endpoint of the family takes that the runtime supplies itself
+    /// (credentials, signatures, system parameters): documented here, never part of a
+    /// request record.
+    #[serde(default)]
+    pub common_fields: Vec<Spanned<Field>>,
+    /// Family-wide quirks worth knowing.
+    #[serde(default)]
+    pub quirks: Vec<String>,
+}
+
+/// A response envelope shape.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Identifier endpoints refer to.
+    pub name: String,
+    /// What the envelope looks like on the wire and how errors appear in it.
+    pub description: String,
+}
+
+/// How enum values are written on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnumRepr {
+    /// JSON/XML integers.
+    Int,
+    /// Strings.
+    String,
+}
+
+/// A closed set of documented values. Generated enums also get an `Unknown` catch-all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumDef {
+    /// PascalCase type name, unique across all families.
+    pub name: String,
+    /// What the enum describes.
+    pub description: String,
+    /// Wire representation.
+    pub repr: EnumRepr,
+    /// The documented values.
+    pub values: Vec<EnumValue>,
+}
+
+/// One documented enum value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValue {
+    /// The wire value (an integer for `repr = "int"`, a string otherwise).
+    pub value: toml::Value,
+    /// PascalCase variant name.
+    pub name: String,
+    /// The documented meaning.
+    pub meaning: String,
+}
+
+/// A named record type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeDef {
+    /// PascalCase type name, unique across all families.
+    pub name: String,
+    /// What the record holds.
+    pub description: String,
+    /// Its fields in wire order.
+    pub fields: Vec<Spanned<Field>>,
+    /// Quirks of this shape.
+    #[serde(default)]
+    pub quirks: Vec<String>,
+}
+
+/// Where a request input goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    /// Substituted into the path template.
+    Path,
+    /// A URL query parameter.
+    Query,
+    /// A member of the JSON request body.
+    Body,
+    /// A form field (`application/x-www-form-urlencoded`).
+    Form,
+    /// A part of a `multipart/form-data` body.
+    Multipart,
+    /// An HTTP header (runtime-supplied common fields only).
+    Header,
+}
+
+/// How lengths are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LengthUnit {
+    /// Unicode scalar values.
+    Chars,
+    /// UTF-8 bytes.
+    Bytes,
+    /// Display width: a CJK (non-ASCII) character counts 2, ASCII counts 1.
+    Width,
+}
+
+/// Named string formats the runtime knows how to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// An absolute `http://` or `https://` URL.
+    Url,
+    /// Opening hours `HH:MM-HH:MM`.
+    HourRange,
+    /// One or more telephone numbers separated by `;`.
+    PhoneList,
+    /// A category written `一级:二级`.
+    CategoryPair,
+    /// Values separated by `|`.
+    PipeList,
+    /// A date-time written `yyyy-MM-dd HH:mm:ss`.
+    DateTime,
+    /// A decimal number written as a string (e.g. a longitude).
+    DecimalString,
+    /// Decimal digits only.
+    Digits,
+}
+
+/// How a field's value is encoded inside its location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// The value is serialized to compact JSON and sent as a string (JSON inside JSON, or a
+    /// complex TOP parameter).
+    JsonString,
+}
+
+/// Which merchant mode a field applies to (WeChat Pay direct merchant vs 服务商 partner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// 直连商户.
+    Direct,
+    /// 服务商 acting for a sub-merchant.
+    Partner,
+}
+
+/// A field of a request, record type, response or event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The wire name exactly as documented.
+    pub name: String,
+    /// The documented title (参数名), e.g. `服务人员ID`.
+    pub title: String,
+    /// The documented description.
+    pub description: String,
+    /// Where the field goes; request fields only.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// The type expression: `string`, `int32`, `int64`, `float64`, `bool`, `datetime`,
+    /// `json`, `list<T>` or the name of an enum or record type.
+    #[serde(rename = "type")]
+    pub ty: Spanned<TypeExpr>,
+    /// Whether the documents mark it required.
+    #[serde(default)]
+    pub required: bool,
+    /// Minimum length (needs `length_unit`).
+    #[serde(default)]
+    pub min_length: Option<u32>,
+    /// Maximum length (needs `length_unit`).
+    #[serde(default)]
+    pub max_length: Option<u32>,
+    /// How `min_length`/`max_length` are counted.
+    #[serde(default)]
+    pub length_unit: Option<LengthUnit>,
+    /// The value is encrypted on the wire (WeChat Pay sensitive field).
+    #[serde(default)]
+    pub encrypted: bool,
+    /// Byte limit of the plaintext before encryption.
+    #[serde(default)]
+    pub plaintext_max_bytes: Option<u32>,
+    /// Minimum numeric value.
+    #[serde(default)]
+    pub minimum: Option<i64>,
+    /// Maximum numeric value.
+    #[serde(default)]
+    pub maximum: Option<i64>,
+    /// Minimum number of list items.
+    #[serde(default)]
+    pub min_items: Option<u32>,
+    /// Maximum number of list items.
+    #[serde(default)]
+    pub max_items: Option<u32>,
+    /// A checked string format.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// How the value is encoded inside its location.
+    #[serde(default)]
+    pub encoding: Option<Encoding>,
+    /// The decoder accepts the value as number or string (and booleans as strings).
+    #[serde(default)]
+    pub lenient: bool,
+    /// The documented default applied by the server when the field is absent or zero.
+    #[serde(default)]
+    pub server_default: Option<toml::Value>,
+    /// The documented example value.
+    #[serde(default)]
+    pub example: Option<toml::Value>,
+    /// Only meaningful in this merchant mode.
+    #[serde(default)]
+    pub only_in: Option<Mode>,
+    /// Quirks of this field.
+    #[serde(default)]
+    pub quirks: Vec<String>,
+}
+
+/// When a failed call may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Retry {
+    /// Never retried automatically (not idempotent).
+    Never,
+    /// Retried with the same parameters on transient errors (system busy, 5xx, rate limit,
+    /// transport failure) — the documents say so or the call is idempotent.
+    Transient,
+}
+
+/// One HTTP endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// snake_case identifier, unique across all families; names the generated records.
+    pub id: String,
+    /// Documented title.
+    pub title: String,
+    /// What it does.
+    pub summary: String,
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Path template with `{name}` placeholders for path fields.
+    pub path: String,
+    /// The platform API name where the platform routes by name (TOP `method`).
+    #[serde(default)]
+    pub api_name: Option<String>,
+    /// Documentation URL.
+    #[serde(default)]
+    pub doc_url: Option<String>,
+    /// HTTP status of success.
+    #[serde(default = "default_status")]
+    pub success_status: u16,
+    /// Who may call it (e.g. 直连商户, 服务商).
+    #[serde(default)]
+    pub modes: Vec<Mode>,
+    /// Retry guidance.
+    pub retry: Retry,
+    /// Why that retry guidance (the document's words).
+    #[serde(default)]
+    pub retry_note: Option<String>,
+    /// The request inputs, each with its location.
+    #[serde(default)]
+    pub fields: Vec<Spanned<Field>>,
+    /// The record type of a successful response body; absent when there is no body.
+    #[serde(default)]
+    pub response: Option<Spanned<String>>,
+    /// Which family envelope wraps the response, when it is not the family default.
+    #[serde(default)]
+    pub envelope: Option<Spanned<String>>,
+    /// The documented request example (as text).
+    #[serde(default)]
+    pub request_example: Option<String>,
+    /// The documented response example (as text).
+    #[serde(default)]
+    pub response_example: Option<String>,
+    /// Endpoint-specific error codes.
+    #[serde(default)]
+    pub errors: Vec<Spanned<ErrorCode>>,
+    /// Quirks of this endpoint.
+    #[serde(default)]
+    pub quirks: Vec<String>,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+/// HTTP methods used by the platforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PATCH
+    Patch,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method as written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// A pushed event (WeChat XML notification).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// The `Event` value that identifies it, e.g. `add_store_audit_info`.
+    pub name: String,
+    /// PascalCase record name for the typed event, unique across all families.
+    pub record: String,
+    /// Documented title.
+    pub title: String,
+    /// What it reports.
+    pub description: String,
+    /// The `MsgType` it arrives with.
+    pub msg_type: String,
+    /// Its fields (XML element names as documented).
+    pub fields: Vec<Spanned<Field>>,
+    /// The documented example payload.
+    #[serde(default)]
+    pub example: Option<String>,
+    /// Quirks of this event.
+    #[serde(default)]
+    pub quirks: Vec<String>,
+}
+
+/// A documented error code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCode {
+    /// HTTP status it arrives with, where the platform uses them.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The code as text (numbers written as strings, e.g. `"85024"`).
+    pub code: String,
+    /// A sub-code (TOP `sub_code`), when the entry is about one.
+    #[serde(default)]
+    pub sub_code: Option<String>,
+    /// The documented description (often the message the server sends).
+    pub description: String,
+    /// The documented remedy.
+    #[serde(default)]
+    pub remedy: Option<String>,
+    /// Whether retrying the same request later may succeed.
+    #[serde(default)]
+    pub retryable: bool,
+}
+
+/// A parsed type expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// UTF-8 text.
+    String,
+    /// 32-bit signed integer.
+    Int32,
+    /// 64-bit signed integer.
+    Int64,
+    /// Double-precision number.
+    Float64,
+    /// Boolean.
+    Bool,
+    /// A date-time (`yyyy-MM-dd HH:mm:ss` on the wire), kept as text.
+    DateTime,
+    /// Arbitrary JSON, kept as its text.
+    Json,
+    /// A list of items.
+    List(Box<TypeExpr>),
+    /// An enum or record defined in some spec file.
+    Named(String),
+}
+
+impl TypeExpr {
+    /// Parses the textual form used in spec files.
+    pub fn parse(s: &str) -> Result<TypeExpr, String> {
+        let s = s.trim();
+        Ok(match s {
+            "string" => TypeExpr::String,
+            "int32" => TypeExpr::Int32,
+            "int64" => TypeExpr::Int64,
+            "float64" => TypeExpr::Float64,
+            "bool" => TypeExpr::Bool,
+            "datetime" => TypeExpr::DateTime,
+            "json" => TypeExpr::Json,
+            _ => {
+                if let Some(inner) = s.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
+                    return Ok(TypeExpr::List(Box::new(TypeExpr::parse(inner)?)));
+                }
+                let mut chars = s.chars();
+                let pascal = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                    && chars.all(|c| c.is_ascii_alphanumeric());
+                if !pascal {
+                    return Err(format!(
+                        "unknown type `{s}`: expected string, int32, int64, float64, bool, datetime, json, list<T> or a PascalCase type name"
+                    ));
+                }
+                TypeExpr::Named(s.to_string())
+            }
+        })
+    }
+
+    /// The innermost item type (the type itself unless it is a list).
+    pub fn leaf(&self) -> &TypeExpr {
+        match self {
+            TypeExpr::List(inner) => inner.leaf(),
+            other => other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TypeExpr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        TypeExpr::parse(&s).map_err(de::Error::custom)
+    }
+}
