@@ -1,1 +1,46 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `codegen [--check]` — spec/ → crates/mendian/src/generated/ (or check it is fresh).
+//! - `bindings [--check]` — build the core library and generate Kotlin, Swift and Python
+//!   bindings from it; the Swift package sources are committed, `--check` verifies them.
+//! - `test` — everything: codegen and bindings checks, the Rust workspace under nextest,
+//!   the Python suite against a freshly built and installed wheel, the Kotlin suite on the
+//!   JVM. Missing tools are bootstrapped into a cache; a language is never silently skipped.
+//! - `demo` — the end-to-end walkthrough against the bundled emulator.
+//!
+//! xtask itself depends only on the spec crate so it compiles in seconds; heavier work runs
+//! as separate cargo invocations sharing one target directory.
+
+mod codegen;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+}
+
+fn usage() -> &'static str {
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | demo>"
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    let check = args.iter().any(|a| a == "--check");
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen::run(&root, check),
+        Some("bindings") => tools::bindings(&root, check).map(|_| ()),
+        Some("test") => tools::test_all(&root),
+        Some("demo") => tools::demo(&root),
+        _ => Err(usage().to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,151 @@
-//! placeholder
+//! mendian-emulator: a local, stateful stand-in for the WeChat Pay, WeChat mini-program and
+//! TOP gateways, so mendian's end-to-end tests (and apps built on mendian) run without real
+//! credentials or network.
+//!
+//! One loopback listener serves all three platforms (their paths do not overlap: `/v3/…`,
+//! `/wxa/…` `/cgi-bin/…` `/card/…`, `/router/rest`) plus an admin API under `/__admin/` that
+//! tests in any language drive over HTTP:
+//!
+//! | admin route | what it does |
+//! |---|---|
+//! | `GET /__admin/profile` | the connection profile (also printed by the binary) |
+//! | `POST /__admin/reset` | forget recorded requests, faults and platform state |
+//! | `GET /__admin/requests` | every platform request received, oldest first (`?platform=wxa` filters) |
+//! | `GET/POST/DELETE /__admin/faults` | list, add or clear injected faults |
+//!
+//! Requests are matched against the endpoints in `spec/` (embedded at build time, the same
+//! files the SDK is generated from). The platform modules answer them; an endpoint the spec
+//! describes but whose behaviour is not emulated yet gets an explicit platform-shaped error
+//! saying so, never a made-up success.
+
+mod admin;
+mod platforms;
+mod state;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use state::{Fault, FaultKind, RecordedRequest};
+
+/// The spec files, embedded so the emulator binary runs from anywhere.
+const SPEC_SOURCES: &[(&str, &str)] = &[
+    ("spec/top.toml", include_str!("../../../spec/top.toml")),
+    ("spec/wechatpay.toml", include_str!("../../../spec/wechatpay.toml")),
+    ("spec/wxa.toml", include_str!("../../../spec/wxa.toml")),
+];
+
+/// Loads the embedded spec.
+pub fn embedded_spec() -> Result<mendian_spec::Spec, mendian_spec::SpecError> {
+    let sources: Vec<(std::path::PathBuf, String)> =
+        SPEC_SOURCES.iter().map(|(p, t)| (std::path::PathBuf::from(p), t.to_string())).collect();
+    mendian_spec::load_sources(&sources)
+}
+
+/// What a client needs to talk to a running emulator, as JSON for any language.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Profile {
+    /// Name of the program that wrote the profile.
+    pub emulator: String,
+    /// Version of the emulator.
+    pub version: String,
+    /// Base URL of the admin API (`…/__admin`).
+    pub admin_url: String,
+    /// Base URL to use instead of `https://api.mch.weixin.qq.com`.
+    pub wechatpay_base_url: String,
+    /// Base URL to use instead of `https://api.weixin.qq.com`.
+    pub wxa_base_url: String,
+    /// Gateway URL to use instead of the TOP production gateway.
+    pub top_gateway_url: String,
+}
+
+/// Options for [`Emulator::start`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; must be a loopback address.
+    pub host: IpAddr,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { host: IpAddr::from([127, 0, 0, 1]), port: 0 }
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds the listener and starts serving on the current tokio runtime.
+    pub async fn start(config: Config) -> Result<Emulator, String> {
+        if !config.host.is_loopback() {
+            return Err(format!("the emulator only listens on loopback addresses, not {}", config.host));
+        }
+        let spec = embedded_spec().map_err(|e| format!("embedded spec: {e}"))?;
+        let listener = TcpListener::bind((config.host, config.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let shared = Arc::new(state::Shared::new(spec, addr));
+        let app = admin::router(shared.clone()).merge(platforms::router(shared));
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = server.await {
+                eprintln!("mendian-emulator: server error: {e}");
+            }
+        });
+        Ok(Emulator { addr, shutdown: Some(tx), task: Some(task) })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The connection profile.
+    pub fn profile(&self) -> Profile {
+        profile_for(self.addr)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub(crate) fn profile_for(addr: SocketAddr) -> Profile {
+    let base = format!("http://{addr}");
+    Profile {
+        emulator: "mendian-emulator".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        admin_url: format!("{base}/__admin"),
+        wechatpay_base_url: base.clone(),
+        wxa_base_url: base.clone(),
+        top_gateway_url: format!("{base}/router/rest"),
+    }
+}

@@ -1,0 +1,89 @@
+// A minimal test runner for the JVM suite: no JUnit or Gradle is available from the
+// registries our build machines reach, so tests are plain functions registered with `test`,
+// run in order, and summarised as `N passed, N failed`; the process exits non-zero on any
+// failure.
+package mendian.tests
+
+import java.io.BufferedReader
+import java.io.InputStreamReader
+import java.net.HttpURLConnection
+import java.net.URI
+
+class AssertionFailed(message: String) : Exception(message)
+
+fun check(condition: Boolean, message: () -> String) {
+    if (!condition) throw AssertionFailed(message())
+}
+
+fun <T> assertEquals(expected: T, actual: T, what: String = "value") {
+    if (expected != actual) throw AssertionFailed("$what: expected <$expected> but was <$actual>")
+}
+
+inline fun <reified E : Throwable> assertThrows(block: () -> Unit): E {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionFailed("expected ${E::class.simpleName} but got ${e::class.qualifiedName}: ${e.message}")
+    }
+    throw AssertionFailed("expected ${E::class.simpleName} but nothing was thrown")
+}
+
+class Suite {
+    private val tests = mutableListOf<Pair<String, () -> Unit>>()
+
+    fun test(name: String, body: () -> Unit) {
+        tests += name to body
+    }
+
+    /** Runs every test; returns the number of failures. */
+    fun run(): Int {
+        var passed = 0
+        var failed = 0
+        for ((name, body) in tests) {
+            try {
+                body()
+                passed++
+                println("  ok      $name")
+            } catch (e: Throwable) {
+                failed++
+                println("  FAILED  $name: ${e::class.simpleName}: ${e.message}")
+            }
+        }
+        println("$passed passed, $failed failed")
+        return failed
+    }
+}
+
+/** A running mendian-emulator process (the binary `cargo xtask test` built). */
+class Emulator(binary: String) : AutoCloseable {
+    private val process: Process = ProcessBuilder(binary).redirectErrorStream(false).start()
+    val profile: String
+
+    init {
+        val reader = BufferedReader(InputStreamReader(process.inputStream))
+        profile = reader.readLine() ?: error("$binary exited without printing its profile")
+    }
+
+    /** A top-level string member of the profile JSON. */
+    fun profileValue(key: String): String =
+        Regex("\"$key\":\"([^\"]*)\"").find(profile)?.groupValues?.get(1) ?: error("profile has no $key: $profile")
+
+    fun admin(method: String, route: String, body: String? = null): String {
+        val conn = URI(profileValue("admin_url") + route).toURL().openConnection() as HttpURLConnection
+        conn.requestMethod = method
+        if (body != null) {
+            conn.doOutput = true
+            conn.setRequestProperty("content-type", "application/json")
+            conn.outputStream.use { it.write(body.toByteArray()) }
+        }
+        val text = (if (conn.responseCode >= 400) conn.errorStream else conn.inputStream)?.use { it.readBytes().decodeToString() } ?: ""
+        check(conn.responseCode < 400) { "admin $method $route answered ${conn.responseCode}: $text" }
+        return text
+    }
+
+    override fun close() {
+        process.destroy()
+        process.waitFor()
+    }
+}

@@ -1,0 +1,49 @@
+//! The admin API under `/__admin/`: profile, reset, recorded requests and fault injection.
+//! Plain JSON over HTTP so tests in Rust, Python and Kotlin drive it the same way.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::state::{Fault, RecordedRequest, Shared};
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/__admin/profile", get(profile))
+        .route("/__admin/reset", post(reset))
+        .route("/__admin/requests", get(requests))
+        .route("/__admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .with_state(shared)
+}
+
+async fn profile(State(s): State<Arc<Shared>>) -> Json<crate::Profile> {
+    Json(crate::profile_for(s.addr))
+}
+
+async fn reset(State(s): State<Arc<Shared>>) -> StatusCode {
+    s.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn requests(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, String>>) -> Json<Vec<RecordedRequest>> {
+    let inner = s.lock();
+    let wanted = q.get("platform");
+    Json(inner.requests.iter().filter(|r| wanted.is_none_or(|p| &r.platform == p)).cloned().collect())
+}
+
+async fn list_faults(State(s): State<Arc<Shared>>) -> Json<Vec<Fault>> {
+    Json(s.lock().faults.clone())
+}
+
+async fn add_fault(State(s): State<Arc<Shared>>, Json(fault): Json<Fault>) -> (StatusCode, Json<Fault>) {
+    (StatusCode::CREATED, Json(s.add_fault(fault)))
+}
+
+async fn clear_faults(State(s): State<Arc<Shared>>) -> StatusCode {
+    s.lock().faults.clear();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,134 @@
+//! The emulator's shared state: recorded requests, injected faults and the spec it answers
+//! from. One mutex guards it; every critical section is short and never awaits.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// A platform request as the emulator received it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// Order of arrival, from 1.
+    pub seq: u64,
+    /// `wechatpay`, `wxa`, `top`, or `unknown`.
+    pub platform: String,
+    /// The spec endpoint id it matched, if any.
+    pub endpoint: Option<String>,
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string (still percent-encoded), if any.
+    pub query: Option<String>,
+    /// Headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+    /// Body as text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
+/// What an injected fault does.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with this status and body instead of the platform's answer.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Response body.
+        #[serde(default)]
+        body: String,
+        /// Content type (default `application/json`).
+        #[serde(default)]
+        content_type: Option<String>,
+    },
+    /// Wait this long, then answer normally.
+    Delay {
+        /// Milliseconds to wait.
+        millis: u64,
+    },
+    /// Close the connection without answering.
+    Drop,
+}
+
+/// A fault injected on a route.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fault {
+    /// Assigned by the emulator.
+    #[serde(default)]
+    pub id: u64,
+    /// `"METHOD /path"`, `"/path"` (any method) or `"*"` (every platform request).
+    pub route: String,
+    /// What happens.
+    pub kind: FaultKind,
+    /// How many requests it applies to; absent means until cleared.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        if self.route == "*" {
+            return true;
+        }
+        match self.route.split_once(' ') {
+            Some((m, p)) => m.eq_ignore_ascii_case(method) && p == path,
+            None => self.route == path,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub requests: Vec<RecordedRequest>,
+    pub faults: Vec<Fault>,
+    pub next_fault_id: u64,
+}
+
+pub(crate) struct Shared {
+    pub spec: mendian_spec::Spec,
+    pub addr: SocketAddr,
+    pub inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub fn new(spec: mendian_spec::Spec, addr: SocketAddr) -> Shared {
+        Shared { spec, addr, inner: Mutex::new(Inner::default()) }
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a request and returns the fault that applies to it, if any (consuming one use).
+    pub fn record(&self, mut req: RecordedRequest) -> Option<FaultKind> {
+        let mut inner = self.lock();
+        req.seq = inner.requests.len() as u64 + 1;
+        let (method, path) = (req.method.clone(), req.path.clone());
+        inner.requests.push(req);
+        let idx = inner.faults.iter().position(|f| f.matches(&method, &path))?;
+        let fault = &mut inner.faults[idx];
+        let kind = fault.kind.clone();
+        if let Some(t) = fault.times.as_mut() {
+            *t -= 1;
+            if *t == 0 {
+                inner.faults.remove(idx);
+            }
+        }
+        Some(kind)
+    }
+
+    pub fn add_fault(&self, mut fault: Fault) -> Fault {
+        let mut inner = self.lock();
+        inner.next_fault_id += 1;
+        fault.id = inner.next_fault_id;
+        inner.faults.push(fault.clone());
+        fault
+    }
+
+    pub fn reset(&self) {
+        *self.lock() = Inner::default();
+    }
+}

@@ -1,0 +1,97 @@
+//! What the spec knows, exported to every language: the list of endpoints and the documented
+//! meaning of an error code. Apps use it to show a helpful message for a platform code, and
+//! the bindings' tests use it to check that the generated tables made it across the FFI.
+
+use crate::error::{MendianError, Platform};
+use crate::generated::ALL_ENDPOINTS;
+use crate::spec::{EndpointDescriptor, Retry};
+
+/// A summary of one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EndpointInfo {
+    /// The spec id (`update_guide`, `add_store`, `worker_update`).
+    pub id: String,
+    /// Which platform serves it.
+    pub platform: Platform,
+    /// The documented title.
+    pub title: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// The platform API name (TOP), if any.
+    pub api_name: Option<String>,
+    /// HTTP status of success.
+    pub success_status: u16,
+    /// Whether failed calls are retried automatically on transient errors.
+    pub retried_on_transient_errors: bool,
+    /// Wire names of the request fields sent encrypted.
+    pub encrypted_fields: Vec<String>,
+    /// Wire names of every request field.
+    pub fields: Vec<String>,
+}
+
+/// What the documents say about an error code.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ErrorInfo {
+    /// The code.
+    pub code: String,
+    /// The sub-code the entry is about, if any.
+    pub sub_code: Option<String>,
+    /// HTTP status it comes with, if the platform uses statuses.
+    pub http_status: Option<u16>,
+    /// The documented meaning.
+    pub description: String,
+    /// The documented remedy.
+    pub remedy: Option<String>,
+    /// Whether the same request may succeed later.
+    pub retryable: bool,
+}
+
+fn info(d: &EndpointDescriptor) -> EndpointInfo {
+    EndpointInfo {
+        id: d.id.to_string(),
+        platform: d.platform,
+        title: d.title.to_string(),
+        method: d.method.to_string(),
+        path: d.path.to_string(),
+        api_name: d.api_name.map(str::to_string),
+        success_status: d.success_status,
+        retried_on_transient_errors: d.retry == Retry::Transient,
+        encrypted_fields: d.fields.iter().filter(|f| f.encrypted).map(|f| f.name.to_string()).collect(),
+        fields: d.fields.iter().map(|f| f.name.to_string()).collect(),
+    }
+}
+
+/// Looks up an endpoint descriptor by its spec id.
+pub fn descriptor(id: &str) -> Option<&'static EndpointDescriptor> {
+    ALL_ENDPOINTS.iter().copied().find(|d| d.id == id)
+}
+
+/// Every endpoint the SDK knows, in spec order.
+#[uniffi::export]
+pub fn endpoints() -> Vec<EndpointInfo> {
+    ALL_ENDPOINTS.iter().map(|d| info(d)).collect()
+}
+
+/// What the documents say about `code` (and `sub_code`, for TOP) answered by the endpoint
+/// `endpoint_id`; `message` (the server's text) picks among entries sharing a code.
+/// Returns `None` when the documents do not list the code.
+#[uniffi::export]
+pub fn describe_error(
+    endpoint_id: String,
+    code: String,
+    sub_code: Option<String>,
+    message: String,
+) -> Result<Option<ErrorInfo>, MendianError> {
+    let d = descriptor(&endpoint_id)
+        .ok_or_else(|| MendianError::invalid("endpoint_id", format!("no endpoint `{endpoint_id}` in the spec")))?;
+    Ok(d.lookup_error(&code, sub_code.as_deref(), &message).map(|e| ErrorInfo {
+        code: e.code.to_string(),
+        sub_code: e.sub_code.map(str::to_string),
+        http_status: e.status,
+        description: e.description.to_string(),
+        remedy: e.remedy.map(str::to_string),
+        retryable: e.retryable,
+    }))
+}

@@ -1,0 +1,135 @@
+//! Static descriptions of endpoints and error codes, emitted by `cargo xtask codegen`.
+//!
+//! The platform runtimes read these instead of repeating per-endpoint code: which method and
+//! path, where each request field goes, which fields are encrypted, what status means
+//! success, whether a failure may be retried, and what each error code means.
+
+use crate::error::Platform;
+
+/// Where a request field goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// Substituted into the path template.
+    Path,
+    /// URL query parameter.
+    Query,
+    /// Member of the JSON body.
+    Body,
+    /// `application/x-www-form-urlencoded` field.
+    Form,
+    /// `multipart/form-data` part.
+    Multipart,
+    /// HTTP header.
+    Header,
+}
+
+/// When a failed call may be retried automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Never (the call is not idempotent).
+    Never,
+    /// On transient failures, with the same parameters.
+    Transient,
+}
+
+/// How a field's value is encoded inside its location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// As its natural JSON/form value.
+    Plain,
+    /// Serialized to compact JSON and sent as a string.
+    JsonString,
+}
+
+/// One request field of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDescriptor {
+    /// Wire name.
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: Location,
+    /// Whether the documents require it.
+    pub required: bool,
+    /// Whether it is sent encrypted (WeChat Pay sensitive field).
+    pub encrypted: bool,
+    /// How it is encoded.
+    pub encoding: Encoding,
+}
+
+/// A documented error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorEntry {
+    /// HTTP status it comes with, where the platform uses statuses.
+    pub status: Option<u16>,
+    /// The code, as text.
+    pub code: &'static str,
+    /// The sub-code this entry is about (TOP), if any.
+    pub sub_code: Option<&'static str>,
+    /// What the documents say it means.
+    pub description: &'static str,
+    /// What the documents say to do.
+    pub remedy: Option<&'static str>,
+    /// Whether the same request may succeed later.
+    pub retryable: bool,
+}
+
+/// Everything the runtime needs to know about one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointDescriptor {
+    /// Endpoint id from the spec (`update_guide`).
+    pub id: &'static str,
+    /// Platform that serves it.
+    pub platform: Platform,
+    /// Documented title.
+    pub title: &'static str,
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path template with `{name}` placeholders.
+    pub path: &'static str,
+    /// Platform API name (TOP `method` parameter), if the gateway routes by name.
+    pub api_name: Option<&'static str>,
+    /// HTTP status of success.
+    pub success_status: u16,
+    /// Retry guidance.
+    pub retry: Retry,
+    /// Name of the response envelope.
+    pub envelope: Option<&'static str>,
+    /// Name of the response record, if the success response has a body.
+    pub response: Option<&'static str>,
+    /// The request fields.
+    pub fields: &'static [FieldDescriptor],
+    /// Endpoint-specific error codes.
+    pub errors: &'static [ErrorEntry],
+    /// Error codes common to the whole family.
+    pub family_errors: &'static [ErrorEntry],
+    /// Documentation URL.
+    pub doc_url: Option<&'static str>,
+}
+
+impl EndpointDescriptor {
+    /// The field descriptor with this wire name.
+    pub fn field(&self, name: &str) -> Option<&'static FieldDescriptor> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Finds what the documents say about an error code: the endpoint's own entries first,
+    /// then the family's. Among entries with the same code (WeChat Pay's `PARAM_ERROR` has
+    /// one per documented message), a matching sub-code wins, then one whose description
+    /// is contained in the server's message, then the first.
+    pub fn lookup_error(&self, code: &str, sub_code: Option<&str>, message: &str) -> Option<&'static ErrorEntry> {
+        lookup_in(self.errors, code, sub_code, message).or_else(|| lookup_in(self.family_errors, code, sub_code, message))
+    }
+}
+
+fn lookup_in(table: &'static [ErrorEntry], code: &str, sub_code: Option<&str>, message: &str) -> Option<&'static ErrorEntry> {
+    let same_code = || table.iter().filter(move |e| e.code == code);
+    if let Some(sub) = sub_code {
+        if let Some(e) = same_code().find(|e| e.sub_code == Some(sub)) {
+            return Some(e);
+        }
+    }
+    same_code()
+        .find(|e| !e.description.is_empty() && message.contains(e.description))
+        .or_else(|| same_code().find(|e| e.sub_code.is_none()))
+        .or_else(|| same_code().next())
+}

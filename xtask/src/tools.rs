@@ -1,0 +1,300 @@
+//! The commands behind `cargo xtask bindings | test | demo`, and the bootstrap of the tools
+//! they need (a Python virtualenv with maturin and pytest, kotlinc from the npm
+//! `kotlin-compiler` package, JNA from Debian's `libjna-java`).
+//!
+//! Tools go into a cache outside the clone (`$MENDIAN_CACHE`, default `~/.cache/mendian`) so a
+//! fresh clone reuses them; anything that cannot be installed is an error, never a skip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// kotlinc version installed from npm when none is cached.
+const KOTLIN_COMPILER_NPM: &str = "kotlin-compiler@2.4.20";
+/// maturin version range for the tools virtualenv.
+const MATURIN: &str = "maturin>=1.9,<2";
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("MENDIAN_CACHE") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    home.join(".cache").join("mendian")
+}
+
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs a command with inherited output; an error names the command.
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
+fn ok(cmd: &mut Command) -> bool {
+    cmd.output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}
+
+/// Builds the core library (debug) and returns the path of the shared library.
+fn build_core(root: &Path) -> Result<PathBuf, String> {
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-p", "mendian", "--lib"]))?;
+    let lib = target_dir(root).join("debug").join(format!("{}mendian{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    if !lib.exists() {
+        return Err(format!("{} was not built", lib.display()));
+    }
+    Ok(lib)
+}
+
+fn build_emulator(root: &Path) -> Result<PathBuf, String> {
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
+    Ok(target_dir(root).join("debug").join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// The Swift package files that are committed, and where uniffi-bindgen writes them.
+fn swift_files(generated: &Path, root: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let pkg = root.join("bindings/swift/Sources");
+    vec![
+        (generated.join("swift/Mendian.swift"), pkg.join("Mendian/Mendian.swift")),
+        (generated.join("swift/MendianFFI.h"), pkg.join("MendianFFI/include/MendianFFI.h")),
+        (generated.join("swift/MendianFFI.modulemap"), pkg.join("MendianFFI/include/module.modulemap")),
+    ]
+}
+
+/// Generates Kotlin, Swift and Python bindings from the built library into
+/// `<target>/bindings/<language>`; copies (or with `check`, compares) the Swift sources into
+/// the committed Swift package. Returns the output directory.
+pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
+    step("bindings: build the core library");
+    let lib = build_core(root)?;
+    let out = target_dir(root).join("bindings");
+    let _ = std::fs::remove_dir_all(&out);
+    for lang in ["kotlin", "swift", "python"] {
+        step(&format!("bindings: generate {lang}"));
+        run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(&lib))?;
+    }
+    let mut stale = Vec::new();
+    for (from, to) in swift_files(&out, root) {
+        let new = std::fs::read_to_string(&from).map_err(|e| format!("{}: {e}", from.display()))?;
+        let current = std::fs::read_to_string(&to).ok();
+        if current.as_deref() == Some(new.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(to.strip_prefix(root).unwrap_or(&to).display().to_string());
+        } else {
+            std::fs::create_dir_all(to.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+            std::fs::write(&to, new).map_err(|e| e.to_string())?;
+            println!("updated {}", to.strip_prefix(root).unwrap_or(&to).display());
+        }
+    }
+    if !stale.is_empty() {
+        return Err(format!("Swift bindings are stale: {}\nrun `cargo xtask bindings` and commit the result", stale.join(", ")));
+    }
+    println!("bindings written to {}", out.display());
+    Ok(out)
+}
+
+/// The tools virtualenv (maturin, pytest), created on first use.
+fn tools_venv() -> Result<PathBuf, String> {
+    let venv = cache_dir().join("venv");
+    let python = venv.join("bin/python");
+    if !ok(Command::new(&python).args(["-c", "import maturin, pytest"])) {
+        step("bootstrap: Python virtualenv with maturin and pytest");
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .map_err(|e| format!("{e}\n(needs python3 with the venv module: `apt-get install python3-venv`)"))?;
+        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--upgrade", MATURIN, "pytest"]))?;
+    }
+    Ok(venv)
+}
+
+/// Builds the wheel with maturin, installs it into a fresh virtualenv and runs pytest.
+fn python_suite(root: &Path, emulator: &Path) -> Result<(), String> {
+    let venv = tools_venv()?;
+    step("python: build the wheel (maturin, bindings = \"uniffi\")");
+    let wheels = target_dir(root).join("wheels");
+    let _ = std::fs::remove_dir_all(&wheels);
+    run(Command::new(venv.join("bin/maturin"))
+        .current_dir(root.join("bindings/python"))
+        .args(["build", "--quiet", "--out"])
+        .arg(&wheels)
+        .env("PATH", path_with(&venv.join("bin"))))?;
+    let wheel = std::fs::read_dir(&wheels)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or("maturin produced no wheel")?;
+    step("python: install the wheel into a fresh virtualenv");
+    let test_venv = cache_dir().join("pytest-venv");
+    let _ = std::fs::remove_dir_all(&test_venv);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&test_venv))?;
+    run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest"]).arg(&wheel))?;
+    step("python: pytest");
+    // Run from the tests directory so `import mendian` resolves to the installed wheel,
+    // not to any source tree.
+    let status = Command::new(test_venv.join("bin/python"))
+        .current_dir(root.join("bindings/python/tests"))
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
+        .env("MENDIAN_EMULATOR_BIN", emulator)
+        .status()
+        .map_err(|e| e.to_string())?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(5) => Err("pytest collected no tests".into()),
+        _ => Err(format!("pytest failed with {status}")),
+    }
+}
+
+fn path_with(dir: &Path) -> std::ffi::OsString {
+    let mut paths = vec![dir.to_path_buf()];
+    if let Some(p) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(paths).expect("valid PATH")
+}
+
+struct KotlinTools {
+    kotlinc: PathBuf,
+    classpath: Vec<PathBuf>,
+}
+
+fn kotlin_tools() -> Result<KotlinTools, String> {
+    let home = cache_dir().join("kotlin");
+    let pkg = home.join("node_modules/kotlin-compiler");
+    if !pkg.join("bin/kotlinc").exists() {
+        step("bootstrap: kotlinc from the npm kotlin-compiler package");
+        std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+        run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&home).arg(KOTLIN_COMPILER_NPM))
+            .map_err(|e| format!("{e}\n(needs node and npm)"))?;
+    }
+    let jna = PathBuf::from("/usr/share/java/jna.jar");
+    if !jna.exists() {
+        step("bootstrap: JNA from Debian's libjna-java");
+        if !ok(Command::new("apt-get").args(["install", "-y", "-qq", "libjna-java"])) {
+            run(Command::new("apt-get").args(["update", "-qq"]))?;
+            run(Command::new("apt-get").args(["install", "-y", "-qq", "libjna-java"]))?;
+        }
+        if !jna.exists() {
+            return Err(format!("{} is still missing after installing libjna-java", jna.display()));
+        }
+    }
+    let lib = pkg.join("lib");
+    Ok(KotlinTools {
+        kotlinc: pkg.join("bin/kotlinc"),
+        classpath: vec![jna, lib.join("kotlinx-coroutines-core-jvm.jar"), lib.join("kotlin-stdlib.jar")],
+    })
+}
+
+fn join_cp(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
+}
+
+/// Compiles the generated Kotlin with the test program and runs it on the JVM.
+fn kotlin_suite(root: &Path, generated: &Path, lib: &Path, emulator: &Path) -> Result<(), String> {
+    let tools = kotlin_tools()?;
+    step("kotlin: compile the bindings and the tests");
+    let out_jar = target_dir(root).join("kotlin").join("mendian-kotlin-tests.jar");
+    std::fs::create_dir_all(out_jar.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    let mut sources = Vec::new();
+    collect_files(&generated.join("kotlin"), "kt", &mut sources);
+    collect_files(&root.join("bindings/kotlin/src"), "kt", &mut sources);
+    run(Command::new(&tools.kotlinc)
+        .args(["-nowarn", "-jvm-target", "17", "-cp"])
+        .arg(join_cp(&tools.classpath[..2]))
+        .arg("-d")
+        .arg(&out_jar)
+        .args(&sources))?;
+    step("kotlin: run the tests on the JVM");
+    let mut cp = vec![out_jar];
+    cp.extend(tools.classpath.iter().cloned());
+    run(Command::new("java")
+        .arg("-cp")
+        .arg(join_cp(&cp))
+        .arg(format!("-Djna.library.path={}", lib.parent().expect("has a parent").display()))
+        .arg(format!("-Dmendian.emulator={}", emulator.display()))
+        .arg("mendian.tests.MainKt"))
+}
+
+fn collect_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect_files(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+}
+
+fn nextest(root: &Path) -> Result<(), String> {
+    if !ok(Command::new(cargo_bin()).args(["nextest", "--version"])) {
+        step("bootstrap: cargo-nextest");
+        run(Command::new(cargo_bin()).args(["install", "--locked", "cargo-nextest"]))?;
+    }
+    step("rust: cargo nextest run --workspace");
+    run(Command::new(cargo_bin()).current_dir(root).args(["nextest", "run", "--workspace", "--no-fail-fast"]))
+}
+
+/// `cargo xtask test`: every check and every language's suite. Runs them all, then fails if
+/// any failed.
+pub fn test_all(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
+    step("codegen --check");
+    results.push(("codegen is fresh", crate::codegen::run(root, true)));
+    results.push(("rust (nextest)", nextest(root)));
+    let prepared = bindings(root, true).and_then(|generated| Ok((generated, build_core(root)?, build_emulator(root)?)));
+    match prepared {
+        Ok((generated, lib, emulator)) => {
+            results.push(("swift bindings are fresh (generated, not compiled)", Ok(())));
+            results.push(("python (wheel + pytest)", python_suite(root, &emulator)));
+            results.push(("kotlin (JVM)", kotlin_suite(root, &generated, &lib, &emulator)));
+        }
+        Err(e) => {
+            results.push(("bindings", Err(e)));
+            results.push(("python (wheel + pytest)", Err("not run: bindings failed".into())));
+            results.push(("kotlin (JVM)", Err("not run: bindings failed".into())));
+        }
+    }
+    println!("\n==> summary ({:.0} s)", started.elapsed().as_secs_f64());
+    let mut failed = 0;
+    for (name, r) in &results {
+        match r {
+            Ok(()) => println!("  ok      {name}"),
+            Err(e) => {
+                failed += 1;
+                println!("  FAILED  {name}: {}", e.lines().next().unwrap_or(""));
+            }
+        }
+    }
+    if failed > 0 {
+        for (name, r) in &results {
+            if let Err(e) = r {
+                eprintln!("\n{name}:\n{e}");
+            }
+        }
+        return Err(format!("{failed} of {} test steps failed", results.len()));
+    }
+    Ok(())
+}
+
+/// `cargo xtask demo`: the walkthrough example against the in-process emulator.
+pub fn demo(root: &Path) -> Result<(), String> {
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "mendian", "--example", "demo"]))
+}
