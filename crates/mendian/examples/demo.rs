@@ -102,6 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn base_update() -> mendian::wechatpay::UpdateGuideRequest {
     mendian::wechatpay::UpdateGuideRequest {
         guide_id: String::new(),
+        sub_mchid: None,
         name: None,
         mobile: None,
         qr_code: None,

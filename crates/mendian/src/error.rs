@@ -44,7 +44,7 @@ pub enum MendianError {
         reason: String,
     },
     /// The platform answered with an error.
-    #[error("{platform} API error {code}{}: {message}{}", http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), remedy.as_ref().map(|r| format!(" — remedy: {r}")).unwrap_or_default())]
+    #[error("{platform} API error {code}{}: {server_message}{}", http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), remedy.as_ref().map(|r| format!(" — remedy: {r}")).unwrap_or_default())]
     Api {
         /// Which platform answered.
         platform: Platform,
@@ -54,8 +54,9 @@ pub enum MendianError {
         code: String,
         /// A finer code where the platform has one (TOP `sub_code`, worker business code).
         sub_code: Option<String>,
-        /// The message the platform sent.
-        message: String,
+        /// The message the platform sent (named so because Kotlin exceptions already have a
+        /// `message`, which holds this error's full text).
+        server_message: String,
         /// What the platform's documents say the code means, when the spec knows it.
         description: Option<String>,
         /// What the documents say to do about it, when the spec knows it.

@@ -529,6 +529,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -594,6 +610,2179 @@ fileprivate struct FfiConverterString: FfiConverter {
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
     }
+}
+
+
+/**
+ * 事件推送 - 创建门店的审核结果 — the `add_store_audit_info` event (`MsgType` `event`).
+ *
+ * The audit result of add_store (创建门店的审核结果); on approval it carries the new store's poiid.
+ *
+ * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
+ *
+ * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
+ *
+ * Quirk: poiid is valid only when status=1 (status=1 的时候才有效); it is the poi_id of update_store, get_store_info and del_store.
+ *
+ * Quirk: reason is documented 必填 but carries the failure reason only when status is 3; it is optional here so an approval without it decodes.
+ *
+ * Quirk: The document's example sends is_upgrade 3, a value its table does not define (0 创建门店, 1 补充门店); it decodes as Unknown.
+ */
+public struct AddStoreAuditEvent: Equatable, Hashable {
+    /**
+     * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+     *
+     * Required. Example: `gh_4346ac1514d8`.
+     */
+    public var toUserName: String
+    /**
+     * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+     *
+     * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+     */
+    public var fromUserName: String
+    /**
+     * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+     *
+     * Required. Example: `1488856741`.
+     */
+    public var createTime: Int64
+    /**
+     * 消息类型 (`MsgType`): 消息类型, event
+     *
+     * Required. Example: `event`.
+     */
+    public var msgType: String
+    /**
+     * 事件类型 (`Event`): 事件类型, add_store_audit_info
+     *
+     * Required. Example: `add_store_audit_info`.
+     */
+    public var event: String
+    /**
+     * 审核单id (`audit_id`): 审核单id
+     *
+     * Required. Example: `11111`.
+     */
+    public var auditId: Int64
+    /**
+     * 审核状态 (`status`): 审核状态(1:审核通过,3:审核失败)
+     *
+     * Required. Example: `3`.
+     */
+    public var status: StoreAuditEventStatus
+    /**
+     * 审核失败的原因 (`reason`): 如果status为3,会返回审核失败的原因
+     *
+     * Optional. Example: `xxx`.
+     */
+    public var reason: String?
+    /**
+     * 是否补充门店 (`is_upgrade`): 0 表示创建门店1:表示是补充门店
+     *
+     * Required. Example: `3`.
+     */
+    public var isUpgrade: AddStoreUpgradeKind
+    /**
+     * 门店id (`poiid`): 门店id
+     *
+     * Optional. Example: `12344`.
+     *
+     * Quirk: status=1 的时候才有效: absent or meaningless unless the store was approved. A number in the XML; kept as a string like the other poi_id fields.
+     */
+    public var poiid: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+         *
+         * Required. Example: `gh_4346ac1514d8`.
+         */toUserName: String, 
+        /**
+         * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+         *
+         * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+         */fromUserName: String, 
+        /**
+         * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+         *
+         * Required. Example: `1488856741`.
+         */createTime: Int64, 
+        /**
+         * 消息类型 (`MsgType`): 消息类型, event
+         *
+         * Required. Example: `event`.
+         */msgType: String, 
+        /**
+         * 事件类型 (`Event`): 事件类型, add_store_audit_info
+         *
+         * Required. Example: `add_store_audit_info`.
+         */event: String, 
+        /**
+         * 审核单id (`audit_id`): 审核单id
+         *
+         * Required. Example: `11111`.
+         */auditId: Int64, 
+        /**
+         * 审核状态 (`status`): 审核状态(1:审核通过,3:审核失败)
+         *
+         * Required. Example: `3`.
+         */status: StoreAuditEventStatus, 
+        /**
+         * 审核失败的原因 (`reason`): 如果status为3,会返回审核失败的原因
+         *
+         * Optional. Example: `xxx`.
+         */reason: String? = nil, 
+        /**
+         * 是否补充门店 (`is_upgrade`): 0 表示创建门店1:表示是补充门店
+         *
+         * Required. Example: `3`.
+         */isUpgrade: AddStoreUpgradeKind, 
+        /**
+         * 门店id (`poiid`): 门店id
+         *
+         * Optional. Example: `12344`.
+         *
+         * Quirk: status=1 的时候才有效: absent or meaningless unless the store was approved. A number in the XML; kept as a string like the other poi_id fields.
+         */poiid: String? = nil) {
+        self.toUserName = toUserName
+        self.fromUserName = fromUserName
+        self.createTime = createTime
+        self.msgType = msgType
+        self.event = event
+        self.auditId = auditId
+        self.status = status
+        self.reason = reason
+        self.isUpgrade = isUpgrade
+        self.poiid = poiid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddStoreAuditEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddStoreAuditEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddStoreAuditEvent {
+        return
+            try AddStoreAuditEvent(
+                toUserName: FfiConverterString.read(from: &buf), 
+                fromUserName: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterInt64.read(from: &buf), 
+                msgType: FfiConverterString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                auditId: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterTypeStoreAuditEventStatus.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                isUpgrade: FfiConverterTypeAddStoreUpgradeKind.read(from: &buf), 
+                poiid: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddStoreAuditEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.toUserName, into: &buf)
+        FfiConverterString.write(value.fromUserName, into: &buf)
+        FfiConverterInt64.write(value.createTime, into: &buf)
+        FfiConverterString.write(value.msgType, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterInt64.write(value.auditId, into: &buf)
+        FfiConverterTypeStoreAuditEventStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterTypeAddStoreUpgradeKind.write(value.isUpgrade, into: &buf)
+        FfiConverterOptionString.write(value.poiid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreAuditEvent_lift(_ buf: RustBuffer) throws -> AddStoreAuditEvent {
+    return try FfiConverterTypeAddStoreAuditEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreAuditEvent_lower(_ value: AddStoreAuditEvent) -> RustBuffer {
+    return FfiConverterTypeAddStoreAuditEvent.lower(value)
+}
+
+
+/**
+ * Inputs of 添加门店 — `POST /wxa/add_store`.
+ *
+ * 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+ *
+ * Documentation: <https://developers.weixin.qq.com/doc/service/api/stores/miniapp/api_addentityshop>
+ *
+ * Quirk: The document's POST example omits hour and card_id although its table marks both 必填; send card_id "" when no card is attached.
+ *
+ * Quirk: If the 门店小程序 has not finished upgrading from 门店管理, the server answers 85054 and poi_id (from cgi-bin/poi/getpoilist) is needed to migrate the store.
+ */
+public struct AddStoreRequest: Equatable, Hashable {
+    /**
+     * 腾讯地图位置点id (`map_poi_id`): 从腾讯地图换取的位置点id, 即search_map_poi接口返回的sosomap_poi_uid字段
+     *
+     * Required. Sent in the JSON body. Example: `2880741500279549033`.
+     *
+     * Quirk: Or the map_poi_id of an approved create_map_poi_audit_info event. An invalid one answers 85055.
+     */
+    public var mapPoiId: String
+    /**
+     * 门店图片 (`pic_list`): 门店图片,可传多张图片 pic_list 字段是一个 json
+     *
+     * Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
+     *
+     * Quirk: A JSON string inside the JSON body: "pic_list":"{\"list\":[\"URL\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
+     */
+    public var picList: StorePicList
+    /**
+     * 联系电话 (`contract_phone`): 联系电话
+     *
+     * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `1111222222`.
+     *
+     * Quirk: Several numbers are separated by ; as in create_map_poi's telephone.
+     */
+    public var contractPhone: String
+    /**
+     * 营业时间 (`hour`): 营业时间,格式11:11-12:12
+     *
+     * Required. Sent in the JSON body. Format: `HH:MM-HH:MM`. Example: `11:11-12:12`.
+     */
+    public var hour: String
+    /**
+     * 经营资质证件号 (`credential`): 经营资质证件号
+     *
+     * Required. Sent in the JSON body. Example: `22883878-0`.
+     *
+     * Quirk: A qualification already added answers 85041 (该经营资质已添加,请勿重复添加。).
+     */
+    public var credential: String
+    /**
+     * 主体名字 (`company_name`): 主体名字 临时素材mediaid 如果复用公众号主体,则company_name为空 如果不复用公众号主体,则company_name为具体的主体名字
+     *
+     * Optional. Sent in the JSON body.
+     */
+    public var companyName: String?
+    /**
+     * 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
+     *
+     * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     *
+     * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the document's example sends one id as a string).
+     *
+     * Quirk: The current official page types this field array; whether the server accepts a JSON array here is unconfirmed.
+     */
+    public var qualificationList: String?
+    /**
+     * 卡券id (`card_id`): 卡券id,如果不需要添加卡券,该参数可为空 目前仅开放支持会员卡、买单和刷卡支付券,不支持自定义code,需要先去公众平台卡券后台创建cardid
+     *
+     * Required. Sent in the JSON body.
+     *
+     * Quirk: Required but may be empty ("") when no card is attached.
+     */
+    public var cardId: String
+    /**
+     * 门店id (`poi_id`): 如果是从门店管理迁移门店到门店小程序,则需要填该字段
+     *
+     * Optional. Sent in the JSON body. Example: ``.
+     *
+     * Quirk: The poi_id of a getpoilist store whose upgrade_status is 0 (待迁移) or 1 (失败).
+     */
+    public var poiId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 腾讯地图位置点id (`map_poi_id`): 从腾讯地图换取的位置点id, 即search_map_poi接口返回的sosomap_poi_uid字段
+         *
+         * Required. Sent in the JSON body. Example: `2880741500279549033`.
+         *
+         * Quirk: Or the map_poi_id of an approved create_map_poi_audit_info event. An invalid one answers 85055.
+         */mapPoiId: String, 
+        /**
+         * 门店图片 (`pic_list`): 门店图片,可传多张图片 pic_list 字段是一个 json
+         *
+         * Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
+         *
+         * Quirk: A JSON string inside the JSON body: "pic_list":"{\"list\":[\"URL\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
+         */picList: StorePicList, 
+        /**
+         * 联系电话 (`contract_phone`): 联系电话
+         *
+         * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `1111222222`.
+         *
+         * Quirk: Several numbers are separated by ; as in create_map_poi's telephone.
+         */contractPhone: String, 
+        /**
+         * 营业时间 (`hour`): 营业时间,格式11:11-12:12
+         *
+         * Required. Sent in the JSON body. Format: `HH:MM-HH:MM`. Example: `11:11-12:12`.
+         */hour: String, 
+        /**
+         * 经营资质证件号 (`credential`): 经营资质证件号
+         *
+         * Required. Sent in the JSON body. Example: `22883878-0`.
+         *
+         * Quirk: A qualification already added answers 85041 (该经营资质已添加,请勿重复添加。).
+         */credential: String, 
+        /**
+         * 主体名字 (`company_name`): 主体名字 临时素材mediaid 如果复用公众号主体,则company_name为空 如果不复用公众号主体,则company_name为具体的主体名字
+         *
+         * Optional. Sent in the JSON body.
+         */companyName: String? = nil, 
+        /**
+         * 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
+         *
+         * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         *
+         * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the document's example sends one id as a string).
+         *
+         * Quirk: The current official page types this field array; whether the server accepts a JSON array here is unconfirmed.
+         */qualificationList: String? = nil, 
+        /**
+         * 卡券id (`card_id`): 卡券id,如果不需要添加卡券,该参数可为空 目前仅开放支持会员卡、买单和刷卡支付券,不支持自定义code,需要先去公众平台卡券后台创建cardid
+         *
+         * Required. Sent in the JSON body.
+         *
+         * Quirk: Required but may be empty ("") when no card is attached.
+         */cardId: String, 
+        /**
+         * 门店id (`poi_id`): 如果是从门店管理迁移门店到门店小程序,则需要填该字段
+         *
+         * Optional. Sent in the JSON body. Example: ``.
+         *
+         * Quirk: The poi_id of a getpoilist store whose upgrade_status is 0 (待迁移) or 1 (失败).
+         */poiId: String? = nil) {
+        self.mapPoiId = mapPoiId
+        self.picList = picList
+        self.contractPhone = contractPhone
+        self.hour = hour
+        self.credential = credential
+        self.companyName = companyName
+        self.qualificationList = qualificationList
+        self.cardId = cardId
+        self.poiId = poiId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddStoreRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddStoreRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddStoreRequest {
+        return
+            try AddStoreRequest(
+                mapPoiId: FfiConverterString.read(from: &buf), 
+                picList: FfiConverterTypeStorePicList.read(from: &buf), 
+                contractPhone: FfiConverterString.read(from: &buf), 
+                hour: FfiConverterString.read(from: &buf), 
+                credential: FfiConverterString.read(from: &buf), 
+                companyName: FfiConverterOptionString.read(from: &buf), 
+                qualificationList: FfiConverterOptionString.read(from: &buf), 
+                cardId: FfiConverterString.read(from: &buf), 
+                poiId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddStoreRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mapPoiId, into: &buf)
+        FfiConverterTypeStorePicList.write(value.picList, into: &buf)
+        FfiConverterString.write(value.contractPhone, into: &buf)
+        FfiConverterString.write(value.hour, into: &buf)
+        FfiConverterString.write(value.credential, into: &buf)
+        FfiConverterOptionString.write(value.companyName, into: &buf)
+        FfiConverterOptionString.write(value.qualificationList, into: &buf)
+        FfiConverterString.write(value.cardId, into: &buf)
+        FfiConverterOptionString.write(value.poiId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreRequest_lift(_ buf: RustBuffer) throws -> AddStoreRequest {
+    return try FfiConverterTypeAddStoreRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreRequest_lower(_ value: AddStoreRequest) -> RustBuffer {
+    return FfiConverterTypeAddStoreRequest.lower(value)
+}
+
+
+/**
+ * Payload of add_store.
+ */
+public struct AddStoreResponse: Equatable, Hashable {
+    /**
+     * 审核单 (`data`): Holds audit_id.
+     *
+     * Required.
+     */
+    public var data: AddStoreResult
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 审核单 (`data`): Holds audit_id.
+         *
+         * Required.
+         */data: AddStoreResult) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddStoreResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddStoreResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddStoreResponse {
+        return
+            try AddStoreResponse(
+                data: FfiConverterTypeAddStoreResult.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddStoreResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeAddStoreResult.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreResponse_lift(_ buf: RustBuffer) throws -> AddStoreResponse {
+    return try FfiConverterTypeAddStoreResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreResponse_lower(_ value: AddStoreResponse) -> RustBuffer {
+    return FfiConverterTypeAddStoreResponse.lower(value)
+}
+
+
+/**
+ * `data` of add_store.
+ */
+public struct AddStoreResult: Equatable, Hashable {
+    /**
+     * 审核单id (`audit_id`): 审核单id: the audit_id of the later add_store_audit_info event.
+     *
+     * Required. Example: `111`.
+     */
+    public var auditId: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 审核单id (`audit_id`): 审核单id: the audit_id of the later add_store_audit_info event.
+         *
+         * Required. Example: `111`.
+         */auditId: Int64) {
+        self.auditId = auditId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddStoreResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddStoreResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddStoreResult {
+        return
+            try AddStoreResult(
+                auditId: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddStoreResult, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.auditId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreResult_lift(_ buf: RustBuffer) throws -> AddStoreResult {
+    return try FfiConverterTypeAddStoreResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreResult_lower(_ value: AddStoreResult) -> RustBuffer {
+    return FfiConverterTypeAddStoreResult.lower(value)
+}
+
+
+/**
+ * 工人居住地址（WorkerDto.address）：详细地址与省/市/区/街道。
+ */
+public struct AddressDto: Equatable, Hashable {
+    /**
+     * 详细地址 (`address_detail`): 详细地址,街到门牌,
+     *
+     * Optional. Example: `22`.
+     *
+     * Quirk: API metadata (update/create): "详细地址，街到门牌，" (full-width commas); worker.query metadata: "addressDetail".
+     */
+    public var addressDetail: String?
+    /**
+     * 省/市/区/街道 (`address_names`): 省/市/区/街道
+     *
+     * Optional. Example: `["222"]`.
+     *
+     * Quirk: String [] in the document; sent as a JSON array of strings inside the worker JSON. The document's example value is the single string "222" (Java example obj2.setAddressNames("222")).
+     *
+     * Quirk: worker.query metadata: "addressNames".
+     */
+    public var addressNames: [String]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 详细地址 (`address_detail`): 详细地址,街到门牌,
+         *
+         * Optional. Example: `22`.
+         *
+         * Quirk: API metadata (update/create): "详细地址，街到门牌，" (full-width commas); worker.query metadata: "addressDetail".
+         */addressDetail: String? = nil, 
+        /**
+         * 省/市/区/街道 (`address_names`): 省/市/区/街道
+         *
+         * Optional. Example: `["222"]`.
+         *
+         * Quirk: String [] in the document; sent as a JSON array of strings inside the worker JSON. The document's example value is the single string "222" (Java example obj2.setAddressNames("222")).
+         *
+         * Quirk: worker.query metadata: "addressNames".
+         */addressNames: [String]? = nil) {
+        self.addressDetail = addressDetail
+        self.addressNames = addressNames
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddressDto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddressDto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddressDto {
+        return
+            try AddressDto(
+                addressDetail: FfiConverterOptionString.read(from: &buf), 
+                addressNames: FfiConverterOptionSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddressDto, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.addressDetail, into: &buf)
+        FfiConverterOptionSequenceString.write(value.addressNames, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddressDto_lift(_ buf: RustBuffer) throws -> AddressDto {
+    return try FfiConverterTypeAddressDto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddressDto_lower(_ value: AddressDto) -> RustBuffer {
+    return FfiConverterTypeAddressDto.lower(value)
+}
+
+
+/**
+ * 事件推送 - 创建门店小程序的审核结果 — the `apply_merchant_audit_info` event (`MsgType` `event`).
+ *
+ * The audit result of apply_merchant (创建门店小程序的审核结果).
+ *
+ * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
+ *
+ * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
+ *
+ * Quirk: reason is documented 必填 but carries the failure reason only when status is 3 or 4; it is optional here so an approval without it decodes.
+ *
+ * Quirk: Senparc comments the status as 1.审核通过 2.审核中 3.审核失败; the document lists 1, 3 and 4 (管理员拒绝).
+ */
+public struct ApplyMerchantAuditEvent: Equatable, Hashable {
+    /**
+     * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+     *
+     * Required. Example: `gh_4346ac1514d8`.
+     */
+    public var toUserName: String
+    /**
+     * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+     *
+     * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+     */
+    public var fromUserName: String
+    /**
+     * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+     *
+     * Required. Example: `1488856741`.
+     */
+    public var createTime: Int64
+    /**
+     * 消息类型 (`MsgType`): 消息类型, event
+     *
+     * Required. Example: `event`.
+     */
+    public var msgType: String
+    /**
+     * 事件类型 (`Event`): 事件类型, apply_merchant_audit_info
+     *
+     * Required. Example: `apply_merchant_audit_info`.
+     */
+    public var event: String
+    /**
+     * 审核单id (`audit_id`): 审核单id
+     *
+     * Required. Example: `11111`.
+     */
+    public var auditId: Int64
+    /**
+     * 审核状态 (`status`): 审核状态(1:审核通过,3:审核失败,4:管理员拒绝)
+     *
+     * Required. Example: `3`.
+     */
+    public var status: ApplyMerchantAuditEventStatus
+    /**
+     * 审核失败的原因 (`reason`): 如果status为3或者4,会返回审核失败的原因
+     *
+     * Optional. Example: `xxx`.
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+         *
+         * Required. Example: `gh_4346ac1514d8`.
+         */toUserName: String, 
+        /**
+         * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+         *
+         * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+         */fromUserName: String, 
+        /**
+         * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+         *
+         * Required. Example: `1488856741`.
+         */createTime: Int64, 
+        /**
+         * 消息类型 (`MsgType`): 消息类型, event
+         *
+         * Required. Example: `event`.
+         */msgType: String, 
+        /**
+         * 事件类型 (`Event`): 事件类型, apply_merchant_audit_info
+         *
+         * Required. Example: `apply_merchant_audit_info`.
+         */event: String, 
+        /**
+         * 审核单id (`audit_id`): 审核单id
+         *
+         * Required. Example: `11111`.
+         */auditId: Int64, 
+        /**
+         * 审核状态 (`status`): 审核状态(1:审核通过,3:审核失败,4:管理员拒绝)
+         *
+         * Required. Example: `3`.
+         */status: ApplyMerchantAuditEventStatus, 
+        /**
+         * 审核失败的原因 (`reason`): 如果status为3或者4,会返回审核失败的原因
+         *
+         * Optional. Example: `xxx`.
+         */reason: String? = nil) {
+        self.toUserName = toUserName
+        self.fromUserName = fromUserName
+        self.createTime = createTime
+        self.msgType = msgType
+        self.event = event
+        self.auditId = auditId
+        self.status = status
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ApplyMerchantAuditEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApplyMerchantAuditEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApplyMerchantAuditEvent {
+        return
+            try ApplyMerchantAuditEvent(
+                toUserName: FfiConverterString.read(from: &buf), 
+                fromUserName: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterInt64.read(from: &buf), 
+                msgType: FfiConverterString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                auditId: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterTypeApplyMerchantAuditEventStatus.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ApplyMerchantAuditEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.toUserName, into: &buf)
+        FfiConverterString.write(value.fromUserName, into: &buf)
+        FfiConverterInt64.write(value.createTime, into: &buf)
+        FfiConverterString.write(value.msgType, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterInt64.write(value.auditId, into: &buf)
+        FfiConverterTypeApplyMerchantAuditEventStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyMerchantAuditEvent_lift(_ buf: RustBuffer) throws -> ApplyMerchantAuditEvent {
+    return try FfiConverterTypeApplyMerchantAuditEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyMerchantAuditEvent_lower(_ value: ApplyMerchantAuditEvent) -> RustBuffer {
+    return FfiConverterTypeApplyMerchantAuditEvent.lower(value)
+}
+
+
+/**
+ * Inputs of 创建门店小程序 — `POST /wxa/apply_merchant`.
+ *
+ * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+ *
+ * Documentation: <https://developers.weixin.qq.com/doc/service/en/api/stores/miniapp/api_applywxastore>
+ *
+ * Quirk: wechatpy posts to wxa/applywxastore (the doc's 接口英文名, not its URL); the documented URL is /wxa/apply_merchant. Whether the server also accepts applywxastore is unconfirmed.
+ *
+ * Quirk: The API's English name on the newer official pages is applywxastore.
+ */
+public struct ApplyMerchantRequest: Equatable, Hashable {
+    /**
+     * 一级类目id (`first_catid`): 一级类目id (get_store_category接口获取的一级类目id, i.e. get_merchant_category)
+     *
+     * Required. Sent in the JSON body. Example: `476`.
+     */
+    public var firstCatid: Int64
+    /**
+     * 二级类目id (`second_catid`): 二级类目id (get_store_category接口获取的二级类目id, i.e. get_merchant_category)
+     *
+     * Required. Sent in the JSON body. Example: `477`.
+     */
+    public var secondCatid: Int64
+    /**
+     * 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
+     *
+     * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     *
+     * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the text copy lost the pipe). The official page types it string; SKIT models a list.
+     *
+     * Quirk: Required in practice when the second_catid's sensitive_type is 1.
+     */
+    public var qualificationList: String?
+    /**
+     * 头像 (`headimg_mediaid`): 头像 --- 临时素材mediaid mediaid 用现有的media/upload接口得到的,获取链接: https://mp.weixin.qq.com/wiki?t=t=resource/res_main&id=mp1444738726 ( 支持jpg和png格式的图片,后续加上其他格式)
+     *
+     * Required. Sent in the JSON body. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     *
+     * Quirk: Upload a jpg or png with upload_media (type=image) first; temporary media ids expire after 3 days (85056 临时mediaid无效).
+     */
+    public var headimgMediaid: String
+    /**
+     * 门店小程序的昵称 (`nickname`): 门店小程序的昵称 名称长度为4-30个字符(中文算两个字符)
+     *
+     * Required. Sent in the JSON body. Length 4–30 in width (a CJK character counts 2). Example: `hardenzhang308`.
+     *
+     * Quirk: 名称长度为4-30个字符(一个中文占两个字符),不能含有特殊字符及“微信”等保留字 (85030, 85033); the name must not be taken (85029) or in a protection period (85032, 85034).
+     */
+    public var nickname: String
+    /**
+     * 门店小程序的介绍 (`intro`): 门店小程序的介绍
+     *
+     * Required. Sent in the JSON body. Example: `hardenzhangtest`.
+     *
+     * Quirk: 介绍中不得含有虚假的、冒充、利用他人名义的、容易构成混淆、误认的、法律、法规和政策禁止的内容 (85036).
+     */
+    public var intro: String
+    /**
+     * 营业执照或组织代码证 (`org_code`): 营业执照或组织代码证 --- 临时素材mediaid 如果返回错误码85024,则该字段必填,否则不用填
+     *
+     * Optional. Sent in the JSON body. Example: ``.
+     */
+    public var orgCode: String?
+    /**
+     * 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
+     *
+     * Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+     *
+     * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (例如mediaid1|mediaid2).
+     */
+    public var otherFiles: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 一级类目id (`first_catid`): 一级类目id (get_store_category接口获取的一级类目id, i.e. get_merchant_category)
+         *
+         * Required. Sent in the JSON body. Example: `476`.
+         */firstCatid: Int64, 
+        /**
+         * 二级类目id (`second_catid`): 二级类目id (get_store_category接口获取的二级类目id, i.e. get_merchant_category)
+         *
+         * Required. Sent in the JSON body. Example: `477`.
+         */secondCatid: Int64, 
+        /**
+         * 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
+         *
+         * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         *
+         * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the text copy lost the pipe). The official page types it string; SKIT models a list.
+         *
+         * Quirk: Required in practice when the second_catid's sensitive_type is 1.
+         */qualificationList: String? = nil, 
+        /**
+         * 头像 (`headimg_mediaid`): 头像 --- 临时素材mediaid mediaid 用现有的media/upload接口得到的,获取链接: https://mp.weixin.qq.com/wiki?t=t=resource/res_main&id=mp1444738726 ( 支持jpg和png格式的图片,后续加上其他格式)
+         *
+         * Required. Sent in the JSON body. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         *
+         * Quirk: Upload a jpg or png with upload_media (type=image) first; temporary media ids expire after 3 days (85056 临时mediaid无效).
+         */headimgMediaid: String, 
+        /**
+         * 门店小程序的昵称 (`nickname`): 门店小程序的昵称 名称长度为4-30个字符(中文算两个字符)
+         *
+         * Required. Sent in the JSON body. Length 4–30 in width (a CJK character counts 2). Example: `hardenzhang308`.
+         *
+         * Quirk: 名称长度为4-30个字符(一个中文占两个字符),不能含有特殊字符及“微信”等保留字 (85030, 85033); the name must not be taken (85029) or in a protection period (85032, 85034).
+         */nickname: String, 
+        /**
+         * 门店小程序的介绍 (`intro`): 门店小程序的介绍
+         *
+         * Required. Sent in the JSON body. Example: `hardenzhangtest`.
+         *
+         * Quirk: 介绍中不得含有虚假的、冒充、利用他人名义的、容易构成混淆、误认的、法律、法规和政策禁止的内容 (85036).
+         */intro: String, 
+        /**
+         * 营业执照或组织代码证 (`org_code`): 营业执照或组织代码证 --- 临时素材mediaid 如果返回错误码85024,则该字段必填,否则不用填
+         *
+         * Optional. Sent in the JSON body. Example: ``.
+         */orgCode: String? = nil, 
+        /**
+         * 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
+         *
+         * Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+         *
+         * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (例如mediaid1|mediaid2).
+         */otherFiles: String? = nil) {
+        self.firstCatid = firstCatid
+        self.secondCatid = secondCatid
+        self.qualificationList = qualificationList
+        self.headimgMediaid = headimgMediaid
+        self.nickname = nickname
+        self.intro = intro
+        self.orgCode = orgCode
+        self.otherFiles = otherFiles
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ApplyMerchantRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApplyMerchantRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApplyMerchantRequest {
+        return
+            try ApplyMerchantRequest(
+                firstCatid: FfiConverterInt64.read(from: &buf), 
+                secondCatid: FfiConverterInt64.read(from: &buf), 
+                qualificationList: FfiConverterOptionString.read(from: &buf), 
+                headimgMediaid: FfiConverterString.read(from: &buf), 
+                nickname: FfiConverterString.read(from: &buf), 
+                intro: FfiConverterString.read(from: &buf), 
+                orgCode: FfiConverterOptionString.read(from: &buf), 
+                otherFiles: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ApplyMerchantRequest, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.firstCatid, into: &buf)
+        FfiConverterInt64.write(value.secondCatid, into: &buf)
+        FfiConverterOptionString.write(value.qualificationList, into: &buf)
+        FfiConverterString.write(value.headimgMediaid, into: &buf)
+        FfiConverterString.write(value.nickname, into: &buf)
+        FfiConverterString.write(value.intro, into: &buf)
+        FfiConverterOptionString.write(value.orgCode, into: &buf)
+        FfiConverterOptionString.write(value.otherFiles, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyMerchantRequest_lift(_ buf: RustBuffer) throws -> ApplyMerchantRequest {
+    return try FfiConverterTypeApplyMerchantRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyMerchantRequest_lower(_ value: ApplyMerchantRequest) -> RustBuffer {
+    return FfiConverterTypeApplyMerchantRequest.lower(value)
+}
+
+
+/**
+ * Inputs of 服务人员分配API — `POST /v3/smartguide/guides/{guide_id}/assign`.
+ *
+ * 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+ *
+ * Documentation: <https://pay.weixin.qq.com/doc/v3/merchant/4012535161>
+ *
+ * Quirk: No Wechatpay-Serial is listed for this endpoint (no encrypted fields).
+ *
+ * Quirk: Success is 204 with an empty, still signed body: verify ts\nnonce\n\n.
+ *
+ * Quirk: Documentation: merchant https://pay.weixin.qq.com/doc/v3/merchant/4012535161, partner https://pay.weixin.qq.com/doc/v3/partner/4012474145, new docs …/docs/merchant/apis/after-payment-service/guides/assign-guide.html, old wiki https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_4_2.shtml (partner …/apiv3_partner/apis/chapter8_4_2.shtml), wiki (2020.04.28) https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml.
+ */
+public struct AssignGuideRequest: Equatable, Hashable {
+    /**
+     * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识（旧版：导购在导购系统中的唯一标识）
+     *
+     * Required. Sent in the path. Length 1–64 characters. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+     *
+     * Quirk: New docs: string(64); old wiki: string[1,32].
+     */
+    public var guideId: String
+    /**
+     * 子商户ID (`sub_mchid`): 服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
+     *
+     * Optional. Sent in the JSON body. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+     *
+     * Quirk: New docs: 选填 string(64); old wiki: string[1,32].
+     */
+    public var subMchid: String?
+    /**
+     * 商户订单号 (`out_trade_no`): 商户系统内部订单号，要求32个字符内，只能是数字、大小写字母_-|* ，且在同一个商户号下唯一
+     *
+     * Required. Sent in the JSON body. Length 1–32 characters. Example: `20150806125346`.
+     *
+     * Quirk: Allowed characters are digits, ASCII letters and _ - | * (not checked by a named format).
+     */
+    public var outTradeNo: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识（旧版：导购在导购系统中的唯一标识）
+         *
+         * Required. Sent in the path. Length 1–64 characters. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+         *
+         * Quirk: New docs: string(64); old wiki: string[1,32].
+         */guideId: String, 
+        /**
+         * 子商户ID (`sub_mchid`): 服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
+         *
+         * Optional. Sent in the JSON body. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+         *
+         * Quirk: New docs: 选填 string(64); old wiki: string[1,32].
+         */subMchid: String? = nil, 
+        /**
+         * 商户订单号 (`out_trade_no`): 商户系统内部订单号，要求32个字符内，只能是数字、大小写字母_-|* ，且在同一个商户号下唯一
+         *
+         * Required. Sent in the JSON body. Length 1–32 characters. Example: `20150806125346`.
+         *
+         * Quirk: Allowed characters are digits, ASCII letters and _ - | * (not checked by a named format).
+         */outTradeNo: String) {
+        self.guideId = guideId
+        self.subMchid = subMchid
+        self.outTradeNo = outTradeNo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AssignGuideRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignGuideRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssignGuideRequest {
+        return
+            try AssignGuideRequest(
+                guideId: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                outTradeNo: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AssignGuideRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.guideId, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterString.write(value.outTradeNo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignGuideRequest_lift(_ buf: RustBuffer) throws -> AssignGuideRequest {
+    return try FfiConverterTypeAssignGuideRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignGuideRequest_lower(_ value: AssignGuideRequest) -> RustBuffer {
+    return FfiConverterTypeAssignGuideRequest.lower(value)
+}
+
+
+/**
+ * 事件推送 --- 腾讯地图中创建门店的审核结果 — the `create_map_poi_audit_info` event (`MsgType` `event`).
+ *
+ * The audit result of create_map_poi (腾讯地图中创建门店的审核结果). 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
+ *
+ * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
+ *
+ * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
+ *
+ * Quirk: Here 0 means 审核通过 and 1 审核失败 — unlike the other three events, where 1 is the approval.
+ *
+ * Quirk: audit_id is the base_id that create_map_poi returned (审核单id,即前面返回的base_id字段).
+ *
+ * Quirk: The document's table swaps the titles of latitude (经度) and longitude (纬度); latitude is the 纬度 and longitude the 经度.
+ *
+ * Quirk: latitude and longitude arrive as CDATA text (Senparc fixture: <latitude><![CDATA[134]]></latitude>), so they are strings.
+ *
+ * Quirk: On approval, map_poi_id is the map_poi_id for add_store.
+ */
+public struct CreateMapPoiAuditEvent: Equatable, Hashable {
+    /**
+     * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+     *
+     * Required. Example: `gh_4346ac1514d8`.
+     */
+    public var toUserName: String
+    /**
+     * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+     *
+     * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+     */
+    public var fromUserName: String
+    /**
+     * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+     *
+     * Required. Example: `1488856741`.
+     */
+    public var createTime: Int64
+    /**
+     * 消息类型 (`MsgType`): 消息类型, event
+     *
+     * Required. Example: `event`.
+     */
+    public var msgType: String
+    /**
+     * 事件类型 (`Event`): 事件类型, create_map_poi_audit_info
+     *
+     * Required. Example: `create_map_poi_audit_info`.
+     */
+    public var event: String
+    /**
+     * 审核单id (`audit_id`): 审核单id,即前面返回的base_id字段
+     *
+     * Required. Example: `11111`.
+     */
+    public var auditId: Int64
+    /**
+     * 审核状态 (`status`): 审核状态(0:审核通过,1:审核失败)
+     *
+     * Required. Example: `1`.
+     */
+    public var status: MapPoiAuditStatus
+    /**
+     * 腾讯地图位置点id (`map_poi_id`): 从腾讯地图换取的位置点id
+     *
+     * Required. Example: `xxx`.
+     */
+    public var mapPoiId: String
+    /**
+     * 门店名字 (`name`): 门店名字
+     *
+     * Required. Example: `xxx`.
+     */
+    public var name: String
+    /**
+     * 详细地址 (`address`): 详细地址
+     *
+     * Required. Example: `xxx`.
+     */
+    public var address: String
+    /**
+     * 纬度 (`latitude`): 经度 (sic: the document's table says 经度 for latitude; it is the 纬度)
+     *
+     * Required. Example: `xxx`.
+     */
+    public var latitude: String
+    /**
+     * 经度 (`longitude`): 纬度 (sic: the document's table says 纬度 for longitude; it is the 经度)
+     *
+     * Required. Example: `xxx`.
+     */
+    public var longitude: String
+    /**
+     * 备注 (`sh_remark`): 备注
+     *
+     * Required. Example: `xxx`.
+     */
+    public var shRemark: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+         *
+         * Required. Example: `gh_4346ac1514d8`.
+         */toUserName: String, 
+        /**
+         * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+         *
+         * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+         */fromUserName: String, 
+        /**
+         * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+         *
+         * Required. Example: `1488856741`.
+         */createTime: Int64, 
+        /**
+         * 消息类型 (`MsgType`): 消息类型, event
+         *
+         * Required. Example: `event`.
+         */msgType: String, 
+        /**
+         * 事件类型 (`Event`): 事件类型, create_map_poi_audit_info
+         *
+         * Required. Example: `create_map_poi_audit_info`.
+         */event: String, 
+        /**
+         * 审核单id (`audit_id`): 审核单id,即前面返回的base_id字段
+         *
+         * Required. Example: `11111`.
+         */auditId: Int64, 
+        /**
+         * 审核状态 (`status`): 审核状态(0:审核通过,1:审核失败)
+         *
+         * Required. Example: `1`.
+         */status: MapPoiAuditStatus, 
+        /**
+         * 腾讯地图位置点id (`map_poi_id`): 从腾讯地图换取的位置点id
+         *
+         * Required. Example: `xxx`.
+         */mapPoiId: String, 
+        /**
+         * 门店名字 (`name`): 门店名字
+         *
+         * Required. Example: `xxx`.
+         */name: String, 
+        /**
+         * 详细地址 (`address`): 详细地址
+         *
+         * Required. Example: `xxx`.
+         */address: String, 
+        /**
+         * 纬度 (`latitude`): 经度 (sic: the document's table says 经度 for latitude; it is the 纬度)
+         *
+         * Required. Example: `xxx`.
+         */latitude: String, 
+        /**
+         * 经度 (`longitude`): 纬度 (sic: the document's table says 纬度 for longitude; it is the 经度)
+         *
+         * Required. Example: `xxx`.
+         */longitude: String, 
+        /**
+         * 备注 (`sh_remark`): 备注
+         *
+         * Required. Example: `xxx`.
+         */shRemark: String) {
+        self.toUserName = toUserName
+        self.fromUserName = fromUserName
+        self.createTime = createTime
+        self.msgType = msgType
+        self.event = event
+        self.auditId = auditId
+        self.status = status
+        self.mapPoiId = mapPoiId
+        self.name = name
+        self.address = address
+        self.latitude = latitude
+        self.longitude = longitude
+        self.shRemark = shRemark
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateMapPoiAuditEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateMapPoiAuditEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateMapPoiAuditEvent {
+        return
+            try CreateMapPoiAuditEvent(
+                toUserName: FfiConverterString.read(from: &buf), 
+                fromUserName: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterInt64.read(from: &buf), 
+                msgType: FfiConverterString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                auditId: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterTypeMapPoiAuditStatus.read(from: &buf), 
+                mapPoiId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                latitude: FfiConverterString.read(from: &buf), 
+                longitude: FfiConverterString.read(from: &buf), 
+                shRemark: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateMapPoiAuditEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.toUserName, into: &buf)
+        FfiConverterString.write(value.fromUserName, into: &buf)
+        FfiConverterInt64.write(value.createTime, into: &buf)
+        FfiConverterString.write(value.msgType, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterInt64.write(value.auditId, into: &buf)
+        FfiConverterTypeMapPoiAuditStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.mapPoiId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterString.write(value.latitude, into: &buf)
+        FfiConverterString.write(value.longitude, into: &buf)
+        FfiConverterString.write(value.shRemark, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiAuditEvent_lift(_ buf: RustBuffer) throws -> CreateMapPoiAuditEvent {
+    return try FfiConverterTypeCreateMapPoiAuditEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiAuditEvent_lower(_ value: CreateMapPoiAuditEvent) -> RustBuffer {
+    return FfiConverterTypeCreateMapPoiAuditEvent.lower(value)
+}
+
+
+/**
+ * Inputs of 在腾讯地图中创建门店 — `POST /wxa/create_map_poi`.
+ *
+ * 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+ *
+ * Quirk: 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
+ *
+ * Quirk: The response is either {error, data} (the document) or {errcode, errmsg, data} (current official page); see the map_poi envelope. base_id is the 审核单id that the create_map_poi_audit_info event carries as audit_id.
+ *
+ * Quirk: The document's request example has a trailing comma after districtid; it is not valid JSON as written.
+ */
+public struct CreateMapPoiRequest: Equatable, Hashable {
+    /**
+     * 名字 (`name`): 名字
+     *
+     * Required. Sent in the JSON body. Example: `hardenzhang`.
+     */
+    public var name: String
+    /**
+     * 经度 (`longitude`): 经度
+     *
+     * Required. Sent in the JSON body. Format: a decimal number as text. Example: `113.323753357`.
+     *
+     * Quirk: A decimal number written as a JSON string.
+     */
+    public var longitude: String
+    /**
+     * 纬度 (`latitude`): 纬度
+     *
+     * Required. Sent in the JSON body. Format: a decimal number as text. Example: `23.0974903107`.
+     *
+     * Quirk: A decimal number written as a JSON string.
+     */
+    public var latitude: String
+    /**
+     * 省份 (`province`): 省份
+     *
+     * Required. Sent in the JSON body. Example: `广东省`.
+     */
+    public var province: String
+    /**
+     * 城市 (`city`): 城市
+     *
+     * Required. Sent in the JSON body. Example: `广州市`.
+     */
+    public var city: String
+    /**
+     * 区 (`district`): 区
+     *
+     * Required. Sent in the JSON body. Example: `海珠区`.
+     */
+    public var district: String
+    /**
+     * 详细地址 (`address`): 详细地址
+     *
+     * Required. Sent in the JSON body. Example: `TIT`.
+     */
+    public var address: String
+    /**
+     * 类目 (`category`): 类目,比如美食:中餐厅
+     *
+     * Required. Sent in the JSON body. Format: `一级:二级`. Example: `类目1:类目2`.
+     */
+    public var category: String
+    /**
+     * 电话 (`telephone`): 电话,可多个,使用英文分号间隔 010-6666666-111; 010-6666666; 010- 6666666-222
+     *
+     * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `12345678901`.
+     */
+    public var telephone: String
+    /**
+     * 门店图片url (`photo`): 门店图片url
+     *
+     * Required. Sent in the JSON body. Format: http(s) URL. Example: `http://mmbiz.qpic.cn/mmbiz_png/tW66AWE2K6ECFPcyAcIZTG8RlcR0sAqBibOm8gao5xOoLfIic9ZJ6MADAktGPxZI7MZLcadZUT36b14NJ2cHRHA/0?wx_fmt=png`.
+     *
+     * Quirk: A URL, not a media id.
+     */
+    public var photo: String
+    /**
+     * 营业执照url (`license`): 营业执照url
+     *
+     * Required. Sent in the JSON body. Format: http(s) URL. Example: `http://mmbiz.qpic.cn/mmbiz_png/tW66AWE2K6ECFPcyAcIZTG8RlcR0sAqBibOm8gao5xOoLfIic9ZJ6MADAktGPxZI7MZLcadZUT36b14NJ2cHRHA/0?wx_fmt=png`.
+     *
+     * Quirk: A URL, not a media id.
+     */
+    public var license: String
+    /**
+     * 介绍 (`introduct`): 介绍
+     *
+     * Required. Sent in the JSON body. Example: `test`.
+     */
+    public var introduct: String
+    /**
+     * 区域id (`districtid`): 腾讯地图拉取省市区信息接口返回的id
+     *
+     * Required. Sent in the JSON body. Example: `440105`.
+     *
+     * Quirk: Sent as a JSON string here (the example and the official type), unlike search_map_poi's number.
+     */
+    public var districtid: String
+    /**
+     * 门店id (`poi_id`): 如果是迁移门店, 必须填 poi_id字段
+     *
+     * Optional. Sent in the JSON body.
+     *
+     * Quirk: A community report shows errcode 47001 (data format error) when poi_id is passed here; migration normally passes poi_id to add_store instead.
+     */
+    public var poiId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 名字 (`name`): 名字
+         *
+         * Required. Sent in the JSON body. Example: `hardenzhang`.
+         */name: String, 
+        /**
+         * 经度 (`longitude`): 经度
+         *
+         * Required. Sent in the JSON body. Format: a decimal number as text. Example: `113.323753357`.
+         *
+         * Quirk: A decimal number written as a JSON string.
+         */longitude: String, 
+        /**
+         * 纬度 (`latitude`): 纬度
+         *
+         * Required. Sent in the JSON body. Format: a decimal number as text. Example: `23.0974903107`.
+         *
+         * Quirk: A decimal number written as a JSON string.
+         */latitude: String, 
+        /**
+         * 省份 (`province`): 省份
+         *
+         * Required. Sent in the JSON body. Example: `广东省`.
+         */province: String, 
+        /**
+         * 城市 (`city`): 城市
+         *
+         * Required. Sent in the JSON body. Example: `广州市`.
+         */city: String, 
+        /**
+         * 区 (`district`): 区
+         *
+         * Required. Sent in the JSON body. Example: `海珠区`.
+         */district: String, 
+        /**
+         * 详细地址 (`address`): 详细地址
+         *
+         * Required. Sent in the JSON body. Example: `TIT`.
+         */address: String, 
+        /**
+         * 类目 (`category`): 类目,比如美食:中餐厅
+         *
+         * Required. Sent in the JSON body. Format: `一级:二级`. Example: `类目1:类目2`.
+         */category: String, 
+        /**
+         * 电话 (`telephone`): 电话,可多个,使用英文分号间隔 010-6666666-111; 010-6666666; 010- 6666666-222
+         *
+         * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `12345678901`.
+         */telephone: String, 
+        /**
+         * 门店图片url (`photo`): 门店图片url
+         *
+         * Required. Sent in the JSON body. Format: http(s) URL. Example: `http://mmbiz.qpic.cn/mmbiz_png/tW66AWE2K6ECFPcyAcIZTG8RlcR0sAqBibOm8gao5xOoLfIic9ZJ6MADAktGPxZI7MZLcadZUT36b14NJ2cHRHA/0?wx_fmt=png`.
+         *
+         * Quirk: A URL, not a media id.
+         */photo: String, 
+        /**
+         * 营业执照url (`license`): 营业执照url
+         *
+         * Required. Sent in the JSON body. Format: http(s) URL. Example: `http://mmbiz.qpic.cn/mmbiz_png/tW66AWE2K6ECFPcyAcIZTG8RlcR0sAqBibOm8gao5xOoLfIic9ZJ6MADAktGPxZI7MZLcadZUT36b14NJ2cHRHA/0?wx_fmt=png`.
+         *
+         * Quirk: A URL, not a media id.
+         */license: String, 
+        /**
+         * 介绍 (`introduct`): 介绍
+         *
+         * Required. Sent in the JSON body. Example: `test`.
+         */introduct: String, 
+        /**
+         * 区域id (`districtid`): 腾讯地图拉取省市区信息接口返回的id
+         *
+         * Required. Sent in the JSON body. Example: `440105`.
+         *
+         * Quirk: Sent as a JSON string here (the example and the official type), unlike search_map_poi's number.
+         */districtid: String, 
+        /**
+         * 门店id (`poi_id`): 如果是迁移门店, 必须填 poi_id字段
+         *
+         * Optional. Sent in the JSON body.
+         *
+         * Quirk: A community report shows errcode 47001 (data format error) when poi_id is passed here; migration normally passes poi_id to add_store instead.
+         */poiId: String? = nil) {
+        self.name = name
+        self.longitude = longitude
+        self.latitude = latitude
+        self.province = province
+        self.city = city
+        self.district = district
+        self.address = address
+        self.category = category
+        self.telephone = telephone
+        self.photo = photo
+        self.license = license
+        self.introduct = introduct
+        self.districtid = districtid
+        self.poiId = poiId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateMapPoiRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateMapPoiRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateMapPoiRequest {
+        return
+            try CreateMapPoiRequest(
+                name: FfiConverterString.read(from: &buf), 
+                longitude: FfiConverterString.read(from: &buf), 
+                latitude: FfiConverterString.read(from: &buf), 
+                province: FfiConverterString.read(from: &buf), 
+                city: FfiConverterString.read(from: &buf), 
+                district: FfiConverterString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                category: FfiConverterString.read(from: &buf), 
+                telephone: FfiConverterString.read(from: &buf), 
+                photo: FfiConverterString.read(from: &buf), 
+                license: FfiConverterString.read(from: &buf), 
+                introduct: FfiConverterString.read(from: &buf), 
+                districtid: FfiConverterString.read(from: &buf), 
+                poiId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateMapPoiRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.longitude, into: &buf)
+        FfiConverterString.write(value.latitude, into: &buf)
+        FfiConverterString.write(value.province, into: &buf)
+        FfiConverterString.write(value.city, into: &buf)
+        FfiConverterString.write(value.district, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterString.write(value.telephone, into: &buf)
+        FfiConverterString.write(value.photo, into: &buf)
+        FfiConverterString.write(value.license, into: &buf)
+        FfiConverterString.write(value.introduct, into: &buf)
+        FfiConverterString.write(value.districtid, into: &buf)
+        FfiConverterOptionString.write(value.poiId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiRequest_lift(_ buf: RustBuffer) throws -> CreateMapPoiRequest {
+    return try FfiConverterTypeCreateMapPoiRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiRequest_lower(_ value: CreateMapPoiRequest) -> RustBuffer {
+    return FfiConverterTypeCreateMapPoiRequest.lower(value)
+}
+
+
+/**
+ * Payload of create_map_poi (map_poi envelope: errcode/errmsg or error are the envelope).
+ */
+public struct CreateMapPoiResponse: Equatable, Hashable {
+    /**
+     * 创建结果 (`data`): Holds base_id and rich_id.
+     *
+     * Required.
+     */
+    public var data: CreateMapPoiResult
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 创建结果 (`data`): Holds base_id and rich_id.
+         *
+         * Required.
+         */data: CreateMapPoiResult) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateMapPoiResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateMapPoiResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateMapPoiResponse {
+        return
+            try CreateMapPoiResponse(
+                data: FfiConverterTypeCreateMapPoiResult.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateMapPoiResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeCreateMapPoiResult.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiResponse_lift(_ buf: RustBuffer) throws -> CreateMapPoiResponse {
+    return try FfiConverterTypeCreateMapPoiResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiResponse_lower(_ value: CreateMapPoiResponse) -> RustBuffer {
+    return FfiConverterTypeCreateMapPoiResponse.lower(value)
+}
+
+
+/**
+ * `data` of create_map_poi.
+ */
+public struct CreateMapPoiResult: Equatable, Hashable {
+    /**
+     * 审核单id (`base_id`): 审核单id: the audit_id of the later create_map_poi_audit_info event (审核单id,即前面返回的base_id字段).
+     *
+     * Required. Example: `42160`.
+     */
+    public var baseId: Int64
+    /**
+     * `rich_id`: Second id returned with base_id (undocumented meaning; SKIT omits it).
+     *
+     * Optional. Example: `42010`.
+     */
+    public var richId: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 审核单id (`base_id`): 审核单id: the audit_id of the later create_map_poi_audit_info event (审核单id,即前面返回的base_id字段).
+         *
+         * Required. Example: `42160`.
+         */baseId: Int64, 
+        /**
+         * `rich_id`: Second id returned with base_id (undocumented meaning; SKIT omits it).
+         *
+         * Optional. Example: `42010`.
+         */richId: Int64? = nil) {
+        self.baseId = baseId
+        self.richId = richId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateMapPoiResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateMapPoiResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateMapPoiResult {
+        return
+            try CreateMapPoiResult(
+                baseId: FfiConverterInt64.read(from: &buf), 
+                richId: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateMapPoiResult, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.baseId, into: &buf)
+        FfiConverterOptionInt64.write(value.richId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiResult_lift(_ buf: RustBuffer) throws -> CreateMapPoiResult {
+    return try FfiConverterTypeCreateMapPoiResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateMapPoiResult_lower(_ value: CreateMapPoiResult) -> RustBuffer {
+    return FfiConverterTypeCreateMapPoiResult.lower(value)
+}
+
+
+/**
+ * Inputs of 删除门店 — `POST /wxa/del_store`.
+ *
+ * 删除门店: delete a store of the 门店小程序.
+ *
+ * Quirk: The document shows no success response; a success is errcode 0 with no payload.
+ */
+public struct DelStoreRequest: Equatable, Hashable {
+    /**
+     * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+     *
+     * Required. Sent in the JSON body. Example: `472671857`.
+     */
+    public var poiId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+         *
+         * Required. Sent in the JSON body. Example: `472671857`.
+         */poiId: String) {
+        self.poiId = poiId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DelStoreRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDelStoreRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DelStoreRequest {
+        return
+            try DelStoreRequest(
+                poiId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DelStoreRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.poiId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelStoreRequest_lift(_ buf: RustBuffer) throws -> DelStoreRequest {
+    return try FfiConverterTypeDelStoreRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelStoreRequest_lower(_ value: DelStoreRequest) -> RustBuffer {
+    return FfiConverterTypeDelStoreRequest.lower(value)
+}
+
+
+/**
+ * 服务区域（WorkerDto.service_areas 的元素）：行政区划名称列表。
+ */
+public struct DivisionDto: Equatable, Hashable {
+    /**
+     * divisionNames (`division_names`): -
+     *
+     * Optional.
+     *
+     * Quirk: The document gives no description ("-") and no example; worker.create metadata: "1"; worker.query metadata: "divisionNames".
+     *
+     * Quirk: String [] : a JSON array of strings (presumably 省/市/区 names, like address_names; unconfirmed).
+     */
+    public var divisionNames: [String]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * divisionNames (`division_names`): -
+         *
+         * Optional.
+         *
+         * Quirk: The document gives no description ("-") and no example; worker.create metadata: "1"; worker.query metadata: "divisionNames".
+         *
+         * Quirk: String [] : a JSON array of strings (presumably 省/市/区 names, like address_names; unconfirmed).
+         */divisionNames: [String]? = nil) {
+        self.divisionNames = divisionNames
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DivisionDto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDivisionDto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DivisionDto {
+        return
+            try DivisionDto(
+                divisionNames: FfiConverterOptionSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DivisionDto, into buf: inout [UInt8]) {
+        FfiConverterOptionSequenceString.write(value.divisionNames, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDivisionDto_lift(_ buf: RustBuffer) throws -> DivisionDto {
+    return try FfiConverterTypeDivisionDto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDivisionDto_lower(_ value: DivisionDto) -> RustBuffer {
+    return FfiConverterTypeDivisionDto.lower(value)
+}
+
+
+/**
+ * Inputs of 下载平台证书 — `GET /v3/certificates`.
+ *
+ * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+ *
+ * Documentation: <https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_8.shtml>
+ *
+ * Quirk: 对于下载证书的接口来说，请求报文主体是一个空串.
+ *
+ * Quirk: Bootstrap: the first download cannot be verified (the certificates it returns are what verifies it). Go downloads with a NullValidator and re-validates later downloads with the downloaded certificates; Python passes skip_verify=True.
+ *
+ * Quirk: 定时调用，间隔应小于12小时. SDK refresh intervals: Go 24 h, Java 60 min, rswxpay 12 h, Python only on an unknown serial.
+ *
+ * Quirk: 敏感信息加密时，建议使用最新的平台证书（即：证书有效期较大的证书）进行加密.
+ *
+ * Quirk: New merchants (since about Oct/Nov 2024) have no platform certificates and get 404 RESOURCE_NOT_EXISTS: they must use WeChat Pay public key mode, so downloading must not be mandatory.
+ *
+ * Quirk: The documented response example has stray spaces in the keys "effective_time " and "expire_time " (a doc typo) and a truncated ciphertext.
+ *
+ * Quirk: Decrypted fixture: wechatpay-java TestConfig.DOWNLOAD_CERTIFICATE_RESPONSE decrypts (key a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb, nonce 14b16c03dc1b, associated_data certificate) to a certificate with serial 5DEA10EF55877E3CF6C33255C2E7DEFFF7E427EC.
+ *
+ * Quirk: Documentation: gitbook https://wechatpay-api.gitbook.io/wechatpay-api-v3/jie-kou-wen-dang; HK doc gives serial_no string[1,40], times string[1,32] (RFC3339), nonce string(12).
+ */
+public struct DownloadCertificatesRequest: Equatable, Hashable {
+    /**
+     * 证书算法类型 (`algorithm_type`): 平台证书的算法类型；wechatpay-java 以 ?algorithm_type=RSA 下载 RSA 平台证书
+     *
+     * Optional. Sent in the query string. Example: `RSA`.
+     *
+     * Quirk: Not in an official request table in the sources: seen in wechatpay-java (RSAAutoCertificateProvider) and in a SIGN_ERROR echo (/v3/certificates?algorithm_type=RSA). When set, it is part of the signed URL.
+     */
+    public var algorithmType: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 证书算法类型 (`algorithm_type`): 平台证书的算法类型；wechatpay-java 以 ?algorithm_type=RSA 下载 RSA 平台证书
+         *
+         * Optional. Sent in the query string. Example: `RSA`.
+         *
+         * Quirk: Not in an official request table in the sources: seen in wechatpay-java (RSAAutoCertificateProvider) and in a SIGN_ERROR echo (/v3/certificates?algorithm_type=RSA). When set, it is part of the signed URL.
+         */algorithmType: String? = nil) {
+        self.algorithmType = algorithmType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DownloadCertificatesRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDownloadCertificatesRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DownloadCertificatesRequest {
+        return
+            try DownloadCertificatesRequest(
+                algorithmType: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DownloadCertificatesRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.algorithmType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDownloadCertificatesRequest_lift(_ buf: RustBuffer) throws -> DownloadCertificatesRequest {
+    return try FfiConverterTypeDownloadCertificatesRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDownloadCertificatesRequest_lower(_ value: DownloadCertificatesRequest) -> RustBuffer {
+    return FfiConverterTypeDownloadCertificatesRequest.lower(value)
+}
+
+
+/**
+ * 下载平台证书的应答：商户当前可用的微信支付平台证书列表。
+ */
+public struct DownloadCertificatesResponse: Equatable, Hashable {
+    /**
+     * 平台证书列表 (`data`): 平台证书列表
+     *
+     * Required.
+     */
+    public var data: [PlatformCertificate]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 平台证书列表 (`data`): 平台证书列表
+         *
+         * Required.
+         */data: [PlatformCertificate]) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DownloadCertificatesResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDownloadCertificatesResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DownloadCertificatesResponse {
+        return
+            try DownloadCertificatesResponse(
+                data: FfiConverterSequenceTypePlatformCertificate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DownloadCertificatesResponse, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypePlatformCertificate.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDownloadCertificatesResponse_lift(_ buf: RustBuffer) throws -> DownloadCertificatesResponse {
+    return try FfiConverterTypeDownloadCertificatesResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDownloadCertificatesResponse_lower(_ value: DownloadCertificatesResponse) -> RustBuffer {
+    return FfiConverterTypeDownloadCertificatesResponse.lower(value)
+}
+
+
+/**
+ * 加密的平台证书：用 APIv3 密钥按 algorithm（目前为AEAD_AES_256_GCM）解密 ciphertext 得到 PEM 证书。
+ *
+ * Quirk: 1、从商户平台上获取商户的密钥，记为“key”。2、针对“algorithm”中描述的算法（目前为AEAD_AES_256_GCM），取得对应的参数“nonce”和“associated_data”。3、使用“key”、“nonce”和“associated_data”对数据密文“ciphertext”进行解密（需要先对ciphertext做base64解码，然后再解密），得到证书内容（请参考rfc5116）。
+ *
+ * Quirk: The key is the 32-byte APIv3 key used as raw UTF-8 bytes; nonce and associated_data are used as raw UTF-8 bytes (not base64/hex decoded); the 128-bit GCM tag is the trailing 16 bytes of the base64-decoded ciphertext.
+ */
+public struct EncryptedCertificate: Equatable, Hashable {
+    /**
+     * 加密证书的算法 (`algorithm`): 加密证书的算法，目前为AEAD_AES_256_GCM
+     *
+     * Required. Example: `AEAD_AES_256_GCM`.
+     */
+    public var algorithm: String
+    /**
+     * 加密证书的随机串 (`nonce`): 加密证书使用的随机串（12 个 ASCII 字符，直接作为 GCM nonce）
+     *
+     * Required. Length 12–12 characters. Example: `61f9c719728a`.
+     */
+    public var nonce: String
+    /**
+     * 加密证书的附加数据 (`associated_data`): 加密证书的附加数据（AAD），平台证书为 certificate
+     *
+     * Required. Example: `certificate`.
+     */
+    public var associatedData: String
+    /**
+     * 加密后的证书内容 (`ciphertext`): Base64 编码的加密后的证书内容（末尾 16 字节为认证标签）
+     *
+     * Required. Example: `sRvt…`.
+     */
+    public var ciphertext: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 加密证书的算法 (`algorithm`): 加密证书的算法，目前为AEAD_AES_256_GCM
+         *
+         * Required. Example: `AEAD_AES_256_GCM`.
+         */algorithm: String, 
+        /**
+         * 加密证书的随机串 (`nonce`): 加密证书使用的随机串（12 个 ASCII 字符，直接作为 GCM nonce）
+         *
+         * Required. Length 12–12 characters. Example: `61f9c719728a`.
+         */nonce: String, 
+        /**
+         * 加密证书的附加数据 (`associated_data`): 加密证书的附加数据（AAD），平台证书为 certificate
+         *
+         * Required. Example: `certificate`.
+         */associatedData: String, 
+        /**
+         * 加密后的证书内容 (`ciphertext`): Base64 编码的加密后的证书内容（末尾 16 字节为认证标签）
+         *
+         * Required. Example: `sRvt…`.
+         */ciphertext: String) {
+        self.algorithm = algorithm
+        self.nonce = nonce
+        self.associatedData = associatedData
+        self.ciphertext = ciphertext
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EncryptedCertificate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEncryptedCertificate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EncryptedCertificate {
+        return
+            try EncryptedCertificate(
+                algorithm: FfiConverterString.read(from: &buf), 
+                nonce: FfiConverterString.read(from: &buf), 
+                associatedData: FfiConverterString.read(from: &buf), 
+                ciphertext: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EncryptedCertificate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.algorithm, into: &buf)
+        FfiConverterString.write(value.nonce, into: &buf)
+        FfiConverterString.write(value.associatedData, into: &buf)
+        FfiConverterString.write(value.ciphertext, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncryptedCertificate_lift(_ buf: RustBuffer) throws -> EncryptedCertificate {
+    return try FfiConverterTypeEncryptedCertificate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncryptedCertificate_lower(_ value: EncryptedCertificate) -> RustBuffer {
+    return FfiConverterTypeEncryptedCertificate.lower(value)
 }
 
 
@@ -856,75 +3045,63 @@ public func FfiConverterTypeErrorInfo_lower(_ value: ErrorInfo) -> RustBuffer {
 
 
 /**
- * Inputs of 添加 — `POST /wxa/{poi_id}/add`.
+ * Inputs of 获取接口调用凭据 — `GET /cgi-bin/token`.
  *
- * adds * / things
+ * 获取接口调用凭据 (getAccessToken, the classic token): each call issues a new access_token and invalidates the previous one.
+ *
+ * Quirk: Takes no access_token (it issues one).
+ *
+ * Quirk: Each call invalidates the previous token (重复获取将导致上次获取的access_token失效): use one central fetcher (中控服务器) or prefer get_stable_access_token.
+ *
+ * Quirk: secret travels in the query string: never log request URLs of this call.
+ *
+ * Quirk: 建议开发者使用中控服务器统一获取和刷新access_token，其他业务逻辑服务器所使用的access_token 均来自于该中控服务器，不应该各自去刷新，否则容易造成冲突，导致access_token覆盖而影响业务.
  */
-public struct ScratchAddRequest: Equatable, Hashable {
+public struct GetAccessTokenRequest: Equatable, Hashable {
     /**
-     * 门店 (`poi_id`): id
+     * 授权类型 (`grant_type`): 填写 client_credential
      *
-     * Required. Sent in the path.
+     * Required. Sent in the query string. Example: `client_credential`.
      */
-    public var poiId: String
+    public var grantType: String
     /**
-     * 昵称 (`nickname`): 名称长度为4-30个字符(中文算两个字符)
+     * 账号唯一凭证 (`appid`): 账号唯一凭证,即 AppID
      *
-     * Required. Sent in the JSON body. Length 4–30 in width (a CJK character counts 2).
+     * Required. Sent in the query string. Example: `APPID`.
      */
-    public var nickname: String
+    public var appid: String
     /**
-     * 图片 (`pic_list`): json
+     * 账号唯一凭证密钥 (`secret`): 账号唯一凭证密钥,即 AppSecret
      *
-     * Optional. Sent in the JSON body. Sent as a JSON string.
-     */
-    public var picList: ScratchPics?
-    /**
-     * t (`ToUserName`): t
+     * Required. Sent in the query string. Example: `APPSECRET`.
      *
-     * Optional. Sent in the JSON body. Range 0–50.
+     * Quirk: A credential: listed as an endpoint field because it goes on the wire, but the token provider fills it from its configuration; it must never appear in logs, Debug output or errors.
      */
-    public var toUserName: Int32?
-    /**
-     * t (`type`): t
-     *
-     * Optional. Sent in the query string.
-     */
-    public var type: String?
+    public var secret: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * 门店 (`poi_id`): id
+         * 授权类型 (`grant_type`): 填写 client_credential
          *
-         * Required. Sent in the path.
-         */poiId: String, 
+         * Required. Sent in the query string. Example: `client_credential`.
+         */grantType: String, 
         /**
-         * 昵称 (`nickname`): 名称长度为4-30个字符(中文算两个字符)
+         * 账号唯一凭证 (`appid`): 账号唯一凭证,即 AppID
          *
-         * Required. Sent in the JSON body. Length 4–30 in width (a CJK character counts 2).
-         */nickname: String, 
+         * Required. Sent in the query string. Example: `APPID`.
+         */appid: String, 
         /**
-         * 图片 (`pic_list`): json
+         * 账号唯一凭证密钥 (`secret`): 账号唯一凭证密钥,即 AppSecret
          *
-         * Optional. Sent in the JSON body. Sent as a JSON string.
-         */picList: ScratchPics? = nil, 
-        /**
-         * t (`ToUserName`): t
+         * Required. Sent in the query string. Example: `APPSECRET`.
          *
-         * Optional. Sent in the JSON body. Range 0–50.
-         */toUserName: Int32? = nil, 
-        /**
-         * t (`type`): t
-         *
-         * Optional. Sent in the query string.
-         */type: String? = nil) {
-        self.poiId = poiId
-        self.nickname = nickname
-        self.picList = picList
-        self.toUserName = toUserName
-        self.type = type
+         * Quirk: A credential: listed as an endpoint field because it goes on the wire, but the token provider fills it from its configuration; it must never appear in logs, Debug output or errors.
+         */secret: String) {
+        self.grantType = grantType
+        self.appid = appid
+        self.secret = secret
     }
 
     
@@ -933,30 +3110,26 @@ public struct ScratchAddRequest: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension ScratchAddRequest: Sendable {}
+extension GetAccessTokenRequest: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeScratchAddRequest: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScratchAddRequest {
+public struct FfiConverterTypeGetAccessTokenRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetAccessTokenRequest {
         return
-            try ScratchAddRequest(
-                poiId: FfiConverterString.read(from: &buf), 
-                nickname: FfiConverterString.read(from: &buf), 
-                picList: FfiConverterOptionTypeScratchPics.read(from: &buf), 
-                toUserName: FfiConverterOptionInt32.read(from: &buf), 
-                type: FfiConverterOptionString.read(from: &buf)
+            try GetAccessTokenRequest(
+                grantType: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                secret: FfiConverterString.read(from: &buf)
         )
     }
 
-    public static func write(_ value: ScratchAddRequest, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.poiId, into: &buf)
-        FfiConverterString.write(value.nickname, into: &buf)
-        FfiConverterOptionTypeScratchPics.write(value.picList, into: &buf)
-        FfiConverterOptionInt32.write(value.toUserName, into: &buf)
-        FfiConverterOptionString.write(value.type, into: &buf)
+    public static func write(_ value: GetAccessTokenRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.grantType, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.secret, into: &buf)
     }
 }
 
@@ -964,26 +3137,4541 @@ public struct FfiConverterTypeScratchAddRequest: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchAddRequest_lift(_ buf: RustBuffer) throws -> ScratchAddRequest {
-    return try FfiConverterTypeScratchAddRequest.lift(buf)
+public func FfiConverterTypeGetAccessTokenRequest_lift(_ buf: RustBuffer) throws -> GetAccessTokenRequest {
+    return try FfiConverterTypeGetAccessTokenRequest.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchAddRequest_lower(_ value: ScratchAddRequest) -> RustBuffer {
-    return FfiConverterTypeScratchAddRequest.lower(value)
+public func FfiConverterTypeGetAccessTokenRequest_lower(_ value: GetAccessTokenRequest) -> RustBuffer {
+    return FfiConverterTypeGetAccessTokenRequest.lower(value)
 }
 
 
 /**
- * pics
+ * Payload of cgi-bin/token.
  */
-public struct ScratchPics: Equatable, Hashable {
+public struct GetAccessTokenResponse: Equatable, Hashable {
     /**
-     * 图片 (`list`): urls
+     * 获取到的凭证 (`access_token`): 获取到的凭证
      *
-     * Required. 0–3 items. Format: http(s) URL.
+     * Required. Example: `ACCESS_TOKEN`.
+     *
+     * Quirk: A credential: never logged or shown in Debug output.
+     */
+    public var accessToken: String
+    /**
+     * 凭证有效时间 (`expires_in`): 凭证有效时间,单位:秒。
+     *
+     * Required. Example: `7200`.
+     */
+    public var expiresIn: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 获取到的凭证 (`access_token`): 获取到的凭证
+         *
+         * Required. Example: `ACCESS_TOKEN`.
+         *
+         * Quirk: A credential: never logged or shown in Debug output.
+         */accessToken: String, 
+        /**
+         * 凭证有效时间 (`expires_in`): 凭证有效时间,单位:秒。
+         *
+         * Required. Example: `7200`.
+         */expiresIn: Int64) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetAccessTokenResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetAccessTokenResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetAccessTokenResponse {
+        return
+            try GetAccessTokenResponse(
+                accessToken: FfiConverterString.read(from: &buf), 
+                expiresIn: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetAccessTokenResponse, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterInt64.write(value.expiresIn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetAccessTokenResponse_lift(_ buf: RustBuffer) throws -> GetAccessTokenResponse {
+    return try FfiConverterTypeGetAccessTokenResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetAccessTokenResponse_lower(_ value: GetAccessTokenResponse) -> RustBuffer {
+    return FfiConverterTypeGetAccessTokenResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 从腾讯地图拉取省市区信息 — `GET /wxa/get_district`.
+ *
+ * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+ *
+ * Quirk: Answers in Tencent Map's envelope {status, message, data_version, result} without errcode: a non-zero status is an error (see the tencent_map envelope).
+ *
+ * Quirk: The result is large and changes rarely (data_version); cache it.
+ *
+ * Quirk: The document's example is annotated with // comments and ellipses; it is not valid JSON as written.
+ */
+public struct GetDistrictRequest: Equatable, Hashable {
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init() {
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetDistrictRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetDistrictRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetDistrictRequest {
+        return
+            GetDistrictRequest()
+    }
+
+    public static func write(_ value: GetDistrictRequest, into buf: inout [UInt8]) {
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetDistrictRequest_lift(_ buf: RustBuffer) throws -> GetDistrictRequest {
+    return try FfiConverterTypeGetDistrictRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetDistrictRequest_lower(_ value: GetDistrictRequest) -> RustBuffer {
+    return FfiConverterTypeGetDistrictRequest.lower(value)
+}
+
+
+/**
+ * Payload of get_district (tencent_map envelope: status/message are the envelope). 可参考: 地图省市区信息对应表.
+ */
+public struct GetDistrictResponse: Equatable, Hashable {
+    /**
+     * 数据版本 (`data_version`): Version of the district data.
+     *
+     * Optional. Example: `20170510`.
+     */
+    public var dataVersion: String?
+    /**
+     * 省市区信息 (`result`): 二维数组,第一维表示省的信息,第二维表示市的信息,第三维表示区的信息 (result[0] 省, result[1] 市, result[2] 区).
+     *
+     * Required.
+     */
+    public var result: [[MapDistrict]]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 数据版本 (`data_version`): Version of the district data.
+         *
+         * Optional. Example: `20170510`.
+         */dataVersion: String? = nil, 
+        /**
+         * 省市区信息 (`result`): 二维数组,第一维表示省的信息,第二维表示市的信息,第三维表示区的信息 (result[0] 省, result[1] 市, result[2] 区).
+         *
+         * Required.
+         */result: [[MapDistrict]]) {
+        self.dataVersion = dataVersion
+        self.result = result
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetDistrictResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetDistrictResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetDistrictResponse {
+        return
+            try GetDistrictResponse(
+                dataVersion: FfiConverterOptionString.read(from: &buf), 
+                result: FfiConverterSequenceSequenceTypeMapDistrict.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetDistrictResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.dataVersion, into: &buf)
+        FfiConverterSequenceSequenceTypeMapDistrict.write(value.result, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetDistrictResponse_lift(_ buf: RustBuffer) throws -> GetDistrictResponse {
+    return try FfiConverterTypeGetDistrictResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetDistrictResponse_lower(_ value: GetDistrictResponse) -> RustBuffer {
+    return FfiConverterTypeGetDistrictResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 查询门店小程序审核结果 — `GET /wxa/get_merchant_audit_info`.
+ *
+ * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+ *
+ * Quirk: GET only (EasyWeChat PR #1952: 此接口只能GET; its 4.x POSTed).
+ *
+ * Quirk: A newer official page lists a body parameter audit_id for this GET; the document lists only access_token (a doc error per the reference).
+ *
+ * Quirk: The document's response example lacks its final closing brace.
+ */
+public struct GetMerchantAuditInfoRequest: Equatable, Hashable {
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init() {
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetMerchantAuditInfoRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetMerchantAuditInfoRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetMerchantAuditInfoRequest {
+        return
+            GetMerchantAuditInfoRequest()
+    }
+
+    public static func write(_ value: GetMerchantAuditInfoRequest, into buf: inout [UInt8]) {
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantAuditInfoRequest_lift(_ buf: RustBuffer) throws -> GetMerchantAuditInfoRequest {
+    return try FfiConverterTypeGetMerchantAuditInfoRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantAuditInfoRequest_lower(_ value: GetMerchantAuditInfoRequest) -> RustBuffer {
+    return FfiConverterTypeGetMerchantAuditInfoRequest.lower(value)
+}
+
+
+/**
+ * Payload of get_merchant_audit_info.
+ */
+public struct GetMerchantAuditInfoResponse: Equatable, Hashable {
+    /**
+     * 审核结果 (`data`): The audit record of the 门店小程序 application.
+     *
+     * Required.
+     */
+    public var data: MerchantAuditInfo
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 审核结果 (`data`): The audit record of the 门店小程序 application.
+         *
+         * Required.
+         */data: MerchantAuditInfo) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetMerchantAuditInfoResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetMerchantAuditInfoResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetMerchantAuditInfoResponse {
+        return
+            try GetMerchantAuditInfoResponse(
+                data: FfiConverterTypeMerchantAuditInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetMerchantAuditInfoResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeMerchantAuditInfo.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantAuditInfoResponse_lift(_ buf: RustBuffer) throws -> GetMerchantAuditInfoResponse {
+    return try FfiConverterTypeGetMerchantAuditInfoResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantAuditInfoResponse_lower(_ value: GetMerchantAuditInfoResponse) -> RustBuffer {
+    return FfiConverterTypeGetMerchantAuditInfoResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 拉取门店小程序类目 — `GET /wxa/get_merchant_category`.
+ *
+ * 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+ *
+ * Quirk: The document's example is annotated with // comments and an ellipsis (…); it is not valid JSON as written.
+ *
+ * Quirk: The apply_merchant example calls this endpoint get_store_category (get_store_category接口获取的一级类目id); the path is /wxa/get_merchant_category.
+ */
+public struct GetMerchantCategoryRequest: Equatable, Hashable {
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init() {
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetMerchantCategoryRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetMerchantCategoryRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetMerchantCategoryRequest {
+        return
+            GetMerchantCategoryRequest()
+    }
+
+    public static func write(_ value: GetMerchantCategoryRequest, into buf: inout [UInt8]) {
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantCategoryRequest_lift(_ buf: RustBuffer) throws -> GetMerchantCategoryRequest {
+    return try FfiConverterTypeGetMerchantCategoryRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantCategoryRequest_lower(_ value: GetMerchantCategoryRequest) -> RustBuffer {
+    return FfiConverterTypeGetMerchantCategoryRequest.lower(value)
+}
+
+
+/**
+ * Payload of get_merchant_category: 门店小程序类目 (分一级和二级类目).
+ */
+public struct GetMerchantCategoryResponse: Equatable, Hashable {
+    /**
+     * 类目数据 (`data`): Holds all_category_info.
+     *
+     * Required.
+     */
+    public var data: MerchantCategoryData
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 类目数据 (`data`): Holds all_category_info.
+         *
+         * Required.
+         */data: MerchantCategoryData) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetMerchantCategoryResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetMerchantCategoryResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetMerchantCategoryResponse {
+        return
+            try GetMerchantCategoryResponse(
+                data: FfiConverterTypeMerchantCategoryData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetMerchantCategoryResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeMerchantCategoryData.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantCategoryResponse_lift(_ buf: RustBuffer) throws -> GetMerchantCategoryResponse {
+    return try FfiConverterTypeGetMerchantCategoryResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetMerchantCategoryResponse_lower(_ value: GetMerchantCategoryResponse) -> RustBuffer {
+    return FfiConverterTypeGetMerchantCategoryResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 拉取待迁移门店列表 — `POST /cgi-bin/poi/getpoilist`.
+ *
+ * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+ *
+ * Quirk: 第二步:upgrade_status为待迁移或者失败的门店,需要调用wxa/add_store进行门店迁移。upgrade_status为禁止迁移的门店,只能调用cgi-bin/poi/delpoi api(具体链接)进行删除。只有所有门店列表的upgrade_status变为成功,升级流程才算完成。
+ *
+ * Quirk: The body is {"begin": 0, "limit": 20} (legacy 门店管理 API as the SDKs call it: wechatpy, EasyWeChat, SKIT); EasyWeChat maps its offset argument to begin. To list all, page with limit 50 until total_count (WxJava listAll).
+ *
+ * Quirk: The document gives no request or response example for this call.
+ */
+public struct GetPoiListRequest: Equatable, Hashable {
+    /**
+     * 开始位置 (`begin`): 开始位置,0 即为从第一条开始查询
+     *
+     * Required. Sent in the JSON body. Range 0–. Example: `0`.
+     */
+    public var begin: Int32
+    /**
+     * 返回数据条数 (`limit`): 返回数据条数，最大允许50，默认为20
+     *
+     * Required. Sent in the JSON body. Range 0–50. Server default: 20. Example: `20`.
+     */
+    public var limit: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 开始位置 (`begin`): 开始位置,0 即为从第一条开始查询
+         *
+         * Required. Sent in the JSON body. Range 0–. Example: `0`.
+         */begin: Int32, 
+        /**
+         * 返回数据条数 (`limit`): 返回数据条数，最大允许50，默认为20
+         *
+         * Required. Sent in the JSON body. Range 0–50. Server default: 20. Example: `20`.
+         */limit: Int32) {
+        self.begin = begin
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetPoiListRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetPoiListRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetPoiListRequest {
+        return
+            try GetPoiListRequest(
+                begin: FfiConverterInt32.read(from: &buf), 
+                limit: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetPoiListRequest, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.begin, into: &buf)
+        FfiConverterInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetPoiListRequest_lift(_ buf: RustBuffer) throws -> GetPoiListRequest {
+    return try FfiConverterTypeGetPoiListRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetPoiListRequest_lower(_ value: GetPoiListRequest) -> RustBuffer {
+    return FfiConverterTypeGetPoiListRequest.lower(value)
+}
+
+
+/**
+ * Payload of cgi-bin/poi/getpoilist (WxJava WxMpStoreListResult: business_list + total_count).
+ */
+public struct GetPoiListResponse: Equatable, Hashable {
+    /**
+     * 门店列表 (`business_list`): The 门店管理 stores of this page.
+     *
+     * Required.
+     */
+    public var businessList: [PoiListItem]
+    /**
+     * 门店总数 (`total_count`): Total number of 门店管理 stores.
+     *
+     * Optional.
+     */
+    public var totalCount: Int32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店列表 (`business_list`): The 门店管理 stores of this page.
+         *
+         * Required.
+         */businessList: [PoiListItem], 
+        /**
+         * 门店总数 (`total_count`): Total number of 门店管理 stores.
+         *
+         * Optional.
+         */totalCount: Int32? = nil) {
+        self.businessList = businessList
+        self.totalCount = totalCount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetPoiListResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetPoiListResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetPoiListResponse {
+        return
+            try GetPoiListResponse(
+                businessList: FfiConverterSequenceTypePoiListItem.read(from: &buf), 
+                totalCount: FfiConverterOptionInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetPoiListResponse, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypePoiListItem.write(value.businessList, into: &buf)
+        FfiConverterOptionInt32.write(value.totalCount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetPoiListResponse_lift(_ buf: RustBuffer) throws -> GetPoiListResponse {
+    return try FfiConverterTypeGetPoiListResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetPoiListResponse_lower(_ value: GetPoiListResponse) -> RustBuffer {
+    return FfiConverterTypeGetPoiListResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 获取稳定版接口调用凭据 — `POST /cgi-bin/stable_token`.
+ *
+ * 获取稳定版接口调用凭据 (getStableAccessToken): the recommended way to obtain the access_token; in normal mode repeated calls return the same token while it is valid, so independent instances need no central store.
+ *
+ * Documentation: <https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken>
+ *
+ * Quirk: JSON body only; takes no access_token (it issues one).
+ *
+ * Quirk: 与 getAccessToken 获取的调用凭证完全隔离，互不影响。
+ *
+ * Quirk: 该接口调用频率限制为 1 万次 每分钟，每天限制调用 50 万次。
+ *
+ * Quirk: 普通模式下平台会提前 5 分钟更新 access_token; 在新旧access_token交接之际，平台会保证在5分钟内，新旧access_token都可用; expires_in >= 300 at any time. Refresh when less than 300 s are left; 仅须保证至少每5分钟发起一次调用并覆盖本地存储。
+ *
+ * Quirk: 强制刷新模式每天限用 20 次且需间隔 30 秒. 使用强制刷新模式以间隔30s发起两次调用可将已经泄漏的access_token立即失效，同时正常的业务请求可能会返回错误码40001.
+ *
+ * Quirk: secret is a credential: the token provider fills it from its configuration; never logged.
+ */
+public struct GetStableAccessTokenRequest: Equatable, Hashable {
+    /**
+     * 授权类型 (`grant_type`): 填写 client_credential
+     *
+     * Required. Sent in the JSON body. Example: `client_credential`.
+     *
+     * Quirk: Always client_credential (40002 otherwise).
+     */
+    public var grantType: String
+    /**
+     * 账号唯一凭证 (`appid`): 账号唯一凭证,即 AppID
+     *
+     * Required. Sent in the JSON body. Example: `APPID`.
+     */
+    public var appid: String
+    /**
+     * 账号唯一凭证密钥 (`secret`): 账号唯一凭证密钥,即 AppSecret
+     *
+     * Required. Sent in the JSON body. Example: `APPSECRET`.
+     *
+     * Quirk: A credential: listed as an endpoint field because it goes on the wire, but the token provider fills it from its configuration; it must never appear in logs, Debug output or errors.
+     */
+    public var secret: String
+    /**
+     * 强制刷新 (`force_refresh`): 默认使用 false。1. force_refresh = false 时为普通调用模式，access_token 有效期内重复调用该接口不会更新 access_token；2. 当force_refresh = true 时为强制刷新模式,会导致上次获取的 access_token 失效，并返回新的 access_token
+     *
+     * Optional. Sent in the JSON body. Server default: false. Example: `false`.
+     *
+     * Quirk: Never set automatically (20 a day, 30 s apart): only for an explicit forced refresh, e.g. after a token leak.
+     */
+    public var forceRefresh: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 授权类型 (`grant_type`): 填写 client_credential
+         *
+         * Required. Sent in the JSON body. Example: `client_credential`.
+         *
+         * Quirk: Always client_credential (40002 otherwise).
+         */grantType: String, 
+        /**
+         * 账号唯一凭证 (`appid`): 账号唯一凭证,即 AppID
+         *
+         * Required. Sent in the JSON body. Example: `APPID`.
+         */appid: String, 
+        /**
+         * 账号唯一凭证密钥 (`secret`): 账号唯一凭证密钥,即 AppSecret
+         *
+         * Required. Sent in the JSON body. Example: `APPSECRET`.
+         *
+         * Quirk: A credential: listed as an endpoint field because it goes on the wire, but the token provider fills it from its configuration; it must never appear in logs, Debug output or errors.
+         */secret: String, 
+        /**
+         * 强制刷新 (`force_refresh`): 默认使用 false。1. force_refresh = false 时为普通调用模式，access_token 有效期内重复调用该接口不会更新 access_token；2. 当force_refresh = true 时为强制刷新模式,会导致上次获取的 access_token 失效，并返回新的 access_token
+         *
+         * Optional. Sent in the JSON body. Server default: false. Example: `false`.
+         *
+         * Quirk: Never set automatically (20 a day, 30 s apart): only for an explicit forced refresh, e.g. after a token leak.
+         */forceRefresh: Bool? = nil) {
+        self.grantType = grantType
+        self.appid = appid
+        self.secret = secret
+        self.forceRefresh = forceRefresh
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStableAccessTokenRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStableAccessTokenRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStableAccessTokenRequest {
+        return
+            try GetStableAccessTokenRequest(
+                grantType: FfiConverterString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf), 
+                secret: FfiConverterString.read(from: &buf), 
+                forceRefresh: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStableAccessTokenRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.grantType, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.secret, into: &buf)
+        FfiConverterOptionBool.write(value.forceRefresh, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStableAccessTokenRequest_lift(_ buf: RustBuffer) throws -> GetStableAccessTokenRequest {
+    return try FfiConverterTypeGetStableAccessTokenRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStableAccessTokenRequest_lower(_ value: GetStableAccessTokenRequest) -> RustBuffer {
+    return FfiConverterTypeGetStableAccessTokenRequest.lower(value)
+}
+
+
+/**
+ * Payload of cgi-bin/stable_token.
+ */
+public struct GetStableAccessTokenResponse: Equatable, Hashable {
+    /**
+     * 获取到的凭证 (`access_token`): 获取到的凭证 (access_token存储空间至少保留 512 字符).
+     *
+     * Required. Example: `ACCESS_TOKEN`.
+     *
+     * Quirk: A credential: never logged or shown in Debug output.
+     */
+    public var accessToken: String
+    /**
+     * 凭证有效时间 (`expires_in`): 凭证有效时间,单位:秒。目前是7200秒之内的值。In normal mode a still-valid token is returned with its remaining life (如果仍然有效，会返回上次的 token，并给出所剩有效时间, e.g. 345); 任意时刻发起调用获取到的access_token有效期至少为 5 分钟，即expires_in >= 300.
+     *
+     * Required. Example: `7200`.
+     */
+    public var expiresIn: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 获取到的凭证 (`access_token`): 获取到的凭证 (access_token存储空间至少保留 512 字符).
+         *
+         * Required. Example: `ACCESS_TOKEN`.
+         *
+         * Quirk: A credential: never logged or shown in Debug output.
+         */accessToken: String, 
+        /**
+         * 凭证有效时间 (`expires_in`): 凭证有效时间,单位:秒。目前是7200秒之内的值。In normal mode a still-valid token is returned with its remaining life (如果仍然有效，会返回上次的 token，并给出所剩有效时间, e.g. 345); 任意时刻发起调用获取到的access_token有效期至少为 5 分钟，即expires_in >= 300.
+         *
+         * Required. Example: `7200`.
+         */expiresIn: Int64) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStableAccessTokenResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStableAccessTokenResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStableAccessTokenResponse {
+        return
+            try GetStableAccessTokenResponse(
+                accessToken: FfiConverterString.read(from: &buf), 
+                expiresIn: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStableAccessTokenResponse, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterInt64.write(value.expiresIn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStableAccessTokenResponse_lift(_ buf: RustBuffer) throws -> GetStableAccessTokenResponse {
+    return try FfiConverterTypeGetStableAccessTokenResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStableAccessTokenResponse_lower(_ value: GetStableAccessTokenResponse) -> RustBuffer {
+    return FfiConverterTypeGetStableAccessTokenResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 获取门店小程序配置的卡券 — `POST /card/storewxa/get`.
+ *
+ * 第一步获取门店小程序配置的卡券: the card configured for a store.
+ *
+ * Quirk: poi_id需要属于调用api的公众号的门店小程序;
+ *
+ * Quirk: 若该poi_id没设置门店,则返回中无card_id字段。
+ *
+ * Quirk: poi_id is a JSON number in this call's example, while the wxa/ * store calls send it as a string.
+ */
+public struct GetStoreCardRequest: Equatable, Hashable {
+    /**
+     * 门店id (`poi_id`): poi_id为门店id; poi_id需要属于调用api的公众号的门店小程序
+     *
+     * Required. Sent in the JSON body. Example: `1234567`.
+     */
+    public var poiId: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店id (`poi_id`): poi_id为门店id; poi_id需要属于调用api的公众号的门店小程序
+         *
+         * Required. Sent in the JSON body. Example: `1234567`.
+         */poiId: Int64) {
+        self.poiId = poiId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStoreCardRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStoreCardRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStoreCardRequest {
+        return
+            try GetStoreCardRequest(
+                poiId: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStoreCardRequest, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.poiId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreCardRequest_lift(_ buf: RustBuffer) throws -> GetStoreCardRequest {
+    return try FfiConverterTypeGetStoreCardRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreCardRequest_lower(_ value: GetStoreCardRequest) -> RustBuffer {
+    return FfiConverterTypeGetStoreCardRequest.lower(value)
+}
+
+
+/**
+ * Payload of card/storewxa/get.
+ */
+public struct GetStoreCardResponse: Equatable, Hashable {
+    /**
+     * 卡券id (`card_id`): card_id为微信卡券id
+     *
+     * Optional. Example: `pabcedfg1234567hijklmn`.
+     *
+     * Quirk: 若该poi_id没设置门店,则返回中无card_id字段。
+     */
+    public var cardId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 卡券id (`card_id`): card_id为微信卡券id
+         *
+         * Optional. Example: `pabcedfg1234567hijklmn`.
+         *
+         * Quirk: 若该poi_id没设置门店,则返回中无card_id字段。
+         */cardId: String? = nil) {
+        self.cardId = cardId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStoreCardResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStoreCardResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStoreCardResponse {
+        return
+            try GetStoreCardResponse(
+                cardId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStoreCardResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.cardId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreCardResponse_lift(_ buf: RustBuffer) throws -> GetStoreCardResponse {
+    return try FfiConverterTypeGetStoreCardResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreCardResponse_lower(_ value: GetStoreCardResponse) -> RustBuffer {
+    return FfiConverterTypeGetStoreCardResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 获取单个门店信息 — `POST /wxa/get_store_info`.
+ *
+ * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+ *
+ * Quirk: EasyWeChat sends poi_id as an integer, wechatpy/SKIT/Senparc as a string (the document's example).
+ */
+public struct GetStoreInfoRequest: Equatable, Hashable {
+    /**
+     * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+     *
+     * Required. Sent in the JSON body. Example: `472671857`.
+     */
+    public var poiId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+         *
+         * Required. Sent in the JSON body. Example: `472671857`.
+         */poiId: String) {
+        self.poiId = poiId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStoreInfoRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStoreInfoRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStoreInfoRequest {
+        return
+            try GetStoreInfoRequest(
+                poiId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStoreInfoRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.poiId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreInfoRequest_lift(_ buf: RustBuffer) throws -> GetStoreInfoRequest {
+    return try FfiConverterTypeGetStoreInfoRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreInfoRequest_lower(_ value: GetStoreInfoRequest) -> RustBuffer {
+    return FfiConverterTypeGetStoreInfoRequest.lower(value)
+}
+
+
+/**
+ * Payload of get_store_info.
+ */
+public struct GetStoreInfoResponse: Equatable, Hashable {
+    /**
+     * 门店信息 (`business`): Holds base_info.
+     *
+     * Required.
+     */
+    public var business: StoreBusiness
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店信息 (`business`): Holds base_info.
+         *
+         * Required.
+         */business: StoreBusiness) {
+        self.business = business
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStoreInfoResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStoreInfoResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStoreInfoResponse {
+        return
+            try GetStoreInfoResponse(
+                business: FfiConverterTypeStoreBusiness.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStoreInfoResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeStoreBusiness.write(value.business, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreInfoResponse_lift(_ buf: RustBuffer) throws -> GetStoreInfoResponse {
+    return try FfiConverterTypeGetStoreInfoResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreInfoResponse_lower(_ value: GetStoreInfoResponse) -> RustBuffer {
+    return FfiConverterTypeGetStoreInfoResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 获取门店信息列表 — `POST /wxa/get_store_list`.
+ *
+ * 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+ *
+ * Quirk: 假如某个门店小程序有10个门店,那么offset最大是9。limit参数最大不能超过50,并且如果传入的limit参数是0,那么按默认值20处理。
+ */
+public struct GetStoreListRequest: Equatable, Hashable {
+    /**
+     * 初始偏移位置 (`offset`): 获取门店列表的初始偏移位置,从0开始计数
+     *
+     * Required. Sent in the JSON body. Range 0–. Example: `0`.
+     *
+     * Quirk: 假如某个门店小程序有10个门店,那么offset最大是9。
+     */
+    public var offset: Int32
+    /**
+     * 获取门店个数 (`limit`): 获取门店个数
+     *
+     * Required. Sent in the JSON body. Range 0–50. Server default: 20. Example: `10`.
+     *
+     * Quirk: limit参数最大不能超过50,并且如果传入的limit参数是0,那么按默认值20处理。
+     */
+    public var limit: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 初始偏移位置 (`offset`): 获取门店列表的初始偏移位置,从0开始计数
+         *
+         * Required. Sent in the JSON body. Range 0–. Example: `0`.
+         *
+         * Quirk: 假如某个门店小程序有10个门店,那么offset最大是9。
+         */offset: Int32, 
+        /**
+         * 获取门店个数 (`limit`): 获取门店个数
+         *
+         * Required. Sent in the JSON body. Range 0–50. Server default: 20. Example: `10`.
+         *
+         * Quirk: limit参数最大不能超过50,并且如果传入的limit参数是0,那么按默认值20处理。
+         */limit: Int32) {
+        self.offset = offset
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStoreListRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStoreListRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStoreListRequest {
+        return
+            try GetStoreListRequest(
+                offset: FfiConverterInt32.read(from: &buf), 
+                limit: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStoreListRequest, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.offset, into: &buf)
+        FfiConverterInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreListRequest_lift(_ buf: RustBuffer) throws -> GetStoreListRequest {
+    return try FfiConverterTypeGetStoreListRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreListRequest_lower(_ value: GetStoreListRequest) -> RustBuffer {
+    return FfiConverterTypeGetStoreListRequest.lower(value)
+}
+
+
+/**
+ * Payload of get_store_list.
+ */
+public struct GetStoreListResponse: Equatable, Hashable {
+    /**
+     * 门店列表 (`business_list`): The stores of this page.
+     *
+     * Required.
+     */
+    public var businessList: [StoreBusiness]
+    /**
+     * 门店总数 (`total_count`): Total number of stores of the 门店小程序.
+     *
+     * Optional. Example: `2`.
+     */
+    public var totalCount: Int32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店列表 (`business_list`): The stores of this page.
+         *
+         * Required.
+         */businessList: [StoreBusiness], 
+        /**
+         * 门店总数 (`total_count`): Total number of stores of the 门店小程序.
+         *
+         * Optional. Example: `2`.
+         */totalCount: Int32? = nil) {
+        self.businessList = businessList
+        self.totalCount = totalCount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GetStoreListResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGetStoreListResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GetStoreListResponse {
+        return
+            try GetStoreListResponse(
+                businessList: FfiConverterSequenceTypeStoreBusiness.read(from: &buf), 
+                totalCount: FfiConverterOptionInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GetStoreListResponse, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeStoreBusiness.write(value.businessList, into: &buf)
+        FfiConverterOptionInt32.write(value.totalCount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreListResponse_lift(_ buf: RustBuffer) throws -> GetStoreListResponse {
+    return try FfiConverterTypeGetStoreListResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGetStoreListResponse_lower(_ value: GetStoreListResponse) -> RustBuffer {
+    return FfiConverterTypeGetStoreListResponse.lower(value)
+}
+
+
+/**
+ * 服务人员信息（服务人员查询API应答 data 列表的元素）。
+ *
+ * Quirk: The official response table was not retrieved; this shape comes from third-party transcriptions (TheNorthMemory/wechatpay-openapi, wechatpay.im).
+ */
+public struct GuideInfo: Equatable, Hashable {
+    /**
+     * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识
+     *
+     * Required. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+     */
+    public var guideId: String
+    /**
+     * 门店ID (`store_id`): 门店ID
+     *
+     * Optional. Example: `12345678`.
+     */
+    public var storeId: Int64?
+    /**
+     * 服务人员姓名 (`name`): 企业微信的员工姓名；商户API证书对应的公钥加密后的BASE64字符串
+     *
+     * Optional. Encrypted on the wire: pass the plaintext; the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: Encrypted with the merchant's key (not WeChat Pay's): decrypt with the merchant private key, RSAES-OAEP SHA-1/MGF1-SHA-1.
+     */
+    public var name: String?
+    /**
+     * 服务人员手机号码 (`mobile`): 手机号码；商户API证书对应的公钥加密后的BASE64字符串
+     *
+     * Optional. Encrypted on the wire: pass the plaintext; the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: Encrypted with the merchant's key (not WeChat Pay's): decrypt with the merchant private key, RSAES-OAEP SHA-1/MGF1-SHA-1.
+     */
+    public var mobile: String?
+    /**
+     * 企业微信的员工ID (`userid`): 企业微信的员工ID（企业微信商家）
+     *
+     * Optional. Example: `robert`.
+     */
+    public var userid: String?
+    /**
+     * 工号 (`work_id`): 服务人员工号（个人微信商家）
+     *
+     * Optional. Example: `robert`.
+     */
+    public var workId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识
+         *
+         * Required. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+         */guideId: String, 
+        /**
+         * 门店ID (`store_id`): 门店ID
+         *
+         * Optional. Example: `12345678`.
+         */storeId: Int64? = nil, 
+        /**
+         * 服务人员姓名 (`name`): 企业微信的员工姓名；商户API证书对应的公钥加密后的BASE64字符串
+         *
+         * Optional. Encrypted on the wire: pass the plaintext; the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: Encrypted with the merchant's key (not WeChat Pay's): decrypt with the merchant private key, RSAES-OAEP SHA-1/MGF1-SHA-1.
+         */name: String? = nil, 
+        /**
+         * 服务人员手机号码 (`mobile`): 手机号码；商户API证书对应的公钥加密后的BASE64字符串
+         *
+         * Optional. Encrypted on the wire: pass the plaintext; the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: Encrypted with the merchant's key (not WeChat Pay's): decrypt with the merchant private key, RSAES-OAEP SHA-1/MGF1-SHA-1.
+         */mobile: String? = nil, 
+        /**
+         * 企业微信的员工ID (`userid`): 企业微信的员工ID（企业微信商家）
+         *
+         * Optional. Example: `robert`.
+         */userid: String? = nil, 
+        /**
+         * 工号 (`work_id`): 服务人员工号（个人微信商家）
+         *
+         * Optional. Example: `robert`.
+         */workId: String? = nil) {
+        self.guideId = guideId
+        self.storeId = storeId
+        self.name = name
+        self.mobile = mobile
+        self.userid = userid
+        self.workId = workId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GuideInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGuideInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GuideInfo {
+        return
+            try GuideInfo(
+                guideId: FfiConverterString.read(from: &buf), 
+                storeId: FfiConverterOptionInt64.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                mobile: FfiConverterOptionString.read(from: &buf), 
+                userid: FfiConverterOptionString.read(from: &buf), 
+                workId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GuideInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.guideId, into: &buf)
+        FfiConverterOptionInt64.write(value.storeId, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.mobile, into: &buf)
+        FfiConverterOptionString.write(value.userid, into: &buf)
+        FfiConverterOptionString.write(value.workId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGuideInfo_lift(_ buf: RustBuffer) throws -> GuideInfo {
+    return try FfiConverterTypeGuideInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGuideInfo_lower(_ value: GuideInfo) -> RustBuffer {
+    return FfiConverterTypeGuideInfo.lower(value)
+}
+
+
+/**
+ * One 省, 市 or 区 of get_district.
+ *
+ * Quirk: 区 entries (result[2]) carry only id, fullname and location: name, pinyin and cidx are absent.
+ *
+ * Quirk: id is documented as string by WeChat and as number by Tencent LBS (Senparc: string, SKIT: int); decoded leniently.
+ */
+public struct MapDistrict: Equatable, Hashable {
+    /**
+     * 区域id (`id`): 区域id,也叫做 districtid
+     *
+     * Required. Example: `440000`.
+     *
+     * Quirk: This is the districtid of search_map_poi and create_map_poi.
+     */
+    public var id: String
+    /**
+     * 简称 (`name`): Short name (广东); absent on 区 entries.
+     *
+     * Optional. Example: `广东`.
+     */
+    public var name: String?
+    /**
+     * 省市区的名字 (`fullname`): 省市区的名字
+     *
+     * Required. Example: `广东省`.
+     */
+    public var fullname: String
+    /**
+     * 拼音 (`pinyin`): Pinyin syllables of the name; absent on 区 entries.
+     *
+     * Optional. Example: `["guang", "dong"]`.
+     */
+    public var pinyin: [String]?
+    /**
+     * 坐标 (`location`): Centre coordinates (lat, lng).
+     *
+     * Optional.
+     */
+    public var location: MapDistrictLocation?
+    /**
+     * 下级区域下标 (`cidx`): 通过广东省的cidx,可以在 result[1] 中找到广东省下的所有市 (列出了广东省下面所有的市的下标, result[1]的下标; for a 市, the indexes in result[2]).
+     *
+     * Required. Example: `[246, 266]`.
+     *
+     * Quirk: Two numbers: the first and last index (inclusive) of the children in the next dimension. The example gives 广东 [246, 266], i.e. 21 cities, which is 广东's number of 地级市; reading it as a list of two indexes is wrong.
+     *
+     * Quirk: Absent on 区 entries (decoded as an empty list).
+     */
+    public var cidx: [Int32]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 区域id (`id`): 区域id,也叫做 districtid
+         *
+         * Required. Example: `440000`.
+         *
+         * Quirk: This is the districtid of search_map_poi and create_map_poi.
+         */id: String, 
+        /**
+         * 简称 (`name`): Short name (广东); absent on 区 entries.
+         *
+         * Optional. Example: `广东`.
+         */name: String? = nil, 
+        /**
+         * 省市区的名字 (`fullname`): 省市区的名字
+         *
+         * Required. Example: `广东省`.
+         */fullname: String, 
+        /**
+         * 拼音 (`pinyin`): Pinyin syllables of the name; absent on 区 entries.
+         *
+         * Optional. Example: `["guang", "dong"]`.
+         */pinyin: [String]? = nil, 
+        /**
+         * 坐标 (`location`): Centre coordinates (lat, lng).
+         *
+         * Optional.
+         */location: MapDistrictLocation? = nil, 
+        /**
+         * 下级区域下标 (`cidx`): 通过广东省的cidx,可以在 result[1] 中找到广东省下的所有市 (列出了广东省下面所有的市的下标, result[1]的下标; for a 市, the indexes in result[2]).
+         *
+         * Required. Example: `[246, 266]`.
+         *
+         * Quirk: Two numbers: the first and last index (inclusive) of the children in the next dimension. The example gives 广东 [246, 266], i.e. 21 cities, which is 广东's number of 地级市; reading it as a list of two indexes is wrong.
+         *
+         * Quirk: Absent on 区 entries (decoded as an empty list).
+         */cidx: [Int32]) {
+        self.id = id
+        self.name = name
+        self.fullname = fullname
+        self.pinyin = pinyin
+        self.location = location
+        self.cidx = cidx
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MapDistrict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMapDistrict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapDistrict {
+        return
+            try MapDistrict(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                fullname: FfiConverterString.read(from: &buf), 
+                pinyin: FfiConverterOptionSequenceString.read(from: &buf), 
+                location: FfiConverterOptionTypeMapDistrictLocation.read(from: &buf), 
+                cidx: FfiConverterSequenceInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MapDistrict, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterString.write(value.fullname, into: &buf)
+        FfiConverterOptionSequenceString.write(value.pinyin, into: &buf)
+        FfiConverterOptionTypeMapDistrictLocation.write(value.location, into: &buf)
+        FfiConverterSequenceInt32.write(value.cidx, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapDistrict_lift(_ buf: RustBuffer) throws -> MapDistrict {
+    return try FfiConverterTypeMapDistrict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapDistrict_lower(_ value: MapDistrict) -> RustBuffer {
+    return FfiConverterTypeMapDistrict.lower(value)
+}
+
+
+/**
+ * `location` of a get_district entry.
+ */
+public struct MapDistrictLocation: Equatable, Hashable {
+    /**
+     * 纬度 (`lat`): 纬度
+     *
+     * Required. Example: `23.13171`.
+     */
+    public var lat: Double
+    /**
+     * 经度 (`lng`): 经度
+     *
+     * Required. Example: `113.26627`.
+     */
+    public var lng: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 纬度 (`lat`): 纬度
+         *
+         * Required. Example: `23.13171`.
+         */lat: Double, 
+        /**
+         * 经度 (`lng`): 经度
+         *
+         * Required. Example: `113.26627`.
+         */lng: Double) {
+        self.lat = lat
+        self.lng = lng
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MapDistrictLocation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMapDistrictLocation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapDistrictLocation {
+        return
+            try MapDistrictLocation(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lng: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MapDistrictLocation, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lng, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapDistrictLocation_lift(_ buf: RustBuffer) throws -> MapDistrictLocation {
+    return try FfiConverterTypeMapDistrictLocation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapDistrictLocation_lower(_ value: MapDistrictLocation) -> RustBuffer {
+    return FfiConverterTypeMapDistrictLocation.lower(value)
+}
+
+
+/**
+ * One Tencent Map place found by search_map_poi.
+ */
+public struct MapPoi: Equatable, Hashable {
+    /**
+     * 门店名称 (`branch_name`): Name of the place.
+     *
+     * Optional. Example: `X-MAX工厂`.
+     */
+    public var branchName: String?
+    /**
+     * 详细地址 (`address`): 详细地址
+     *
+     * Required. Example: `广东省广州市海珠区怡安路172-174号怡安花园二、三层(中海名都)`.
+     */
+    public var address: String
+    /**
+     * 经度 (`longitude`): 经度
+     *
+     * Optional. Example: `113.274810791`.
+     */
+    public var longitude: Double?
+    /**
+     * 纬度 (`latitude`): 纬度
+     *
+     * Optional. Example: `23.1088695526`.
+     */
+    public var latitude: Double?
+    /**
+     * 电话 (`telephone`): Telephone number(s).
+     *
+     * Optional. Example: ` 020-89190388`.
+     *
+     * Quirk: May carry leading spaces (the example is " 020-89190388").
+     */
+    public var telephone: String?
+    /**
+     * 类目 (`category`): Category written 一级:二级.
+     *
+     * Optional. Example: `运动健身:健身中心`.
+     */
+    public var category: String?
+    /**
+     * 腾讯地图位置点id (`sosomap_poi_uid`): 从腾讯地图换取的位置点id, 即后面创建门店接口中的map_poi_id参数
+     *
+     * Required. Example: `2708071440732747189`.
+     *
+     * Quirk: A 19-digit id: keep it as a string (it does not fit a float64).
+     */
+    public var sosomapPoiUid: String
+    /**
+     * 数据来源 (`data_supply`): Undocumented number present in the example.
+     *
+     * Optional. Example: `2`.
+     */
+    public var dataSupply: Int32?
+    /**
+     * 图片列表 (`pic_urls`): Picture URLs of the place.
+     *
+     * Optional.
+     */
+    public var picUrls: [String]?
+    /**
+     * 卡券列表 (`card_id_list`): Card ids of the place.
+     *
+     * Optional.
+     */
+    public var cardIdList: [String]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店名称 (`branch_name`): Name of the place.
+         *
+         * Optional. Example: `X-MAX工厂`.
+         */branchName: String? = nil, 
+        /**
+         * 详细地址 (`address`): 详细地址
+         *
+         * Required. Example: `广东省广州市海珠区怡安路172-174号怡安花园二、三层(中海名都)`.
+         */address: String, 
+        /**
+         * 经度 (`longitude`): 经度
+         *
+         * Optional. Example: `113.274810791`.
+         */longitude: Double? = nil, 
+        /**
+         * 纬度 (`latitude`): 纬度
+         *
+         * Optional. Example: `23.1088695526`.
+         */latitude: Double? = nil, 
+        /**
+         * 电话 (`telephone`): Telephone number(s).
+         *
+         * Optional. Example: ` 020-89190388`.
+         *
+         * Quirk: May carry leading spaces (the example is " 020-89190388").
+         */telephone: String? = nil, 
+        /**
+         * 类目 (`category`): Category written 一级:二级.
+         *
+         * Optional. Example: `运动健身:健身中心`.
+         */category: String? = nil, 
+        /**
+         * 腾讯地图位置点id (`sosomap_poi_uid`): 从腾讯地图换取的位置点id, 即后面创建门店接口中的map_poi_id参数
+         *
+         * Required. Example: `2708071440732747189`.
+         *
+         * Quirk: A 19-digit id: keep it as a string (it does not fit a float64).
+         */sosomapPoiUid: String, 
+        /**
+         * 数据来源 (`data_supply`): Undocumented number present in the example.
+         *
+         * Optional. Example: `2`.
+         */dataSupply: Int32? = nil, 
+        /**
+         * 图片列表 (`pic_urls`): Picture URLs of the place.
+         *
+         * Optional.
+         */picUrls: [String]? = nil, 
+        /**
+         * 卡券列表 (`card_id_list`): Card ids of the place.
+         *
+         * Optional.
+         */cardIdList: [String]? = nil) {
+        self.branchName = branchName
+        self.address = address
+        self.longitude = longitude
+        self.latitude = latitude
+        self.telephone = telephone
+        self.category = category
+        self.sosomapPoiUid = sosomapPoiUid
+        self.dataSupply = dataSupply
+        self.picUrls = picUrls
+        self.cardIdList = cardIdList
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MapPoi: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMapPoi: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapPoi {
+        return
+            try MapPoi(
+                branchName: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                longitude: FfiConverterOptionDouble.read(from: &buf), 
+                latitude: FfiConverterOptionDouble.read(from: &buf), 
+                telephone: FfiConverterOptionString.read(from: &buf), 
+                category: FfiConverterOptionString.read(from: &buf), 
+                sosomapPoiUid: FfiConverterString.read(from: &buf), 
+                dataSupply: FfiConverterOptionInt32.read(from: &buf), 
+                picUrls: FfiConverterOptionSequenceString.read(from: &buf), 
+                cardIdList: FfiConverterOptionSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MapPoi, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.branchName, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterOptionDouble.write(value.longitude, into: &buf)
+        FfiConverterOptionDouble.write(value.latitude, into: &buf)
+        FfiConverterOptionString.write(value.telephone, into: &buf)
+        FfiConverterOptionString.write(value.category, into: &buf)
+        FfiConverterString.write(value.sosomapPoiUid, into: &buf)
+        FfiConverterOptionInt32.write(value.dataSupply, into: &buf)
+        FfiConverterOptionSequenceString.write(value.picUrls, into: &buf)
+        FfiConverterOptionSequenceString.write(value.cardIdList, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPoi_lift(_ buf: RustBuffer) throws -> MapPoi {
+    return try FfiConverterTypeMapPoi.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPoi_lower(_ value: MapPoi) -> RustBuffer {
+    return FfiConverterTypeMapPoi.lower(value)
+}
+
+
+/**
+ * `data` of get_merchant_audit_info.
+ */
+public struct MerchantAuditInfo: Equatable, Hashable {
+    /**
+     * 审核单id (`audit_id`): 审核单id
+     *
+     * Required. Example: `414569513`.
+     */
+    public var auditId: Int64
+    /**
+     * 审核状态 (`status`): 审核状态,0:未提交审核,1:审核成功,2:审核中,3:审核失败,4:管理员拒绝
+     *
+     * Required. Example: `1`.
+     */
+    public var status: MerchantAuditStatus
+    /**
+     * 审核失败的原因 (`reason`): 审核状态为3或者4时,reason列出审核失败的原因
+     *
+     * Required. Example: ``.
+     *
+     * Quirk: Empty unless status is 3 or 4. A newer official page types reason as number (a doc error; SDKs use string); decoded leniently.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 审核单id (`audit_id`): 审核单id
+         *
+         * Required. Example: `414569513`.
+         */auditId: Int64, 
+        /**
+         * 审核状态 (`status`): 审核状态,0:未提交审核,1:审核成功,2:审核中,3:审核失败,4:管理员拒绝
+         *
+         * Required. Example: `1`.
+         */status: MerchantAuditStatus, 
+        /**
+         * 审核失败的原因 (`reason`): 审核状态为3或者4时,reason列出审核失败的原因
+         *
+         * Required. Example: ``.
+         *
+         * Quirk: Empty unless status is 3 or 4. A newer official page types reason as number (a doc error; SDKs use string); decoded leniently.
+         */reason: String) {
+        self.auditId = auditId
+        self.status = status
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantAuditInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantAuditInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantAuditInfo {
+        return
+            try MerchantAuditInfo(
+                auditId: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterTypeMerchantAuditStatus.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantAuditInfo, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.auditId, into: &buf)
+        FfiConverterTypeMerchantAuditStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantAuditInfo_lift(_ buf: RustBuffer) throws -> MerchantAuditInfo {
+    return try FfiConverterTypeMerchantAuditInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantAuditInfo_lower(_ value: MerchantAuditInfo) -> RustBuffer {
+    return FfiConverterTypeMerchantAuditInfo.lower(value)
+}
+
+
+/**
+ * One 门店小程序类目. The root node (id 0, name root, level 0) lists the 一级类目 ids in children; 一级类目 list their 二级类目; 二级类目 carry qualify, scene and sensitive_type. 可参考: 门店小程序类目对应表.
+ *
+ * Quirk: The document's 返回参数说明 marks sensitive_type 必填, but its example omits it (and qualify, scene, father) on the root and 一级类目 entries; those members are optional here so every entry decodes.
+ */
+public struct MerchantCategory: Equatable, Hashable {
+    /**
+     * 类目id (`id`): 类目id
+     *
+     * Required. Example: `280`.
+     */
+    public var id: Int64
+    /**
+     * 类目名称 (`name`): 类目名称 (root for the root node).
+     *
+     * Optional. Example: `便利店`.
+     */
+    public var name: String?
+    /**
+     * 类目的级别 (`level`): 类目的级别,一级或者二级类目
+     *
+     * Required. Example: `2`.
+     */
+    public var level: MerchantCategoryLevel
+    /**
+     * 父类目id (`father`): Id of the parent category (0 for 一级类目); absent on the root node.
+     *
+     * Optional. Example: `278`.
+     */
+    public var father: Int64?
+    /**
+     * 子节点列表 (`children`): 子节点列表: ids of the child categories (根节点,对应子节点是一级类目的id); empty for 二级类目.
+     *
+     * Required. Example: `[279, 280]`.
+     */
+    public var children: [Int64]
+    /**
+     * 相关证件 (`qualify`): Qualification documents needed for this category (exter_list.inner_list.name).
+     *
+     * Optional.
+     */
+    public var qualify: MerchantCategoryQualify?
+    /**
+     * 场景 (`scene`): Undocumented number present on 二级类目 in the example.
+     *
+     * Optional. Example: `3`.
+     */
+    public var scene: Int32?
+    /**
+     * 是否需要添加相关证件 (`sensitive_type`): 0或者1, 0表示不用特殊处理 1表示创建该类目的门店小程序时,需要添加相关证件
+     *
+     * Optional. Example: `1`.
+     *
+     * Quirk: 如果sensitive_type=1,在创建门店小程序时,需要添加相关证件: apply_merchant then needs qualification_list.
+     */
+    public var sensitiveType: MerchantCategorySensitiveType?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 类目id (`id`): 类目id
+         *
+         * Required. Example: `280`.
+         */id: Int64, 
+        /**
+         * 类目名称 (`name`): 类目名称 (root for the root node).
+         *
+         * Optional. Example: `便利店`.
+         */name: String? = nil, 
+        /**
+         * 类目的级别 (`level`): 类目的级别,一级或者二级类目
+         *
+         * Required. Example: `2`.
+         */level: MerchantCategoryLevel, 
+        /**
+         * 父类目id (`father`): Id of the parent category (0 for 一级类目); absent on the root node.
+         *
+         * Optional. Example: `278`.
+         */father: Int64? = nil, 
+        /**
+         * 子节点列表 (`children`): 子节点列表: ids of the child categories (根节点,对应子节点是一级类目的id); empty for 二级类目.
+         *
+         * Required. Example: `[279, 280]`.
+         */children: [Int64], 
+        /**
+         * 相关证件 (`qualify`): Qualification documents needed for this category (exter_list.inner_list.name).
+         *
+         * Optional.
+         */qualify: MerchantCategoryQualify? = nil, 
+        /**
+         * 场景 (`scene`): Undocumented number present on 二级类目 in the example.
+         *
+         * Optional. Example: `3`.
+         */scene: Int32? = nil, 
+        /**
+         * 是否需要添加相关证件 (`sensitive_type`): 0或者1, 0表示不用特殊处理 1表示创建该类目的门店小程序时,需要添加相关证件
+         *
+         * Optional. Example: `1`.
+         *
+         * Quirk: 如果sensitive_type=1,在创建门店小程序时,需要添加相关证件: apply_merchant then needs qualification_list.
+         */sensitiveType: MerchantCategorySensitiveType? = nil) {
+        self.id = id
+        self.name = name
+        self.level = level
+        self.father = father
+        self.children = children
+        self.qualify = qualify
+        self.scene = scene
+        self.sensitiveType = sensitiveType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantCategory: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategory: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategory {
+        return
+            try MerchantCategory(
+                id: FfiConverterInt64.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                level: FfiConverterTypeMerchantCategoryLevel.read(from: &buf), 
+                father: FfiConverterOptionInt64.read(from: &buf), 
+                children: FfiConverterSequenceInt64.read(from: &buf), 
+                qualify: FfiConverterOptionTypeMerchantCategoryQualify.read(from: &buf), 
+                scene: FfiConverterOptionInt32.read(from: &buf), 
+                sensitiveType: FfiConverterOptionTypeMerchantCategorySensitiveType.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantCategory, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterTypeMerchantCategoryLevel.write(value.level, into: &buf)
+        FfiConverterOptionInt64.write(value.father, into: &buf)
+        FfiConverterSequenceInt64.write(value.children, into: &buf)
+        FfiConverterOptionTypeMerchantCategoryQualify.write(value.qualify, into: &buf)
+        FfiConverterOptionInt32.write(value.scene, into: &buf)
+        FfiConverterOptionTypeMerchantCategorySensitiveType.write(value.sensitiveType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategory_lift(_ buf: RustBuffer) throws -> MerchantCategory {
+    return try FfiConverterTypeMerchantCategory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategory_lower(_ value: MerchantCategory) -> RustBuffer {
+    return FfiConverterTypeMerchantCategory.lower(value)
+}
+
+
+/**
+ * `data` of get_merchant_category.
+ */
+public struct MerchantCategoryData: Equatable, Hashable {
+    /**
+     * 全部类目信息 (`all_category_info`): Holds the flat category list.
+     *
+     * Required.
+     */
+    public var allCategoryInfo: MerchantCategoryTree
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 全部类目信息 (`all_category_info`): Holds the flat category list.
+         *
+         * Required.
+         */allCategoryInfo: MerchantCategoryTree) {
+        self.allCategoryInfo = allCategoryInfo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantCategoryData: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategoryData: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategoryData {
+        return
+            try MerchantCategoryData(
+                allCategoryInfo: FfiConverterTypeMerchantCategoryTree.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantCategoryData, into buf: inout [UInt8]) {
+        FfiConverterTypeMerchantCategoryTree.write(value.allCategoryInfo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryData_lift(_ buf: RustBuffer) throws -> MerchantCategoryData {
+    return try FfiConverterTypeMerchantCategoryData.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryData_lower(_ value: MerchantCategoryData) -> RustBuffer {
+    return FfiConverterTypeMerchantCategoryData.lower(value)
+}
+
+
+/**
+ * `qualify` of a 二级类目: the qualification documents to submit.
+ */
+public struct MerchantCategoryQualify: Equatable, Hashable {
+    /**
+     * 证件组列表 (`exter_list`): Groups of qualification documents.
+     *
+     * Required.
+     */
+    public var exterList: [MerchantCategoryQualifyGroup]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 证件组列表 (`exter_list`): Groups of qualification documents.
+         *
+         * Required.
+         */exterList: [MerchantCategoryQualifyGroup]) {
+        self.exterList = exterList
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantCategoryQualify: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategoryQualify: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategoryQualify {
+        return
+            try MerchantCategoryQualify(
+                exterList: FfiConverterSequenceTypeMerchantCategoryQualifyGroup.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantCategoryQualify, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMerchantCategoryQualifyGroup.write(value.exterList, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryQualify_lift(_ buf: RustBuffer) throws -> MerchantCategoryQualify {
+    return try FfiConverterTypeMerchantCategoryQualify.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryQualify_lower(_ value: MerchantCategoryQualify) -> RustBuffer {
+    return FfiConverterTypeMerchantCategoryQualify.lower(value)
+}
+
+
+/**
+ * One entry of qualify.exter_list.
+ */
+public struct MerchantCategoryQualifyGroup: Equatable, Hashable {
+    /**
+     * 证件列表 (`inner_list`): The documents of this group.
+     *
+     * Required.
+     */
+    public var innerList: [MerchantCategoryQualifyItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 证件列表 (`inner_list`): The documents of this group.
+         *
+         * Required.
+         */innerList: [MerchantCategoryQualifyItem]) {
+        self.innerList = innerList
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantCategoryQualifyGroup: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategoryQualifyGroup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategoryQualifyGroup {
+        return
+            try MerchantCategoryQualifyGroup(
+                innerList: FfiConverterSequenceTypeMerchantCategoryQualifyItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantCategoryQualifyGroup, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMerchantCategoryQualifyItem.write(value.innerList, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryQualifyGroup_lift(_ buf: RustBuffer) throws -> MerchantCategoryQualifyGroup {
+    return try FfiConverterTypeMerchantCategoryQualifyGroup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryQualifyGroup_lower(_ value: MerchantCategoryQualifyGroup) -> RustBuffer {
+    return FfiConverterTypeMerchantCategoryQualifyGroup.lower(value)
+}
+
+
+/**
+ * One entry of qualify.exter_list.inner_list.
+ */
+public struct MerchantCategoryQualifyItem: Equatable, Hashable {
+    /**
+     * 相关证件的名字 (`name`): 相关证件的名字 (需要提交的证件名字)
+     *
+     * Required. Example: `若涉及食品,请提供《食品经营许可证》或《卫生许可证》`.
+     */
+    public var name: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 相关证件的名字 (`name`): 相关证件的名字 (需要提交的证件名字)
+         *
+         * Required. Example: `若涉及食品,请提供《食品经营许可证》或《卫生许可证》`.
+         */name: String) {
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantCategoryQualifyItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategoryQualifyItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategoryQualifyItem {
+        return
+            try MerchantCategoryQualifyItem(
+                name: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantCategoryQualifyItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryQualifyItem_lift(_ buf: RustBuffer) throws -> MerchantCategoryQualifyItem {
+    return try FfiConverterTypeMerchantCategoryQualifyItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryQualifyItem_lower(_ value: MerchantCategoryQualifyItem) -> RustBuffer {
+    return FfiConverterTypeMerchantCategoryQualifyItem.lower(value)
+}
+
+
+/**
+ * `all_category_info` of get_merchant_category: every category as a flat list linked by father/children.
+ */
+public struct MerchantCategoryTree: Equatable, Hashable {
+    /**
+     * 类目列表 (`categories`): All categories: the root node (id 0, level 0), 一级类目 and 二级类目, linked by father and children ids.
+     *
+     * Required.
+     */
+    public var categories: [MerchantCategory]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 类目列表 (`categories`): All categories: the root node (id 0, level 0), 一级类目 and 二级类目, linked by father and children ids.
+         *
+         * Required.
+         */categories: [MerchantCategory]) {
+        self.categories = categories
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MerchantCategoryTree: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategoryTree: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategoryTree {
+        return
+            try MerchantCategoryTree(
+                categories: FfiConverterSequenceTypeMerchantCategory.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MerchantCategoryTree, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMerchantCategory.write(value.categories, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryTree_lift(_ buf: RustBuffer) throws -> MerchantCategoryTree {
+    return try FfiConverterTypeMerchantCategoryTree.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryTree_lower(_ value: MerchantCategoryTree) -> RustBuffer {
+    return FfiConverterTypeMerchantCategoryTree.lower(value)
+}
+
+
+/**
+ * Inputs of 修改门店小程序信息 — `POST /wxa/modify_merchant`.
+ *
+ * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+ *
+ * Quirk: 直接复用创建门店小程序的错误码!! (the error codes below repeat apply_merchant's).
+ */
+public struct ModifyMerchantRequest: Equatable, Hashable {
+    /**
+     * 门店头像的临时素材mediaid (`headimg_mediaid`): 门店头像的临时素材mediaid,如果不想改,参数传空值 获取mediaid可以通过接口 https://mp.weixin.qq.com/wiki?t=t=resource/res_main&id=mp1444738726
+     *
+     * Required. Sent in the JSON body. Example: `xxxxx`.
+     *
+     * Quirk: Required but may be empty: send "" to keep the current head image.
+     */
+    public var headimgMediaid: String
+    /**
+     * 门店小程序的介绍 (`intro`): 门店小程序的介绍,如果不想改,参数传空值
+     *
+     * Required. Sent in the JSON body. Example: `x`.
+     *
+     * Quirk: Required but may be empty: send "" to keep the current introduction.
+     */
+    public var intro: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店头像的临时素材mediaid (`headimg_mediaid`): 门店头像的临时素材mediaid,如果不想改,参数传空值 获取mediaid可以通过接口 https://mp.weixin.qq.com/wiki?t=t=resource/res_main&id=mp1444738726
+         *
+         * Required. Sent in the JSON body. Example: `xxxxx`.
+         *
+         * Quirk: Required but may be empty: send "" to keep the current head image.
+         */headimgMediaid: String, 
+        /**
+         * 门店小程序的介绍 (`intro`): 门店小程序的介绍,如果不想改,参数传空值
+         *
+         * Required. Sent in the JSON body. Example: `x`.
+         *
+         * Quirk: Required but may be empty: send "" to keep the current introduction.
+         */intro: String) {
+        self.headimgMediaid = headimgMediaid
+        self.intro = intro
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ModifyMerchantRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModifyMerchantRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModifyMerchantRequest {
+        return
+            try ModifyMerchantRequest(
+                headimgMediaid: FfiConverterString.read(from: &buf), 
+                intro: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ModifyMerchantRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.headimgMediaid, into: &buf)
+        FfiConverterString.write(value.intro, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModifyMerchantRequest_lift(_ buf: RustBuffer) throws -> ModifyMerchantRequest {
+    return try FfiConverterTypeModifyMerchantRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModifyMerchantRequest_lower(_ value: ModifyMerchantRequest) -> RustBuffer {
+    return FfiConverterTypeModifyMerchantRequest.lower(value)
+}
+
+
+/**
+ * 事件推送 --- 修改门店图片的审核结果 — the `modify_store_audit_info` event (`MsgType` `event`).
+ *
+ * The audit result of an update_store call that changed the store's pictures (修改门店图片的审核结果); audit_id is the one update_store returned.
+ *
+ * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
+ *
+ * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
+ *
+ * Quirk: reason is documented 必填 but carries the failure reason only when status is 3; it is optional here so an approval without it decodes.
+ */
+public struct ModifyStoreAuditEvent: Equatable, Hashable {
+    /**
+     * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+     *
+     * Required. Example: `gh_4346ac1514d8`.
+     */
+    public var toUserName: String
+    /**
+     * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+     *
+     * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+     */
+    public var fromUserName: String
+    /**
+     * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+     *
+     * Required. Example: `1488856741`.
+     */
+    public var createTime: Int64
+    /**
+     * 消息类型 (`MsgType`): 消息类型, event
+     *
+     * Required. Example: `event`.
+     */
+    public var msgType: String
+    /**
+     * 事件类型 (`Event`): 事件类型, modify_store_audit_info
+     *
+     * Required. Example: `modify_store_audit_info`.
+     */
+    public var event: String
+    /**
+     * 审核单id (`audit_id`): 审核单id
+     *
+     * Required. Example: `11111`.
+     */
+    public var auditId: Int64
+    /**
+     * 审核状态 (`status`): 审核状态(1:审核通过,3:审核失败)
+     *
+     * Required. Example: `3`.
+     */
+    public var status: StoreAuditEventStatus
+    /**
+     * 审核失败的原因 (`reason`): 如果status为3,会返回审核失败的原因
+     *
+     * Optional. Example: `xxx`.
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 开发者微信号 (`ToUserName`): 开发者微信号 (the official account's original id, gh_…). Standard event push header; the 门店小程序 document shows it only in the example.
+         *
+         * Required. Example: `gh_4346ac1514d8`.
+         */toUserName: String, 
+        /**
+         * 发送方帐号 (`FromUserName`): 发送方帐号(一个OpenID). Standard event push header.
+         *
+         * Required. Example: `od1P50M-fNQI5Gcq-trm4a7apsU8`.
+         */fromUserName: String, 
+        /**
+         * 消息创建时间 (`CreateTime`): 消息创建时间 (整型, Unix seconds). Standard event push header.
+         *
+         * Required. Example: `1488856741`.
+         */createTime: Int64, 
+        /**
+         * 消息类型 (`MsgType`): 消息类型, event
+         *
+         * Required. Example: `event`.
+         */msgType: String, 
+        /**
+         * 事件类型 (`Event`): 事件类型, modify_store_audit_info
+         *
+         * Required. Example: `modify_store_audit_info`.
+         */event: String, 
+        /**
+         * 审核单id (`audit_id`): 审核单id
+         *
+         * Required. Example: `11111`.
+         */auditId: Int64, 
+        /**
+         * 审核状态 (`status`): 审核状态(1:审核通过,3:审核失败)
+         *
+         * Required. Example: `3`.
+         */status: StoreAuditEventStatus, 
+        /**
+         * 审核失败的原因 (`reason`): 如果status为3,会返回审核失败的原因
+         *
+         * Optional. Example: `xxx`.
+         */reason: String? = nil) {
+        self.toUserName = toUserName
+        self.fromUserName = fromUserName
+        self.createTime = createTime
+        self.msgType = msgType
+        self.event = event
+        self.auditId = auditId
+        self.status = status
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ModifyStoreAuditEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModifyStoreAuditEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModifyStoreAuditEvent {
+        return
+            try ModifyStoreAuditEvent(
+                toUserName: FfiConverterString.read(from: &buf), 
+                fromUserName: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterInt64.read(from: &buf), 
+                msgType: FfiConverterString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                auditId: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterTypeStoreAuditEventStatus.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ModifyStoreAuditEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.toUserName, into: &buf)
+        FfiConverterString.write(value.fromUserName, into: &buf)
+        FfiConverterInt64.write(value.createTime, into: &buf)
+        FfiConverterString.write(value.msgType, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterInt64.write(value.auditId, into: &buf)
+        FfiConverterTypeStoreAuditEventStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModifyStoreAuditEvent_lift(_ buf: RustBuffer) throws -> ModifyStoreAuditEvent {
+    return try FfiConverterTypeModifyStoreAuditEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModifyStoreAuditEvent_lower(_ value: ModifyStoreAuditEvent) -> RustBuffer {
+    return FfiConverterTypeModifyStoreAuditEvent.lower(value)
+}
+
+
+/**
+ * 一张微信支付平台证书：序列号、有效期与加密的证书内容。
+ */
+public struct PlatformCertificate: Equatable, Hashable {
+    /**
+     * 证书序列号 (`serial_no`): 微信支付平台证书序列号（十六进制），与应答头 Wechatpay-Serial 对应
+     *
+     * Required. Length 1–40 characters. Example: `5157F09EFDC096DE15EBE81A47057A7232F1B8E1`.
+     */
+    public var serialNo: String
+    /**
+     * 证书启用时间 (`effective_time`): 证书启用时间，RFC3339 格式
+     *
+     * Required. Length 1–32 characters. Example: `2018-06-08T10:34:56+08:00`.
+     *
+     * Quirk: The documented example writes the key as "effective_time " (with a trailing space) — a doc typo; real responses use effective_time.
+     */
+    public var effectiveTime: String
+    /**
+     * 证书弃用时间 (`expire_time`): 证书弃用时间，RFC3339 格式
+     *
+     * Required. Length 1–32 characters. Example: `2018-12-08T10:34:56+08:00`.
+     *
+     * Quirk: The documented example writes the key as "expire_time " (with a trailing space) — a doc typo; real responses use expire_time.
+     */
+    public var expireTime: String
+    /**
+     * 证书信息 (`encrypt_certificate`): 加密的证书内容
+     *
+     * Required.
+     */
+    public var encryptCertificate: EncryptedCertificate
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 证书序列号 (`serial_no`): 微信支付平台证书序列号（十六进制），与应答头 Wechatpay-Serial 对应
+         *
+         * Required. Length 1–40 characters. Example: `5157F09EFDC096DE15EBE81A47057A7232F1B8E1`.
+         */serialNo: String, 
+        /**
+         * 证书启用时间 (`effective_time`): 证书启用时间，RFC3339 格式
+         *
+         * Required. Length 1–32 characters. Example: `2018-06-08T10:34:56+08:00`.
+         *
+         * Quirk: The documented example writes the key as "effective_time " (with a trailing space) — a doc typo; real responses use effective_time.
+         */effectiveTime: String, 
+        /**
+         * 证书弃用时间 (`expire_time`): 证书弃用时间，RFC3339 格式
+         *
+         * Required. Length 1–32 characters. Example: `2018-12-08T10:34:56+08:00`.
+         *
+         * Quirk: The documented example writes the key as "expire_time " (with a trailing space) — a doc typo; real responses use expire_time.
+         */expireTime: String, 
+        /**
+         * 证书信息 (`encrypt_certificate`): 加密的证书内容
+         *
+         * Required.
+         */encryptCertificate: EncryptedCertificate) {
+        self.serialNo = serialNo
+        self.effectiveTime = effectiveTime
+        self.expireTime = expireTime
+        self.encryptCertificate = encryptCertificate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlatformCertificate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlatformCertificate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlatformCertificate {
+        return
+            try PlatformCertificate(
+                serialNo: FfiConverterString.read(from: &buf), 
+                effectiveTime: FfiConverterString.read(from: &buf), 
+                expireTime: FfiConverterString.read(from: &buf), 
+                encryptCertificate: FfiConverterTypeEncryptedCertificate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlatformCertificate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serialNo, into: &buf)
+        FfiConverterString.write(value.effectiveTime, into: &buf)
+        FfiConverterString.write(value.expireTime, into: &buf)
+        FfiConverterTypeEncryptedCertificate.write(value.encryptCertificate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformCertificate_lift(_ buf: RustBuffer) throws -> PlatformCertificate {
+    return try FfiConverterTypePlatformCertificate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformCertificate_lower(_ value: PlatformCertificate) -> RustBuffer {
+    return FfiConverterTypePlatformCertificate.lower(value)
+}
+
+
+/**
+ * base_info of a 门店管理 store. The document lists the four members added for the upgrade (upgrade_status, upgrade_comment, mapid, poi_id: 门店管理中每个门店有以下字段); the others are the legacy 门店管理 members as the SDKs model them (WxJava WxMpStoreBaseInfo, SKIT CgibinPOIGetPOIResponse).
+ */
+public struct PoiBaseInfo: Equatable, Hashable {
+    /**
+     * 门店的poi_id (`poi_id`): 门店的poi_id
+     *
+     * Optional.
+     *
+     * Quirk: Arrives as number or string (SKIT NumericalStringConverter); pass it as poi_id to add_store to migrate the store.
+     */
+    public var poiId: String?
+    /**
+     * 迁移状态 (`upgrade_status`): 迁移状态 0 待迁移 1 失败 2 迁移中 3 成功 4 禁止迁移
+     *
+     * Optional.
+     *
+     * Quirk: upgrade_status为待迁移或者失败的门店,需要调用wxa/add_store进行门店迁移。
+     *
+     * Quirk: upgrade_status为禁止迁移的门店,只能调用cgi-bin/poi/delpoi api进行删除。
+     *
+     * Quirk: 只有所有门店列表的upgrade_status变为成功,升级流程才算完成。
+     */
+    public var upgradeStatus: PoiUpgradeStatus?
+    /**
+     * 迁移驳回的理由 (`upgrade_comment`): 迁移驳回的理由(upgrade_status=1)
+     *
+     * Optional.
+     */
+    public var upgradeComment: String?
+    /**
+     * 腾讯地图的map_poi_id (`mapid`): 腾讯地图的map_poi_id
+     *
+     * Optional.
+     */
+    public var mapid: String?
+    /**
+     * 商户自己的id (`sid`): 商户门店 ID (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var sid: String?
+    /**
+     * 门店名称 (`business_name`): 门店名称 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var businessName: String?
+    /**
+     * 分店名称 (`branch_name`): 分店名称 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var branchName: String?
+    /**
+     * 省份 (`province`): 省份 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var province: String?
+    /**
+     * 城市 (`city`): 城市 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var city: String?
+    /**
+     * 区 (`district`): 区县 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var district: String?
+    /**
+     * 详细地址 (`address`): 详细地址 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var address: String?
+    /**
+     * 电话 (`telephone`): 联系电话 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var telephone: String?
+    /**
+     * 类目 (`categories`): 门店的类型 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var categories: [String]?
+    /**
+     * 坐标类型 (`offset_type`): 坐标类型 (legacy 门店管理 member; WxJava fixes it to 1).
+     *
+     * Optional.
+     */
+    public var offsetType: Int32?
+    /**
+     * 经度 (`longitude`): 门店所在地理位置的经度 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var longitude: Double?
+    /**
+     * 纬度 (`latitude`): 门店所在地理位置的纬度 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var latitude: Double?
+    /**
+     * 图片列表 (`photo_list`): 门店图片 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var photoList: [StorePhoto]?
+    /**
+     * 推荐品 (`recommend`): 推荐品 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var recommend: String?
+    /**
+     * 特色服务 (`special`): 特色服务 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var special: String?
+    /**
+     * 商户简介 (`introduction`): 商户简介 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var introduction: String?
+    /**
+     * 营业时间 (`open_time`): 营业时间 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var openTime: String?
+    /**
+     * 人均价格 (`avg_price`): 人均价格,单位:元 (legacy 门店管理 member; WxJava Integer, SKIT double).
+     *
+     * Optional.
+     */
+    public var avgPrice: Double?
+    /**
+     * 门店是否可用状态 (`available_state`): 门店是否可用状态 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var availableState: Int32?
+    /**
+     * 扩展字段是否正在更新中 (`update_status`): 扩展字段是否正在更新中 (legacy 门店管理 member).
+     *
+     * Optional.
+     */
+    public var updateStatus: Int32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店的poi_id (`poi_id`): 门店的poi_id
+         *
+         * Optional.
+         *
+         * Quirk: Arrives as number or string (SKIT NumericalStringConverter); pass it as poi_id to add_store to migrate the store.
+         */poiId: String? = nil, 
+        /**
+         * 迁移状态 (`upgrade_status`): 迁移状态 0 待迁移 1 失败 2 迁移中 3 成功 4 禁止迁移
+         *
+         * Optional.
+         *
+         * Quirk: upgrade_status为待迁移或者失败的门店,需要调用wxa/add_store进行门店迁移。
+         *
+         * Quirk: upgrade_status为禁止迁移的门店,只能调用cgi-bin/poi/delpoi api进行删除。
+         *
+         * Quirk: 只有所有门店列表的upgrade_status变为成功,升级流程才算完成。
+         */upgradeStatus: PoiUpgradeStatus? = nil, 
+        /**
+         * 迁移驳回的理由 (`upgrade_comment`): 迁移驳回的理由(upgrade_status=1)
+         *
+         * Optional.
+         */upgradeComment: String? = nil, 
+        /**
+         * 腾讯地图的map_poi_id (`mapid`): 腾讯地图的map_poi_id
+         *
+         * Optional.
+         */mapid: String? = nil, 
+        /**
+         * 商户自己的id (`sid`): 商户门店 ID (legacy 门店管理 member).
+         *
+         * Optional.
+         */sid: String? = nil, 
+        /**
+         * 门店名称 (`business_name`): 门店名称 (legacy 门店管理 member).
+         *
+         * Optional.
+         */businessName: String? = nil, 
+        /**
+         * 分店名称 (`branch_name`): 分店名称 (legacy 门店管理 member).
+         *
+         * Optional.
+         */branchName: String? = nil, 
+        /**
+         * 省份 (`province`): 省份 (legacy 门店管理 member).
+         *
+         * Optional.
+         */province: String? = nil, 
+        /**
+         * 城市 (`city`): 城市 (legacy 门店管理 member).
+         *
+         * Optional.
+         */city: String? = nil, 
+        /**
+         * 区 (`district`): 区县 (legacy 门店管理 member).
+         *
+         * Optional.
+         */district: String? = nil, 
+        /**
+         * 详细地址 (`address`): 详细地址 (legacy 门店管理 member).
+         *
+         * Optional.
+         */address: String? = nil, 
+        /**
+         * 电话 (`telephone`): 联系电话 (legacy 门店管理 member).
+         *
+         * Optional.
+         */telephone: String? = nil, 
+        /**
+         * 类目 (`categories`): 门店的类型 (legacy 门店管理 member).
+         *
+         * Optional.
+         */categories: [String]? = nil, 
+        /**
+         * 坐标类型 (`offset_type`): 坐标类型 (legacy 门店管理 member; WxJava fixes it to 1).
+         *
+         * Optional.
+         */offsetType: Int32? = nil, 
+        /**
+         * 经度 (`longitude`): 门店所在地理位置的经度 (legacy 门店管理 member).
+         *
+         * Optional.
+         */longitude: Double? = nil, 
+        /**
+         * 纬度 (`latitude`): 门店所在地理位置的纬度 (legacy 门店管理 member).
+         *
+         * Optional.
+         */latitude: Double? = nil, 
+        /**
+         * 图片列表 (`photo_list`): 门店图片 (legacy 门店管理 member).
+         *
+         * Optional.
+         */photoList: [StorePhoto]? = nil, 
+        /**
+         * 推荐品 (`recommend`): 推荐品 (legacy 门店管理 member).
+         *
+         * Optional.
+         */recommend: String? = nil, 
+        /**
+         * 特色服务 (`special`): 特色服务 (legacy 门店管理 member).
+         *
+         * Optional.
+         */special: String? = nil, 
+        /**
+         * 商户简介 (`introduction`): 商户简介 (legacy 门店管理 member).
+         *
+         * Optional.
+         */introduction: String? = nil, 
+        /**
+         * 营业时间 (`open_time`): 营业时间 (legacy 门店管理 member).
+         *
+         * Optional.
+         */openTime: String? = nil, 
+        /**
+         * 人均价格 (`avg_price`): 人均价格,单位:元 (legacy 门店管理 member; WxJava Integer, SKIT double).
+         *
+         * Optional.
+         */avgPrice: Double? = nil, 
+        /**
+         * 门店是否可用状态 (`available_state`): 门店是否可用状态 (legacy 门店管理 member).
+         *
+         * Optional.
+         */availableState: Int32? = nil, 
+        /**
+         * 扩展字段是否正在更新中 (`update_status`): 扩展字段是否正在更新中 (legacy 门店管理 member).
+         *
+         * Optional.
+         */updateStatus: Int32? = nil) {
+        self.poiId = poiId
+        self.upgradeStatus = upgradeStatus
+        self.upgradeComment = upgradeComment
+        self.mapid = mapid
+        self.sid = sid
+        self.businessName = businessName
+        self.branchName = branchName
+        self.province = province
+        self.city = city
+        self.district = district
+        self.address = address
+        self.telephone = telephone
+        self.categories = categories
+        self.offsetType = offsetType
+        self.longitude = longitude
+        self.latitude = latitude
+        self.photoList = photoList
+        self.recommend = recommend
+        self.special = special
+        self.introduction = introduction
+        self.openTime = openTime
+        self.avgPrice = avgPrice
+        self.availableState = availableState
+        self.updateStatus = updateStatus
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PoiBaseInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePoiBaseInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PoiBaseInfo {
+        return
+            try PoiBaseInfo(
+                poiId: FfiConverterOptionString.read(from: &buf), 
+                upgradeStatus: FfiConverterOptionTypePoiUpgradeStatus.read(from: &buf), 
+                upgradeComment: FfiConverterOptionString.read(from: &buf), 
+                mapid: FfiConverterOptionString.read(from: &buf), 
+                sid: FfiConverterOptionString.read(from: &buf), 
+                businessName: FfiConverterOptionString.read(from: &buf), 
+                branchName: FfiConverterOptionString.read(from: &buf), 
+                province: FfiConverterOptionString.read(from: &buf), 
+                city: FfiConverterOptionString.read(from: &buf), 
+                district: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                telephone: FfiConverterOptionString.read(from: &buf), 
+                categories: FfiConverterOptionSequenceString.read(from: &buf), 
+                offsetType: FfiConverterOptionInt32.read(from: &buf), 
+                longitude: FfiConverterOptionDouble.read(from: &buf), 
+                latitude: FfiConverterOptionDouble.read(from: &buf), 
+                photoList: FfiConverterOptionSequenceTypeStorePhoto.read(from: &buf), 
+                recommend: FfiConverterOptionString.read(from: &buf), 
+                special: FfiConverterOptionString.read(from: &buf), 
+                introduction: FfiConverterOptionString.read(from: &buf), 
+                openTime: FfiConverterOptionString.read(from: &buf), 
+                avgPrice: FfiConverterOptionDouble.read(from: &buf), 
+                availableState: FfiConverterOptionInt32.read(from: &buf), 
+                updateStatus: FfiConverterOptionInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PoiBaseInfo, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.poiId, into: &buf)
+        FfiConverterOptionTypePoiUpgradeStatus.write(value.upgradeStatus, into: &buf)
+        FfiConverterOptionString.write(value.upgradeComment, into: &buf)
+        FfiConverterOptionString.write(value.mapid, into: &buf)
+        FfiConverterOptionString.write(value.sid, into: &buf)
+        FfiConverterOptionString.write(value.businessName, into: &buf)
+        FfiConverterOptionString.write(value.branchName, into: &buf)
+        FfiConverterOptionString.write(value.province, into: &buf)
+        FfiConverterOptionString.write(value.city, into: &buf)
+        FfiConverterOptionString.write(value.district, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionString.write(value.telephone, into: &buf)
+        FfiConverterOptionSequenceString.write(value.categories, into: &buf)
+        FfiConverterOptionInt32.write(value.offsetType, into: &buf)
+        FfiConverterOptionDouble.write(value.longitude, into: &buf)
+        FfiConverterOptionDouble.write(value.latitude, into: &buf)
+        FfiConverterOptionSequenceTypeStorePhoto.write(value.photoList, into: &buf)
+        FfiConverterOptionString.write(value.recommend, into: &buf)
+        FfiConverterOptionString.write(value.special, into: &buf)
+        FfiConverterOptionString.write(value.introduction, into: &buf)
+        FfiConverterOptionString.write(value.openTime, into: &buf)
+        FfiConverterOptionDouble.write(value.avgPrice, into: &buf)
+        FfiConverterOptionInt32.write(value.availableState, into: &buf)
+        FfiConverterOptionInt32.write(value.updateStatus, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoiBaseInfo_lift(_ buf: RustBuffer) throws -> PoiBaseInfo {
+    return try FfiConverterTypePoiBaseInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoiBaseInfo_lower(_ value: PoiBaseInfo) -> RustBuffer {
+    return FfiConverterTypePoiBaseInfo.lower(value)
+}
+
+
+/**
+ * One entry of getpoilist business_list.
+ */
+public struct PoiListItem: Equatable, Hashable {
+    /**
+     * 门店基础信息 (`base_info`): The store's base information.
+     *
+     * Required.
+     */
+    public var baseInfo: PoiBaseInfo
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店基础信息 (`base_info`): The store's base information.
+         *
+         * Required.
+         */baseInfo: PoiBaseInfo) {
+        self.baseInfo = baseInfo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PoiListItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePoiListItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PoiListItem {
+        return
+            try PoiListItem(
+                baseInfo: FfiConverterTypePoiBaseInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PoiListItem, into buf: inout [UInt8]) {
+        FfiConverterTypePoiBaseInfo.write(value.baseInfo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoiListItem_lift(_ buf: RustBuffer) throws -> PoiListItem {
+    return try FfiConverterTypePoiListItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoiListItem_lower(_ value: PoiListItem) -> RustBuffer {
+    return FfiConverterTypePoiListItem.lower(value)
+}
+
+
+/**
+ * Inputs of 服务人员查询API — `GET /v3/smartguide/guides`.
+ *
+ * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+ *
+ * Documentation: <https://pay.weixin.qq.com/doc/v3/merchant/4012535123>
+ *
+ * Quirk: Wechatpay-Serial 必填 (mobile is encrypted).
+ *
+ * Quirk: 服务人员注册API和查询API请求URL相同，区别主要是在body和query，请注意区分。
+ *
+ * Quirk: The doc's curl example puts the raw base64 in the query (mobile=str2WoWy8uUiWM7xahvNv0lV3C+nn3t4Ql…==). Java/Go/PHP percent-encode query values and sign the encoded form; minibear2021/wechatpayv3 concatenates the raw base64, so '+' may be read as a space. Always percent-encode.
+ *
+ * Quirk: Documentation: merchant https://pay.weixin.qq.com/doc/v3/merchant/4012535123, partner https://pay.weixin.qq.com/doc/v3/partner/4012688558, new docs …/docs/merchant/apis/after-payment-service/guides/list-guides.html, old wiki https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_4_3.shtml (partner …/apiv3_partner/apis/chapter8_4_3.shtml), wiki (2020.09.15) https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml.
+ */
+public struct QueryGuidesRequest: Equatable, Hashable {
+    /**
+     * 子商户ID (`sub_mchid`): 服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
+     *
+     * Optional. Sent in the query string. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+     *
+     * Quirk: New docs: 选填 string(64).
+     */
+    public var subMchid: String?
+    /**
+     * 门店ID (`store_id`): 门店ID
+     *
+     * Required. Sent in the query string. Example: `12345678`.
+     */
+    public var storeId: Int64
+    /**
+     * 企业微信的员工ID (`userid`): 企业微信的员工ID，企业微信商家可传入
+     *
+     * Optional. Sent in the query string. Length 1–64 characters. Example: `robert`.
+     *
+     * Quirk: New docs: 选填 string(64).
+     */
+    public var userid: String?
+    /**
+     * 手机号码 (`mobile`): 服务人员手机号码，该字段请使用微信支付平台公钥加密
+     *
+     * Optional. Sent in the query string. Encrypted on the wire: pass the plaintext (at most 32 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: The ciphertext is base64 and contains '+', '/' and '=': it must be percent-encoded in the query string, and the encoded form is what is signed.
+     *
+     * Quirk: The 32-byte plaintext limit is the one documented for mobile in register/update; the query table gives no length.
+     *
+     * Quirk: A wrongly encrypted or wrongly encoded value answers PARAM_ERROR 平台私钥解密失败 (wechatpay-java #234).
+     */
+    public var mobile: String?
+    /**
+     * 工号 (`work_id`): 服务人员工号，个人微信商家可传入
+     *
+     * Optional. Sent in the query string. Example: `robert`.
+     */
+    public var workId: String?
+    /**
+     * 最大资源条数 (`limit`): 该次请求可返回的最大资源条数，不大于10
+     *
+     * Optional. Sent in the query string. Range –10. Example: `10`.
+     *
+     * Quirk: 每次查询不可超过10条 (limit ≤ 10).
+     */
+    public var limit: Int32?
+    /**
+     * 请求资源起始位置 (`offset`): 该次请求资源的起始位置，默认值为0
+     *
+     * Optional. Sent in the query string. Server default: 0. Example: `0`.
+     */
+    public var offset: Int32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 子商户ID (`sub_mchid`): 服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
+         *
+         * Optional. Sent in the query string. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+         *
+         * Quirk: New docs: 选填 string(64).
+         */subMchid: String? = nil, 
+        /**
+         * 门店ID (`store_id`): 门店ID
+         *
+         * Required. Sent in the query string. Example: `12345678`.
+         */storeId: Int64, 
+        /**
+         * 企业微信的员工ID (`userid`): 企业微信的员工ID，企业微信商家可传入
+         *
+         * Optional. Sent in the query string. Length 1–64 characters. Example: `robert`.
+         *
+         * Quirk: New docs: 选填 string(64).
+         */userid: String? = nil, 
+        /**
+         * 手机号码 (`mobile`): 服务人员手机号码，该字段请使用微信支付平台公钥加密
+         *
+         * Optional. Sent in the query string. Encrypted on the wire: pass the plaintext (at most 32 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: The ciphertext is base64 and contains '+', '/' and '=': it must be percent-encoded in the query string, and the encoded form is what is signed.
+         *
+         * Quirk: The 32-byte plaintext limit is the one documented for mobile in register/update; the query table gives no length.
+         *
+         * Quirk: A wrongly encrypted or wrongly encoded value answers PARAM_ERROR 平台私钥解密失败 (wechatpay-java #234).
+         */mobile: String? = nil, 
+        /**
+         * 工号 (`work_id`): 服务人员工号，个人微信商家可传入
+         *
+         * Optional. Sent in the query string. Example: `robert`.
+         */workId: String? = nil, 
+        /**
+         * 最大资源条数 (`limit`): 该次请求可返回的最大资源条数，不大于10
+         *
+         * Optional. Sent in the query string. Range –10. Example: `10`.
+         *
+         * Quirk: 每次查询不可超过10条 (limit ≤ 10).
+         */limit: Int32? = nil, 
+        /**
+         * 请求资源起始位置 (`offset`): 该次请求资源的起始位置，默认值为0
+         *
+         * Optional. Sent in the query string. Server default: 0. Example: `0`.
+         */offset: Int32? = nil) {
+        self.subMchid = subMchid
+        self.storeId = storeId
+        self.userid = userid
+        self.mobile = mobile
+        self.workId = workId
+        self.limit = limit
+        self.offset = offset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryGuidesRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryGuidesRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryGuidesRequest {
+        return
+            try QueryGuidesRequest(
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                storeId: FfiConverterInt64.read(from: &buf), 
+                userid: FfiConverterOptionString.read(from: &buf), 
+                mobile: FfiConverterOptionString.read(from: &buf), 
+                workId: FfiConverterOptionString.read(from: &buf), 
+                limit: FfiConverterOptionInt32.read(from: &buf), 
+                offset: FfiConverterOptionInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryGuidesRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterInt64.write(value.storeId, into: &buf)
+        FfiConverterOptionString.write(value.userid, into: &buf)
+        FfiConverterOptionString.write(value.mobile, into: &buf)
+        FfiConverterOptionString.write(value.workId, into: &buf)
+        FfiConverterOptionInt32.write(value.limit, into: &buf)
+        FfiConverterOptionInt32.write(value.offset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryGuidesRequest_lift(_ buf: RustBuffer) throws -> QueryGuidesRequest {
+    return try FfiConverterTypeQueryGuidesRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryGuidesRequest_lower(_ value: QueryGuidesRequest) -> RustBuffer {
+    return FfiConverterTypeQueryGuidesRequest.lower(value)
+}
+
+
+/**
+ * 服务人员查询API的应答：符合条件的服务人员列表及分页信息。
+ *
+ * Quirk: total_count, limit and offset are optional here so that an answer omitting one never fails to decode; the official response table was not retrieved.
+ */
+public struct QueryGuidesResponse: Equatable, Hashable {
+    /**
+     * 服务人员信息列表 (`data`): 服务人员信息列表
+     *
+     * Required.
+     */
+    public var data: [GuideInfo]
+    /**
+     * 服务人员数量 (`total_count`): 服务人员数量
+     *
+     * Optional. Example: `1`.
+     */
+    public var totalCount: Int32?
+    /**
+     * 最大资源条数 (`limit`): 最大资源条数
+     *
+     * Optional. Range –10. Example: `10`.
+     */
+    public var limit: Int32?
+    /**
+     * 请求资源起始位置 (`offset`): 请求资源起始位置
+     *
+     * Optional. Server default: 0. Example: `0`.
+     */
+    public var offset: Int32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务人员信息列表 (`data`): 服务人员信息列表
+         *
+         * Required.
+         */data: [GuideInfo], 
+        /**
+         * 服务人员数量 (`total_count`): 服务人员数量
+         *
+         * Optional. Example: `1`.
+         */totalCount: Int32? = nil, 
+        /**
+         * 最大资源条数 (`limit`): 最大资源条数
+         *
+         * Optional. Range –10. Example: `10`.
+         */limit: Int32? = nil, 
+        /**
+         * 请求资源起始位置 (`offset`): 请求资源起始位置
+         *
+         * Optional. Server default: 0. Example: `0`.
+         */offset: Int32? = nil) {
+        self.data = data
+        self.totalCount = totalCount
+        self.limit = limit
+        self.offset = offset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueryGuidesResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueryGuidesResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueryGuidesResponse {
+        return
+            try QueryGuidesResponse(
+                data: FfiConverterSequenceTypeGuideInfo.read(from: &buf), 
+                totalCount: FfiConverterOptionInt32.read(from: &buf), 
+                limit: FfiConverterOptionInt32.read(from: &buf), 
+                offset: FfiConverterOptionInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueryGuidesResponse, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeGuideInfo.write(value.data, into: &buf)
+        FfiConverterOptionInt32.write(value.totalCount, into: &buf)
+        FfiConverterOptionInt32.write(value.limit, into: &buf)
+        FfiConverterOptionInt32.write(value.offset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryGuidesResponse_lift(_ buf: RustBuffer) throws -> QueryGuidesResponse {
+    return try FfiConverterTypeQueryGuidesResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueryGuidesResponse_lower(_ value: QueryGuidesResponse) -> RustBuffer {
+    return FfiConverterTypeQueryGuidesResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 服务人员注册API — `POST /v3/smartguide/guides`.
+ *
+ * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+ *
+ * Documentation: <https://pay.weixin.qq.com/doc/v3/merchant/4012535138>
+ *
+ * Quirk: Wechatpay-Serial 必填 (name and mobile are encrypted).
+ *
+ * Quirk: 服务人员注册API和查询API请求URL相同，区别主要是在body和query，请注意区分。
+ *
+ * Quirk: Documentation: merchant https://pay.weixin.qq.com/doc/v3/merchant/4012535138, partner https://pay.weixin.qq.com/doc/v3/partner/4012688564, old wiki https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_4_1.shtml (partner …/apiv3_partner/apis/chapter8_4_1.shtml), wiki (2020.09.15) https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml.
+ */
+public struct RegisterGuideRequest: Equatable, Hashable {
+    /**
+     * 子商户ID (`sub_mchid`): 导购所属商户的商户ID；服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
+     *
+     * Optional. Sent in the JSON body. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+     *
+     * Quirk: New docs: 选填 string(64); old wiki (2020.09.15): string[1,32], 必填 for 服务商.
+     */
+    public var subMchid: String?
+    /**
+     * 企业ID (`corpid`): 企业ID（商户的企业微信 corp id）
+     *
+     * Required. Sent in the JSON body. Length 1–32 characters.
+     *
+     * Quirk: New docs: 必填 string (no length); old wiki: string[1,32].
+     */
+    public var corpid: String
+    /**
+     * 门店ID (`store_id`): 门店ID（商户平台→营销中心→门店管理）
+     *
+     * Required. Sent in the JSON body. Example: `12345678`.
+     *
+     * Quirk: A store still under review answers PARAM_ERROR 门店id不存在.
+     */
+    public var storeId: Int64
+    /**
+     * 企业微信的员工ID (`userid`): 企业微信的员工ID
+     *
+     * Required. Sent in the JSON body. Length 1–64 characters. Example: `robert`.
+     *
+     * Quirk: New docs: string(64); old wiki: string[1,64].
+     */
+    public var userid: String
+    /**
+     * 服务人员姓名 (`name`): 企业微信的员工姓名，该字段请使用微信支付平台公钥加密，加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为64个字节
+     *
+     * Required. Sent in the JSON body. Ciphertext length 1–512 characters. Encrypted on the wire: pass the plaintext (at most 64 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+     *
+     * Quirk: New docs: 必填 string (no length); old wiki: string[1,512], 加密前字段长度限制为64个字节.
+     */
+    public var name: String
+    /**
+     * 服务人员手机号码 (`mobile`): 员工手机号码，该字段请使用微信支付平台公钥加密，加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为32个字节
+     *
+     * Required. Sent in the JSON body. Ciphertext length 5–512 characters. Encrypted on the wire: pass the plaintext (at most 32 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+     *
+     * Quirk: New docs: 必填 string (no length); old wiki: string[5,512], 加密前字段长度限制为32个字节.
+     */
+    public var mobile: String
+    /**
+     * 服务人员二维码URL (`qr_code`): 员工个人二维码（企业微信）
+     *
+     * Required. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx`.
+     *
+     * Quirk: New docs: 必填 string(1024); old wiki: string[1,256].
+     */
+    public var qrCode: String
+    /**
+     * 服务人员头像URL (`avatar`): 员工头像URL
+     *
+     * Required. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0`.
+     *
+     * Quirk: New docs: 必填 string(1024); old wiki: string[1,256].
+     */
+    public var avatar: String
+    /**
+     * 群二维码URL (`group_qrcode`): 员工所在门店在企业微信配置的群活码的URL(可通过企业微信“获取客户群进群方式API”获取,请登录企业微信后查看API文档,若无查看权限可通过问卷提交需求 )
+     *
+     * Optional. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0`.
+     *
+     * Quirk: New docs: 选填 string(1024); old wiki: string[1,256].
+     */
+    public var groupQrcode: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 子商户ID (`sub_mchid`): 导购所属商户的商户ID；服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
+         *
+         * Optional. Sent in the JSON body. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+         *
+         * Quirk: New docs: 选填 string(64); old wiki (2020.09.15): string[1,32], 必填 for 服务商.
+         */subMchid: String? = nil, 
+        /**
+         * 企业ID (`corpid`): 企业ID（商户的企业微信 corp id）
+         *
+         * Required. Sent in the JSON body. Length 1–32 characters.
+         *
+         * Quirk: New docs: 必填 string (no length); old wiki: string[1,32].
+         */corpid: String, 
+        /**
+         * 门店ID (`store_id`): 门店ID（商户平台→营销中心→门店管理）
+         *
+         * Required. Sent in the JSON body. Example: `12345678`.
+         *
+         * Quirk: A store still under review answers PARAM_ERROR 门店id不存在.
+         */storeId: Int64, 
+        /**
+         * 企业微信的员工ID (`userid`): 企业微信的员工ID
+         *
+         * Required. Sent in the JSON body. Length 1–64 characters. Example: `robert`.
+         *
+         * Quirk: New docs: string(64); old wiki: string[1,64].
+         */userid: String, 
+        /**
+         * 服务人员姓名 (`name`): 企业微信的员工姓名，该字段请使用微信支付平台公钥加密，加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为64个字节
+         *
+         * Required. Sent in the JSON body. Ciphertext length 1–512 characters. Encrypted on the wire: pass the plaintext (at most 64 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+         *
+         * Quirk: New docs: 必填 string (no length); old wiki: string[1,512], 加密前字段长度限制为64个字节.
+         */name: String, 
+        /**
+         * 服务人员手机号码 (`mobile`): 员工手机号码，该字段请使用微信支付平台公钥加密，加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为32个字节
+         *
+         * Required. Sent in the JSON body. Ciphertext length 5–512 characters. Encrypted on the wire: pass the plaintext (at most 32 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+         *
+         * Quirk: New docs: 必填 string (no length); old wiki: string[5,512], 加密前字段长度限制为32个字节.
+         */mobile: String, 
+        /**
+         * 服务人员二维码URL (`qr_code`): 员工个人二维码（企业微信）
+         *
+         * Required. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx`.
+         *
+         * Quirk: New docs: 必填 string(1024); old wiki: string[1,256].
+         */qrCode: String, 
+        /**
+         * 服务人员头像URL (`avatar`): 员工头像URL
+         *
+         * Required. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0`.
+         *
+         * Quirk: New docs: 必填 string(1024); old wiki: string[1,256].
+         */avatar: String, 
+        /**
+         * 群二维码URL (`group_qrcode`): 员工所在门店在企业微信配置的群活码的URL(可通过企业微信“获取客户群进群方式API”获取,请登录企业微信后查看API文档,若无查看权限可通过问卷提交需求 )
+         *
+         * Optional. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0`.
+         *
+         * Quirk: New docs: 选填 string(1024); old wiki: string[1,256].
+         */groupQrcode: String? = nil) {
+        self.subMchid = subMchid
+        self.corpid = corpid
+        self.storeId = storeId
+        self.userid = userid
+        self.name = name
+        self.mobile = mobile
+        self.qrCode = qrCode
+        self.avatar = avatar
+        self.groupQrcode = groupQrcode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RegisterGuideRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegisterGuideRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegisterGuideRequest {
+        return
+            try RegisterGuideRequest(
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                corpid: FfiConverterString.read(from: &buf), 
+                storeId: FfiConverterInt64.read(from: &buf), 
+                userid: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                mobile: FfiConverterString.read(from: &buf), 
+                qrCode: FfiConverterString.read(from: &buf), 
+                avatar: FfiConverterString.read(from: &buf), 
+                groupQrcode: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RegisterGuideRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterString.write(value.corpid, into: &buf)
+        FfiConverterInt64.write(value.storeId, into: &buf)
+        FfiConverterString.write(value.userid, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.mobile, into: &buf)
+        FfiConverterString.write(value.qrCode, into: &buf)
+        FfiConverterString.write(value.avatar, into: &buf)
+        FfiConverterOptionString.write(value.groupQrcode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegisterGuideRequest_lift(_ buf: RustBuffer) throws -> RegisterGuideRequest {
+    return try FfiConverterTypeRegisterGuideRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegisterGuideRequest_lower(_ value: RegisterGuideRequest) -> RustBuffer {
+    return FfiConverterTypeRegisterGuideRequest.lower(value)
+}
+
+
+/**
+ * 服务人员注册API的应答：新注册服务人员的ID。
+ */
+public struct RegisterGuideResponse: Equatable, Hashable {
+    /**
+     * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识
+     *
+     * Required. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+     */
+    public var guideId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识
+         *
+         * Required. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+         */guideId: String) {
+        self.guideId = guideId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RegisterGuideResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegisterGuideResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegisterGuideResponse {
+        return
+            try RegisterGuideResponse(
+                guideId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RegisterGuideResponse, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.guideId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegisterGuideResponse_lift(_ buf: RustBuffer) throws -> RegisterGuideResponse {
+    return try FfiConverterTypeRegisterGuideResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegisterGuideResponse_lower(_ value: RegisterGuideResponse) -> RustBuffer {
+    return FfiConverterTypeRegisterGuideResponse.lower(value)
+}
+
+
+/**
+ * `data` of search_map_poi.
+ */
+public struct SearchMapPoiData: Equatable, Hashable {
+    /**
+     * 门店列表 (`item`): The Tencent Map places matching the keyword.
+     *
+     * Required.
+     */
+    public var item: [MapPoi]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店列表 (`item`): The Tencent Map places matching the keyword.
+         *
+         * Required.
+         */item: [MapPoi]) {
+        self.item = item
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SearchMapPoiData: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSearchMapPoiData: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SearchMapPoiData {
+        return
+            try SearchMapPoiData(
+                item: FfiConverterSequenceTypeMapPoi.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SearchMapPoiData, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMapPoi.write(value.item, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchMapPoiData_lift(_ buf: RustBuffer) throws -> SearchMapPoiData {
+    return try FfiConverterTypeSearchMapPoiData.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchMapPoiData_lower(_ value: SearchMapPoiData) -> RustBuffer {
+    return FfiConverterTypeSearchMapPoiData.lower(value)
+}
+
+
+/**
+ * Inputs of 在腾讯地图中搜索门店 — `POST /wxa/search_map_poi`.
+ *
+ * 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+ */
+public struct SearchMapPoiRequest: Equatable, Hashable {
+    /**
+     * 区域id (`districtid`): 对应 拉取省市区信息接口 中的id字段
+     *
+     * Required. Sent in the JSON body. Example: `440105`.
+     *
+     * Quirk: Sent as a JSON number here (the example and the official type), although get_district returns the id as a string and create_map_poi sends it as a string.
+     */
+    public var districtid: Int64
+    /**
+     * 搜索的关键词 (`keyword`): 搜索的关键词
+     *
+     * Required. Sent in the JSON body. Example: `x`.
+     */
+    public var keyword: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 区域id (`districtid`): 对应 拉取省市区信息接口 中的id字段
+         *
+         * Required. Sent in the JSON body. Example: `440105`.
+         *
+         * Quirk: Sent as a JSON number here (the example and the official type), although get_district returns the id as a string and create_map_poi sends it as a string.
+         */districtid: Int64, 
+        /**
+         * 搜索的关键词 (`keyword`): 搜索的关键词
+         *
+         * Required. Sent in the JSON body. Example: `x`.
+         */keyword: String) {
+        self.districtid = districtid
+        self.keyword = keyword
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SearchMapPoiRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSearchMapPoiRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SearchMapPoiRequest {
+        return
+            try SearchMapPoiRequest(
+                districtid: FfiConverterInt64.read(from: &buf), 
+                keyword: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SearchMapPoiRequest, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.districtid, into: &buf)
+        FfiConverterString.write(value.keyword, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchMapPoiRequest_lift(_ buf: RustBuffer) throws -> SearchMapPoiRequest {
+    return try FfiConverterTypeSearchMapPoiRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchMapPoiRequest_lower(_ value: SearchMapPoiRequest) -> RustBuffer {
+    return FfiConverterTypeSearchMapPoiRequest.lower(value)
+}
+
+
+/**
+ * Payload of search_map_poi.
+ */
+public struct SearchMapPoiResponse: Equatable, Hashable {
+    /**
+     * 搜索结果 (`data`): Holds item.
+     *
+     * Required.
+     */
+    public var data: SearchMapPoiData
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 搜索结果 (`data`): Holds item.
+         *
+         * Required.
+         */data: SearchMapPoiData) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SearchMapPoiResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSearchMapPoiResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SearchMapPoiResponse {
+        return
+            try SearchMapPoiResponse(
+                data: FfiConverterTypeSearchMapPoiData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SearchMapPoiResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeSearchMapPoiData.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchMapPoiResponse_lift(_ buf: RustBuffer) throws -> SearchMapPoiResponse {
+    return try FfiConverterTypeSearchMapPoiResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchMapPoiResponse_lower(_ value: SearchMapPoiResponse) -> RustBuffer {
+    return FfiConverterTypeSearchMapPoiResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 设置门店小程序配置的卡券 — `POST /card/storewxa/set`.
+ *
+ * 第二步设置门店小程序配置的卡券: attach a card to a store.
+ *
+ * Quirk: poi_id需要属于调用api的公众号的门店小程序;
+ *
+ * Quirk: card_id需要为非自定义code,即base_info.use_custom_code==fase; (sic: false)
+ *
+ * Quirk: The document's request example lacks the comma after poi_id; it is not valid JSON as written.
+ */
+public struct SetStoreCardRequest: Equatable, Hashable {
+    /**
+     * 门店id (`poi_id`): poi_id为门店id; poi_id需要属于调用api的公众号的门店小程序
+     *
+     * Required. Sent in the JSON body. Example: `1234567`.
+     */
+    public var poiId: Int64
+    /**
+     * 卡券id (`card_id`): card_id为微信卡券id; card_id需要为非自定义code,即base_info.use_custom_code==fase
+     *
+     * Required. Sent in the JSON body. Example: `pabcedfg1234567hijklmn`.
+     */
+    public var cardId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店id (`poi_id`): poi_id为门店id; poi_id需要属于调用api的公众号的门店小程序
+         *
+         * Required. Sent in the JSON body. Example: `1234567`.
+         */poiId: Int64, 
+        /**
+         * 卡券id (`card_id`): card_id为微信卡券id; card_id需要为非自定义code,即base_info.use_custom_code==fase
+         *
+         * Required. Sent in the JSON body. Example: `pabcedfg1234567hijklmn`.
+         */cardId: String) {
+        self.poiId = poiId
+        self.cardId = cardId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SetStoreCardRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSetStoreCardRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SetStoreCardRequest {
+        return
+            try SetStoreCardRequest(
+                poiId: FfiConverterInt64.read(from: &buf), 
+                cardId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SetStoreCardRequest, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.poiId, into: &buf)
+        FfiConverterString.write(value.cardId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSetStoreCardRequest_lift(_ buf: RustBuffer) throws -> SetStoreCardRequest {
+    return try FfiConverterTypeSetStoreCardRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSetStoreCardRequest_lower(_ value: SetStoreCardRequest) -> RustBuffer {
+    return FfiConverterTypeSetStoreCardRequest.lower(value)
+}
+
+
+/**
+ * base_info of a store in get_store_info / get_store_list.
+ */
+public struct StoreBaseInfo: Equatable, Hashable {
+    /**
+     * 门店名称 (`business_name`): 门店名称
+     *
+     * Optional. Example: `龙涤小区熟食店`.
+     */
+    public var businessName: String?
+    /**
+     * 详细地址 (`address`): 详细地址
+     *
+     * Optional. Example: `舍利街道中都大道龙涤小区阿升电脑旁`.
+     */
+    public var address: String?
+    /**
+     * 联系电话 (`telephone`): 联系电话
+     *
+     * Optional. Example: `12345678`.
+     */
+    public var telephone: String?
+    /**
+     * 类目 (`categories`): Categories (empty in the examples; absent from the get_store_info example).
+     *
+     * Optional.
+     */
+    public var categories: [String]?
+    /**
+     * 城市 (`city`): 城市
+     *
+     * Optional. Example: `哈尔滨市`.
+     */
+    public var city: String?
+    /**
+     * 省份 (`province`): 省份
+     *
+     * Optional. Example: `黑龙江省`.
+     */
+    public var province: String?
+    /**
+     * 经度 (`longitude`): 经度
+     *
+     * Optional. Example: `126.94355011`.
+     */
+    public var longitude: Double?
+    /**
+     * 纬度 (`latitude`): 纬度
+     *
+     * Optional. Example: `45.556098938`.
+     */
+    public var latitude: Double?
+    /**
+     * 门店图片 (`photo_list`): 门店图片 (photo_url entries).
+     *
+     * Optional.
+     */
+    public var photoList: [StorePhoto]?
+    /**
+     * 营业时间 (`open_time`): 营业时间, written HH:MM-HH:MM.
+     *
+     * Optional. Example: `11:00-12:00`.
+     */
+    public var openTime: String?
+    /**
+     * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+     *
+     * Optional. Example: `472671857`.
+     */
+    public var poiId: String?
+    /**
+     * 审核状态 (`status`): 成功返回的结果中status字段值说明: 1 审核通过, 2 审核中, 3 审核失败
+     *
+     * Optional. Example: `2`.
+     */
+    public var status: StoreAuditStatus?
+    /**
+     * 区 (`district`): 区
+     *
+     * Optional. Example: `阿城区`.
+     */
+    public var district: String?
+    /**
+     * 相关证明材料 (`qualification_list`): Qualification materials (empty in the get_store_list example; absent from the get_store_info example).
+     *
+     * Optional.
+     */
+    public var qualificationList: [String]?
+    /**
+     * 经营资质证件号 (`qualification_num`): 经营资质证件号
+     *
+     * Optional. Example: `91750100ME2XCR6A70`.
+     */
+    public var qualificationNum: String?
+    /**
+     * 经营资质主体 (`qualification_name`): Name on the business qualification.
+     *
+     * Optional. Example: `龙涤小区熟食店`.
+     */
+    public var qualificationName: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店名称 (`business_name`): 门店名称
+         *
+         * Optional. Example: `龙涤小区熟食店`.
+         */businessName: String? = nil, 
+        /**
+         * 详细地址 (`address`): 详细地址
+         *
+         * Optional. Example: `舍利街道中都大道龙涤小区阿升电脑旁`.
+         */address: String? = nil, 
+        /**
+         * 联系电话 (`telephone`): 联系电话
+         *
+         * Optional. Example: `12345678`.
+         */telephone: String? = nil, 
+        /**
+         * 类目 (`categories`): Categories (empty in the examples; absent from the get_store_info example).
+         *
+         * Optional.
+         */categories: [String]? = nil, 
+        /**
+         * 城市 (`city`): 城市
+         *
+         * Optional. Example: `哈尔滨市`.
+         */city: String? = nil, 
+        /**
+         * 省份 (`province`): 省份
+         *
+         * Optional. Example: `黑龙江省`.
+         */province: String? = nil, 
+        /**
+         * 经度 (`longitude`): 经度
+         *
+         * Optional. Example: `126.94355011`.
+         */longitude: Double? = nil, 
+        /**
+         * 纬度 (`latitude`): 纬度
+         *
+         * Optional. Example: `45.556098938`.
+         */latitude: Double? = nil, 
+        /**
+         * 门店图片 (`photo_list`): 门店图片 (photo_url entries).
+         *
+         * Optional.
+         */photoList: [StorePhoto]? = nil, 
+        /**
+         * 营业时间 (`open_time`): 营业时间, written HH:MM-HH:MM.
+         *
+         * Optional. Example: `11:00-12:00`.
+         */openTime: String? = nil, 
+        /**
+         * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+         *
+         * Optional. Example: `472671857`.
+         */poiId: String? = nil, 
+        /**
+         * 审核状态 (`status`): 成功返回的结果中status字段值说明: 1 审核通过, 2 审核中, 3 审核失败
+         *
+         * Optional. Example: `2`.
+         */status: StoreAuditStatus? = nil, 
+        /**
+         * 区 (`district`): 区
+         *
+         * Optional. Example: `阿城区`.
+         */district: String? = nil, 
+        /**
+         * 相关证明材料 (`qualification_list`): Qualification materials (empty in the get_store_list example; absent from the get_store_info example).
+         *
+         * Optional.
+         */qualificationList: [String]? = nil, 
+        /**
+         * 经营资质证件号 (`qualification_num`): 经营资质证件号
+         *
+         * Optional. Example: `91750100ME2XCR6A70`.
+         */qualificationNum: String? = nil, 
+        /**
+         * 经营资质主体 (`qualification_name`): Name on the business qualification.
+         *
+         * Optional. Example: `龙涤小区熟食店`.
+         */qualificationName: String? = nil) {
+        self.businessName = businessName
+        self.address = address
+        self.telephone = telephone
+        self.categories = categories
+        self.city = city
+        self.province = province
+        self.longitude = longitude
+        self.latitude = latitude
+        self.photoList = photoList
+        self.openTime = openTime
+        self.poiId = poiId
+        self.status = status
+        self.district = district
+        self.qualificationList = qualificationList
+        self.qualificationNum = qualificationNum
+        self.qualificationName = qualificationName
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoreBaseInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoreBaseInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreBaseInfo {
+        return
+            try StoreBaseInfo(
+                businessName: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                telephone: FfiConverterOptionString.read(from: &buf), 
+                categories: FfiConverterOptionSequenceString.read(from: &buf), 
+                city: FfiConverterOptionString.read(from: &buf), 
+                province: FfiConverterOptionString.read(from: &buf), 
+                longitude: FfiConverterOptionDouble.read(from: &buf), 
+                latitude: FfiConverterOptionDouble.read(from: &buf), 
+                photoList: FfiConverterOptionSequenceTypeStorePhoto.read(from: &buf), 
+                openTime: FfiConverterOptionString.read(from: &buf), 
+                poiId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionTypeStoreAuditStatus.read(from: &buf), 
+                district: FfiConverterOptionString.read(from: &buf), 
+                qualificationList: FfiConverterOptionSequenceString.read(from: &buf), 
+                qualificationNum: FfiConverterOptionString.read(from: &buf), 
+                qualificationName: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoreBaseInfo, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.businessName, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionString.write(value.telephone, into: &buf)
+        FfiConverterOptionSequenceString.write(value.categories, into: &buf)
+        FfiConverterOptionString.write(value.city, into: &buf)
+        FfiConverterOptionString.write(value.province, into: &buf)
+        FfiConverterOptionDouble.write(value.longitude, into: &buf)
+        FfiConverterOptionDouble.write(value.latitude, into: &buf)
+        FfiConverterOptionSequenceTypeStorePhoto.write(value.photoList, into: &buf)
+        FfiConverterOptionString.write(value.openTime, into: &buf)
+        FfiConverterOptionString.write(value.poiId, into: &buf)
+        FfiConverterOptionTypeStoreAuditStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.district, into: &buf)
+        FfiConverterOptionSequenceString.write(value.qualificationList, into: &buf)
+        FfiConverterOptionString.write(value.qualificationNum, into: &buf)
+        FfiConverterOptionString.write(value.qualificationName, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreBaseInfo_lift(_ buf: RustBuffer) throws -> StoreBaseInfo {
+    return try FfiConverterTypeStoreBaseInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreBaseInfo_lower(_ value: StoreBaseInfo) -> RustBuffer {
+    return FfiConverterTypeStoreBaseInfo.lower(value)
+}
+
+
+/**
+ * One store (`business` / an entry of `business_list`).
+ */
+public struct StoreBusiness: Equatable, Hashable {
+    /**
+     * 门店基础信息 (`base_info`): The store's base information.
+     *
+     * Required.
+     */
+    public var baseInfo: StoreBaseInfo
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店基础信息 (`base_info`): The store's base information.
+         *
+         * Required.
+         */baseInfo: StoreBaseInfo) {
+        self.baseInfo = baseInfo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoreBusiness: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoreBusiness: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreBusiness {
+        return
+            try StoreBusiness(
+                baseInfo: FfiConverterTypeStoreBaseInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoreBusiness, into buf: inout [UInt8]) {
+        FfiConverterTypeStoreBaseInfo.write(value.baseInfo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreBusiness_lift(_ buf: RustBuffer) throws -> StoreBusiness {
+    return try FfiConverterTypeStoreBusiness.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreBusiness_lower(_ value: StoreBusiness) -> RustBuffer {
+    return FfiConverterTypeStoreBusiness.lower(value)
+}
+
+
+/**
+ * One entry of photo_list.
+ */
+public struct StorePhoto: Equatable, Hashable {
+    /**
+     * 图片url (`photo_url`): 门店图片url
+     *
+     * Required. Example: `http://mmbiz.qpic.cn/mmbiz_png/tW66AWvE2K6icjle1q6nbfKr0HMibzxKqOUfG1hARktHV84ZZojt9cXZ0UicDevZQUicckPw68lfo2Le3RjpEo6oLg/0?wx_fmt=png`.
+     */
+    public var photoUrl: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 图片url (`photo_url`): 门店图片url
+         *
+         * Required. Example: `http://mmbiz.qpic.cn/mmbiz_png/tW66AWvE2K6icjle1q6nbfKr0HMibzxKqOUfG1hARktHV84ZZojt9cXZ0UicDevZQUicckPw68lfo2Le3RjpEo6oLg/0?wx_fmt=png`.
+         */photoUrl: String) {
+        self.photoUrl = photoUrl
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StorePhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStorePhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StorePhoto {
+        return
+            try StorePhoto(
+                photoUrl: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StorePhoto, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.photoUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStorePhoto_lift(_ buf: RustBuffer) throws -> StorePhoto {
+    return try FfiConverterTypeStorePhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStorePhoto_lower(_ value: StorePhoto) -> RustBuffer {
+    return FfiConverterTypeStorePhoto.lower(value)
+}
+
+
+/**
+ * 门店图片 (pic_list of add_store and update_store): the JSON document {"list":["URL1","URL2"]}, sent as a JSON string inside the JSON body.
+ *
+ * Quirk: Callers pass the list of URLs; the runtime serializes this record to compact JSON and sends it as a string (SKIT: StringifiedObjectInJsonFormatConverter).
+ */
+public struct StorePicList: Equatable, Hashable {
+    /**
+     * 图片url列表 (`list`): 门店图片,可传多张图片 (image URLs, e.g. from cgi-bin/media/uploadimg; not media ids).
+     *
+     * Required. Format: http(s) URL. Example: `["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]`.
      */
     public var list: [String]
 
@@ -991,9 +7679,9 @@ public struct ScratchPics: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * 图片 (`list`): urls
+         * 图片url列表 (`list`): 门店图片,可传多张图片 (image URLs, e.g. from cgi-bin/media/uploadimg; not media ids).
          *
-         * Required. 0–3 items. Format: http(s) URL.
+         * Required. Format: http(s) URL. Example: `["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]`.
          */list: [String]) {
         self.list = list
     }
@@ -1004,21 +7692,21 @@ public struct ScratchPics: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension ScratchPics: Sendable {}
+extension StorePicList: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeScratchPics: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScratchPics {
+public struct FfiConverterTypeStorePicList: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StorePicList {
         return
-            try ScratchPics(
+            try StorePicList(
                 list: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
-    public static func write(_ value: ScratchPics, into buf: inout [UInt8]) {
+    public static func write(_ value: StorePicList, into buf: inout [UInt8]) {
         FfiConverterSequenceString.write(value.list, into: &buf)
     }
 }
@@ -1027,50 +7715,154 @@ public struct FfiConverterTypeScratchPics: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchPics_lift(_ buf: RustBuffer) throws -> ScratchPics {
-    return try FfiConverterTypeScratchPics.lift(buf)
+public func FfiConverterTypeStorePicList_lift(_ buf: RustBuffer) throws -> StorePicList {
+    return try FfiConverterTypeStorePicList.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchPics_lower(_ value: ScratchPics) -> RustBuffer {
-    return FfiConverterTypeScratchPics.lower(value)
+public func FfiConverterTypeStorePicList_lower(_ value: StorePicList) -> RustBuffer {
+    return FfiConverterTypeStorePicList.lower(value)
 }
 
 
 /**
- * resp
+ * Inputs of 服务人员信息更新API — `PATCH /v3/smartguide/guides/{guide_id}`.
+ *
+ * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+ *
+ * Documentation: <https://pay.weixin.qq.com/docs/merchant/apis/after-payment-service/guides/update-guide.html>
+ *
+ * Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\nnonce\n\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
+ *
+ * Quirk: The document (适用对象: 直连商户) has no sub_mchid; the 服务商 variant of the same path adds it in the body (new docs).
+ *
+ * Quirk: Wechatpay-Serial 必填 (name and mobile are encrypted).
+ *
+ * Quirk: All body fields are optional (不更新无需传入), but at least one must be set: otherwise PARAM_ERROR 所有可更新的参数都没有填.
+ *
+ * Quirk: Absent fields are omitted, never sent as null.
+ *
+ * Quirk: Documentation: merchant https://pay.weixin.qq.com/doc/v3/merchant/4012535160, partner https://pay.weixin.qq.com/doc/v3/partner/4012688570 (new docs …/docs/partner/…/update-guide.html), old wiki https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_4_4.shtml (partner …/apiv3_partner/apis/chapter8_4_4.shtml). Request URL: https://api.mch.weixin.qq.com/v3/smartguide/guides/{guide_id}.
  */
-public struct ScratchResp: Equatable, Hashable {
+public struct UpdateGuideRequest: Equatable, Hashable {
     /**
-     * 审核单id (`audit_id`): id
+     * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识
      *
-     * Required.
+     * Required. Sent in the path. Length 1–64 characters. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
      */
-    public var auditId: Int64
+    public var guideId: String
     /**
-     * s (`status`): s
+     * 子商户ID (`sub_mchid`): 服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
      *
-     * Optional.
+     * Optional. Sent in the JSON body. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+     *
+     * Quirk: Not in the document (直连商户 only); new docs give 服务商 string(64).
      */
-    public var status: ScratchStatus?
+    public var subMchid: String?
+    /**
+     * 服务人员姓名 (`name`): 需更新的服务人员姓名,不更新无需传入,该字段请使用微信支付平台公钥加密,加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为64个字节
+     *
+     * Optional. Sent in the JSON body. Ciphertext length 1–512 characters. Encrypted on the wire: pass the plaintext (at most 64 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+     *
+     * Quirk: The server answers PARAM_ERROR 员工姓名过长 / 员工姓名格式错误 for a bad name.
+     */
+    public var name: String?
+    /**
+     * 服务人员手机号码 (`mobile`): 需更新的服务人员手机号码,不更新无需传入,该字段请使用微信支付平台公钥加密,加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为32个字节
+     *
+     * Optional. Sent in the JSON body. Ciphertext length 1–512 characters. Encrypted on the wire: pass the plaintext (at most 32 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+     *
+     * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+     */
+    public var mobile: String?
+    /**
+     * 服务人员二维码URL (`qr_code`): 需更新的服务人员二维码,不更新无需传入,企业微信商家适用,个人微信商家不可用
+     *
+     * Optional. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx`.
+     *
+     * Quirk: A 个人微信商家 setting it gets PARAM_ERROR 个人微信商家不能改二维码.
+     */
+    public var qrCode: String?
+    /**
+     * 服务人员头像URL (`avatar`): 需更新的服务人员头像URL,不更新无需传入
+     *
+     * Optional. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0`.
+     *
+     * Quirk: The server checks the URL's origin: PARAM_ERROR 头像URL不是合法链接 / 非企业微信提供的头像URL.
+     */
+    public var avatar: String?
+    /**
+     * 群二维码URL (`group_qrcode`): 员工所在门店在企业微信配置的群活码的URL(可通过企业微信“获取客户群进群方式API”获取,请登录企业微信后查看API文档,若无查看权限可通过问卷提交需求 )
+     *
+     * Optional. Sent in the JSON body. Length 1–256 characters. Format: http(s) URL. Example: `http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0`.
+     *
+     * Quirk: The document gives string[1,256]; the new docs give string(1024). This spec follows the document.
+     */
+    public var groupQrcode: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * 审核单id (`audit_id`): id
+         * 服务人员ID (`guide_id`): 服务人员在支付即服务系统中的唯一标识
          *
-         * Required.
-         */auditId: Int64, 
+         * Required. Sent in the path. Length 1–64 characters. Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`.
+         */guideId: String, 
         /**
-         * s (`status`): s
+         * 子商户ID (`sub_mchid`): 服务商调用需传入，普通直连商户/普通特约商户调用时无需传入
          *
-         * Optional.
-         */status: ScratchStatus? = nil) {
-        self.auditId = auditId
-        self.status = status
+         * Optional. Sent in the JSON body. Length 1–64 characters. Only in 服务商 (partner) mode. Example: `1234567890`.
+         *
+         * Quirk: Not in the document (直连商户 only); new docs give 服务商 string(64).
+         */subMchid: String? = nil, 
+        /**
+         * 服务人员姓名 (`name`): 需更新的服务人员姓名,不更新无需传入,该字段请使用微信支付平台公钥加密,加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为64个字节
+         *
+         * Optional. Sent in the JSON body. Ciphertext length 1–512 characters. Encrypted on the wire: pass the plaintext (at most 64 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+         *
+         * Quirk: The server answers PARAM_ERROR 员工姓名过长 / 员工姓名格式错误 for a bad name.
+         */name: String? = nil, 
+        /**
+         * 服务人员手机号码 (`mobile`): 需更新的服务人员手机号码,不更新无需传入,该字段请使用微信支付平台公钥加密,加密方法详见敏感信息加密说明。特殊规则:加密前字段长度限制为32个字节
+         *
+         * Optional. Sent in the JSON body. Ciphertext length 1–512 characters. Encrypted on the wire: pass the plaintext (at most 32 bytes of UTF-8); the SDK encrypts it. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`.
+         *
+         * Quirk: The example is ciphertext; the SDK takes the plaintext and encrypts it.
+         */mobile: String? = nil, 
+        /**
+         * 服务人员二维码URL (`qr_code`): 需更新的服务人员二维码,不更新无需传入,企业微信商家适用,个人微信商家不可用
+         *
+         * Optional. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx`.
+         *
+         * Quirk: A 个人微信商家 setting it gets PARAM_ERROR 个人微信商家不能改二维码.
+         */qrCode: String? = nil, 
+        /**
+         * 服务人员头像URL (`avatar`): 需更新的服务人员头像URL,不更新无需传入
+         *
+         * Optional. Sent in the JSON body. Length 1–1024 characters. Format: http(s) URL. Example: `http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0`.
+         *
+         * Quirk: The server checks the URL's origin: PARAM_ERROR 头像URL不是合法链接 / 非企业微信提供的头像URL.
+         */avatar: String? = nil, 
+        /**
+         * 群二维码URL (`group_qrcode`): 员工所在门店在企业微信配置的群活码的URL(可通过企业微信“获取客户群进群方式API”获取,请登录企业微信后查看API文档,若无查看权限可通过问卷提交需求 )
+         *
+         * Optional. Sent in the JSON body. Length 1–256 characters. Format: http(s) URL. Example: `http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0`.
+         *
+         * Quirk: The document gives string[1,256]; the new docs give string(1024). This spec follows the document.
+         */groupQrcode: String? = nil) {
+        self.guideId = guideId
+        self.subMchid = subMchid
+        self.name = name
+        self.mobile = mobile
+        self.qrCode = qrCode
+        self.avatar = avatar
+        self.groupQrcode = groupQrcode
     }
 
     
@@ -1079,24 +7871,34 @@ public struct ScratchResp: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension ScratchResp: Sendable {}
+extension UpdateGuideRequest: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeScratchResp: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScratchResp {
+public struct FfiConverterTypeUpdateGuideRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateGuideRequest {
         return
-            try ScratchResp(
-                auditId: FfiConverterInt64.read(from: &buf), 
-                status: FfiConverterOptionTypeScratchStatus.read(from: &buf)
+            try UpdateGuideRequest(
+                guideId: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                mobile: FfiConverterOptionString.read(from: &buf), 
+                qrCode: FfiConverterOptionString.read(from: &buf), 
+                avatar: FfiConverterOptionString.read(from: &buf), 
+                groupQrcode: FfiConverterOptionString.read(from: &buf)
         )
     }
 
-    public static func write(_ value: ScratchResp, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.auditId, into: &buf)
-        FfiConverterOptionTypeScratchStatus.write(value.status, into: &buf)
+    public static func write(_ value: UpdateGuideRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.guideId, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.mobile, into: &buf)
+        FfiConverterOptionString.write(value.qrCode, into: &buf)
+        FfiConverterOptionString.write(value.avatar, into: &buf)
+        FfiConverterOptionString.write(value.groupQrcode, into: &buf)
     }
 }
 
@@ -1104,16 +7906,2562 @@ public struct FfiConverterTypeScratchResp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchResp_lift(_ buf: RustBuffer) throws -> ScratchResp {
-    return try FfiConverterTypeScratchResp.lift(buf)
+public func FfiConverterTypeUpdateGuideRequest_lift(_ buf: RustBuffer) throws -> UpdateGuideRequest {
+    return try FfiConverterTypeUpdateGuideRequest.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchResp_lower(_ value: ScratchResp) -> RustBuffer {
-    return FfiConverterTypeScratchResp.lower(value)
+public func FfiConverterTypeUpdateGuideRequest_lower(_ value: UpdateGuideRequest) -> RustBuffer {
+    return FfiConverterTypeUpdateGuideRequest.lower(value)
 }
+
+
+/**
+ * Inputs of 更新门店信息 — `POST /wxa/update_store`.
+ *
+ * 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+ *
+ * Quirk: 需要注意的是,如果要更新门店的图片,实际相当于走一次重新为门店添加图片的流程,之前的旧图片会全部废弃。并且如果重新添加的图片中有与之前旧图片相同的,此时这个图片不需要重新审核。
+ *
+ * Quirk: 更新门店的时候,如果修改了门店图片,则需要进行审核。
+ *
+ * Quirk: The document's POST example omits card_id although its table marks it 必填, and includes map_poi_id, which its table does not list.
+ */
+public struct UpdateStoreRequest: Equatable, Hashable {
+    /**
+     * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+     *
+     * Required. Sent in the JSON body. Example: `472671857`.
+     */
+    public var poiId: String
+    /**
+     * 腾讯地图位置点id (`map_poi_id`): 从腾讯地图换取的位置点id (present in the document's POST example, not in its parameter table).
+     *
+     * Optional. Sent in the JSON body. Example: `5938314494307741153`.
+     */
+    public var mapPoiId: String?
+    /**
+     * 营业时间 (`hour`): 自定义营业时间,格式为10:00-12:00
+     *
+     * Required. Sent in the JSON body. Format: `HH:MM-HH:MM`. Example: `10:00-21:00`.
+     */
+    public var hour: String
+    /**
+     * 联系电话 (`contract_phone`): 自定义联系电话
+     *
+     * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `123456`.
+     */
+    public var contractPhone: String
+    /**
+     * 门店图片 (`pic_list`): 门店图片,可传多张图片 pic_list 字段是一个 json
+     *
+     * Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
+     *
+     * Quirk: A JSON string inside the JSON body, as in add_store; callers pass the list of image URLs.
+     *
+     * Quirk: Replaces all pictures: 之前的旧图片会全部废弃. A picture change starts an audit (has_audit_id 1).
+     */
+    public var picList: StorePicList
+    /**
+     * 卡券id (`card_id`): 卡券id,如果不想修改的话,设置为空 (card_id 字段,可以通过 https://api.weixin.qq.com/card/storewxa/get?access_token=ACCESS_TOKEN 接口拉取)
+     *
+     * Required. Sent in the JSON body.
+     *
+     * Quirk: Required but may be empty ("") to keep the current card; the current one can be read with get_store_card (card/storewxa/get).
+     */
+    public var cardId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 门店id (`poi_id`): 为门店小程序添加门店,审核成功后返回的门店id
+         *
+         * Required. Sent in the JSON body. Example: `472671857`.
+         */poiId: String, 
+        /**
+         * 腾讯地图位置点id (`map_poi_id`): 从腾讯地图换取的位置点id (present in the document's POST example, not in its parameter table).
+         *
+         * Optional. Sent in the JSON body. Example: `5938314494307741153`.
+         */mapPoiId: String? = nil, 
+        /**
+         * 营业时间 (`hour`): 自定义营业时间,格式为10:00-12:00
+         *
+         * Required. Sent in the JSON body. Format: `HH:MM-HH:MM`. Example: `10:00-21:00`.
+         */hour: String, 
+        /**
+         * 联系电话 (`contract_phone`): 自定义联系电话
+         *
+         * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `123456`.
+         */contractPhone: String, 
+        /**
+         * 门店图片 (`pic_list`): 门店图片,可传多张图片 pic_list 字段是一个 json
+         *
+         * Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
+         *
+         * Quirk: A JSON string inside the JSON body, as in add_store; callers pass the list of image URLs.
+         *
+         * Quirk: Replaces all pictures: 之前的旧图片会全部废弃. A picture change starts an audit (has_audit_id 1).
+         */picList: StorePicList, 
+        /**
+         * 卡券id (`card_id`): 卡券id,如果不想修改的话,设置为空 (card_id 字段,可以通过 https://api.weixin.qq.com/card/storewxa/get?access_token=ACCESS_TOKEN 接口拉取)
+         *
+         * Required. Sent in the JSON body.
+         *
+         * Quirk: Required but may be empty ("") to keep the current card; the current one can be read with get_store_card (card/storewxa/get).
+         */cardId: String) {
+        self.poiId = poiId
+        self.mapPoiId = mapPoiId
+        self.hour = hour
+        self.contractPhone = contractPhone
+        self.picList = picList
+        self.cardId = cardId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UpdateStoreRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUpdateStoreRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateStoreRequest {
+        return
+            try UpdateStoreRequest(
+                poiId: FfiConverterString.read(from: &buf), 
+                mapPoiId: FfiConverterOptionString.read(from: &buf), 
+                hour: FfiConverterString.read(from: &buf), 
+                contractPhone: FfiConverterString.read(from: &buf), 
+                picList: FfiConverterTypeStorePicList.read(from: &buf), 
+                cardId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UpdateStoreRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.poiId, into: &buf)
+        FfiConverterOptionString.write(value.mapPoiId, into: &buf)
+        FfiConverterString.write(value.hour, into: &buf)
+        FfiConverterString.write(value.contractPhone, into: &buf)
+        FfiConverterTypeStorePicList.write(value.picList, into: &buf)
+        FfiConverterString.write(value.cardId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateStoreRequest_lift(_ buf: RustBuffer) throws -> UpdateStoreRequest {
+    return try FfiConverterTypeUpdateStoreRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateStoreRequest_lower(_ value: UpdateStoreRequest) -> RustBuffer {
+    return FfiConverterTypeUpdateStoreRequest.lower(value)
+}
+
+
+/**
+ * Payload of update_store.
+ */
+public struct UpdateStoreResponse: Equatable, Hashable {
+    /**
+     * 审核信息 (`data`): Holds has_audit_id and audit_id.
+     *
+     * Required.
+     */
+    public var data: UpdateStoreResult
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 审核信息 (`data`): Holds has_audit_id and audit_id.
+         *
+         * Required.
+         */data: UpdateStoreResult) {
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UpdateStoreResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUpdateStoreResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateStoreResponse {
+        return
+            try UpdateStoreResponse(
+                data: FfiConverterTypeUpdateStoreResult.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UpdateStoreResponse, into buf: inout [UInt8]) {
+        FfiConverterTypeUpdateStoreResult.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateStoreResponse_lift(_ buf: RustBuffer) throws -> UpdateStoreResponse {
+    return try FfiConverterTypeUpdateStoreResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateStoreResponse_lower(_ value: UpdateStoreResponse) -> RustBuffer {
+    return FfiConverterTypeUpdateStoreResponse.lower(value)
+}
+
+
+/**
+ * `data` of update_store: whether the update needs an audit (更新门店的时候,如果修改了门店图片,则需要进行审核).
+ */
+public struct UpdateStoreResult: Equatable, Hashable {
+    /**
+     * 是否需要审核 (`has_audit_id`): has_audit_id表示是否需要审核(1表示需要,0表示不需要)
+     *
+     * Required. Example: `1`.
+     *
+     * Quirk: 0/1 on the wire; kept as int32 in the spec, the runtime exposes it as bool (1 = 需要审核, SKIT: NumericalBooleanConverter).
+     */
+    public var hasAuditId: Int32
+    /**
+     * 审核单id (`audit_id`): audit_id表示具体的审核单id
+     *
+     * Optional. Example: `1111`.
+     *
+     * Quirk: Only meaningful when has_audit_id is 1; Senparc types it string, SKIT nullable long. The audit result arrives as the modify_store_audit_info event.
+     */
+    public var auditId: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 是否需要审核 (`has_audit_id`): has_audit_id表示是否需要审核(1表示需要,0表示不需要)
+         *
+         * Required. Example: `1`.
+         *
+         * Quirk: 0/1 on the wire; kept as int32 in the spec, the runtime exposes it as bool (1 = 需要审核, SKIT: NumericalBooleanConverter).
+         */hasAuditId: Int32, 
+        /**
+         * 审核单id (`audit_id`): audit_id表示具体的审核单id
+         *
+         * Optional. Example: `1111`.
+         *
+         * Quirk: Only meaningful when has_audit_id is 1; Senparc types it string, SKIT nullable long. The audit result arrives as the modify_store_audit_info event.
+         */auditId: Int64? = nil) {
+        self.hasAuditId = hasAuditId
+        self.auditId = auditId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UpdateStoreResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUpdateStoreResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateStoreResult {
+        return
+            try UpdateStoreResult(
+                hasAuditId: FfiConverterInt32.read(from: &buf), 
+                auditId: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UpdateStoreResult, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.hasAuditId, into: &buf)
+        FfiConverterOptionInt64.write(value.auditId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateStoreResult_lift(_ buf: RustBuffer) throws -> UpdateStoreResult {
+    return try FfiConverterTypeUpdateStoreResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateStoreResult_lower(_ value: UpdateStoreResult) -> RustBuffer {
+    return FfiConverterTypeUpdateStoreResult.lower(value)
+}
+
+
+/**
+ * Inputs of 新增临时素材 — `POST /cgi-bin/media/upload`.
+ *
+ * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+ *
+ * Documentation: <https://developers.weixin.qq.com/doc/service/api/material/temporary/api_uploadtempmedia>
+ *
+ * Quirk: multipart/form-data with one part named media (form-data 中媒体文件标识，有filename、filelength、content-type等信息).
+ *
+ * Quirk: The legacy page answers {"type":"TYPE","media_id":"MEDIA_ID","created_at":123456789} without errcode; errcode absent = success.
+ *
+ * Quirk: 临时素材media_id是可复用的。媒体文件在微信后台保存时间为3天，即3天后media_id失效。
+ *
+ * Quirk: Store images (pic_list, photo, license) need URLs, not media ids; this call is for the media-id fields.
+ */
+public struct UploadMediaRequest: Equatable, Hashable {
+    /**
+     * 媒体文件类型 (`type`): 媒体文件类型,分别有图片(image)、语音(voice)、视频(video)和缩略图(thumb). The store calls use image.
+     *
+     * Required. Sent in the query string. Example: `image`.
+     */
+    public var type: WxaMediaType
+    /**
+     * 媒体文件 (`media`): form-data 中媒体文件标识，有filename、filelength、content-type等信息. Carries the image bytes as the multipart part named media (with a file name and content type).
+     *
+     * Required. Sent in the multipart body.
+     *
+     * Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
+     *
+     * Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
+     */
+    public var media: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 媒体文件类型 (`type`): 媒体文件类型,分别有图片(image)、语音(voice)、视频(video)和缩略图(thumb). The store calls use image.
+         *
+         * Required. Sent in the query string. Example: `image`.
+         */type: WxaMediaType, 
+        /**
+         * 媒体文件 (`media`): form-data 中媒体文件标识，有filename、filelength、content-type等信息. Carries the image bytes as the multipart part named media (with a file name and content type).
+         *
+         * Required. Sent in the multipart body.
+         *
+         * Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
+         *
+         * Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
+         */media: String) {
+        self.type = type
+        self.media = media
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UploadMediaRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUploadMediaRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UploadMediaRequest {
+        return
+            try UploadMediaRequest(
+                type: FfiConverterTypeWxaMediaType.read(from: &buf), 
+                media: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UploadMediaRequest, into buf: inout [UInt8]) {
+        FfiConverterTypeWxaMediaType.write(value.type, into: &buf)
+        FfiConverterString.write(value.media, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadMediaRequest_lift(_ buf: RustBuffer) throws -> UploadMediaRequest {
+    return try FfiConverterTypeUploadMediaRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadMediaRequest_lower(_ value: UploadMediaRequest) -> RustBuffer {
+    return FfiConverterTypeUploadMediaRequest.lower(value)
+}
+
+
+/**
+ * Payload of cgi-bin/media/upload (新增临时素材).
+ */
+public struct UploadMediaResponse: Equatable, Hashable {
+    /**
+     * 媒体文件类型 (`type`): 媒体文件类型,分别有图片(image)、语音(voice)、视频(video)和缩略图(thumb)
+     *
+     * Optional. Example: `image`.
+     */
+    public var type: WxaMediaType?
+    /**
+     * 媒体文件上传后获取的唯一标识 (`media_id`): 媒体文件上传后,获取标识。临时素材media_id是可复用的；媒体文件在微信后台保存时间为3天，即3天后media_id失效。
+     *
+     * Required. Example: `MEDIA_ID`.
+     */
+    public var mediaId: String
+    /**
+     * 媒体文件上传时间戳 (`created_at`): 媒体文件上传时间戳 (Unix seconds).
+     *
+     * Optional. Example: `1672500000`.
+     *
+     * Quirk: WeCom's variant sends it as a string ("1380000000"); decoded leniently.
+     */
+    public var createdAt: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 媒体文件类型 (`type`): 媒体文件类型,分别有图片(image)、语音(voice)、视频(video)和缩略图(thumb)
+         *
+         * Optional. Example: `image`.
+         */type: WxaMediaType? = nil, 
+        /**
+         * 媒体文件上传后获取的唯一标识 (`media_id`): 媒体文件上传后,获取标识。临时素材media_id是可复用的；媒体文件在微信后台保存时间为3天，即3天后media_id失效。
+         *
+         * Required. Example: `MEDIA_ID`.
+         */mediaId: String, 
+        /**
+         * 媒体文件上传时间戳 (`created_at`): 媒体文件上传时间戳 (Unix seconds).
+         *
+         * Optional. Example: `1672500000`.
+         *
+         * Quirk: WeCom's variant sends it as a string ("1380000000"); decoded leniently.
+         */createdAt: Int64? = nil) {
+        self.type = type
+        self.mediaId = mediaId
+        self.createdAt = createdAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UploadMediaResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUploadMediaResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UploadMediaResponse {
+        return
+            try UploadMediaResponse(
+                type: FfiConverterOptionTypeWxaMediaType.read(from: &buf), 
+                mediaId: FfiConverterString.read(from: &buf), 
+                createdAt: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UploadMediaResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWxaMediaType.write(value.type, into: &buf)
+        FfiConverterString.write(value.mediaId, into: &buf)
+        FfiConverterOptionInt64.write(value.createdAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadMediaResponse_lift(_ buf: RustBuffer) throws -> UploadMediaResponse {
+    return try FfiConverterTypeUploadMediaResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadMediaResponse_lower(_ value: UploadMediaResponse) -> RustBuffer {
+    return FfiConverterTypeUploadMediaResponse.lower(value)
+}
+
+
+/**
+ * ResultBase（result）：修改工人信息 / 服务商工人信息创建 / 删除工人 的结果，value 为 Boolean。
+ *
+ * Quirk: TOP names this record ResultBase for every worker API although value has a different type per API; it is one record per value type here.
+ *
+ * Quirk: A business failure is a TOP success with success=false and error_code/error_msg set (e.g. 10006 工人不存在); check success before value.
+ */
+public struct WorkerBoolResult: Equatable, Hashable {
+    /**
+     * errorCode (`error_code`): errorCode
+     *
+     * Optional. Example: `123`.
+     *
+     * Quirk: Number in the document: the worker business error code (100000 系统错误 … 20001 已查询到最后一页); may arrive as a string.
+     */
+    public var errorCode: Int64?
+    /**
+     * errorMsg (`error_msg`): errorMsg
+     *
+     * Optional. Example: `demo`.
+     */
+    public var errorMsg: String?
+    /**
+     * gmtCreate (`gmt_create`): gmtCreate
+     *
+     * Optional. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+     */
+    public var gmtCreate: String?
+    /**
+     * gmtModified (`gmt_modified`): gmtModified
+     *
+     * Optional. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+     */
+    public var gmtModified: String?
+    /**
+     * `success`: success
+     *
+     * Optional. Example: `false`.
+     *
+     * Quirk: Boolean; may arrive as "true"/"false".
+     */
+    public var success: Bool?
+    /**
+     * `value`: value
+     *
+     * Optional. Example: `true`.
+     *
+     * Quirk: Boolean in the document and the metadata of update, create and delete. The document's example shows 123 (<value>123</value>) — a template artifact for a Boolean; decode leniently (true/false, "true"/"false", 1/0).
+     */
+    public var value: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * errorCode (`error_code`): errorCode
+         *
+         * Optional. Example: `123`.
+         *
+         * Quirk: Number in the document: the worker business error code (100000 系统错误 … 20001 已查询到最后一页); may arrive as a string.
+         */errorCode: Int64? = nil, 
+        /**
+         * errorMsg (`error_msg`): errorMsg
+         *
+         * Optional. Example: `demo`.
+         */errorMsg: String? = nil, 
+        /**
+         * gmtCreate (`gmt_create`): gmtCreate
+         *
+         * Optional. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+         */gmtCreate: String? = nil, 
+        /**
+         * gmtModified (`gmt_modified`): gmtModified
+         *
+         * Optional. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+         */gmtModified: String? = nil, 
+        /**
+         * `success`: success
+         *
+         * Optional. Example: `false`.
+         *
+         * Quirk: Boolean; may arrive as "true"/"false".
+         */success: Bool? = nil, 
+        /**
+         * `value`: value
+         *
+         * Optional. Example: `true`.
+         *
+         * Quirk: Boolean in the document and the metadata of update, create and delete. The document's example shows 123 (<value>123</value>) — a template artifact for a Boolean; decode leniently (true/false, "true"/"false", 1/0).
+         */value: Bool? = nil) {
+        self.errorCode = errorCode
+        self.errorMsg = errorMsg
+        self.gmtCreate = gmtCreate
+        self.gmtModified = gmtModified
+        self.success = success
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerBoolResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerBoolResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerBoolResult {
+        return
+            try WorkerBoolResult(
+                errorCode: FfiConverterOptionInt64.read(from: &buf), 
+                errorMsg: FfiConverterOptionString.read(from: &buf), 
+                gmtCreate: FfiConverterOptionString.read(from: &buf), 
+                gmtModified: FfiConverterOptionString.read(from: &buf), 
+                success: FfiConverterOptionBool.read(from: &buf), 
+                value: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerBoolResult, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.errorCode, into: &buf)
+        FfiConverterOptionString.write(value.errorMsg, into: &buf)
+        FfiConverterOptionString.write(value.gmtCreate, into: &buf)
+        FfiConverterOptionString.write(value.gmtModified, into: &buf)
+        FfiConverterOptionBool.write(value.success, into: &buf)
+        FfiConverterOptionBool.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerBoolResult_lift(_ buf: RustBuffer) throws -> WorkerBoolResult {
+    return try FfiConverterTypeWorkerBoolResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerBoolResult_lower(_ value: WorkerBoolResult) -> RustBuffer {
+    return FfiConverterTypeWorkerBoolResult.lower(value)
+}
+
+
+/**
+ * Inputs of 服务商工人信息创建 — `POST /router/rest` (`tmall.servicecenter.worker.create`).
+ *
+ * 服务商工人信息创建
+ *
+ * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=30001>
+ *
+ * Quirk: No document was retrieved for this API: fields, types and descriptions come from its metadata (id 30001), whose descriptions are mostly placeholders ("11", "111", "1111").
+ *
+ * Quirk: The parameter is worker_dto here but worker in tmall.servicecenter.worker.update.
+ *
+ * Quirk: The metadata lists no error codes; the worker family's codes (documented for update and delete) are repeated here because the interface family shares them (10007 工人已存在 is the create-specific one).
+ */
+public struct WorkerCreateRequest: Equatable, Hashable {
+    /**
+     * 工人信息 (`worker_dto`): 11
+     *
+     * Optional. Sent in the form. Sent as a JSON string. Example: `{"address":{"address_detail":"22","address_names":["222"]},"biz_type":"appliance_install","cover_category_ids":"123|456","name":"张三","phone":1234567890,"provider_id":1,"register_time":"2016-06-28 10:30:00","service_store_code":"网点编码","service_codes":"xxxx|xxxx"}`.
+     *
+     * Quirk: The metadata's description is the placeholder "11"; the parameter is the WorkerDto of the worker to create (工人信息).
+     *
+     * Quirk: Not marked required in the metadata; without it the call answers 10004 工人信息为空.
+     *
+     * Quirk: Sent as one form field holding the compact JSON of the WorkerDto; the example reuses the update document's example values.
+     */
+    public var workerDto: WorkerDto?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 工人信息 (`worker_dto`): 11
+         *
+         * Optional. Sent in the form. Sent as a JSON string. Example: `{"address":{"address_detail":"22","address_names":["222"]},"biz_type":"appliance_install","cover_category_ids":"123|456","name":"张三","phone":1234567890,"provider_id":1,"register_time":"2016-06-28 10:30:00","service_store_code":"网点编码","service_codes":"xxxx|xxxx"}`.
+         *
+         * Quirk: The metadata's description is the placeholder "11"; the parameter is the WorkerDto of the worker to create (工人信息).
+         *
+         * Quirk: Not marked required in the metadata; without it the call answers 10004 工人信息为空.
+         *
+         * Quirk: Sent as one form field holding the compact JSON of the WorkerDto; the example reuses the update document's example values.
+         */workerDto: WorkerDto? = nil) {
+        self.workerDto = workerDto
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerCreateRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerCreateRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerCreateRequest {
+        return
+            try WorkerCreateRequest(
+                workerDto: FfiConverterOptionTypeWorkerDto.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerCreateRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerDto.write(value.workerDto, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerCreateRequest_lift(_ buf: RustBuffer) throws -> WorkerCreateRequest {
+    return try FfiConverterTypeWorkerCreateRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerCreateRequest_lower(_ value: WorkerCreateRequest) -> RustBuffer {
+    return FfiConverterTypeWorkerCreateRequest.lower(value)
+}
+
+
+/**
+ * tmall.servicecenter.worker.create 的响应参数（wrapped 信封内 tmall_servicecenter_worker_create_response 的内容；simplify=true 时即根对象）。
+ */
+public struct WorkerCreateResponse: Equatable, Hashable {
+    /**
+     * `result`: result
+     *
+     * Optional.
+     *
+     * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+     */
+    public var result: WorkerBoolResult?
+    /**
+     * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+     *
+     * Optional.
+     *
+     * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+     */
+    public var requestId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `result`: result
+         *
+         * Optional.
+         *
+         * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+         */result: WorkerBoolResult? = nil, 
+        /**
+         * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+         *
+         * Optional.
+         *
+         * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+         */requestId: String? = nil) {
+        self.result = result
+        self.requestId = requestId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerCreateResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerCreateResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerCreateResponse {
+        return
+            try WorkerCreateResponse(
+                result: FfiConverterOptionTypeWorkerBoolResult.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerCreateResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerBoolResult.write(value.result, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerCreateResponse_lift(_ buf: RustBuffer) throws -> WorkerCreateResponse {
+    return try FfiConverterTypeWorkerCreateResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerCreateResponse_lower(_ value: WorkerCreateResponse) -> RustBuffer {
+    return FfiConverterTypeWorkerCreateResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 删除工人 — `POST /router/rest` (`tmall.servicecenter.worker.delete`).
+ *
+ * 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+ *
+ * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=33696>
+ *
+ * Quirk: Business error codes arrive in result.error_code / result.error_msg with result.success=false inside a TOP success envelope (reference §3: check both layers); they are listed below verbatim from the metadata's description (错误码如下, the same list as update) (10004–10010 have five digits next to six-digit 1000xx codes; kept as documented).
+ *
+ * Quirk: No document was retrieved for this API: fields come from its metadata (id 33696); required flags are not given (name, phone and biz_type identify the worker).
+ *
+ * Quirk: A later 122-API catalogue of 天猫服务商品API lists worker.create/querycapacitytask/querypage/update/taglist.get but not worker.delete/query; whether this API is offline is unconfirmed.
+ */
+public struct WorkerDeleteRequest: Equatable, Hashable {
+    /**
+     * 工人姓名 (`name`): 工人姓名
+     *
+     * Optional. Sent in the form. Example: `张三`.
+     *
+     * Quirk: Not marked required in the metadata; missing answers 10008 缺少工人姓名.
+     */
+    public var name: String?
+    /**
+     * 工人手机号 (`phone`): 工人手机号
+     *
+     * Optional. Sent in the form. Example: `1234567890`.
+     *
+     * Quirk: Number in the metadata: sent as its decimal text in the form. Missing answers 10009 缺少工人电话.
+     */
+    public var phone: Int64?
+    /**
+     * 业务类型 (`biz_type`): 业务类型,电器预约安装业务填appliance_install
+     *
+     * Optional. Sent in the form. Example: `appliance_install`.
+     *
+     * Quirk: An invalid value answers 11001 biz_type 无效.
+     */
+    public var bizType: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 工人姓名 (`name`): 工人姓名
+         *
+         * Optional. Sent in the form. Example: `张三`.
+         *
+         * Quirk: Not marked required in the metadata; missing answers 10008 缺少工人姓名.
+         */name: String? = nil, 
+        /**
+         * 工人手机号 (`phone`): 工人手机号
+         *
+         * Optional. Sent in the form. Example: `1234567890`.
+         *
+         * Quirk: Number in the metadata: sent as its decimal text in the form. Missing answers 10009 缺少工人电话.
+         */phone: Int64? = nil, 
+        /**
+         * 业务类型 (`biz_type`): 业务类型,电器预约安装业务填appliance_install
+         *
+         * Optional. Sent in the form. Example: `appliance_install`.
+         *
+         * Quirk: An invalid value answers 11001 biz_type 无效.
+         */bizType: String? = nil) {
+        self.name = name
+        self.phone = phone
+        self.bizType = bizType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerDeleteRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerDeleteRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerDeleteRequest {
+        return
+            try WorkerDeleteRequest(
+                name: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionInt64.read(from: &buf), 
+                bizType: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerDeleteRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionInt64.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.bizType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDeleteRequest_lift(_ buf: RustBuffer) throws -> WorkerDeleteRequest {
+    return try FfiConverterTypeWorkerDeleteRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDeleteRequest_lower(_ value: WorkerDeleteRequest) -> RustBuffer {
+    return FfiConverterTypeWorkerDeleteRequest.lower(value)
+}
+
+
+/**
+ * tmall.servicecenter.worker.delete 的响应参数（wrapped 信封内 tmall_servicecenter_worker_delete_response 的内容；simplify=true 时即根对象）。
+ */
+public struct WorkerDeleteResponse: Equatable, Hashable {
+    /**
+     * `result`: result
+     *
+     * Optional.
+     *
+     * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+     */
+    public var result: WorkerBoolResult?
+    /**
+     * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+     *
+     * Optional.
+     *
+     * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+     */
+    public var requestId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `result`: result
+         *
+         * Optional.
+         *
+         * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+         */result: WorkerBoolResult? = nil, 
+        /**
+         * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+         *
+         * Optional.
+         *
+         * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+         */requestId: String? = nil) {
+        self.result = result
+        self.requestId = requestId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerDeleteResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerDeleteResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerDeleteResponse {
+        return
+            try WorkerDeleteResponse(
+                result: FfiConverterOptionTypeWorkerBoolResult.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerDeleteResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerBoolResult.write(value.result, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDeleteResponse_lift(_ buf: RustBuffer) throws -> WorkerDeleteResponse {
+    return try FfiConverterTypeWorkerDeleteResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDeleteResponse_lower(_ value: WorkerDeleteResponse) -> RustBuffer {
+    return FfiConverterTypeWorkerDeleteResponse.lower(value)
+}
+
+
+/**
+ * 工人信息（修改工人信息 worker、服务商工人信息创建 worker_dto、工人信息查询 result.value）。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。
+ *
+ * Quirk: All members are 可选 in the document; required-ness is enforced by the business codes instead: 10008 缺少工人姓名 (name), 10009 缺少工人电话 (phone), 10005 服务商id为空或者服务商名称为空 (provider_id / provider_name), 11001 biz_type 无效 (biz_type), 10010 网点不存在 (service_store_code), 11000 category_id 无效 (cover_category_ids).
+ *
+ * Quirk: Sent as one compact JSON string (form field worker / worker_dto) with these snake_case member names; null members are left out.
+ *
+ * Quirk: worker.query's value lists only address, identity_id, name, phone, provider_id, provider_name, register_time, service_areas, service_types, work_type, handheld_card_pic, photo, id_card_pic_back, id_card_pic (no biz_type, cover_category_ids, service_store_code, service_codes); worker.create's worker_dto lists every member of update's WorkerDto.
+ *
+ * Quirk: In the wrapped (non-simplified) JSON format the lists of a queried WorkerDto may come wrapped as {"address_names":{"string":[…]}} (TOP list wrapping); with simplify=true they are plain arrays.
+ *
+ * Quirk: The document's table renders service_areas without the └ marker (as if it were a top-level parameter); the metadata and the Java example (obj1.setServiceAreas(list4)) place it inside WorkerDto.
+ *
+ * Quirk: Go SDK (bububa/opentaobao) merges same-named structs: its current WorkerDto has Phone string plus members of other APIs (RealName, NickName…); this record follows the worker.* documents only.
+ */
+public struct WorkerDto: Equatable, Hashable {
+    /**
+     * 工人居住地址 (`address`): 工人居住地址
+     *
+     * Optional.
+     *
+     * Quirk: worker.create metadata: "工人居住地址"; worker.query metadata: "address".
+     */
+    public var address: AddressDto?
+    /**
+     * 业务类型 (`biz_type`): 业务类型,电器预约安装业务填appliance_install
+     *
+     * Optional. Example: `appliance_install`.
+     *
+     * Quirk: worker.create metadata: "工人所属行业类型".
+     *
+     * Quirk: 对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。An invalid value answers 11001 biz_type 无效.
+     *
+     * Quirk: Kept a string: appliance_install is the only documented value (the interface is shared by several businesses).
+     */
+    public var bizType: String?
+    /**
+     * 工人支持的商品类目id (`cover_category_ids`): 工人支持的商品类目id,竖线分隔
+     *
+     * Optional. Format: values separated by `|`. Example: `123|456`.
+     *
+     * Quirk: API metadata (update): "工人支持的商品类目id，竖线分隔"; worker.create metadata: "工人支持的商品类目，格式：类目id1|类目id2".
+     *
+     * Quirk: An invalid category answers 11000 category_id 无效.
+     */
+    public var coverCategoryIds: String?
+    /**
+     * handheldCardPic (`handheld_card_pic`): -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "111"; worker.query metadata: "handheldCardPic".
+     */
+    public var handheldCardPic: String?
+    /**
+     * idCardPic (`id_card_pic`): -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "11"; worker.query metadata: "idCardPic".
+     */
+    public var idCardPic: String?
+    /**
+     * idCardPicBack (`id_card_pic_back`): -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "11"; worker.query metadata: "idCardPicBack".
+     */
+    public var idCardPicBack: String?
+    /**
+     * identityId (`identity_id`): -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "111"; worker.query metadata: "identityId".
+     *
+     * Quirk: tmall.servicecenter.worker.query looks a worker up by identity_id, described there as 身份证号.
+     */
+    public var identityId: String?
+    /**
+     * 工人姓名 (`name`): 工人姓名
+     *
+     * Optional. Example: `张三`.
+     *
+     * Quirk: worker.create metadata: "11"; worker.query metadata: "name".
+     *
+     * Quirk: Missing: 10008 缺少工人姓名. Part of the worker's identity (工人姓名+手机号+biz_type).
+     */
+    public var name: String?
+    /**
+     * 工人手机号 (`phone`): 工人手机号
+     *
+     * Optional. Example: `1234567890`.
+     *
+     * Quirk: Number in the document (Java example obj1.setPhone(1234567890L)): a JSON number inside the worker JSON. Whether a string phone is accepted is unconfirmed; the Go SDK's newer WorkerDto has Phone string.
+     *
+     * Quirk: worker.create metadata: "1"; worker.query metadata: "phone".
+     *
+     * Quirk: Missing: 10009 缺少工人电话.
+     */
+    public var phone: Int64?
+    /**
+     * `photo`: -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "111"; worker.query metadata: "photo".
+     */
+    public var photo: String?
+    /**
+     * providerId (`provider_id`): -
+     *
+     * Optional. Example: `1`.
+     *
+     * Quirk: Number in the document, no description ("-"); worker.create metadata: "111"; worker.query metadata: "providerId".
+     *
+     * Quirk: Empty: 10005 服务商id为空或者服务商名称为空.
+     */
+    public var providerId: Int64?
+    /**
+     * providerName (`provider_name`): -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "1111"; worker.query metadata: "providerName".
+     *
+     * Quirk: Empty: 10005 服务商id为空或者服务商名称为空.
+     */
+    public var providerName: String?
+    /**
+     * registerTime (`register_time`): -
+     *
+     * Optional. Format: `yyyy-MM-dd HH:mm:ss`. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date in the document (Java example StringUtils.parseDateTime("2016-06-28 10:30:00")): sent as "yyyy-MM-dd HH:mm:ss" in GMT+8; in responses a Date may also arrive as an epoch-ms number (kept as its text).
+     *
+     * Quirk: worker.create metadata: "111"; worker.query metadata: "registerTime".
+     */
+    public var registerTime: String?
+    /**
+     * serviceAreas (`service_areas`): -
+     *
+     * Optional.
+     *
+     * Quirk: DivisionDto [] : a JSON array of objects. worker.create metadata: "1111"; worker.query metadata: "serviceAreas".
+     */
+    public var serviceAreas: [DivisionDto]?
+    /**
+     * 网点编码 (`service_store_code`): 网点编码
+     *
+     * Optional. Example: `网点编码`.
+     *
+     * Quirk: worker.create metadata: "网点编码". An unknown code answers 10010 网点不存在 (网点 are managed by tmall.servicecenter.servicestore.*).
+     */
+    public var serviceStoreCode: String?
+    /**
+     * serviceTypes (`service_types`): -
+     *
+     * Optional.
+     *
+     * Quirk: String [] without description or example in the document ("-"); worker.create metadata: "11"; worker.query metadata: "serviceTypes".
+     */
+    public var serviceTypes: [String]?
+    /**
+     * workType (`work_type`): -
+     *
+     * Optional.
+     *
+     * Quirk: No description or example in the document ("-"); worker.create metadata: "1111"; worker.query metadata: "workType".
+     */
+    public var workType: String?
+    /**
+     * serviceCodes (`service_codes`): serviceCodes 列表,竖线分隔
+     *
+     * Optional. Format: values separated by `|`. Example: `xxxx|xxxx`.
+     *
+     * Quirk: API metadata (update): "serviceCodes 列表，竖线分隔"; worker.create metadata: "覆盖的service_code列表，|隔开".
+     */
+    public var serviceCodes: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 工人居住地址 (`address`): 工人居住地址
+         *
+         * Optional.
+         *
+         * Quirk: worker.create metadata: "工人居住地址"; worker.query metadata: "address".
+         */address: AddressDto? = nil, 
+        /**
+         * 业务类型 (`biz_type`): 业务类型,电器预约安装业务填appliance_install
+         *
+         * Optional. Example: `appliance_install`.
+         *
+         * Quirk: worker.create metadata: "工人所属行业类型".
+         *
+         * Quirk: 对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。An invalid value answers 11001 biz_type 无效.
+         *
+         * Quirk: Kept a string: appliance_install is the only documented value (the interface is shared by several businesses).
+         */bizType: String? = nil, 
+        /**
+         * 工人支持的商品类目id (`cover_category_ids`): 工人支持的商品类目id,竖线分隔
+         *
+         * Optional. Format: values separated by `|`. Example: `123|456`.
+         *
+         * Quirk: API metadata (update): "工人支持的商品类目id，竖线分隔"; worker.create metadata: "工人支持的商品类目，格式：类目id1|类目id2".
+         *
+         * Quirk: An invalid category answers 11000 category_id 无效.
+         */coverCategoryIds: String? = nil, 
+        /**
+         * handheldCardPic (`handheld_card_pic`): -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "111"; worker.query metadata: "handheldCardPic".
+         */handheldCardPic: String? = nil, 
+        /**
+         * idCardPic (`id_card_pic`): -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "11"; worker.query metadata: "idCardPic".
+         */idCardPic: String? = nil, 
+        /**
+         * idCardPicBack (`id_card_pic_back`): -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "11"; worker.query metadata: "idCardPicBack".
+         */idCardPicBack: String? = nil, 
+        /**
+         * identityId (`identity_id`): -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "111"; worker.query metadata: "identityId".
+         *
+         * Quirk: tmall.servicecenter.worker.query looks a worker up by identity_id, described there as 身份证号.
+         */identityId: String? = nil, 
+        /**
+         * 工人姓名 (`name`): 工人姓名
+         *
+         * Optional. Example: `张三`.
+         *
+         * Quirk: worker.create metadata: "11"; worker.query metadata: "name".
+         *
+         * Quirk: Missing: 10008 缺少工人姓名. Part of the worker's identity (工人姓名+手机号+biz_type).
+         */name: String? = nil, 
+        /**
+         * 工人手机号 (`phone`): 工人手机号
+         *
+         * Optional. Example: `1234567890`.
+         *
+         * Quirk: Number in the document (Java example obj1.setPhone(1234567890L)): a JSON number inside the worker JSON. Whether a string phone is accepted is unconfirmed; the Go SDK's newer WorkerDto has Phone string.
+         *
+         * Quirk: worker.create metadata: "1"; worker.query metadata: "phone".
+         *
+         * Quirk: Missing: 10009 缺少工人电话.
+         */phone: Int64? = nil, 
+        /**
+         * `photo`: -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "111"; worker.query metadata: "photo".
+         */photo: String? = nil, 
+        /**
+         * providerId (`provider_id`): -
+         *
+         * Optional. Example: `1`.
+         *
+         * Quirk: Number in the document, no description ("-"); worker.create metadata: "111"; worker.query metadata: "providerId".
+         *
+         * Quirk: Empty: 10005 服务商id为空或者服务商名称为空.
+         */providerId: Int64? = nil, 
+        /**
+         * providerName (`provider_name`): -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "1111"; worker.query metadata: "providerName".
+         *
+         * Quirk: Empty: 10005 服务商id为空或者服务商名称为空.
+         */providerName: String? = nil, 
+        /**
+         * registerTime (`register_time`): -
+         *
+         * Optional. Format: `yyyy-MM-dd HH:mm:ss`. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date in the document (Java example StringUtils.parseDateTime("2016-06-28 10:30:00")): sent as "yyyy-MM-dd HH:mm:ss" in GMT+8; in responses a Date may also arrive as an epoch-ms number (kept as its text).
+         *
+         * Quirk: worker.create metadata: "111"; worker.query metadata: "registerTime".
+         */registerTime: String? = nil, 
+        /**
+         * serviceAreas (`service_areas`): -
+         *
+         * Optional.
+         *
+         * Quirk: DivisionDto [] : a JSON array of objects. worker.create metadata: "1111"; worker.query metadata: "serviceAreas".
+         */serviceAreas: [DivisionDto]? = nil, 
+        /**
+         * 网点编码 (`service_store_code`): 网点编码
+         *
+         * Optional. Example: `网点编码`.
+         *
+         * Quirk: worker.create metadata: "网点编码". An unknown code answers 10010 网点不存在 (网点 are managed by tmall.servicecenter.servicestore.*).
+         */serviceStoreCode: String? = nil, 
+        /**
+         * serviceTypes (`service_types`): -
+         *
+         * Optional.
+         *
+         * Quirk: String [] without description or example in the document ("-"); worker.create metadata: "11"; worker.query metadata: "serviceTypes".
+         */serviceTypes: [String]? = nil, 
+        /**
+         * workType (`work_type`): -
+         *
+         * Optional.
+         *
+         * Quirk: No description or example in the document ("-"); worker.create metadata: "1111"; worker.query metadata: "workType".
+         */workType: String? = nil, 
+        /**
+         * serviceCodes (`service_codes`): serviceCodes 列表,竖线分隔
+         *
+         * Optional. Format: values separated by `|`. Example: `xxxx|xxxx`.
+         *
+         * Quirk: API metadata (update): "serviceCodes 列表，竖线分隔"; worker.create metadata: "覆盖的service_code列表，|隔开".
+         */serviceCodes: String? = nil) {
+        self.address = address
+        self.bizType = bizType
+        self.coverCategoryIds = coverCategoryIds
+        self.handheldCardPic = handheldCardPic
+        self.idCardPic = idCardPic
+        self.idCardPicBack = idCardPicBack
+        self.identityId = identityId
+        self.name = name
+        self.phone = phone
+        self.photo = photo
+        self.providerId = providerId
+        self.providerName = providerName
+        self.registerTime = registerTime
+        self.serviceAreas = serviceAreas
+        self.serviceStoreCode = serviceStoreCode
+        self.serviceTypes = serviceTypes
+        self.workType = workType
+        self.serviceCodes = serviceCodes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerDto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerDto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerDto {
+        return
+            try WorkerDto(
+                address: FfiConverterOptionTypeAddressDto.read(from: &buf), 
+                bizType: FfiConverterOptionString.read(from: &buf), 
+                coverCategoryIds: FfiConverterOptionString.read(from: &buf), 
+                handheldCardPic: FfiConverterOptionString.read(from: &buf), 
+                idCardPic: FfiConverterOptionString.read(from: &buf), 
+                idCardPicBack: FfiConverterOptionString.read(from: &buf), 
+                identityId: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionInt64.read(from: &buf), 
+                photo: FfiConverterOptionString.read(from: &buf), 
+                providerId: FfiConverterOptionInt64.read(from: &buf), 
+                providerName: FfiConverterOptionString.read(from: &buf), 
+                registerTime: FfiConverterOptionString.read(from: &buf), 
+                serviceAreas: FfiConverterOptionSequenceTypeDivisionDto.read(from: &buf), 
+                serviceStoreCode: FfiConverterOptionString.read(from: &buf), 
+                serviceTypes: FfiConverterOptionSequenceString.read(from: &buf), 
+                workType: FfiConverterOptionString.read(from: &buf), 
+                serviceCodes: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerDto, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeAddressDto.write(value.address, into: &buf)
+        FfiConverterOptionString.write(value.bizType, into: &buf)
+        FfiConverterOptionString.write(value.coverCategoryIds, into: &buf)
+        FfiConverterOptionString.write(value.handheldCardPic, into: &buf)
+        FfiConverterOptionString.write(value.idCardPic, into: &buf)
+        FfiConverterOptionString.write(value.idCardPicBack, into: &buf)
+        FfiConverterOptionString.write(value.identityId, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionInt64.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.photo, into: &buf)
+        FfiConverterOptionInt64.write(value.providerId, into: &buf)
+        FfiConverterOptionString.write(value.providerName, into: &buf)
+        FfiConverterOptionString.write(value.registerTime, into: &buf)
+        FfiConverterOptionSequenceTypeDivisionDto.write(value.serviceAreas, into: &buf)
+        FfiConverterOptionString.write(value.serviceStoreCode, into: &buf)
+        FfiConverterOptionSequenceString.write(value.serviceTypes, into: &buf)
+        FfiConverterOptionString.write(value.workType, into: &buf)
+        FfiConverterOptionString.write(value.serviceCodes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDto_lift(_ buf: RustBuffer) throws -> WorkerDto {
+    return try FfiConverterTypeWorkerDto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDto_lower(_ value: WorkerDto) -> RustBuffer {
+    return FfiConverterTypeWorkerDto.lower(value)
+}
+
+
+/**
+ * ResultBase（result）：工人信息查询的结果，value 为 WorkerDto（查询到的工人信息）。
+ *
+ * Quirk: TOP names this record ResultBase for every worker API although value has a different type per API; it is one record per value type here.
+ *
+ * Quirk: A business failure is a TOP success with success=false and error_code/error_msg set (e.g. 10006 工人不存在); check success before value.
+ */
+public struct WorkerDtoResult: Equatable, Hashable {
+    /**
+     * errorCode (`error_code`): errorCode
+     *
+     * Optional. Example: `123`.
+     *
+     * Quirk: Number in the document: the worker business error code (100000 系统错误 … 20001 已查询到最后一页); may arrive as a string.
+     */
+    public var errorCode: Int64?
+    /**
+     * errorMsg (`error_msg`): errorMsg
+     *
+     * Optional. Example: `demo`.
+     */
+    public var errorMsg: String?
+    /**
+     * gmtCreate (`gmt_create`): gmtCreate
+     *
+     * Optional. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+     */
+    public var gmtCreate: String?
+    /**
+     * gmtModified (`gmt_modified`): gmtModified
+     *
+     * Optional. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+     */
+    public var gmtModified: String?
+    /**
+     * `success`: success
+     *
+     * Optional. Example: `false`.
+     *
+     * Quirk: Boolean; may arrive as "true"/"false".
+     */
+    public var success: Bool?
+    /**
+     * `value`: value
+     *
+     * Optional.
+     *
+     * Quirk: WorkerDto in the worker.query metadata (value: address, identity_id, name, phone, provider_id, provider_name, register_time, service_areas, service_types, work_type, handheld_card_pic, photo, id_card_pic_back, id_card_pic).
+     */
+    public var value: WorkerDto?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * errorCode (`error_code`): errorCode
+         *
+         * Optional. Example: `123`.
+         *
+         * Quirk: Number in the document: the worker business error code (100000 系统错误 … 20001 已查询到最后一页); may arrive as a string.
+         */errorCode: Int64? = nil, 
+        /**
+         * errorMsg (`error_msg`): errorMsg
+         *
+         * Optional. Example: `demo`.
+         */errorMsg: String? = nil, 
+        /**
+         * gmtCreate (`gmt_create`): gmtCreate
+         *
+         * Optional. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+         */gmtCreate: String? = nil, 
+        /**
+         * gmtModified (`gmt_modified`): gmtModified
+         *
+         * Optional. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+         */gmtModified: String? = nil, 
+        /**
+         * `success`: success
+         *
+         * Optional. Example: `false`.
+         *
+         * Quirk: Boolean; may arrive as "true"/"false".
+         */success: Bool? = nil, 
+        /**
+         * `value`: value
+         *
+         * Optional.
+         *
+         * Quirk: WorkerDto in the worker.query metadata (value: address, identity_id, name, phone, provider_id, provider_name, register_time, service_areas, service_types, work_type, handheld_card_pic, photo, id_card_pic_back, id_card_pic).
+         */value: WorkerDto? = nil) {
+        self.errorCode = errorCode
+        self.errorMsg = errorMsg
+        self.gmtCreate = gmtCreate
+        self.gmtModified = gmtModified
+        self.success = success
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerDtoResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerDtoResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerDtoResult {
+        return
+            try WorkerDtoResult(
+                errorCode: FfiConverterOptionInt64.read(from: &buf), 
+                errorMsg: FfiConverterOptionString.read(from: &buf), 
+                gmtCreate: FfiConverterOptionString.read(from: &buf), 
+                gmtModified: FfiConverterOptionString.read(from: &buf), 
+                success: FfiConverterOptionBool.read(from: &buf), 
+                value: FfiConverterOptionTypeWorkerDto.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerDtoResult, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.errorCode, into: &buf)
+        FfiConverterOptionString.write(value.errorMsg, into: &buf)
+        FfiConverterOptionString.write(value.gmtCreate, into: &buf)
+        FfiConverterOptionString.write(value.gmtModified, into: &buf)
+        FfiConverterOptionBool.write(value.success, into: &buf)
+        FfiConverterOptionTypeWorkerDto.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDtoResult_lift(_ buf: RustBuffer) throws -> WorkerDtoResult {
+    return try FfiConverterTypeWorkerDtoResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerDtoResult_lower(_ value: WorkerDtoResult) -> RustBuffer {
+    return FfiConverterTypeWorkerDtoResult.lower(value)
+}
+
+
+/**
+ * ResultBase（result）：查询工人列表的结果，value 为 String（一页工人列表的 JSON 文本）。
+ *
+ * Quirk: TOP names this record ResultBase for every worker API although value has a different type per API; it is one record per value type here.
+ *
+ * Quirk: A business failure is a TOP success with success=false and error_code/error_msg set (e.g. 10006 工人不存在); check success before value.
+ */
+public struct WorkerPageResult: Equatable, Hashable {
+    /**
+     * errorCode (`error_code`): errorCode
+     *
+     * Optional. Example: `123`.
+     *
+     * Quirk: Number in the document: the worker business error code (100000 系统错误 … 20001 已查询到最后一页); may arrive as a string.
+     */
+    public var errorCode: Int64?
+    /**
+     * errorMsg (`error_msg`): errorMsg
+     *
+     * Optional. Example: `demo`.
+     */
+    public var errorMsg: String?
+    /**
+     * gmtCreate (`gmt_create`): gmtCreate
+     *
+     * Optional. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+     */
+    public var gmtCreate: String?
+    /**
+     * gmtModified (`gmt_modified`): gmtModified
+     *
+     * Optional. Example: `2016-06-28 10:30:00`.
+     *
+     * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+     */
+    public var gmtModified: String?
+    /**
+     * `success`: success
+     *
+     * Optional. Example: `false`.
+     *
+     * Quirk: Boolean; may arrive as "true"/"false".
+     */
+    public var success: Bool?
+    /**
+     * `value`: value
+     *
+     * Optional.
+     *
+     * Quirk: String in the worker.querypage metadata; the reference describes it as a JSON text whose shape is not documented — parse it yourself (presumably a list of WorkerDto; unconfirmed).
+     *
+     * Quirk: Lenient: a number/boolean is kept as its text. The official Java converter also accepts a nested object for a String field; a server sending an object here would not decode (not observed).
+     */
+    public var value: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * errorCode (`error_code`): errorCode
+         *
+         * Optional. Example: `123`.
+         *
+         * Quirk: Number in the document: the worker business error code (100000 系统错误 … 20001 已查询到最后一页); may arrive as a string.
+         */errorCode: Int64? = nil, 
+        /**
+         * errorMsg (`error_msg`): errorMsg
+         *
+         * Optional. Example: `demo`.
+         */errorMsg: String? = nil, 
+        /**
+         * gmtCreate (`gmt_create`): gmtCreate
+         *
+         * Optional. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+         */gmtCreate: String? = nil, 
+        /**
+         * gmtModified (`gmt_modified`): gmtModified
+         *
+         * Optional. Example: `2016-06-28 10:30:00`.
+         *
+         * Quirk: Date: "yyyy-MM-dd HH:mm:ss" (GMT+8), or an epoch-ms number (kept as its text).
+         */gmtModified: String? = nil, 
+        /**
+         * `success`: success
+         *
+         * Optional. Example: `false`.
+         *
+         * Quirk: Boolean; may arrive as "true"/"false".
+         */success: Bool? = nil, 
+        /**
+         * `value`: value
+         *
+         * Optional.
+         *
+         * Quirk: String in the worker.querypage metadata; the reference describes it as a JSON text whose shape is not documented — parse it yourself (presumably a list of WorkerDto; unconfirmed).
+         *
+         * Quirk: Lenient: a number/boolean is kept as its text. The official Java converter also accepts a nested object for a String field; a server sending an object here would not decode (not observed).
+         */value: String? = nil) {
+        self.errorCode = errorCode
+        self.errorMsg = errorMsg
+        self.gmtCreate = gmtCreate
+        self.gmtModified = gmtModified
+        self.success = success
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerPageResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerPageResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerPageResult {
+        return
+            try WorkerPageResult(
+                errorCode: FfiConverterOptionInt64.read(from: &buf), 
+                errorMsg: FfiConverterOptionString.read(from: &buf), 
+                gmtCreate: FfiConverterOptionString.read(from: &buf), 
+                gmtModified: FfiConverterOptionString.read(from: &buf), 
+                success: FfiConverterOptionBool.read(from: &buf), 
+                value: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerPageResult, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.errorCode, into: &buf)
+        FfiConverterOptionString.write(value.errorMsg, into: &buf)
+        FfiConverterOptionString.write(value.gmtCreate, into: &buf)
+        FfiConverterOptionString.write(value.gmtModified, into: &buf)
+        FfiConverterOptionBool.write(value.success, into: &buf)
+        FfiConverterOptionString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerPageResult_lift(_ buf: RustBuffer) throws -> WorkerPageResult {
+    return try FfiConverterTypeWorkerPageResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerPageResult_lower(_ value: WorkerPageResult) -> RustBuffer {
+    return FfiConverterTypeWorkerPageResult.lower(value)
+}
+
+
+/**
+ * Inputs of 工人信息查询 — `POST /router/rest` (`tmall.servicecenter.worker.query`).
+ *
+ * 查询服务商对应的工人信息
+ *
+ * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=30506>
+ *
+ * Quirk: No document was retrieved for this API: fields come from its metadata (id 30506); the response's value is a WorkerDto whose descriptions in the metadata are the camelCase member names.
+ *
+ * Quirk: The metadata lists no error codes; the worker family's codes (documented for update and delete) are repeated here because the interface family shares them.
+ *
+ * Quirk: A later 122-API catalogue of 天猫服务商品API does not list worker.query; whether this API is offline is unconfirmed.
+ */
+public struct WorkerQueryRequest: Equatable, Hashable {
+    /**
+     * 身份证号 (`identity_id`): 身份证号
+     *
+     * Optional. Sent in the form.
+     *
+     * Quirk: Not marked required in the metadata; it is the only parameter.
+     */
+    public var identityId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 身份证号 (`identity_id`): 身份证号
+         *
+         * Optional. Sent in the form.
+         *
+         * Quirk: Not marked required in the metadata; it is the only parameter.
+         */identityId: String? = nil) {
+        self.identityId = identityId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerQueryRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerQueryRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerQueryRequest {
+        return
+            try WorkerQueryRequest(
+                identityId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerQueryRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.identityId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQueryRequest_lift(_ buf: RustBuffer) throws -> WorkerQueryRequest {
+    return try FfiConverterTypeWorkerQueryRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQueryRequest_lower(_ value: WorkerQueryRequest) -> RustBuffer {
+    return FfiConverterTypeWorkerQueryRequest.lower(value)
+}
+
+
+/**
+ * tmall.servicecenter.worker.query 的响应参数（wrapped 信封内 tmall_servicecenter_worker_query_response 的内容；simplify=true 时即根对象）。
+ */
+public struct WorkerQueryResponse: Equatable, Hashable {
+    /**
+     * `result`: result
+     *
+     * Optional.
+     *
+     * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+     */
+    public var result: WorkerDtoResult?
+    /**
+     * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+     *
+     * Optional.
+     *
+     * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+     */
+    public var requestId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `result`: result
+         *
+         * Optional.
+         *
+         * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+         */result: WorkerDtoResult? = nil, 
+        /**
+         * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+         *
+         * Optional.
+         *
+         * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+         */requestId: String? = nil) {
+        self.result = result
+        self.requestId = requestId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerQueryResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerQueryResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerQueryResponse {
+        return
+            try WorkerQueryResponse(
+                result: FfiConverterOptionTypeWorkerDtoResult.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerQueryResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerDtoResult.write(value.result, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQueryResponse_lift(_ buf: RustBuffer) throws -> WorkerQueryResponse {
+    return try FfiConverterTypeWorkerQueryResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQueryResponse_lower(_ value: WorkerQueryResponse) -> RustBuffer {
+    return FfiConverterTypeWorkerQueryResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 查询工人列表 — `POST /router/rest` (`tmall.servicecenter.worker.querypage`).
+ *
+ * 服务商查询工人列表
+ *
+ * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=31306>
+ *
+ * Quirk: No document was retrieved for this API: fields come from its metadata (id 31306). The page's workers are in result.value as a String (JSON text).
+ *
+ * Quirk: 20001 已查询到最后一页 ends the paging: treat it as the end of the list, not as a failure.
+ *
+ * Quirk: The metadata lists no error codes; the worker family's codes (documented for update and delete) are repeated here because the interface family shares them (20001 is the querypage-specific one).
+ *
+ * Quirk: Page size is not documented.
+ */
+public struct WorkerQuerypageRequest: Equatable, Hashable {
+    /**
+     * 页码 (`page_index`): 页码
+     *
+     * Optional. Sent in the form. Example: `1`.
+     *
+     * Quirk: Number in the metadata: sent as its decimal text. Not marked required; whether the first page is 0 or 1 is not documented (1 assumed in the example).
+     */
+    public var pageIndex: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 页码 (`page_index`): 页码
+         *
+         * Optional. Sent in the form. Example: `1`.
+         *
+         * Quirk: Number in the metadata: sent as its decimal text. Not marked required; whether the first page is 0 or 1 is not documented (1 assumed in the example).
+         */pageIndex: Int64? = nil) {
+        self.pageIndex = pageIndex
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerQuerypageRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerQuerypageRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerQuerypageRequest {
+        return
+            try WorkerQuerypageRequest(
+                pageIndex: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerQuerypageRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.pageIndex, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQuerypageRequest_lift(_ buf: RustBuffer) throws -> WorkerQuerypageRequest {
+    return try FfiConverterTypeWorkerQuerypageRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQuerypageRequest_lower(_ value: WorkerQuerypageRequest) -> RustBuffer {
+    return FfiConverterTypeWorkerQuerypageRequest.lower(value)
+}
+
+
+/**
+ * tmall.servicecenter.worker.querypage 的响应参数（wrapped 信封内 tmall_servicecenter_worker_querypage_response 的内容；simplify=true 时即根对象）。
+ */
+public struct WorkerQuerypageResponse: Equatable, Hashable {
+    /**
+     * `result`: result
+     *
+     * Optional.
+     *
+     * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+     */
+    public var result: WorkerPageResult?
+    /**
+     * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+     *
+     * Optional.
+     *
+     * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+     */
+    public var requestId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `result`: result
+         *
+         * Optional.
+         *
+         * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+         */result: WorkerPageResult? = nil, 
+        /**
+         * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+         *
+         * Optional.
+         *
+         * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+         */requestId: String? = nil) {
+        self.result = result
+        self.requestId = requestId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerQuerypageResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerQuerypageResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerQuerypageResponse {
+        return
+            try WorkerQuerypageResponse(
+                result: FfiConverterOptionTypeWorkerPageResult.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerQuerypageResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerPageResult.write(value.result, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQuerypageResponse_lift(_ buf: RustBuffer) throws -> WorkerQuerypageResponse {
+    return try FfiConverterTypeWorkerQuerypageResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerQuerypageResponse_lower(_ value: WorkerQuerypageResponse) -> RustBuffer {
+    return FfiConverterTypeWorkerQuerypageResponse.lower(value)
+}
+
+
+/**
+ * Inputs of 修改工人信息 — `POST /router/rest` (`tmall.servicecenter.worker.update`).
+ *
+ * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+ *
+ * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=33699>
+ *
+ * Quirk: Business error codes arrive in result.error_code / result.error_msg with result.success=false inside a TOP success envelope (reference §3: check both layers); they are listed below verbatim from the document (10004–10010 have five digits next to six-digit 1000xx codes; kept as documented).
+ *
+ * Quirk: Official page: https://developer.alibaba.com/docs/api.htm?apiId=33699. The metadata's description repeats the document's text with full-width punctuation: 修改工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+ *
+ * Quirk: The document shows only XML response examples (its JSON tabs are not expanded). Derived (not an official sample) JSON: {"tmall_servicecenter_worker_update_response":{"result":{"error_code":…,"error_msg":"…","gmt_create":"…","gmt_modified":"…","success":true,"value":true},"request_id":"…"}}.
+ *
+ * Quirk: The document's 异常示例 (error example, error_response envelope): <error_response><code>50</code><msg>Remote service error</msg><sub_code>isv.invalid-parameter</sub_code><sub_msg>非法参数</sub_msg></error_response>.
+ *
+ * Quirk: The document's 错误码解释 table is empty; the codes are in the description (错误码如下).
+ */
+public struct WorkerUpdateRequest: Equatable, Hashable {
+    /**
+     * 工人信息 (`worker`): 工人信息
+     *
+     * Optional. Sent in the form. Sent as a JSON string. Example: `{"address":{"address_detail":"22","address_names":["222"]},"biz_type":"appliance_install","cover_category_ids":"123|456","name":"张三","phone":1234567890,"provider_id":1,"register_time":"2016-06-28 10:30:00","service_store_code":"网点编码","service_codes":"xxxx|xxxx"}`.
+     *
+     * Quirk: 可选 in the document, but an empty worker answers 10004 工人信息为空.
+     *
+     * Quirk: Sent as one form field holding the compact JSON of the WorkerDto (snake_case members, null members left out); the example is the document's Java example values serialised that way (members whose example is "-" left out).
+     */
+    public var worker: WorkerDto?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 工人信息 (`worker`): 工人信息
+         *
+         * Optional. Sent in the form. Sent as a JSON string. Example: `{"address":{"address_detail":"22","address_names":["222"]},"biz_type":"appliance_install","cover_category_ids":"123|456","name":"张三","phone":1234567890,"provider_id":1,"register_time":"2016-06-28 10:30:00","service_store_code":"网点编码","service_codes":"xxxx|xxxx"}`.
+         *
+         * Quirk: 可选 in the document, but an empty worker answers 10004 工人信息为空.
+         *
+         * Quirk: Sent as one form field holding the compact JSON of the WorkerDto (snake_case members, null members left out); the example is the document's Java example values serialised that way (members whose example is "-" left out).
+         */worker: WorkerDto? = nil) {
+        self.worker = worker
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerUpdateRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerUpdateRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerUpdateRequest {
+        return
+            try WorkerUpdateRequest(
+                worker: FfiConverterOptionTypeWorkerDto.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerUpdateRequest, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerDto.write(value.worker, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerUpdateRequest_lift(_ buf: RustBuffer) throws -> WorkerUpdateRequest {
+    return try FfiConverterTypeWorkerUpdateRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerUpdateRequest_lower(_ value: WorkerUpdateRequest) -> RustBuffer {
+    return FfiConverterTypeWorkerUpdateRequest.lower(value)
+}
+
+
+/**
+ * tmall.servicecenter.worker.update 的响应参数（wrapped 信封内 tmall_servicecenter_worker_update_response 的内容；simplify=true 时即根对象）。
+ */
+public struct WorkerUpdateResponse: Equatable, Hashable {
+    /**
+     * `result`: result
+     *
+     * Optional.
+     *
+     * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+     */
+    public var result: WorkerBoolResult?
+    /**
+     * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+     *
+     * Optional.
+     *
+     * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+     */
+    public var requestId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `result`: result
+         *
+         * Optional.
+         *
+         * Quirk: ResultBase in the document/metadata; absent only on malformed answers (platform errors come as error_response).
+         */result: WorkerBoolResult? = nil, 
+        /**
+         * `request_id`: TOP 请求ID（信封成员，与 result 同级；排查问题时提供给平台）
+         *
+         * Optional.
+         *
+         * Quirk: Not in the document's 响应参数 table: it is the TOP envelope's request id (wrapped: inside <api>_response; simplified: at the root; also in error_response).
+         */requestId: String? = nil) {
+        self.result = result
+        self.requestId = requestId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkerUpdateResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkerUpdateResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkerUpdateResponse {
+        return
+            try WorkerUpdateResponse(
+                result: FfiConverterOptionTypeWorkerBoolResult.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkerUpdateResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeWorkerBoolResult.write(value.result, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerUpdateResponse_lift(_ buf: RustBuffer) throws -> WorkerUpdateResponse {
+    return try FfiConverterTypeWorkerUpdateResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkerUpdateResponse_lower(_ value: WorkerUpdateResponse) -> RustBuffer {
+    return FfiConverterTypeWorkerUpdateResponse.lower(value)
+}
+
+
+/**
+ * is_upgrade in the add_store_audit_info event: whether the audited store was created or supplemented (migrated from 门店管理).
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum AddStoreUpgradeKind: Equatable, Hashable {
+    
+    /**
+     * 0 表示创建门店 (`0`)
+     */
+    case createStore
+    /**
+     * 1:表示是补充门店 (`1`)
+     */
+    case supplementStore
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AddStoreUpgradeKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddStoreUpgradeKind: FfiConverterRustBuffer {
+    typealias SwiftType = AddStoreUpgradeKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddStoreUpgradeKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .createStore
+        
+        case 2: return .supplementStore
+        
+        case 3: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AddStoreUpgradeKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .createStore:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .supplementStore:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreUpgradeKind_lift(_ buf: RustBuffer) throws -> AddStoreUpgradeKind {
+    return try FfiConverterTypeAddStoreUpgradeKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddStoreUpgradeKind_lower(_ value: AddStoreUpgradeKind) -> RustBuffer {
+    return FfiConverterTypeAddStoreUpgradeKind.lower(value)
+}
+
+
+
+/**
+ * 审核状态 in the apply_merchant_audit_info event (创建门店小程序的审核结果).
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum ApplyMerchantAuditEventStatus: Equatable, Hashable {
+    
+    /**
+     * 审核通过 (`1`)
+     */
+    case approved
+    /**
+     * 审核失败 (`3`)
+     */
+    case rejected
+    /**
+     * 管理员拒绝 (`4`)
+     */
+    case adminRefused
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ApplyMerchantAuditEventStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApplyMerchantAuditEventStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ApplyMerchantAuditEventStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApplyMerchantAuditEventStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approved
+        
+        case 2: return .rejected
+        
+        case 3: return .adminRefused
+        
+        case 4: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ApplyMerchantAuditEventStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .adminRefused:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyMerchantAuditEventStatus_lift(_ buf: RustBuffer) throws -> ApplyMerchantAuditEventStatus {
+    return try FfiConverterTypeApplyMerchantAuditEventStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyMerchantAuditEventStatus_lower(_ value: ApplyMerchantAuditEventStatus) -> RustBuffer {
+    return FfiConverterTypeApplyMerchantAuditEventStatus.lower(value)
+}
+
+
+
+/**
+ * 审核状态 in the create_map_poi_audit_info event (腾讯地图中创建门店的审核结果).
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum MapPoiAuditStatus: Equatable, Hashable {
+    
+    /**
+     * 审核通过 (`0`)
+     */
+    case approved
+    /**
+     * 审核失败 (`1`)
+     */
+    case rejected
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MapPoiAuditStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMapPoiAuditStatus: FfiConverterRustBuffer {
+    typealias SwiftType = MapPoiAuditStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapPoiAuditStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approved
+        
+        case 2: return .rejected
+        
+        case 3: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MapPoiAuditStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPoiAuditStatus_lift(_ buf: RustBuffer) throws -> MapPoiAuditStatus {
+    return try FfiConverterTypeMapPoiAuditStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPoiAuditStatus_lower(_ value: MapPoiAuditStatus) -> RustBuffer {
+    return FfiConverterTypeMapPoiAuditStatus.lower(value)
+}
+
 
 
 /**
@@ -1152,8 +10500,9 @@ enum MendianError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * A finer code where the platform has one (TOP `sub_code`, worker business code).
          */subCode: String?, 
         /**
-         * The message the platform sent.
-         */message: String, 
+         * The message the platform sent (named so because Kotlin exceptions already have a
+         * `message`, which holds this error's full text).
+         */serverMessage: String, 
         /**
          * What the platform's documents say the code means, when the spec knows it.
          */description: String?, 
@@ -1259,7 +10608,7 @@ public struct FfiConverterTypeMendianError: FfiConverterRustBuffer {
             httpStatus: try FfiConverterOptionUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             subCode: try FfiConverterOptionString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf), 
+            serverMessage: try FfiConverterString.read(from: &buf), 
             description: try FfiConverterOptionString.read(from: &buf), 
             remedy: try FfiConverterOptionString.read(from: &buf), 
             retryable: try FfiConverterBool.read(from: &buf), 
@@ -1303,13 +10652,13 @@ public struct FfiConverterTypeMendianError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Api(platform,httpStatus,code,subCode,message,description,remedy,retryable,requestId,detail):
+        case let .Api(platform,httpStatus,code,subCode,serverMessage,description,remedy,retryable,requestId,detail):
             writeInt(&buf, Int32(2))
             FfiConverterTypePlatform.write(platform, into: &buf)
             FfiConverterOptionUInt16.write(httpStatus, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterOptionString.write(subCode, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(serverMessage, into: &buf)
             FfiConverterOptionString.write(description, into: &buf)
             FfiConverterOptionString.write(remedy, into: &buf)
             FfiConverterBool.write(retryable, into: &buf)
@@ -1365,6 +10714,325 @@ public func FfiConverterTypeMendianError_lift(_ buf: RustBuffer) throws -> Mendi
 public func FfiConverterTypeMendianError_lower(_ value: MendianError) -> RustBuffer {
     return FfiConverterTypeMendianError.lower(value)
 }
+
+
+/**
+ * 审核状态 of the 门店小程序 application, as returned by get_merchant_audit_info.
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum MerchantAuditStatus: Equatable, Hashable {
+    
+    /**
+     * 未提交审核 (`0`)
+     */
+    case notSubmitted
+    /**
+     * 审核成功 (`1`)
+     */
+    case approved
+    /**
+     * 审核中 (`2`)
+     */
+    case inReview
+    /**
+     * 审核失败 (`3`)
+     */
+    case rejected
+    /**
+     * 管理员拒绝 (`4`)
+     */
+    case adminRefused
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MerchantAuditStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantAuditStatus: FfiConverterRustBuffer {
+    typealias SwiftType = MerchantAuditStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantAuditStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notSubmitted
+        
+        case 2: return .approved
+        
+        case 3: return .inReview
+        
+        case 4: return .rejected
+        
+        case 5: return .adminRefused
+        
+        case 6: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MerchantAuditStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notSubmitted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .inReview:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .adminRefused:
+            writeInt(&buf, Int32(5))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(6))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantAuditStatus_lift(_ buf: RustBuffer) throws -> MerchantAuditStatus {
+    return try FfiConverterTypeMerchantAuditStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantAuditStatus_lower(_ value: MerchantAuditStatus) -> RustBuffer {
+    return FfiConverterTypeMerchantAuditStatus.lower(value)
+}
+
+
+
+/**
+ * 类目的级别 (level) in get_merchant_category: the root node, 一级 or 二级类目.
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum MerchantCategoryLevel: Equatable, Hashable {
+    
+    /**
+     * 根节点,对应子节点是一级类目的id (`0`)
+     */
+    case root
+    /**
+     * 一级类目 (`1`)
+     */
+    case first
+    /**
+     * 二级类目 (`2`)
+     */
+    case second
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MerchantCategoryLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategoryLevel: FfiConverterRustBuffer {
+    typealias SwiftType = MerchantCategoryLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategoryLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .root
+        
+        case 2: return .first
+        
+        case 3: return .second
+        
+        case 4: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MerchantCategoryLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .root:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .first:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .second:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryLevel_lift(_ buf: RustBuffer) throws -> MerchantCategoryLevel {
+    return try FfiConverterTypeMerchantCategoryLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategoryLevel_lower(_ value: MerchantCategoryLevel) -> RustBuffer {
+    return FfiConverterTypeMerchantCategoryLevel.lower(value)
+}
+
+
+
+/**
+ * sensitive_type of a category: whether creating a 门店小程序 in it needs qualification documents.
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum MerchantCategorySensitiveType: Equatable, Hashable {
+    
+    /**
+     * 0表示不用特殊处理 (`0`)
+     */
+    case normal
+    /**
+     * 1表示创建该类目的门店小程序时,需要添加相关证件 (如果sensitive_type=1,在创建门店小程序时,需要添加相关证件) (`1`)
+     */
+    case needsQualification
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MerchantCategorySensitiveType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMerchantCategorySensitiveType: FfiConverterRustBuffer {
+    typealias SwiftType = MerchantCategorySensitiveType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MerchantCategorySensitiveType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .normal
+        
+        case 2: return .needsQualification
+        
+        case 3: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MerchantCategorySensitiveType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .normal:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .needsQualification:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategorySensitiveType_lift(_ buf: RustBuffer) throws -> MerchantCategorySensitiveType {
+    return try FfiConverterTypeMerchantCategorySensitiveType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMerchantCategorySensitiveType_lower(_ value: MerchantCategorySensitiveType) -> RustBuffer {
+    return FfiConverterTypeMerchantCategorySensitiveType.lower(value)
+}
+
 
 
 /**
@@ -1453,21 +11121,33 @@ public func FfiConverterTypePlatform_lower(_ value: Platform) -> RustBuffer {
 
 
 /**
- * status
+ * upgrade_status of a 门店管理 store in cgi-bin/poi/getpoilist: 迁移状态 of the migration to 门店小程序.
  *
  * Values the platform may send that this version does not know are kept in `Unknown`.
  */
 
-public enum ScratchStatus: Equatable, Hashable {
+public enum PoiUpgradeStatus: Equatable, Hashable {
     
     /**
-     * 好 (`1`)
+     * 待迁移 (`0`)
      */
-    case ok
+    case pending
     /**
-     * 失败 (`3`)
+     * 失败 (`1`)
      */
     case failed
+    /**
+     * 迁移中 (`2`)
+     */
+    case migrating
+    /**
+     * 成功 (`3`)
+     */
+    case succeeded
+    /**
+     * 禁止迁移 (`4`)
+     */
+    case forbidden
     /**
      * A value not documented when this SDK was generated.
      */
@@ -1484,22 +11164,133 @@ public enum ScratchStatus: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension ScratchStatus: Sendable {}
+extension PoiUpgradeStatus: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeScratchStatus: FfiConverterRustBuffer {
-    typealias SwiftType = ScratchStatus
+public struct FfiConverterTypePoiUpgradeStatus: FfiConverterRustBuffer {
+    typealias SwiftType = PoiUpgradeStatus
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScratchStatus {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PoiUpgradeStatus {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .ok
+        case 1: return .pending
         
         case 2: return .failed
+        
+        case 3: return .migrating
+        
+        case 4: return .succeeded
+        
+        case 5: return .forbidden
+        
+        case 6: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PoiUpgradeStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .migrating:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .succeeded:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .forbidden:
+            writeInt(&buf, Int32(5))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(6))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoiUpgradeStatus_lift(_ buf: RustBuffer) throws -> PoiUpgradeStatus {
+    return try FfiConverterTypePoiUpgradeStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoiUpgradeStatus_lower(_ value: PoiUpgradeStatus) -> RustBuffer {
+    return FfiConverterTypePoiUpgradeStatus.lower(value)
+}
+
+
+
+/**
+ * 审核状态 in the add_store_audit_info (创建门店的审核结果) and modify_store_audit_info (修改门店图片的审核结果) events.
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum StoreAuditEventStatus: Equatable, Hashable {
+    
+    /**
+     * 审核通过 (`1`)
+     */
+    case approved
+    /**
+     * 审核失败 (`3`)
+     */
+    case rejected
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StoreAuditEventStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoreAuditEventStatus: FfiConverterRustBuffer {
+    typealias SwiftType = StoreAuditEventStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreAuditEventStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approved
+        
+        case 2: return .rejected
         
         case 3: return .unknown(value: try FfiConverterInt64.read(from: &buf)
         )
@@ -1508,15 +11299,15 @@ public struct FfiConverterTypeScratchStatus: FfiConverterRustBuffer {
         }
     }
 
-    public static func write(_ value: ScratchStatus, into buf: inout [UInt8]) {
+    public static func write(_ value: StoreAuditEventStatus, into buf: inout [UInt8]) {
         switch value {
         
         
-        case .ok:
+        case .approved:
             writeInt(&buf, Int32(1))
         
         
-        case .failed:
+        case .rejected:
             writeInt(&buf, Int32(2))
         
         
@@ -1532,15 +11323,231 @@ public struct FfiConverterTypeScratchStatus: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchStatus_lift(_ buf: RustBuffer) throws -> ScratchStatus {
-    return try FfiConverterTypeScratchStatus.lift(buf)
+public func FfiConverterTypeStoreAuditEventStatus_lift(_ buf: RustBuffer) throws -> StoreAuditEventStatus {
+    return try FfiConverterTypeStoreAuditEventStatus.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeScratchStatus_lower(_ value: ScratchStatus) -> RustBuffer {
-    return FfiConverterTypeScratchStatus.lower(value)
+public func FfiConverterTypeStoreAuditEventStatus_lower(_ value: StoreAuditEventStatus) -> RustBuffer {
+    return FfiConverterTypeStoreAuditEventStatus.lower(value)
+}
+
+
+
+/**
+ * status of a store in get_store_info / get_store_list (成功返回的结果中status字段值说明).
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum StoreAuditStatus: Equatable, Hashable {
+    
+    /**
+     * 审核通过 (`1`)
+     */
+    case approved
+    /**
+     * 审核中 (`2`)
+     */
+    case inReview
+    /**
+     * 审核失败 (`3`)
+     */
+    case rejected
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StoreAuditStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoreAuditStatus: FfiConverterRustBuffer {
+    typealias SwiftType = StoreAuditStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreAuditStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approved
+        
+        case 2: return .inReview
+        
+        case 3: return .rejected
+        
+        case 4: return .unknown(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StoreAuditStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inReview:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreAuditStatus_lift(_ buf: RustBuffer) throws -> StoreAuditStatus {
+    return try FfiConverterTypeStoreAuditStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreAuditStatus_lower(_ value: StoreAuditStatus) -> RustBuffer {
+    return FfiConverterTypeStoreAuditStatus.lower(value)
+}
+
+
+
+/**
+ * type of a temporary media file (cgi-bin/media/upload). The store calls use image.
+ *
+ * Values the platform may send that this version does not know are kept in `Unknown`.
+ */
+
+public enum WxaMediaType: Equatable, Hashable {
+    
+    /**
+     * 图片 (image): 支持PNG\JPEG\JPG\GIF格式; size 10M on one official page, 2MB on another (`image`)
+     */
+    case image
+    /**
+     * 语音 (voice): 2M, 60 s, AMR\MP3 (`voice`)
+     */
+    case voice
+    /**
+     * 视频 (video): 10MB, MP4 (`video`)
+     */
+    case video
+    /**
+     * 缩略图 (thumb): 64KB, JPG (`thumb`)
+     */
+    case thumb
+    /**
+     * A value not documented when this SDK was generated.
+     */
+    case unknown(
+        /**
+         * The value as sent.
+         */value: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WxaMediaType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaMediaType: FfiConverterRustBuffer {
+    typealias SwiftType = WxaMediaType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaMediaType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .image
+        
+        case 2: return .voice
+        
+        case 3: return .video
+        
+        case 4: return .thumb
+        
+        case 5: return .unknown(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WxaMediaType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .image:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .voice:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .video:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .thumb:
+            writeInt(&buf, Int32(4))
+        
+        
+        case let .unknown(value):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaMediaType_lift(_ buf: RustBuffer) throws -> WxaMediaType {
+    return try FfiConverterTypeWxaMediaType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaMediaType_lower(_ value: WxaMediaType) -> RustBuffer {
+    return FfiConverterTypeWxaMediaType.lower(value)
 }
 
 
@@ -1595,6 +11602,78 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -1611,6 +11690,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAddressDto: FfiConverterRustBuffer {
+    typealias SwiftType = AddressDto?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAddressDto.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAddressDto.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1643,8 +11746,8 @@ fileprivate struct FfiConverterOptionTypeErrorInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeScratchPics: FfiConverterRustBuffer {
-    typealias SwiftType = ScratchPics?
+fileprivate struct FfiConverterOptionTypeMapDistrictLocation: FfiConverterRustBuffer {
+    typealias SwiftType = MapDistrictLocation?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -1652,13 +11755,13 @@ fileprivate struct FfiConverterOptionTypeScratchPics: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeScratchPics.write(value, into: &buf)
+        FfiConverterTypeMapDistrictLocation.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeScratchPics.read(from: &buf)
+        case 1: return try FfiConverterTypeMapDistrictLocation.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1667,8 +11770,8 @@ fileprivate struct FfiConverterOptionTypeScratchPics: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeScratchStatus: FfiConverterRustBuffer {
-    typealias SwiftType = ScratchStatus?
+fileprivate struct FfiConverterOptionTypeMerchantCategoryQualify: FfiConverterRustBuffer {
+    typealias SwiftType = MerchantCategoryQualify?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -1676,15 +11779,329 @@ fileprivate struct FfiConverterOptionTypeScratchStatus: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeScratchStatus.write(value, into: &buf)
+        FfiConverterTypeMerchantCategoryQualify.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeScratchStatus.read(from: &buf)
+        case 1: return try FfiConverterTypeMerchantCategoryQualify.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWorkerBoolResult: FfiConverterRustBuffer {
+    typealias SwiftType = WorkerBoolResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWorkerBoolResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWorkerBoolResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWorkerDto: FfiConverterRustBuffer {
+    typealias SwiftType = WorkerDto?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWorkerDto.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWorkerDto.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWorkerDtoResult: FfiConverterRustBuffer {
+    typealias SwiftType = WorkerDtoResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWorkerDtoResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWorkerDtoResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWorkerPageResult: FfiConverterRustBuffer {
+    typealias SwiftType = WorkerPageResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWorkerPageResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWorkerPageResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMerchantCategorySensitiveType: FfiConverterRustBuffer {
+    typealias SwiftType = MerchantCategorySensitiveType?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMerchantCategorySensitiveType.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMerchantCategorySensitiveType.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePoiUpgradeStatus: FfiConverterRustBuffer {
+    typealias SwiftType = PoiUpgradeStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePoiUpgradeStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePoiUpgradeStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeStoreAuditStatus: FfiConverterRustBuffer {
+    typealias SwiftType = StoreAuditStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStoreAuditStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStoreAuditStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWxaMediaType: FfiConverterRustBuffer {
+    typealias SwiftType = WxaMediaType?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWxaMediaType.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWxaMediaType.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeDivisionDto: FfiConverterRustBuffer {
+    typealias SwiftType = [DivisionDto]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeDivisionDto.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeDivisionDto.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeStorePhoto: FfiConverterRustBuffer {
+    typealias SwiftType = [StorePhoto]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeStorePhoto.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeStorePhoto.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [Int32]
+
+    public static func write(_ value: [Int32], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterInt32.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int32] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Int32]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterInt32.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceInt64: FfiConverterRustBuffer {
+    typealias SwiftType = [Int64]
+
+    public static func write(_ value: [Int64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterInt64.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int64] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Int64]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterInt64.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -1716,6 +12133,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDivisionDto: FfiConverterRustBuffer {
+    typealias SwiftType = [DivisionDto]
+
+    public static func write(_ value: [DivisionDto], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDivisionDto.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DivisionDto] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DivisionDto]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDivisionDto.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeEndpointInfo: FfiConverterRustBuffer {
     typealias SwiftType = [EndpointInfo]
 
@@ -1733,6 +12175,281 @@ fileprivate struct FfiConverterSequenceTypeEndpointInfo: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEndpointInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGuideInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [GuideInfo]
+
+    public static func write(_ value: [GuideInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGuideInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GuideInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GuideInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGuideInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMapDistrict: FfiConverterRustBuffer {
+    typealias SwiftType = [MapDistrict]
+
+    public static func write(_ value: [MapDistrict], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMapDistrict.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MapDistrict] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MapDistrict]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMapDistrict.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMapPoi: FfiConverterRustBuffer {
+    typealias SwiftType = [MapPoi]
+
+    public static func write(_ value: [MapPoi], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMapPoi.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MapPoi] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MapPoi]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMapPoi.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMerchantCategory: FfiConverterRustBuffer {
+    typealias SwiftType = [MerchantCategory]
+
+    public static func write(_ value: [MerchantCategory], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMerchantCategory.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MerchantCategory] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MerchantCategory]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMerchantCategory.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMerchantCategoryQualifyGroup: FfiConverterRustBuffer {
+    typealias SwiftType = [MerchantCategoryQualifyGroup]
+
+    public static func write(_ value: [MerchantCategoryQualifyGroup], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMerchantCategoryQualifyGroup.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MerchantCategoryQualifyGroup] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MerchantCategoryQualifyGroup]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMerchantCategoryQualifyGroup.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMerchantCategoryQualifyItem: FfiConverterRustBuffer {
+    typealias SwiftType = [MerchantCategoryQualifyItem]
+
+    public static func write(_ value: [MerchantCategoryQualifyItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMerchantCategoryQualifyItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MerchantCategoryQualifyItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MerchantCategoryQualifyItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMerchantCategoryQualifyItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePlatformCertificate: FfiConverterRustBuffer {
+    typealias SwiftType = [PlatformCertificate]
+
+    public static func write(_ value: [PlatformCertificate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlatformCertificate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlatformCertificate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlatformCertificate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlatformCertificate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePoiListItem: FfiConverterRustBuffer {
+    typealias SwiftType = [PoiListItem]
+
+    public static func write(_ value: [PoiListItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePoiListItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PoiListItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PoiListItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePoiListItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStoreBusiness: FfiConverterRustBuffer {
+    typealias SwiftType = [StoreBusiness]
+
+    public static func write(_ value: [StoreBusiness], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStoreBusiness.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StoreBusiness] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StoreBusiness]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStoreBusiness.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStorePhoto: FfiConverterRustBuffer {
+    typealias SwiftType = [StorePhoto]
+
+    public static func write(_ value: [StorePhoto], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStorePhoto.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StorePhoto] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StorePhoto]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStorePhoto.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceSequenceTypeMapDistrict: FfiConverterRustBuffer {
+    typealias SwiftType = [[MapDistrict]]
+
+    public static func write(_ value: [[MapDistrict]], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterSequenceTypeMapDistrict.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [[MapDistrict]] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [[MapDistrict]]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterSequenceTypeMapDistrict.read(from: &buf))
         }
         return seq
     }
@@ -1774,14 +12491,338 @@ public func endpoints() -> [EndpointInfo]  {
 })
 }
 /**
- * Checks a [`ScratchAddRequest`] against every documented constraint of 添加 without sending anything.
+ * Checks a [`WorkerCreateRequest`] against every documented constraint of 服务商工人信息创建 without sending anything.
  *
  * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
  */
-public func validateScratchAddRequest(request: ScratchAddRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+public func validateWorkerCreateRequest(request: WorkerCreateRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
         uniffiCallStatus in
-    uniffi_mendian_fn_func_validate_scratch_add_request(
-        FfiConverterTypeScratchAddRequest_lower(request),uniffiCallStatus
+    uniffi_mendian_fn_func_validate_worker_create_request(
+        FfiConverterTypeWorkerCreateRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`WorkerDeleteRequest`] against every documented constraint of 删除工人 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateWorkerDeleteRequest(request: WorkerDeleteRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_worker_delete_request(
+        FfiConverterTypeWorkerDeleteRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`WorkerQueryRequest`] against every documented constraint of 工人信息查询 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateWorkerQueryRequest(request: WorkerQueryRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_worker_query_request(
+        FfiConverterTypeWorkerQueryRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`WorkerQuerypageRequest`] against every documented constraint of 查询工人列表 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateWorkerQuerypageRequest(request: WorkerQuerypageRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_worker_querypage_request(
+        FfiConverterTypeWorkerQuerypageRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`WorkerUpdateRequest`] against every documented constraint of 修改工人信息 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateWorkerUpdateRequest(request: WorkerUpdateRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_worker_update_request(
+        FfiConverterTypeWorkerUpdateRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`AssignGuideRequest`] against every documented constraint of 服务人员分配API without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateAssignGuideRequest(request: AssignGuideRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_assign_guide_request(
+        FfiConverterTypeAssignGuideRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`DownloadCertificatesRequest`] against every documented constraint of 下载平台证书 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateDownloadCertificatesRequest(request: DownloadCertificatesRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_download_certificates_request(
+        FfiConverterTypeDownloadCertificatesRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`QueryGuidesRequest`] against every documented constraint of 服务人员查询API without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateQueryGuidesRequest(request: QueryGuidesRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_query_guides_request(
+        FfiConverterTypeQueryGuidesRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`RegisterGuideRequest`] against every documented constraint of 服务人员注册API without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateRegisterGuideRequest(request: RegisterGuideRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_register_guide_request(
+        FfiConverterTypeRegisterGuideRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`UpdateGuideRequest`] against every documented constraint of 服务人员信息更新API without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateUpdateGuideRequest(request: UpdateGuideRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_update_guide_request(
+        FfiConverterTypeUpdateGuideRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`AddStoreRequest`] against every documented constraint of 添加门店 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateAddStoreRequest(request: AddStoreRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_add_store_request(
+        FfiConverterTypeAddStoreRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`ApplyMerchantRequest`] against every documented constraint of 创建门店小程序 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateApplyMerchantRequest(request: ApplyMerchantRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_apply_merchant_request(
+        FfiConverterTypeApplyMerchantRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`CreateMapPoiRequest`] against every documented constraint of 在腾讯地图中创建门店 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateCreateMapPoiRequest(request: CreateMapPoiRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_create_map_poi_request(
+        FfiConverterTypeCreateMapPoiRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`DelStoreRequest`] against every documented constraint of 删除门店 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateDelStoreRequest(request: DelStoreRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_del_store_request(
+        FfiConverterTypeDelStoreRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetAccessTokenRequest`] against every documented constraint of 获取接口调用凭据 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetAccessTokenRequest(request: GetAccessTokenRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_access_token_request(
+        FfiConverterTypeGetAccessTokenRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetDistrictRequest`] against every documented constraint of 从腾讯地图拉取省市区信息 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetDistrictRequest(request: GetDistrictRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_district_request(
+        FfiConverterTypeGetDistrictRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetMerchantAuditInfoRequest`] against every documented constraint of 查询门店小程序审核结果 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetMerchantAuditInfoRequest(request: GetMerchantAuditInfoRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_merchant_audit_info_request(
+        FfiConverterTypeGetMerchantAuditInfoRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetMerchantCategoryRequest`] against every documented constraint of 拉取门店小程序类目 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetMerchantCategoryRequest(request: GetMerchantCategoryRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_merchant_category_request(
+        FfiConverterTypeGetMerchantCategoryRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetPoiListRequest`] against every documented constraint of 拉取待迁移门店列表 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetPoiListRequest(request: GetPoiListRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_poi_list_request(
+        FfiConverterTypeGetPoiListRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetStableAccessTokenRequest`] against every documented constraint of 获取稳定版接口调用凭据 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetStableAccessTokenRequest(request: GetStableAccessTokenRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_stable_access_token_request(
+        FfiConverterTypeGetStableAccessTokenRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetStoreCardRequest`] against every documented constraint of 获取门店小程序配置的卡券 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetStoreCardRequest(request: GetStoreCardRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_store_card_request(
+        FfiConverterTypeGetStoreCardRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetStoreInfoRequest`] against every documented constraint of 获取单个门店信息 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetStoreInfoRequest(request: GetStoreInfoRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_store_info_request(
+        FfiConverterTypeGetStoreInfoRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`GetStoreListRequest`] against every documented constraint of 获取门店信息列表 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateGetStoreListRequest(request: GetStoreListRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_get_store_list_request(
+        FfiConverterTypeGetStoreListRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`ModifyMerchantRequest`] against every documented constraint of 修改门店小程序信息 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateModifyMerchantRequest(request: ModifyMerchantRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_modify_merchant_request(
+        FfiConverterTypeModifyMerchantRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`SearchMapPoiRequest`] against every documented constraint of 在腾讯地图中搜索门店 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateSearchMapPoiRequest(request: SearchMapPoiRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_search_map_poi_request(
+        FfiConverterTypeSearchMapPoiRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`SetStoreCardRequest`] against every documented constraint of 设置门店小程序配置的卡券 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateSetStoreCardRequest(request: SetStoreCardRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_set_store_card_request(
+        FfiConverterTypeSetStoreCardRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`UpdateStoreRequest`] against every documented constraint of 更新门店信息 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateUpdateStoreRequest(request: UpdateStoreRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_update_store_request(
+        FfiConverterTypeUpdateStoreRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks a [`UploadMediaRequest`] against every documented constraint of 新增临时素材 without sending anything.
+ *
+ * Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
+ */
+public func validateUploadMediaRequest(request: UploadMediaRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_validate_upload_media_request(
+        FfiConverterTypeUploadMediaRequest_lower(request),uniffiCallStatus
     )
 }
 }
@@ -1810,7 +12851,88 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_endpoints() != 17623) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_scratch_add_request() != 49193) {
+    if (uniffi_mendian_checksum_func_validate_worker_create_request() != 44066) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_worker_delete_request() != 38375) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_worker_query_request() != 1051) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_worker_querypage_request() != 59549) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_worker_update_request() != 17954) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_assign_guide_request() != 22390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_download_certificates_request() != 49589) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_query_guides_request() != 37473) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_register_guide_request() != 62666) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_update_guide_request() != 59295) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_add_store_request() != 38744) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_apply_merchant_request() != 53926) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_create_map_poi_request() != 7074) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_del_store_request() != 43867) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_access_token_request() != 16072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_district_request() != 31250) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_merchant_audit_info_request() != 59623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_merchant_category_request() != 11521) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_poi_list_request() != 24588) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_stable_access_token_request() != 13424) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_store_card_request() != 2351) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_store_info_request() != 23770) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_get_store_list_request() != 10033) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_modify_merchant_request() != 61591) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_search_map_poi_request() != 53556) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_set_store_card_request() != 48581) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_update_store_request() != 8845) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_validate_upload_media_request() != 12840) {
         return InitializationResult.apiChecksumMismatch
     }
 
