@@ -61,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     show("the document's 服务人员信息更新 example", mendian::wechatpay::validate_update_guide_request(doc_example.clone()));
     show("a name with an emoji", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { name: Some("张三😀".into()), ..doc_example.clone() }));
-    show("a 70-byte name (64 bytes before encryption)", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { name: Some("张".repeat(24)), ..doc_example.clone() }));
+    show("a 24-character, 72-byte name (the limit is 64 bytes before encryption)", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { name: Some("张".repeat(24)), ..doc_example.clone() }));
     show("a 1025-character avatar URL", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { avatar: Some(format!("https://x/{}", "a".repeat(1015))), ..doc_example }));
 
     title("4. What an error code means (from the documents)");
