@@ -174,7 +174,11 @@ impl<'a> Family<'a> {
         s.push_str("use crate::error::{MendianError, Platform};\n");
         s.push_str("use crate::spec::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};\n");
         s.push_str("#[allow(unused_imports)]\nuse crate::spec::validate::{self, Format, LengthUnit, StrRules};\n");
-        s.push_str("#[allow(unused_imports)]\nuse crate::spec::{wire, Validate};\n\n");
+        s.push_str("#[allow(unused_imports)]\nuse crate::spec::{wire, Validate};\n");
+        if f.platform == Platform::Top {
+            s.push_str("use crate::top::TopClient;\n");
+        }
+        s.push('\n');
 
         for e in &self.fam.enums {
             self.render_enum(&mut s, e);
@@ -516,6 +520,7 @@ impl<'a> Family<'a> {
             "impl crate::spec::Request for {name} {{\n    type Response = {response};\n    fn descriptor() -> &'static EndpointDescriptor {{\n        &{}\n    }}\n}}\n",
             const_name(&ep.id)
         );
+        self.render_client_method(s, ep, &name, &response);
         let _ = writeln!(
             s,
             "/// Checks a [`{name}`] against every documented constraint of {} without sending anything.\n///\n/// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.\n#[uniffi::export]\npub fn validate_{}_request(request: {name}) -> Result<(), MendianError> {{\n    request.validate()\n}}\n",
@@ -523,6 +528,35 @@ impl<'a> Family<'a> {
             ep.id
         );
         Ok(())
+    }
+
+    /// The typed method of the platform client for this endpoint, for platforms whose
+    /// runtime client exists.
+    fn render_client_method(&self, s: &mut String, ep: &Endpoint, request: &str, response: &str) {
+        let (client, extra_doc, extra_args, call) = match self.fam.family.platform {
+            Platform::Top => (
+                "TopClient",
+                "`session` overrides the client's session for this call.",
+                ", session: Option<String>",
+                "self.call(&request, session.as_deref()).await",
+            ),
+            _ => return,
+        };
+        let api = ep.api_name.as_deref().unwrap_or(&ep.path);
+        let retry = match ep.retry {
+            Retry::Never => "Never retried automatically: it is not idempotent.",
+            Retry::Transient => "Retried automatically on transient failures.",
+        };
+        let _ = writeln!(s, "#[uniffi::export(async_runtime = \"tokio\")]\nimpl {client} {{");
+        doc(s, &format!("{} — calls `{api}`.\n\n{}\n\n{extra_doc} {retry}", ep.title, ep.summary.trim()));
+        if extra_args.contains("session") {
+            s.push_str("#[uniffi::method(default(session))]\n");
+        }
+        let _ = writeln!(
+            s,
+            "pub async fn {}(&self, request: {request}{extra_args}) -> Result<{response}, MendianError> {{\n    {call}\n}}\n}}\n",
+            ep.id
+        );
     }
 
     fn render_event(&self, s: &mut String, ev: &Event) -> Result<(), String> {

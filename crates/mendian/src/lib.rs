@@ -22,9 +22,11 @@ pub mod error;
 #[allow(missing_docs)]
 pub mod generated;
 pub mod spec;
+pub mod top;
+pub mod transport;
 
 pub use error::{MendianError, Platform};
-pub use generated::*;
+pub use generated::{wechatpay, wxa};
 pub use spec::{Request, Validate};
 
 /// The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).

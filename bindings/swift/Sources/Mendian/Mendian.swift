@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -470,6 +476,22 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias SwiftType = UInt16
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
         return try lift(readInt(&buf))
     }
 
@@ -611,6 +633,658 @@ fileprivate struct FfiConverterString: FfiConverter {
         writeBytes(&buf, value.utf8)
     }
 }
+
+
+
+
+/**
+ * The built-in signer: holds the app secret in memory and never prints it.
+ */
+public protocol TopAppSecretSignerProtocol: AnyObject, Sendable {
+    
+}
+/**
+ * The built-in signer: holds the app secret in memory and never prints it.
+ */
+open class TopAppSecretSigner: TopAppSecretSignerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_topappsecretsigner(self.handle, $0) }
+    }
+    /**
+     * A signer for this app secret. Fails if the secret is empty.
+     */
+public convenience init(appSecret: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_constructor_topappsecretsigner_new(
+        FfiConverterString.lower(appSecret),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_topappsecretsigner(handle, $0) }
+    }
+
+    
+
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopAppSecretSigner: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TopAppSecretSigner
+
+    public static func lift(_ handle: UInt64) throws -> TopAppSecretSigner {
+        return TopAppSecretSigner(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TopAppSecretSigner) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopAppSecretSigner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TopAppSecretSigner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopAppSecretSigner_lift(_ handle: UInt64) throws -> TopAppSecretSigner {
+    return try FfiConverterTypeTopAppSecretSigner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopAppSecretSigner_lower(_ value: TopAppSecretSigner) -> UInt64 {
+    return FfiConverterTypeTopAppSecretSigner.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A client for the TOP worker APIs.
+ */
+public protocol TopClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+     *
+     * 服务商工人信息创建
+     *
+     * `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+     */
+    func workerCreate(request: WorkerCreateRequest, session: String?) async throws  -> WorkerCreateResponse
+    
+    /**
+     * 删除工人 — calls `tmall.servicecenter.worker.delete`.
+     *
+     * 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+    func workerDelete(request: WorkerDeleteRequest, session: String?) async throws  -> WorkerDeleteResponse
+    
+    /**
+     * 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+     *
+     * 查询服务商对应的工人信息
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+    func workerQuery(request: WorkerQueryRequest, session: String?) async throws  -> WorkerQueryResponse
+    
+    /**
+     * 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+     *
+     * 服务商查询工人列表
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+    func workerQuerypage(request: WorkerQuerypageRequest, session: String?) async throws  -> WorkerQuerypageResponse
+    
+    /**
+     * 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+     *
+     * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+    func workerUpdate(request: WorkerUpdateRequest, session: String?) async throws  -> WorkerUpdateResponse
+    
+}
+/**
+ * A client for the TOP worker APIs.
+ */
+open class TopClient: TopClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_topclient(self.handle, $0) }
+    }
+    /**
+     * A client with this configuration and signer (for example a `TopAppSecretSigner`, or
+     * your own signer that asks your server).
+     */
+public convenience init(config: TopConfig, signer: TopSigner)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_constructor_topclient_new(
+        FfiConverterTypeTopConfig_lower(config),
+        FfiConverterTypeTopSigner_lower(signer),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_topclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+     *
+     * 服务商工人信息创建
+     *
+     * `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+     */
+open func workerCreate(request: WorkerCreateRequest, session: String? = nil)async throws  -> WorkerCreateResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topclient_worker_create(
+                        self.uniffiCloneHandle(),FfiConverterTypeWorkerCreateRequest_lower(request),FfiConverterOptionString.lower(session)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWorkerCreateResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 删除工人 — calls `tmall.servicecenter.worker.delete`.
+     *
+     * 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+open func workerDelete(request: WorkerDeleteRequest, session: String? = nil)async throws  -> WorkerDeleteResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topclient_worker_delete(
+                        self.uniffiCloneHandle(),FfiConverterTypeWorkerDeleteRequest_lower(request),FfiConverterOptionString.lower(session)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWorkerDeleteResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+     *
+     * 查询服务商对应的工人信息
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+open func workerQuery(request: WorkerQueryRequest, session: String? = nil)async throws  -> WorkerQueryResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topclient_worker_query(
+                        self.uniffiCloneHandle(),FfiConverterTypeWorkerQueryRequest_lower(request),FfiConverterOptionString.lower(session)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWorkerQueryResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+     *
+     * 服务商查询工人列表
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+open func workerQuerypage(request: WorkerQuerypageRequest, session: String? = nil)async throws  -> WorkerQuerypageResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topclient_worker_querypage(
+                        self.uniffiCloneHandle(),FfiConverterTypeWorkerQuerypageRequest_lower(request),FfiConverterOptionString.lower(session)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWorkerQuerypageResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+     *
+     * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     */
+open func workerUpdate(request: WorkerUpdateRequest, session: String? = nil)async throws  -> WorkerUpdateResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topclient_worker_update(
+                        self.uniffiCloneHandle(),FfiConverterTypeWorkerUpdateRequest_lower(request),FfiConverterOptionString.lower(session)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWorkerUpdateResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TopClient
+
+    public static func lift(_ handle: UInt64) throws -> TopClient {
+        return TopClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TopClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TopClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopClient_lift(_ handle: UInt64) throws -> TopClient {
+    return try FfiConverterTypeTopClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopClient_lower(_ value: TopClient) -> UInt64 {
+    return FfiConverterTypeTopClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Produces TOP signatures. Implement it in Kotlin, Swift or Python to sign on a server (the
+ * app secret then never reaches the device): the SDK passes the sign method and the
+ * canonical string, and expects the upper-case hex signature back.
+ */
+public protocol TopSigner: AnyObject, Sendable {
+    
+    /**
+     * Signs `canonical` (the sorted `name`+`value` concatenation) with `method`.
+     */
+    func sign(method: TopSignMethod, canonical: String) async throws  -> String
+    
+}
+/**
+ * Produces TOP signatures. Implement it in Kotlin, Swift or Python to sign on a server (the
+ * app secret then never reaches the device): the SDK passes the sign method and the
+ * canonical string, and expects the upper-case hex signature back.
+ */
+open class TopSignerImpl: TopSigner, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_topsigner(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_topsigner(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Signs `canonical` (the sorted `name`+`value` concatenation) with `method`.
+     */
+open func sign(method: TopSignMethod, canonical: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topsigner_sign(
+                        self.uniffiCloneHandle(),FfiConverterTypeTopSignMethod_lower(method),FfiConverterString.lower(canonical)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTopSigner {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTopSigner = UniffiVTableCallbackInterfaceTopSigner(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTopSigner.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TopSigner: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTopSigner.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TopSigner: handle missing in uniffiClone")
+            }
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            method: RustBuffer,
+            canonical: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeTopSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.sign(
+                     method: try FfiConverterTypeTopSignMethod_lift(method),
+                     canonical: try FfiConverterString.lift(canonical)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: String) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterString.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTopSigner> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTopSigner>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTopSigner() {
+    uniffi_mendian_fn_init_callback_vtable_topsigner(UniffiCallbackInterfaceTopSigner.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopSigner: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TopSigner>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TopSigner
+
+    public static func lift(_ handle: UInt64) throws -> TopSigner {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TopSignerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TopSigner) -> UInt64 {
+         if let rustImpl = value as? TopSignerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopSigner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TopSigner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopSigner_lift(_ handle: UInt64) throws -> TopSigner {
+    return try FfiConverterTypeTopSigner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopSigner_lower(_ value: TopSigner) -> UInt64 {
+    return FfiConverterTypeTopSigner.lower(value)
+}
+
+
 
 
 /**
@@ -7728,6 +8402,157 @@ public func FfiConverterTypeStorePicList_lower(_ value: StorePicList) -> RustBuf
 
 
 /**
+ * How a [`TopClient`] talks to TOP.
+ */
+public struct TopConfig: Equatable, Hashable {
+    /**
+     * The app key (`app_key`).
+     */
+    public var appKey: String
+    /**
+     * Gateway URL: production `https://gw.api.taobao.com/router/rest` (the default), the
+     * overseas `https://api.taobao.com/router/rest`, or an emulator's.
+     */
+    public var gatewayUrl: String
+    /**
+     * The user's authorisation session, used when a call gives none.
+     */
+    public var session: String?
+    /**
+     * Digest for `sign` (default `hmac-sha256`).
+     */
+    public var signMethod: TopSignMethod?
+    /**
+     * Ask for the unwrapped `simplify=true` JSON.
+     */
+    public var simplify: Bool
+    /**
+     * `partner_id`, if you have one.
+     */
+    public var partnerId: String?
+    /**
+     * `target_app_key`, for APIs provided by a third-party ISV.
+     */
+    public var targetAppKey: String?
+    /**
+     * Timeout of one HTTP exchange, in milliseconds.
+     */
+    public var timeoutMs: UInt64
+    /**
+     * How many times a failed call may be repeated when that is safe.
+     */
+    public var maxRetries: UInt32
+    /**
+     * The longest rate-limit ban (code 7) worth waiting out, in seconds; longer bans fail at once.
+     */
+    public var maxBanWaitSeconds: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The app key (`app_key`).
+         */appKey: String, 
+        /**
+         * Gateway URL: production `https://gw.api.taobao.com/router/rest` (the default), the
+         * overseas `https://api.taobao.com/router/rest`, or an emulator's.
+         */gatewayUrl: String = "https://gw.api.taobao.com/router/rest", 
+        /**
+         * The user's authorisation session, used when a call gives none.
+         */session: String? = nil, 
+        /**
+         * Digest for `sign` (default `hmac-sha256`).
+         */signMethod: TopSignMethod? = nil, 
+        /**
+         * Ask for the unwrapped `simplify=true` JSON.
+         */simplify: Bool = false, 
+        /**
+         * `partner_id`, if you have one.
+         */partnerId: String? = nil, 
+        /**
+         * `target_app_key`, for APIs provided by a third-party ISV.
+         */targetAppKey: String? = nil, 
+        /**
+         * Timeout of one HTTP exchange, in milliseconds.
+         */timeoutMs: UInt64 = UInt64(15000), 
+        /**
+         * How many times a failed call may be repeated when that is safe.
+         */maxRetries: UInt32 = UInt32(2), 
+        /**
+         * The longest rate-limit ban (code 7) worth waiting out, in seconds; longer bans fail at once.
+         */maxBanWaitSeconds: UInt64 = UInt64(60)) {
+        self.appKey = appKey
+        self.gatewayUrl = gatewayUrl
+        self.session = session
+        self.signMethod = signMethod
+        self.simplify = simplify
+        self.partnerId = partnerId
+        self.targetAppKey = targetAppKey
+        self.timeoutMs = timeoutMs
+        self.maxRetries = maxRetries
+        self.maxBanWaitSeconds = maxBanWaitSeconds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TopConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopConfig {
+        return
+            try TopConfig(
+                appKey: FfiConverterString.read(from: &buf), 
+                gatewayUrl: FfiConverterString.read(from: &buf), 
+                session: FfiConverterOptionString.read(from: &buf), 
+                signMethod: FfiConverterOptionTypeTopSignMethod.read(from: &buf), 
+                simplify: FfiConverterBool.read(from: &buf), 
+                partnerId: FfiConverterOptionString.read(from: &buf), 
+                targetAppKey: FfiConverterOptionString.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxRetries: FfiConverterUInt32.read(from: &buf), 
+                maxBanWaitSeconds: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TopConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.appKey, into: &buf)
+        FfiConverterString.write(value.gatewayUrl, into: &buf)
+        FfiConverterOptionString.write(value.session, into: &buf)
+        FfiConverterOptionTypeTopSignMethod.write(value.signMethod, into: &buf)
+        FfiConverterBool.write(value.simplify, into: &buf)
+        FfiConverterOptionString.write(value.partnerId, into: &buf)
+        FfiConverterOptionString.write(value.targetAppKey, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterUInt64.write(value.maxBanWaitSeconds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopConfig_lift(_ buf: RustBuffer) throws -> TopConfig {
+    return try FfiConverterTypeTopConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopConfig_lower(_ value: TopConfig) -> RustBuffer {
+    return FfiConverterTypeTopConfig.lower(value)
+}
+
+
+/**
  * Inputs of 服务人员信息更新API — `PATCH /v3/smartguide/guides/{guide_id}`.
  *
  * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
@@ -11440,6 +12265,91 @@ public func FfiConverterTypeStoreAuditStatus_lower(_ value: StoreAuditStatus) ->
 
 
 /**
+ * The digest TOP uses for `sign`.
+ */
+
+public enum TopSignMethod: Equatable, Hashable {
+    
+    /**
+     * `md5`: MD5(secret + canonical + secret).
+     */
+    case md5
+    /**
+     * `hmac`: HMAC-MD5 keyed with the secret.
+     */
+    case hmac
+    /**
+     * `hmac-sha256`: HMAC-SHA256 keyed with the secret (the default).
+     */
+    case hmacSha256
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TopSignMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopSignMethod: FfiConverterRustBuffer {
+    typealias SwiftType = TopSignMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopSignMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .md5
+        
+        case 2: return .hmac
+        
+        case 3: return .hmacSha256
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TopSignMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .md5:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .hmac:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .hmacSha256:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopSignMethod_lift(_ buf: RustBuffer) throws -> TopSignMethod {
+    return try FfiConverterTypeTopSignMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopSignMethod_lower(_ value: TopSignMethod) -> RustBuffer {
+    return FfiConverterTypeTopSignMethod.lower(value)
+}
+
+
+
+/**
  * type of a temporary media file (cgi-bin/media/upload). The store calls use image.
  *
  * Values the platform may send that this version does not know are kept in `Unknown`.
@@ -11962,6 +12872,30 @@ fileprivate struct FfiConverterOptionTypeStoreAuditStatus: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTopSignMethod: FfiConverterRustBuffer {
+    typealias SwiftType = TopSignMethod?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTopSignMethod.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTopSignMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeWxaMediaType: FfiConverterRustBuffer {
     typealias SwiftType = WxaMediaType?
 
@@ -12454,6 +13388,144 @@ fileprivate struct FfiConverterSequenceSequenceTypeMapDistrict: FfiConverterRust
         return seq
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureMendianInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountMendian() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
 /**
  * The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).
  */
@@ -12935,7 +14007,32 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_validate_upload_media_request() != 12840) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_topclient_worker_create() != 37177) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_delete() != 48768) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_query() != 10354) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_querypage() != 42942) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_update() != 36080) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topsigner_sign() != 2938) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_constructor_topclient_new() != 22076) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_constructor_topappsecretsigner_new() != 7206) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitTopSigner()
     return InitializationResult.ok
 }()
 

@@ -11,6 +11,7 @@ use crate::spec::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDes
 use crate::spec::validate::{self, Format, LengthUnit, StrRules};
 #[allow(unused_imports)]
 use crate::spec::{wire, Validate};
+use crate::top::TopClient;
 
 /// 工人居住地址（WorkerDto.address）：详细地址与省/市/区/街道。
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
@@ -686,6 +687,23 @@ impl crate::spec::Request for WorkerUpdateRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl TopClient {
+    /// 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+    ///
+    /// 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[uniffi::method(default(session))]
+    pub async fn worker_update(
+        &self,
+        request: WorkerUpdateRequest,
+        session: Option<String>,
+    ) -> Result<WorkerUpdateResponse, MendianError> {
+        self.call(&request, session.as_deref()).await
+    }
+}
+
 /// Checks a [`WorkerUpdateRequest`] against every documented constraint of 修改工人信息 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -734,6 +752,23 @@ impl crate::spec::Request for WorkerCreateRequest {
     type Response = WorkerCreateResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &WORKER_CREATE
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl TopClient {
+    /// 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+    ///
+    /// 服务商工人信息创建
+    ///
+    /// `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+    #[uniffi::method(default(session))]
+    pub async fn worker_create(
+        &self,
+        request: WorkerCreateRequest,
+        session: Option<String>,
+    ) -> Result<WorkerCreateResponse, MendianError> {
+        self.call(&request, session.as_deref()).await
     }
 }
 
@@ -797,6 +832,23 @@ impl crate::spec::Request for WorkerDeleteRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl TopClient {
+    /// 删除工人 — calls `tmall.servicecenter.worker.delete`.
+    ///
+    /// 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[uniffi::method(default(session))]
+    pub async fn worker_delete(
+        &self,
+        request: WorkerDeleteRequest,
+        session: Option<String>,
+    ) -> Result<WorkerDeleteResponse, MendianError> {
+        self.call(&request, session.as_deref()).await
+    }
+}
+
 /// Checks a [`WorkerDeleteRequest`] against every documented constraint of 删除工人 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -838,6 +890,23 @@ impl crate::spec::Request for WorkerQueryRequest {
     type Response = WorkerQueryResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &WORKER_QUERY
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl TopClient {
+    /// 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+    ///
+    /// 查询服务商对应的工人信息
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[uniffi::method(default(session))]
+    pub async fn worker_query(
+        &self,
+        request: WorkerQueryRequest,
+        session: Option<String>,
+    ) -> Result<WorkerQueryResponse, MendianError> {
+        self.call(&request, session.as_deref()).await
     }
 }
 
@@ -884,6 +953,23 @@ impl crate::spec::Request for WorkerQuerypageRequest {
     type Response = WorkerQuerypageResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &WORKER_QUERYPAGE
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl TopClient {
+    /// 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+    ///
+    /// 服务商查询工人列表
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[uniffi::method(default(session))]
+    pub async fn worker_querypage(
+        &self,
+        request: WorkerQuerypageRequest,
+        session: Option<String>,
+    ) -> Result<WorkerQuerypageResponse, MendianError> {
+        self.call(&request, session.as_deref()).await
     }
 }
 

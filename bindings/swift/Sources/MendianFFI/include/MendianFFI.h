@@ -243,6 +243,96 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOP_SIGNER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOP_SIGNER_METHOD0
+typedef void (*UniffiCallbackInterfaceTopSignerMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
+typedef struct UniffiVTableCallbackInterfaceTopSigner {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTopSignerMethod0 _Nonnull sign;
+} UniffiVTableCallbackInterfaceTopSigner;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPCLIENT
+uint64_t uniffi_mendian_fn_clone_topclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPCLIENT
+void uniffi_mendian_fn_free_topclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_TOPCLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_TOPCLIENT_NEW
+uint64_t uniffi_mendian_fn_constructor_topclient_new(RustBuffer config, uint64_t signer, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE
+uint64_t uniffi_mendian_fn_method_topclient_worker_create(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_DELETE
+uint64_t uniffi_mendian_fn_method_topclient_worker_delete(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERY
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERY
+uint64_t uniffi_mendian_fn_method_topclient_worker_query(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERYPAGE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERYPAGE
+uint64_t uniffi_mendian_fn_method_topclient_worker_querypage(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_UPDATE
+uint64_t uniffi_mendian_fn_method_topclient_worker_update(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPAPPSECRETSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPAPPSECRETSIGNER
+uint64_t uniffi_mendian_fn_clone_topappsecretsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPAPPSECRETSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPAPPSECRETSIGNER
+void uniffi_mendian_fn_free_topappsecretsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
+uint64_t uniffi_mendian_fn_constructor_topappsecretsigner_new(RustBuffer app_secret, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
+uint64_t uniffi_mendian_fn_clone_topsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPSIGNER
+void uniffi_mendian_fn_free_topsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_TOPSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_TOPSIGNER
+void uniffi_mendian_fn_init_callback_vtable_topsigner(const UniffiVTableCallbackInterfaceTopSigner* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPSIGNER_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPSIGNER_SIGN
+uint64_t uniffi_mendian_fn_method_topsigner_sign(uint64_t ptr, RustBuffer method, RustBuffer canonical
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
 RustBuffer uniffi_mendian_fn_func_mendian_version(RustCallStatus *_Nonnull out_status
@@ -843,6 +933,54 @@ uint16_t uniffi_mendian_checksum_func_validate_update_store_request(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_VALIDATE_UPLOAD_MEDIA_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_VALIDATE_UPLOAD_MEDIA_REQUEST
 uint16_t uniffi_mendian_checksum_func_validate_upload_media_request(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
+uint16_t uniffi_mendian_checksum_method_topclient_worker_create(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_DELETE
+uint16_t uniffi_mendian_checksum_method_topclient_worker_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERY
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERY
+uint16_t uniffi_mendian_checksum_method_topclient_worker_query(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERYPAGE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERYPAGE
+uint16_t uniffi_mendian_checksum_method_topclient_worker_querypage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_UPDATE
+uint16_t uniffi_mendian_checksum_method_topclient_worker_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPSIGNER_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPSIGNER_SIGN
+uint16_t uniffi_mendian_checksum_method_topsigner_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
+uint16_t uniffi_mendian_checksum_constructor_topclient_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
+uint16_t uniffi_mendian_checksum_constructor_topappsecretsigner_new(void
     
 );
 #endif

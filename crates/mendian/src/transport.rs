@@ -1,0 +1,114 @@
+//! HTTP transport shared by the platform runtimes: one reqwest client (rustls), timeouts,
+//! and the mapping of transport failures to `MendianError::Network` / `Timeout`.
+//!
+//! Errors name the host and what failed, never the URL's query or any header: query strings
+//! may carry an `access_token`, and bodies may carry sessions or secrets.
+
+use std::time::Duration;
+
+use crate::error::MendianError;
+
+/// A request ready to go on the wire: the exact bytes to send.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Absolute URL, query included.
+    pub url: String,
+    /// Headers to send.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes (possibly empty).
+    pub body: Vec<u8>,
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// Raw body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header with this (lower-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The HTTP client of one SDK client object.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+impl Transport {
+    /// A transport with the given overall timeout per request.
+    pub fn new(timeout: Duration, user_agent: &str) -> Result<Transport, MendianError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(user_agent)
+            .build()
+            .map_err(|e| MendianError::Network { reason: format!("cannot create the HTTP client: {}", e.without_url()) })?;
+        Ok(Transport { client, timeout })
+    }
+
+    /// Sends one request; a transport failure becomes `Network` or `Timeout`.
+    pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, MendianError> {
+        let host = host_of(&req.url).to_string();
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)))?;
+        let mut builder = self.client.request(method, &req.url);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        let resp = builder.body(req.body).send().await.map_err(|e| self.map_err(&host, e))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = resp.bytes().await.map_err(|e| self.map_err(&host, e))?.to_vec();
+        Ok(HttpResponse { status, headers, body })
+    }
+
+    fn map_err(&self, host: &str, e: reqwest::Error) -> MendianError {
+        if e.is_timeout() {
+            return MendianError::Timeout { millis: self.timeout.as_millis() as u64 };
+        }
+        let what = if e.is_connect() {
+            "cannot connect"
+        } else if e.is_body() || e.is_decode() {
+            "the connection failed while reading the response"
+        } else {
+            "the request failed"
+        };
+        // Walk the source chain for the root cause (e.g. "connection refused"); reqwest's own
+        // message would include the URL, which may carry a token.
+        let mut cause = String::new();
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+        while let Some(s) = src {
+            cause = s.to_string();
+            src = s.source();
+        }
+        let cause = if cause.is_empty() { String::new() } else { format!(": {cause}") };
+        MendianError::Network { reason: format!("{what} to {host}{cause}") }
+    }
+}
+
+/// `mendian/<version> (<language>)`, as sent in `User-Agent`.
+pub fn user_agent(language: &str) -> String {
+    let lang = if language.trim().is_empty() { "rust" } else { language.trim() };
+    format!("mendian/{} ({lang})", env!("CARGO_PKG_VERSION"))
+}
