@@ -21,6 +21,7 @@
 mod admin;
 mod platforms;
 mod state;
+mod top;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -60,6 +61,12 @@ pub struct Profile {
     pub wxa_base_url: String,
     /// Gateway URL to use instead of the TOP production gateway.
     pub top_gateway_url: String,
+    /// TOP app key the emulator accepts.
+    pub top_app_key: String,
+    /// TOP app secret matching `top_app_key` (a test credential).
+    pub top_app_secret: String,
+    /// TOP session the emulator accepts.
+    pub top_session: String,
 }
 
 /// Options for [`Emulator::start`].
@@ -80,6 +87,7 @@ impl Default for Config {
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     addr: SocketAddr,
+    shared: Arc<state::Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -96,7 +104,7 @@ impl Emulator {
             .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let shared = Arc::new(state::Shared::new(spec, addr));
-        let app = admin::router(shared.clone()).merge(platforms::router(shared));
+        let app = admin::router(shared.clone()).merge(platforms::router(shared.clone()));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -106,7 +114,7 @@ impl Emulator {
                 eprintln!("mendian-emulator: server error: {e}");
             }
         });
-        Ok(Emulator { addr, shutdown: Some(tx), task: Some(task) })
+        Ok(Emulator { addr, shared, shutdown: Some(tx), task: Some(task) })
     }
 
     /// The address it listens on.
@@ -117,6 +125,21 @@ impl Emulator {
     /// The connection profile.
     pub fn profile(&self) -> Profile {
         profile_for(self.addr)
+    }
+
+    /// The platform requests received so far (what `GET /__admin/requests` answers).
+    pub fn recorded(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Injects a fault (what `POST /__admin/faults` does); returns it with its id.
+    pub fn add_fault(&self, fault: Fault) -> Fault {
+        self.shared.add_fault(fault)
+    }
+
+    /// Forgets recorded requests, faults and platform state.
+    pub fn reset(&self) {
+        self.shared.reset();
     }
 
     /// Stops the server and waits for it to finish.
@@ -147,5 +170,8 @@ pub(crate) fn profile_for(addr: SocketAddr) -> Profile {
         wechatpay_base_url: base.clone(),
         wxa_base_url: base.clone(),
         top_gateway_url: format!("{base}/router/rest"),
+        top_app_key: top::APP_KEY.into(),
+        top_app_secret: top::APP_SECRET.into(),
+        top_session: top::SESSION.into(),
     }
 }

@@ -242,6 +242,13 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(name) = missing_required(ep, &ins) {
         return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
     }
+    if platform == Some(Platform::Top) {
+        let mut params = ins.query.clone();
+        for (k, v) in &ins.body {
+            params.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        }
+        return json(StatusCode::OK, crate::top::handle(&s, ep, &params));
+    }
     platform_error(
         platform,
         ErrorKind::NotEmulated,

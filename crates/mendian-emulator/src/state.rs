@@ -84,6 +84,8 @@ pub(crate) struct Inner {
     pub requests: Vec<RecordedRequest>,
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
+    /// TOP workers keyed by (name, phone, biz_type).
+    pub top_workers: BTreeMap<crate::top::WorkerKey, crate::top::StoredWorker>,
 }
 
 pub(crate) struct Shared {
