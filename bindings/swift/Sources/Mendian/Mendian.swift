@@ -638,130 +638,6 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
- * The built-in signer: holds the app secret in memory and never prints it.
- */
-public protocol TopAppSecretSignerProtocol: AnyObject, Sendable {
-    
-}
-/**
- * The built-in signer: holds the app secret in memory and never prints it.
- */
-open class TopAppSecretSigner: TopAppSecretSignerProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_mendian_fn_clone_topappsecretsigner(self.handle, $0) }
-    }
-    /**
-     * A signer for this app secret. Fails if the secret is empty.
-     */
-public convenience init(appSecret: String)throws  {
-    let handle =
-        try rustCallWithError(FfiConverterTypeMendianError_lift) {
-        uniffiCallStatus in
-    uniffi_mendian_fn_constructor_topappsecretsigner_new(
-        FfiConverterString.lower(appSecret),uniffiCallStatus
-    )
-}
-    self.init(unsafeFromHandle: handle)
-}
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_mendian_fn_free_topappsecretsigner(handle, $0) }
-    }
-
-    
-
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTopAppSecretSigner: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = TopAppSecretSigner
-
-    public static func lift(_ handle: UInt64) throws -> TopAppSecretSigner {
-        return TopAppSecretSigner(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: TopAppSecretSigner) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopAppSecretSigner {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: TopAppSecretSigner, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTopAppSecretSigner_lift(_ handle: UInt64) throws -> TopAppSecretSigner {
-    return try FfiConverterTypeTopAppSecretSigner.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTopAppSecretSigner_lower(_ value: TopAppSecretSigner) -> UInt64 {
-    return FfiConverterTypeTopAppSecretSigner.lower(value)
-}
-
-
-
-
-
-
-/**
  * A client for the TOP worker APIs.
  */
 public protocol TopClientProtocol: AnyObject, Sendable {
@@ -13898,6 +13774,18 @@ public func validateUploadMediaRequest(request: UploadMediaRequest)throws   {try
     )
 }
 }
+/**
+ * The built-in [`TopSigner`] for an app secret held by this process. Prefer a signer of
+ * your own on a phone, so the secret stays on your server. Fails if the secret is empty.
+ */
+public func topAppSecretSigner(appSecret: String)throws  -> TopSigner  {
+    return try  FfiConverterTypeTopSigner_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_top_app_secret_signer(
+        FfiConverterString.lower(appSecret),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -14007,6 +13895,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_validate_upload_media_request() != 12840) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_func_top_app_secret_signer() != 39027) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_create() != 37177) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14026,9 +13917,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_topclient_new() != 22076) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mendian_checksum_constructor_topappsecretsigner_new() != 7206) {
         return InitializationResult.apiChecksumMismatch
     }
 

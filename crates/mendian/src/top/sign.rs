@@ -110,8 +110,8 @@ pub trait TopSigner: Send + Sync {
     async fn sign(&self, method: TopSignMethod, canonical: String) -> Result<String, MendianError>;
 }
 
-/// The built-in signer: holds the app secret in memory and never prints it.
-#[derive(uniffi::Object)]
+/// The built-in signer: holds the app secret in memory and never prints it. Kotlin, Swift
+/// and Python get it from [`top_app_secret_signer`].
 pub struct TopAppSecretSigner {
     secret: String,
 }
@@ -122,16 +122,21 @@ impl fmt::Debug for TopAppSecretSigner {
     }
 }
 
-#[uniffi::export]
 impl TopAppSecretSigner {
     /// A signer for this app secret. Fails if the secret is empty.
-    #[uniffi::constructor]
     pub fn new(app_secret: String) -> Result<std::sync::Arc<Self>, MendianError> {
         if app_secret.trim().is_empty() {
             return Err(MendianError::Credentials { reason: "the TOP app secret is empty".into() });
         }
         Ok(std::sync::Arc::new(TopAppSecretSigner { secret: app_secret }))
     }
+}
+
+/// The built-in [`TopSigner`] for an app secret held by this process. Prefer a signer of
+/// your own on a phone, so the secret stays on your server. Fails if the secret is empty.
+#[uniffi::export]
+pub fn top_app_secret_signer(app_secret: String) -> Result<std::sync::Arc<dyn TopSigner>, MendianError> {
+    Ok(TopAppSecretSigner::new(app_secret)?)
 }
 
 #[async_trait::async_trait]

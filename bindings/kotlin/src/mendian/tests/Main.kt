@@ -124,5 +124,9 @@ fun main() {
         }
     }
 
-    exitProcess(if (s.run() == 0) 0 else 1)
+    val emulator = lazy { Emulator(System.getProperty("mendian.emulator")) }
+    registerTopTests(s) { emulator.value }
+    val failures = s.run()
+    if (emulator.isInitialized()) emulator.value.close()
+    exitProcess(if (failures == 0) 0 else 1)
 }

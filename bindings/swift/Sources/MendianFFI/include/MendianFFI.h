@@ -298,21 +298,6 @@ uint64_t uniffi_mendian_fn_method_topclient_worker_querypage(uint64_t ptr, RustB
 uint64_t uniffi_mendian_fn_method_topclient_worker_update(uint64_t ptr, RustBuffer request, RustBuffer session
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPAPPSECRETSIGNER
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPAPPSECRETSIGNER
-uint64_t uniffi_mendian_fn_clone_topappsecretsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPAPPSECRETSIGNER
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_TOPAPPSECRETSIGNER
-void uniffi_mendian_fn_free_topappsecretsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
-uint64_t uniffi_mendian_fn_constructor_topappsecretsigner_new(RustBuffer app_secret, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
 uint64_t uniffi_mendian_fn_clone_topsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -488,6 +473,11 @@ void uniffi_mendian_fn_func_validate_update_store_request(RustBuffer request, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_VALIDATE_UPLOAD_MEDIA_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_VALIDATE_UPLOAD_MEDIA_REQUEST
 void uniffi_mendian_fn_func_validate_upload_media_request(RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_TOP_APP_SECRET_SIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_TOP_APP_SECRET_SIGNER
+uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_MENDIAN_RUSTBUFFER_ALLOC
@@ -936,6 +926,12 @@ uint16_t uniffi_mendian_checksum_func_validate_upload_media_request(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_TOP_APP_SECRET_SIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_TOP_APP_SECRET_SIGNER
+uint16_t uniffi_mendian_checksum_func_top_app_secret_signer(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 uint16_t uniffi_mendian_checksum_method_topclient_worker_create(void
@@ -975,12 +971,6 @@ uint16_t uniffi_mendian_checksum_method_topsigner_sign(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
 uint16_t uniffi_mendian_checksum_constructor_topclient_new(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPAPPSECRETSIGNER_NEW
-uint16_t uniffi_mendian_checksum_constructor_topappsecretsigner_new(void
     
 );
 #endif

@@ -1,0 +1,98 @@
+// TOP worker calls from Kotlin against the emulator: lifecycle, a signer implemented in
+// Kotlin (as an app would call its backend), documented errors, and invalid input that is
+// never sent.
+package mendian.tests
+
+import kotlinx.coroutines.runBlocking
+import mendian.*
+import javax.crypto.Mac
+import javax.crypto.spec.SecretKeySpec
+
+fun docWorker(serviceStoreCode: String = "网点编码", registerTime: String = "2016-06-28 10:30:00") = WorkerDto(
+    address = AddressDto(addressDetail = "22", addressNames = listOf("222")),
+    bizType = "appliance_install",
+    coverCategoryIds = "123|456",
+    identityId = "330106199001011234",
+    name = "张三",
+    phone = 1234567890L,
+    providerId = 1L,
+    providerName = "-",
+    registerTime = registerTime,
+    serviceAreas = listOf(DivisionDto(divisionNames = listOf("-"))),
+    serviceStoreCode = serviceStoreCode,
+    serviceTypes = listOf("-"),
+    workType = "-",
+    serviceCodes = "xxxx|xxxx",
+)
+
+class BackendSigner(private val secret: String) : TopSigner {
+    var calls = 0
+    override suspend fun sign(method: TopSignMethod, canonical: String): String {
+        calls++
+        val mac = Mac.getInstance("HmacSHA256")
+        mac.init(SecretKeySpec(secret.toByteArray(), "HmacSHA256"))
+        return mac.doFinal(canonical.toByteArray()).joinToString("") { "%02X".format(it) }
+    }
+}
+
+fun topClient(emu: Emulator, signer: TopSigner? = null, simplify: Boolean = false): TopClient {
+    val config = TopConfig(
+        appKey = emu.profileValue("top_app_key"),
+        gatewayUrl = emu.profileValue("top_gateway_url"),
+        session = emu.profileValue("top_session"),
+        simplify = simplify,
+    )
+    return TopClient(config, signer ?: topAppSecretSigner(emu.profileValue("top_app_secret")))
+}
+
+fun registerTopTests(s: Suite, emu: () -> Emulator) {
+    s.test("TOP worker lifecycle: create, update, query, delete") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val top = topClient(e, simplify = true)
+        runBlocking {
+            assertEquals(true, top.workerCreate(WorkerCreateRequest(workerDto = docWorker())).result?.value, "created")
+            assertEquals(true, top.workerUpdate(WorkerUpdateRequest(worker = docWorker(serviceStoreCode = "网点B"))).result?.value, "updated")
+            val found = top.workerQuery(WorkerQueryRequest(identityId = "330106199001011234")).result?.value
+            assertEquals("网点B", found?.serviceStoreCode, "queried store code")
+            val deleted = top.workerDelete(WorkerDeleteRequest(name = "张三", phone = 1234567890L, bizType = "appliance_install"))
+            assertEquals(true, deleted.result?.value, "deleted")
+        }
+    }
+
+    s.test("a TOP signer implemented in Kotlin") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val signer = BackendSigner(e.profileValue("top_app_secret"))
+        runBlocking { topClient(e, signer).workerCreate(WorkerCreateRequest(workerDto = docWorker())) }
+        assertEquals(1, signer.calls, "signer calls")
+    }
+
+    s.test("an unknown worker surfaces 10006 with the document's message") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val err = assertThrows<MendianException.Api> {
+            runBlocking { topClient(e).workerUpdate(WorkerUpdateRequest(worker = docWorker())) }
+        }
+        assertEquals("10006", err.code, "code")
+        assertEquals("工人不存在", err.serverMessage, "message")
+    }
+
+    s.test("a wrong TOP secret surfaces code 25") {
+        val e = emu()
+        val err = assertThrows<MendianException.Api> {
+            runBlocking { topClient(e, topAppSecretSigner("wrong-secret")).workerUpdate(WorkerUpdateRequest(worker = docWorker())) }
+        }
+        assertEquals("25", err.code, "code")
+    }
+
+    s.test("bad TOP input is rejected and nothing is sent") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val err = assertThrows<MendianException.InvalidArgument> {
+            runBlocking { topClient(e).workerUpdate(WorkerUpdateRequest(worker = docWorker(registerTime = "2016/06/28"))) }
+        }
+        assertEquals("worker.register_time", err.field, "field")
+        assertEquals("[]", e.admin("GET", "/requests"), "recorded requests")
+    }
+}
