@@ -232,6 +232,9 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
             return resp;
         }
         Some(FaultKind::Drop) => return dropped_connection(),
+        Some(FaultKind::TopBan { seconds, sub_code }) => {
+            s.lock().top_ban = Some((std::time::Instant::now() + Duration::from_secs(seconds), sub_code));
+        }
         Some(FaultKind::Delay { millis }) => tokio::time::sleep(Duration::from_millis(millis)).await,
         None => {}
     }
@@ -243,6 +246,9 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
     }
     if platform == Some(Platform::Top) {
+        if let Some(ban) = crate::top::active_ban(&s) {
+            return json(StatusCode::OK, ban);
+        }
         let mut params = ins.query.clone();
         for (k, v) in &ins.body {
             params.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));

@@ -50,6 +50,14 @@ pub enum FaultKind {
     },
     /// Close the connection without answering.
     Drop,
+    /// TOP rate-limit ban: from the first matching request on, every TOP call is refused for
+    /// `seconds` with code 7, `sub_code` and "This ban will last for N more seconds".
+    TopBan {
+        /// Length of the ban.
+        seconds: u64,
+        /// The code-7 sub-code, e.g. `accesscontrol.limited-by-api-access-count`.
+        sub_code: String,
+    },
 }
 
 /// A fault injected on a route.
@@ -84,6 +92,8 @@ pub(crate) struct Inner {
     pub requests: Vec<RecordedRequest>,
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
+    /// An active TOP ban: when it ends and its sub-code.
+    pub top_ban: Option<(std::time::Instant, String)>,
     /// TOP workers keyed by (name, phone, biz_type).
     pub top_workers: BTreeMap<crate::top::WorkerKey, crate::top::StoredWorker>,
 }

@@ -222,6 +222,9 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
             }
         }
         "tmall.servicecenter.worker.delete" => {
+            if ["name", "phone", "biz_type"].iter().all(|k| params.get(*k).is_none_or(|v| v.trim().is_empty())) {
+                return Err(platform_error(40, "Missing Required Arguments", Some("isv.missing-parameter"), Some("name, phone, biz_type")));
+            }
             let mut dto = Map::new();
             for k in ["name", "phone", "biz_type"] {
                 if let Some(v) = params.get(k) {
@@ -238,6 +241,9 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
         }
         "tmall.servicecenter.worker.query" => {
             let id = params.get("identity_id").map(String::as_str).unwrap_or("");
+            if id.trim().is_empty() {
+                return Err(platform_error(40, "Missing Required Arguments", Some("isv.missing-parameter:identity_id"), Some("identity_id")));
+            }
             match workers.values().find(|w| text(w.dto.get("identity_id")).as_deref() == Some(id)) {
                 Some(w) if !id.is_empty() => Ok(json!({ "value": stored_value(w), "gmt_create": w.gmt_create, "gmt_modified": w.gmt_modified })),
                 _ => Err(10006),
@@ -254,6 +260,19 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
         }
         other => return Err(platform_error(22, "Invalid Method", Some("isv.invalid-method"), Some(other))),
     })
+}
+
+/// The code-7 answer of an active ban, if one is active.
+pub(crate) fn active_ban(shared: &Shared) -> Option<Value> {
+    let mut inner = shared.lock();
+    let (until, sub_code) = inner.top_ban.clone()?;
+    let now = std::time::Instant::now();
+    if now >= until {
+        inner.top_ban = None;
+        return None;
+    }
+    let left = (until - now).as_millis().div_ceil(1000);
+    Some(platform_error(7, "App Call Limited", Some(&sub_code), Some(&format!("This ban will last for {left} more seconds"))))
 }
 
 /// Answers one TOP call (after faults and spec routing).

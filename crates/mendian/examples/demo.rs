@@ -94,8 +94,64 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("    #{} {} {} endpoint={} body={}", r["seq"], r["method"], r["path"], r["endpoint"], r["body"]);
     }
 
+    title("6. Tmall service-center workers over TOP");
+    tmall_workers(&emu).await?;
+
     emu.stop().await;
     println!("\ndone.");
+    Ok(())
+}
+
+async fn tmall_workers(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn std::error::Error>> {
+    use mendian::top::*;
+    emu.reset();
+    let p = emu.profile();
+    let mut config = TopConfig::new(p.top_app_key.clone());
+    config.gateway_url = p.top_gateway_url.clone();
+    config.session = Some(p.top_session.clone());
+    let top = TopClient::new(config.clone(), top_app_secret_signer(p.top_app_secret.clone())?)?;
+    let worker = |store: &str| WorkerDto {
+        address: Some(AddressDto { address_detail: Some("22".into()), address_names: Some(vec!["222".into()]) }),
+        biz_type: Some("appliance_install".into()),
+        cover_category_ids: Some("123|456".into()),
+        handheld_card_pic: None,
+        id_card_pic: None,
+        id_card_pic_back: None,
+        identity_id: Some("330106199001011234".into()),
+        name: Some("张三".into()),
+        phone: Some(1234567890),
+        photo: None,
+        provider_id: Some(1),
+        provider_name: Some("-".into()),
+        register_time: Some("2016-06-28 10:30:00".into()),
+        service_areas: Some(vec![DivisionDto { division_names: Some(vec!["-".into()]) }]),
+        service_store_code: Some(store.into()),
+        service_types: Some(vec!["-".into()]),
+        work_type: Some("-".into()),
+        service_codes: Some("xxxx|xxxx".into()),
+    };
+    let r = top.worker_create(WorkerCreateRequest { worker_dto: Some(worker("网点编码")) }, None).await?;
+    println!("  worker.create  张三 / 1234567890 / appliance_install → value={:?}", r.result.and_then(|r| r.value));
+    let r = top.worker_update(WorkerUpdateRequest { worker: Some(worker("网点B")) }, None).await?;
+    println!("  worker.update  (the document's request, store 网点B) → value={:?}", r.result.and_then(|r| r.value));
+    let r = top.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None).await?;
+    let dto = r.result.and_then(|r| r.value);
+    println!("  worker.query   → {} at {}", dto.as_ref().and_then(|d| d.name.clone()).unwrap_or_default(), dto.and_then(|d| d.service_store_code).unwrap_or_default());
+    let r = top
+        .worker_delete(WorkerDeleteRequest { name: Some("张三".into()), phone: Some(1234567890), biz_type: Some("appliance_install".into()) }, None)
+        .await?;
+    println!("  worker.delete  → value={:?}", r.result.and_then(|r| r.value));
+    match top.worker_update(WorkerUpdateRequest { worker: Some(worker("网点C")) }, None).await {
+        Err(e) => println!("  worker.update of the deleted worker → {e}"),
+        Ok(_) => println!("  worker.update of the deleted worker unexpectedly succeeded"),
+    }
+    let wrong = TopClient::new(config, top_app_secret_signer("not-the-secret".into())?)?;
+    match wrong.worker_query(WorkerQueryRequest { identity_id: Some("x".into()) }, None).await {
+        Err(e) => println!("  a wrong app secret → {e}"),
+        Ok(_) => println!("  a wrong app secret unexpectedly worked"),
+    }
+    let signed: Vec<_> = emu.recorded().iter().map(|r| r.body.split('&').find(|kv| kv.starts_with("sign=")).unwrap_or("").to_string()).collect();
+    println!("  {} signed form POSTs reached the gateway, e.g. {}", signed.len(), signed.first().cloned().unwrap_or_default());
     Ok(())
 }
 

@@ -132,6 +132,10 @@ async fn errors_carry_the_documents_words() {
     assert_eq!(api_code(&e), ("27", Some("invalid-sessionkey")));
     assert!(!e.to_string().contains("expired"));
 
+    // A missing API argument: platform code 40.
+    let e = top.worker_query(WorkerQueryRequest { identity_id: None }, None).await.unwrap_err();
+    assert_eq!(api_code(&e).0, "40");
+
     // Creating twice: 10007.
     top.worker_create(WorkerCreateRequest { worker_dto: Some(worker()) }, None).await.unwrap();
     let e = top.worker_create(WorkerCreateRequest { worker_dto: Some(worker()) }, None).await.unwrap_err();
@@ -164,15 +168,36 @@ async fn retries_follow_the_rules() {
     // A per-API ban of 1 second is waited out, then the call succeeds.
     emu.reset();
     top.worker_create(WorkerCreateRequest { worker_dto: Some(worker()) }, None).await.unwrap();
-    emu.add_fault(fault("/router/rest", r#"{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-api-access-count","sub_msg":"This ban will last for 1 more seconds"}}"#, 1));
+    emu.add_fault(Fault {
+        id: 0,
+        route: "/router/rest".into(),
+        kind: FaultKind::TopBan { seconds: 2, sub_code: "accesscontrol.limited-by-api-access-count".into() },
+        times: Some(1),
+    });
     let start = Instant::now();
     top.worker_update(update(), None).await.unwrap();
-    assert!(start.elapsed() >= Duration::from_secs(1), "waited {:?}", start.elapsed());
-    assert_eq!(emu.recorded().len(), 3);
+    assert!(start.elapsed() >= Duration::from_secs(2), "waited {:?}", start.elapsed());
+    assert_eq!(emu.recorded().len(), 3, "one refused call, one after the ban");
+
+    // A ban longer than the configured cap fails at once.
+    let impatient = client(&emu, &emu.profile().top_app_secret, |c| c.max_ban_wait_seconds = 1);
+    emu.add_fault(Fault {
+        id: 0,
+        route: "/router/rest".into(),
+        kind: FaultKind::TopBan { seconds: 30, sub_code: "accesscontrol.limited-by-app-api-access-count".into() },
+        times: Some(1),
+    });
+    let start = Instant::now();
+    let e = impatient.worker_update(update(), None).await.unwrap_err();
+    assert_eq!(api_code(&e), ("7", Some("accesscontrol.limited-by-app-api-access-count")));
+    assert!(e.to_string().contains("30 more seconds"), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(1));
+    emu.reset();
+    top.worker_create(WorkerCreateRequest { worker_dto: Some(worker()) }, None).await.unwrap();
 
     // The daily quota is never retried.
-    emu.add_fault(fault("/router/rest", r#"{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for 1 more seconds"}}"#, 1));
     let before = emu.recorded().len();
+    emu.add_fault(fault("/router/rest", r#"{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for 1 more seconds"}}"#, 1));
     let e = top.worker_update(update(), None).await.unwrap_err();
     assert_eq!(api_code(&e), ("7", Some("accesscontrol.limited-by-app-access-count")));
     assert_eq!(emu.recorded().len(), before + 1);
