@@ -18,6 +18,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod catalog;
+pub mod crypto;
 pub mod error;
 #[allow(missing_docs)]
 pub mod generated;

@@ -1,0 +1,156 @@
+//! Just enough DER and PEM to read what WeChat Pay hands out: PKCS#1 and PKCS#8 RSA private
+//! keys, SubjectPublicKeyInfo public keys and X.509 certificates (serial number and public
+//! key). A full X.509 library would be far larger than the two facts we need; certificates
+//! here are trusted because they arrive decrypted with the APIv3 key or are configured by the
+//! merchant, not because of a chain.
+
+use base64::Engine;
+
+/// A problem reading key material. Never contains the material itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerError(pub String);
+
+fn err<T>(what: &str) -> Result<T, DerError> {
+    Err(DerError(what.to_string()))
+}
+
+/// The DER bytes of the first PEM block with this label (`PRIVATE KEY`, `CERTIFICATE`, …).
+pub fn pem_block(pem: &str, label: &str) -> Result<Vec<u8>, DerError> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem.find(&begin).ok_or_else(|| DerError(format!("no `{begin}` block")))? + begin.len();
+    let stop = pem[start..].find(&end).ok_or_else(|| DerError(format!("no `{end}` line")))? + start;
+    let b64: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| DerError(format!("the {label} block is not valid base64")))
+}
+
+/// One TLV: (tag, content, rest of input).
+pub fn tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), DerError> {
+    if input.len() < 2 {
+        return err("truncated DER");
+    }
+    let tag = input[0];
+    let (len, hdr) = match input[1] {
+        l if l < 0x80 => (l as usize, 2),
+        0x81 if input.len() > 2 => (input[2] as usize, 3),
+        0x82 if input.len() > 3 => (((input[2] as usize) << 8) | input[3] as usize, 4),
+        0x83 if input.len() > 4 => (((input[2] as usize) << 16) | ((input[3] as usize) << 8) | input[4] as usize, 5),
+        _ => return err("unsupported DER length"),
+    };
+    if input.len() < hdr + len {
+        return err("truncated DER");
+    }
+    Ok((tag, &input[hdr..hdr + len], &input[hdr + len..]))
+}
+
+fn encode_len(len: usize, out: &mut Vec<u8>) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend_from_slice(&[0x81, len as u8]);
+    } else if len < 0x10000 {
+        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+    } else {
+        out.extend_from_slice(&[0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8]);
+    }
+}
+
+fn wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    encode_len(content.len(), &mut out);
+    out.extend_from_slice(content);
+    out
+}
+
+/// `AlgorithmIdentifier { rsaEncryption, NULL }`.
+const RSA_ALGORITHM_ID: &[u8] = &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+
+/// Wraps a PKCS#1 `RSAPrivateKey` into a PKCS#8 `PrivateKeyInfo`.
+pub fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x02, 0x01, 0x00];
+    body.extend_from_slice(RSA_ALGORITHM_ID);
+    body.extend_from_slice(&wrap(0x04, pkcs1));
+    wrap(0x30, &body)
+}
+
+/// PKCS#8 DER of an RSA private key given as PEM (`PRIVATE KEY` or `RSA PRIVATE KEY`).
+pub fn private_key_pkcs8(pem: &str) -> Result<Vec<u8>, DerError> {
+    if pem.contains("-----BEGIN PRIVATE KEY-----") {
+        pem_block(pem, "PRIVATE KEY")
+    } else if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
+        Ok(pkcs1_to_pkcs8(&pem_block(pem, "RSA PRIVATE KEY")?))
+    } else if pem.contains("ENCRYPTED PRIVATE KEY") {
+        err("encrypted private keys are not supported: export the key without a passphrase")
+    } else {
+        err("expected a PEM block `-----BEGIN PRIVATE KEY-----` (PKCS#8) or `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1)")
+    }
+}
+
+/// An X.509 certificate's serial number (upper-case hex, no leading zero byte) and its
+/// SubjectPublicKeyInfo DER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// Serial number in upper-case hex.
+    pub serial_hex: String,
+    /// SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+}
+
+/// Reads the serial number and public key of a DER certificate.
+pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
+    let (tag, cert, _) = tlv(der)?;
+    if tag != 0x30 {
+        return err("a certificate must be a DER SEQUENCE");
+    }
+    let (tag, tbs, _) = tlv(cert)?;
+    if tag != 0x30 {
+        return err("malformed tbsCertificate");
+    }
+    let mut rest = tbs;
+    // Optional explicit [0] version.
+    let (tag, _, after) = tlv(rest)?;
+    if tag == 0xa0 {
+        rest = after;
+    }
+    let (tag, serial, after) = tlv(rest)?;
+    if tag != 0x02 {
+        return err("malformed certificate serial number");
+    }
+    rest = after;
+    // signature AlgorithmIdentifier, issuer, validity, subject.
+    for _ in 0..4 {
+        rest = tlv(rest)?.2;
+    }
+    let (tag, _, _) = tlv(rest)?;
+    if tag != 0x30 {
+        return err("malformed subjectPublicKeyInfo");
+    }
+    let spki_len = rest.len() - tlv(rest)?.2.len();
+    let serial = serial.iter().skip_while(|b| **b == 0).map(|b| format!("{b:02X}")).collect::<String>();
+    Ok(CertInfo { serial_hex: if serial.is_empty() { "0".into() } else { serial }, spki: rest[..spki_len].to_vec() })
+}
+
+/// The PKCS#1 `RSAPublicKey` inside a SubjectPublicKeyInfo.
+pub fn spki_rsa_public_key(spki: &[u8]) -> Result<Vec<u8>, DerError> {
+    let (_, body, _) = tlv(spki)?;
+    let (_, alg, rest) = tlv(body)?;
+    // rsaEncryption OID 1.2.840.113549.1.1.1
+    if !alg.starts_with(&RSA_ALGORITHM_ID[2..13]) {
+        return err("not an RSA public key");
+    }
+    let (tag, bits, _) = tlv(rest)?;
+    if tag != 0x03 || bits.first() != Some(&0) {
+        return err("malformed public key bit string");
+    }
+    Ok(bits[1..].to_vec())
+}
+
+/// Normalises a certificate serial for comparison: upper-case hex without leading zeros.
+pub fn normalize_serial(s: &str) -> String {
+    let t = s.trim().trim_start_matches('0').to_ascii_uppercase();
+    if t.is_empty() {
+        "0".into()
+    } else {
+        t
+    }
+}
