@@ -175,8 +175,10 @@ impl<'a> Family<'a> {
         s.push_str("use crate::spec::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};\n");
         s.push_str("#[allow(unused_imports)]\nuse crate::spec::validate::{self, Format, LengthUnit, StrRules};\n");
         s.push_str("#[allow(unused_imports)]\nuse crate::spec::{wire, Validate};\n");
-        if f.platform == Platform::Top {
-            s.push_str("use crate::top::TopClient;\n");
+        match f.platform {
+            Platform::Top => s.push_str("use crate::top::TopClient;\n"),
+            Platform::Wechatpay => s.push_str("use crate::wechatpay::WechatpayClient;\n"),
+            Platform::Wxa => {}
         }
         s.push('\n');
 
@@ -476,6 +478,27 @@ impl<'a> Family<'a> {
         }
     }
 
+    /// Paths (`data/*/name`) of the encrypted string fields inside a response record.
+    fn encrypted_paths(&self, record: &str, prefix: &str, out: &mut Vec<String>, depth: usize) {
+        let Some(NamedType::Record(t)) = self.spec.lookup(record) else { return };
+        if depth > 8 {
+            return;
+        }
+        for f in &t.fields {
+            let mut path = format!("{prefix}{}", f.name);
+            let mut ty = f.ty.get_ref();
+            while let TypeExpr::List(inner) = ty {
+                path.push_str("/*");
+                ty = inner;
+            }
+            match ty {
+                TypeExpr::String if f.encrypted => out.push(path),
+                TypeExpr::Named(n) => self.encrypted_paths(n, &format!("{path}/"), out, depth + 1),
+                _ => {}
+            }
+        }
+    }
+
     fn is_record(&self, ty: &TypeExpr) -> bool {
         match ty {
             TypeExpr::Named(n) => matches!(self.spec.lookup(n), Some(NamedType::Record(_))),
@@ -539,6 +562,12 @@ impl<'a> Family<'a> {
                 "`session` overrides the client's session for this call.",
                 ", session: Option<String>",
                 "self.call(&request, session.as_deref()).await",
+            ),
+            Platform::Wechatpay => (
+                "WechatpayClient",
+                "Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified.",
+                "",
+                "self.call(&request).await",
             ),
             _ => return,
         };
@@ -619,6 +648,12 @@ impl<'a> Family<'a> {
             let _ = writeln!(s, "        FieldDescriptor {{ name: {}, location: Location::{loc}, required: {}, encrypted: {}, encoding: Encoding::{enc} }},", lit(&f.name), f.required, f.encrypted);
         }
         s.push_str("    ],\n");
+        let mut paths = Vec::new();
+        if let Some(r) = &ep.response {
+            self.encrypted_paths(r.get_ref(), "", &mut paths, 0);
+        }
+        let paths = paths.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(s, "    encrypted_response_paths: &[{paths}],");
         let _ = writeln!(s, "    errors: {c}_ERRORS,\n    family_errors: FAMILY_ERRORS,\n    doc_url: {},\n}};\n", opt_lit(ep.doc_url.as_deref()));
     }
 }

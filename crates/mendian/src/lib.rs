@@ -25,9 +25,10 @@ pub mod generated;
 pub mod spec;
 pub mod top;
 pub mod transport;
+pub mod wechatpay;
 
 pub use error::{MendianError, Platform};
-pub use generated::{wechatpay, wxa};
+pub use generated::wxa;
 pub use spec::{Request, Validate};
 
 /// The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).

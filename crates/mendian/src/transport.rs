@@ -65,21 +65,31 @@ impl Transport {
 
     /// Sends one request; a transport failure becomes `Network` or `Timeout`.
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, MendianError> {
+        self.send_classified(req).await.map_err(|(e, _)| e)
+    }
+
+    /// Like [`Transport::send`], and says whether a failure happened before the request
+    /// could have reached the server (DNS, connect, TLS): only those are safe to repeat on
+    /// another host for every kind of call.
+    pub async fn send_classified(&self, req: HttpRequest) -> Result<HttpResponse, (MendianError, bool)> {
         let host = host_of(&req.url).to_string();
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)))?;
+            .map_err(|_| (MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)), false))?;
         let mut builder = self.client.request(method, &req.url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
-        let resp = builder.body(req.body).send().await.map_err(|e| self.map_err(&host, e))?;
+        let resp = builder.body(req.body).send().await.map_err(|e| {
+            let before_sending = e.is_connect();
+            (self.map_err(&host, e), before_sending)
+        })?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp.bytes().await.map_err(|e| self.map_err(&host, e))?.to_vec();
+        let body = resp.bytes().await.map_err(|e| (self.map_err(&host, e), false))?.to_vec();
         Ok(HttpResponse { status, headers, body })
     }
 

@@ -1163,6 +1163,653 @@ public func FfiConverterTypeTopSigner_lower(_ value: TopSigner) -> UInt64 {
 
 
 
+
+
+/**
+ * A client for the WeChat Pay APIv3 支付即服务 endpoints.
+ */
+public protocol WechatpayClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+     *
+     * 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+    func assignGuide(request: AssignGuideRequest) async throws 
+    
+    /**
+     * 下载平台证书 — calls `/v3/certificates`.
+     *
+     * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+    func downloadCertificates(request: DownloadCertificatesRequest) async throws  -> DownloadCertificatesResponse
+    
+    /**
+     * 服务人员查询API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+    func queryGuides(request: QueryGuidesRequest) async throws  -> QueryGuidesResponse
+    
+    /**
+     * 服务人员注册API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+     */
+    func registerGuide(request: RegisterGuideRequest) async throws  -> RegisterGuideResponse
+    
+    /**
+     * 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+     *
+     * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+    func updateGuide(request: UpdateGuideRequest) async throws 
+    
+    /**
+     * Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
+     */
+    func queryAllGuides(request: QueryGuidesRequest) async throws  -> [GuideInfo]
+    
+    /**
+     * Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
+     * body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
+     * APIv3 key is not configured.
+     */
+    func verifyNotification(headers: [String: String], body: String) async throws  -> WechatpayNotification
+    
+}
+/**
+ * A client for the WeChat Pay APIv3 支付即服务 endpoints.
+ */
+open class WechatpayClient: WechatpayClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_wechatpayclient(self.handle, $0) }
+    }
+    /**
+     * A client with this configuration and merchant signer (for example
+     * `wechatpay_pem_signer(pem)`, or your own keystore-backed signer).
+     */
+public convenience init(config: WechatpayConfig, signer: WechatpayMerchantSigner)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_constructor_wechatpayclient_new(
+        FfiConverterTypeWechatpayConfig_lower(config),
+        FfiConverterTypeWechatpayMerchantSigner_lower(signer),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_wechatpayclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+     *
+     * 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+open func assignGuide(request: AssignGuideRequest)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_assign_guide(
+                        self.uniffiCloneHandle(),FfiConverterTypeAssignGuideRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 下载平台证书 — calls `/v3/certificates`.
+     *
+     * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+open func downloadCertificates(request: DownloadCertificatesRequest)async throws  -> DownloadCertificatesResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_download_certificates(
+                        self.uniffiCloneHandle(),FfiConverterTypeDownloadCertificatesRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDownloadCertificatesResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 服务人员查询API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+open func queryGuides(request: QueryGuidesRequest)async throws  -> QueryGuidesResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_query_guides(
+                        self.uniffiCloneHandle(),FfiConverterTypeQueryGuidesRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeQueryGuidesResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 服务人员注册API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+     */
+open func registerGuide(request: RegisterGuideRequest)async throws  -> RegisterGuideResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_register_guide(
+                        self.uniffiCloneHandle(),FfiConverterTypeRegisterGuideRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRegisterGuideResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+     *
+     * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     */
+open func updateGuide(request: UpdateGuideRequest)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_update_guide(
+                        self.uniffiCloneHandle(),FfiConverterTypeUpdateGuideRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
+     */
+open func queryAllGuides(request: QueryGuidesRequest)async throws  -> [GuideInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_query_all_guides(
+                        self.uniffiCloneHandle(),FfiConverterTypeQueryGuidesRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeGuideInfo.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
+     * body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
+     * APIv3 key is not configured.
+     */
+open func verifyNotification(headers: [String: String], body: String)async throws  -> WechatpayNotification  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_verify_notification(
+                        self.uniffiCloneHandle(),FfiConverterDictionaryStringString.lower(headers),FfiConverterString.lower(body)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWechatpayNotification_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWechatpayClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = WechatpayClient
+
+    public static func lift(_ handle: UInt64) throws -> WechatpayClient {
+        return WechatpayClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: WechatpayClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WechatpayClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WechatpayClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayClient_lift(_ handle: UInt64) throws -> WechatpayClient {
+    return try FfiConverterTypeWechatpayClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayClient_lower(_ value: WechatpayClient) -> UInt64 {
+    return FfiConverterTypeWechatpayClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The merchant's private-key operations. Implement it in Kotlin, Swift or Python to keep the
+ * merchant key in a keystore or on your server: `sign` returns the base64 SHA256-RSA
+ * signature of the message, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
+ * ciphertext that WeChat Pay encrypted with the merchant certificate's public key.
+ */
+public protocol WechatpayMerchantSigner: AnyObject, Sendable {
+    
+    /**
+     * Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `message`.
+     */
+    func sign(message: String) async throws  -> String
+    
+    /**
+     * Plaintext of a base64 RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext.
+     */
+    func decrypt(ciphertextBase64: String) async throws  -> String
+    
+}
+/**
+ * The merchant's private-key operations. Implement it in Kotlin, Swift or Python to keep the
+ * merchant key in a keystore or on your server: `sign` returns the base64 SHA256-RSA
+ * signature of the message, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
+ * ciphertext that WeChat Pay encrypted with the merchant certificate's public key.
+ */
+open class WechatpayMerchantSignerImpl: WechatpayMerchantSigner, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_wechatpaymerchantsigner(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_wechatpaymerchantsigner(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `message`.
+     */
+open func sign(message: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpaymerchantsigner_sign(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(message)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Plaintext of a base64 RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext.
+     */
+open func decrypt(ciphertextBase64: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpaymerchantsigner_decrypt(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ciphertextBase64)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceWechatpayMerchantSigner {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceWechatpayMerchantSigner = UniffiVTableCallbackInterfaceWechatpayMerchantSigner(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeWechatpayMerchantSigner.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface WechatpayMerchantSigner: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeWechatpayMerchantSigner.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface WechatpayMerchantSigner: handle missing in uniffiClone")
+            }
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            message: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeWechatpayMerchantSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.sign(
+                     message: try FfiConverterString.lift(message)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: String) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterString.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        decrypt: { (
+            uniffiHandle: UInt64,
+            ciphertextBase64: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeWechatpayMerchantSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.decrypt(
+                     ciphertextBase64: try FfiConverterString.lift(ciphertextBase64)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: String) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterString.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceWechatpayMerchantSigner> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceWechatpayMerchantSigner>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitWechatpayMerchantSigner() {
+    uniffi_mendian_fn_init_callback_vtable_wechatpaymerchantsigner(UniffiCallbackInterfaceWechatpayMerchantSigner.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWechatpayMerchantSigner: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<WechatpayMerchantSigner>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = WechatpayMerchantSigner
+
+    public static func lift(_ handle: UInt64) throws -> WechatpayMerchantSigner {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return WechatpayMerchantSignerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: WechatpayMerchantSigner) -> UInt64 {
+         if let rustImpl = value as? WechatpayMerchantSignerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WechatpayMerchantSigner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WechatpayMerchantSigner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayMerchantSigner_lift(_ handle: UInt64) throws -> WechatpayMerchantSigner {
+    return try FfiConverterTypeWechatpayMerchantSigner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayMerchantSigner_lower(_ value: WechatpayMerchantSigner) -> UInt64 {
+    return FfiConverterTypeWechatpayMerchantSigner.lower(value)
+}
+
+
+
+
 /**
  * 事件推送 - 创建门店的审核结果 — the `add_store_audit_info` event (`MsgType` `event`).
  *
@@ -9113,6 +9760,286 @@ public func FfiConverterTypeUploadMediaResponse_lower(_ value: UploadMediaRespon
 
 
 /**
+ * How a [`WechatpayClient`] authenticates and whom it trusts.
+ */
+public struct WechatpayConfig: Equatable, Hashable {
+    /**
+     * 商户号 (`mchid`); for a 服务商, the 服务商's own mchid.
+     */
+    public var mchid: String
+    /**
+     * Serial number of the merchant API certificate (`serial_no` in `Authorization`).
+     */
+    public var merchantSerialNo: String
+    /**
+     * 服务商 mode: the sub-merchant (`sub_mchid`) used when a request does not name one.
+     */
+    public var subMchid: String?
+    /**
+     * The 32-byte APIv3 key: needed to download platform certificates and to decrypt
+     * notifications.
+     */
+    public var apiv3Key: String?
+    /**
+     * WeChat Pay public key id (`PUB_KEY_ID_…`), for public-key mode.
+     */
+    public var wechatpayPublicKeyId: String?
+    /**
+     * WeChat Pay public key (`-----BEGIN PUBLIC KEY-----`), for public-key mode.
+     */
+    public var wechatpayPublicKeyPem: String?
+    /**
+     * Base URL of the API.
+     */
+    public var baseUrl: String
+    /**
+     * Backup base URL tried once when the primary cannot be reached; empty disables it.
+     */
+    public var backupBaseUrl: String
+    /**
+     * Timeout of one HTTP exchange, in milliseconds.
+     */
+    public var timeoutMs: UInt64
+    /**
+     * How many times a call may be repeated after a retryable failure.
+     */
+    public var maxRetries: UInt32
+    /**
+     * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
+     */
+    public var language: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 商户号 (`mchid`); for a 服务商, the 服务商's own mchid.
+         */mchid: String, 
+        /**
+         * Serial number of the merchant API certificate (`serial_no` in `Authorization`).
+         */merchantSerialNo: String, 
+        /**
+         * 服务商 mode: the sub-merchant (`sub_mchid`) used when a request does not name one.
+         */subMchid: String? = nil, 
+        /**
+         * The 32-byte APIv3 key: needed to download platform certificates and to decrypt
+         * notifications.
+         */apiv3Key: String? = nil, 
+        /**
+         * WeChat Pay public key id (`PUB_KEY_ID_…`), for public-key mode.
+         */wechatpayPublicKeyId: String? = nil, 
+        /**
+         * WeChat Pay public key (`-----BEGIN PUBLIC KEY-----`), for public-key mode.
+         */wechatpayPublicKeyPem: String? = nil, 
+        /**
+         * Base URL of the API.
+         */baseUrl: String = "https://api.mch.weixin.qq.com", 
+        /**
+         * Backup base URL tried once when the primary cannot be reached; empty disables it.
+         */backupBaseUrl: String = "https://api2.mch.weixin.qq.com", 
+        /**
+         * Timeout of one HTTP exchange, in milliseconds.
+         */timeoutMs: UInt64 = UInt64(10000), 
+        /**
+         * How many times a call may be repeated after a retryable failure.
+         */maxRetries: UInt32 = UInt32(2), 
+        /**
+         * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
+         */language: String = "rust") {
+        self.mchid = mchid
+        self.merchantSerialNo = merchantSerialNo
+        self.subMchid = subMchid
+        self.apiv3Key = apiv3Key
+        self.wechatpayPublicKeyId = wechatpayPublicKeyId
+        self.wechatpayPublicKeyPem = wechatpayPublicKeyPem
+        self.baseUrl = baseUrl
+        self.backupBaseUrl = backupBaseUrl
+        self.timeoutMs = timeoutMs
+        self.maxRetries = maxRetries
+        self.language = language
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WechatpayConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWechatpayConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WechatpayConfig {
+        return
+            try WechatpayConfig(
+                mchid: FfiConverterString.read(from: &buf), 
+                merchantSerialNo: FfiConverterString.read(from: &buf), 
+                subMchid: FfiConverterOptionString.read(from: &buf), 
+                apiv3Key: FfiConverterOptionString.read(from: &buf), 
+                wechatpayPublicKeyId: FfiConverterOptionString.read(from: &buf), 
+                wechatpayPublicKeyPem: FfiConverterOptionString.read(from: &buf), 
+                baseUrl: FfiConverterString.read(from: &buf), 
+                backupBaseUrl: FfiConverterString.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxRetries: FfiConverterUInt32.read(from: &buf), 
+                language: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WechatpayConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mchid, into: &buf)
+        FfiConverterString.write(value.merchantSerialNo, into: &buf)
+        FfiConverterOptionString.write(value.subMchid, into: &buf)
+        FfiConverterOptionString.write(value.apiv3Key, into: &buf)
+        FfiConverterOptionString.write(value.wechatpayPublicKeyId, into: &buf)
+        FfiConverterOptionString.write(value.wechatpayPublicKeyPem, into: &buf)
+        FfiConverterString.write(value.baseUrl, into: &buf)
+        FfiConverterString.write(value.backupBaseUrl, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterString.write(value.language, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayConfig_lift(_ buf: RustBuffer) throws -> WechatpayConfig {
+    return try FfiConverterTypeWechatpayConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayConfig_lower(_ value: WechatpayConfig) -> RustBuffer {
+    return FfiConverterTypeWechatpayConfig.lower(value)
+}
+
+
+/**
+ * A verified and decrypted APIv3 notification.
+ */
+public struct WechatpayNotification: Equatable, Hashable {
+    /**
+     * Notification id.
+     */
+    public var id: String
+    /**
+     * `create_time`.
+     */
+    public var createTime: String
+    /**
+     * `event_type`, e.g. `TRANSACTION.SUCCESS`.
+     */
+    public var eventType: String
+    /**
+     * `resource_type`, normally `encrypt-resource`.
+     */
+    public var resourceType: String
+    /**
+     * `summary`.
+     */
+    public var summary: String
+    /**
+     * `resource.original_type`.
+     */
+    public var originalType: String
+    /**
+     * The decrypted resource (JSON text).
+     */
+    public var plaintext: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Notification id.
+         */id: String, 
+        /**
+         * `create_time`.
+         */createTime: String, 
+        /**
+         * `event_type`, e.g. `TRANSACTION.SUCCESS`.
+         */eventType: String, 
+        /**
+         * `resource_type`, normally `encrypt-resource`.
+         */resourceType: String, 
+        /**
+         * `summary`.
+         */summary: String, 
+        /**
+         * `resource.original_type`.
+         */originalType: String, 
+        /**
+         * The decrypted resource (JSON text).
+         */plaintext: String) {
+        self.id = id
+        self.createTime = createTime
+        self.eventType = eventType
+        self.resourceType = resourceType
+        self.summary = summary
+        self.originalType = originalType
+        self.plaintext = plaintext
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WechatpayNotification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWechatpayNotification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WechatpayNotification {
+        return
+            try WechatpayNotification(
+                id: FfiConverterString.read(from: &buf), 
+                createTime: FfiConverterString.read(from: &buf), 
+                eventType: FfiConverterString.read(from: &buf), 
+                resourceType: FfiConverterString.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf), 
+                originalType: FfiConverterString.read(from: &buf), 
+                plaintext: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WechatpayNotification, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.createTime, into: &buf)
+        FfiConverterString.write(value.eventType, into: &buf)
+        FfiConverterString.write(value.resourceType, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+        FfiConverterString.write(value.originalType, into: &buf)
+        FfiConverterString.write(value.plaintext, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayNotification_lift(_ buf: RustBuffer) throws -> WechatpayNotification {
+    return try FfiConverterTypeWechatpayNotification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayNotification_lower(_ value: WechatpayNotification) -> RustBuffer {
+    return FfiConverterTypeWechatpayNotification.lower(value)
+}
+
+
+/**
  * ResultBase（result）：修改工人信息 / 服务商工人信息创建 / 删除工人 的结果，value 为 Boolean。
  *
  * Quirk: TOP names this record ResultBase for every worker API although value has a different type per API; it is one record per value type here.
@@ -13264,6 +14191,32 @@ fileprivate struct FfiConverterSequenceSequenceTypeMapDistrict: FfiConverterRust
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
+    public static func write(_ value: [String: String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterString.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: String] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: String]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterString.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -13786,6 +14739,18 @@ public func topAppSecretSigner(appSecret: String)throws  -> TopSigner  {
     )
 })
 }
+/**
+ * The built-in [`WechatpayMerchantSigner`] for a merchant private key PEM (PKCS#8 or
+ * PKCS#1). On a phone, prefer a signer of your own backed by a keystore or your server.
+ */
+public func wechatpayPemSigner(privateKeyPem: String)throws  -> WechatpayMerchantSigner  {
+    return try  FfiConverterTypeWechatpayMerchantSigner_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wechatpay_pem_signer(
+        FfiConverterString.lower(privateKeyPem),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -13898,6 +14863,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_top_app_secret_signer() != 39027) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_func_wechatpay_pem_signer() != 60148) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_create() != 37177) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -13916,11 +14884,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_topsigner_sign() != 2938) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_sign() != 40117) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_decrypt() != 8544) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide() != 12428) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 61502) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 24079) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_register_guide() != 26802) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 64266) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 41105) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 8184) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_constructor_topclient_new() != 22076) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_constructor_wechatpayclient_new() != 13391) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitTopSigner()
+    uniffiCallbackInitWechatpayMerchantSigner()
     return InitializationResult.ok
 }()
 

@@ -11,6 +11,7 @@ use crate::spec::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDes
 use crate::spec::validate::{self, Format, LengthUnit, StrRules};
 #[allow(unused_imports)]
 use crate::spec::{wire, Validate};
+use crate::wechatpay::WechatpayClient;
 
 /// 服务人员注册API的应答：新注册服务人员的ID。
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
@@ -648,6 +649,18 @@ impl crate::spec::Request for RegisterGuideRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// 服务人员注册API — calls `/v3/smartguide/guides`.
+    ///
+    /// 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+    pub async fn register_guide(&self, request: RegisterGuideRequest) -> Result<RegisterGuideResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`RegisterGuideRequest`] against every documented constraint of 服务人员注册API without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -751,6 +764,18 @@ impl crate::spec::Request for AssignGuideRequest {
     type Response = ();
     fn descriptor() -> &'static EndpointDescriptor {
         &ASSIGN_GUIDE
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+    ///
+    /// 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    pub async fn assign_guide(&self, request: AssignGuideRequest) -> Result<(), MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -908,6 +933,18 @@ impl crate::spec::Request for QueryGuidesRequest {
     type Response = QueryGuidesResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &QUERY_GUIDES
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// 服务人员查询API — calls `/v3/smartguide/guides`.
+    ///
+    /// 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    pub async fn query_guides(&self, request: QueryGuidesRequest) -> Result<QueryGuidesResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -1120,6 +1157,18 @@ impl crate::spec::Request for UpdateGuideRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+    ///
+    /// 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    pub async fn update_guide(&self, request: UpdateGuideRequest) -> Result<(), MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`UpdateGuideRequest`] against every documented constraint of 服务人员信息更新API without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -1187,6 +1236,21 @@ impl crate::spec::Request for DownloadCertificatesRequest {
     type Response = DownloadCertificatesResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &DOWNLOAD_CERTIFICATES
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// 下载平台证书 — calls `/v3/certificates`.
+    ///
+    /// 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    pub async fn download_certificates(
+        &self,
+        request: DownloadCertificatesRequest,
+    ) -> Result<DownloadCertificatesResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -1314,6 +1378,7 @@ pub static REGISTER_GUIDE: EndpointDescriptor = EndpointDescriptor {
             encoding: Encoding::Plain,
         },
     ],
+    encrypted_response_paths: &[],
     errors: REGISTER_GUIDE_ERRORS,
     family_errors: FAMILY_ERRORS,
     doc_url: Some("https://pay.weixin.qq.com/doc/v3/merchant/4012535138"),
@@ -1446,6 +1511,7 @@ pub static ASSIGN_GUIDE: EndpointDescriptor = EndpointDescriptor {
             encoding: Encoding::Plain,
         },
     ],
+    encrypted_response_paths: &[],
     errors: ASSIGN_GUIDE_ERRORS,
     family_errors: FAMILY_ERRORS,
     doc_url: Some("https://pay.weixin.qq.com/doc/v3/merchant/4012535161"),
@@ -1519,6 +1585,7 @@ pub static QUERY_GUIDES: EndpointDescriptor = EndpointDescriptor {
             encoding: Encoding::Plain,
         },
     ],
+    encrypted_response_paths: &["data/*/name", "data/*/mobile"],
     errors: QUERY_GUIDES_ERRORS,
     family_errors: FAMILY_ERRORS,
     doc_url: Some("https://pay.weixin.qq.com/doc/v3/merchant/4012535123"),
@@ -1719,6 +1786,7 @@ pub static UPDATE_GUIDE: EndpointDescriptor = EndpointDescriptor {
             encoding: Encoding::Plain,
         },
     ],
+    encrypted_response_paths: &[],
     errors: UPDATE_GUIDE_ERRORS,
     family_errors: FAMILY_ERRORS,
     doc_url: Some("https://pay.weixin.qq.com/docs/merchant/apis/after-payment-service/guides/update-guide.html"),
@@ -1748,6 +1816,7 @@ pub static DOWNLOAD_CERTIFICATES: EndpointDescriptor = EndpointDescriptor {
         encrypted: false,
         encoding: Encoding::Plain,
     }],
+    encrypted_response_paths: &[],
     errors: DOWNLOAD_CERTIFICATES_ERRORS,
     family_errors: FAMILY_ERRORS,
     doc_url: Some("https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_8.shtml"),

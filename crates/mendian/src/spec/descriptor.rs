@@ -98,6 +98,9 @@ pub struct EndpointDescriptor {
     pub response: Option<&'static str>,
     /// The request fields.
     pub fields: &'static [FieldDescriptor],
+    /// Paths of encrypted string fields in the response (`data/*/name`: `*` is every item
+    /// of a list); the runtime decrypts them before decoding.
+    pub encrypted_response_paths: &'static [&'static str],
     /// Endpoint-specific error codes.
     pub errors: &'static [ErrorEntry],
     /// Error codes common to the whole family.

@@ -249,6 +249,18 @@ typedef void (*UniffiCallbackInterfaceTopSignerMethod0)(uint64_t, RustBuffer, Ru
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WECHATPAY_MERCHANT_SIGNER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WECHATPAY_MERCHANT_SIGNER_METHOD0
+typedef void (*UniffiCallbackInterfaceWechatpayMerchantSignerMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WECHATPAY_MERCHANT_SIGNER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WECHATPAY_MERCHANT_SIGNER_METHOD1
+typedef void (*UniffiCallbackInterfaceWechatpayMerchantSignerMethod1)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
 typedef struct UniffiVTableCallbackInterfaceTopSigner {
@@ -256,6 +268,16 @@ typedef struct UniffiVTableCallbackInterfaceTopSigner {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceTopSignerMethod0 _Nonnull sign;
 } UniffiVTableCallbackInterfaceTopSigner;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WECHATPAY_MERCHANT_SIGNER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WECHATPAY_MERCHANT_SIGNER
+typedef struct UniffiVTableCallbackInterfaceWechatpayMerchantSigner {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceWechatpayMerchantSignerMethod0 _Nonnull sign;
+    UniffiCallbackInterfaceWechatpayMerchantSignerMethod1 _Nonnull decrypt;
+} UniffiVTableCallbackInterfaceWechatpayMerchantSigner;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPCLIENT
@@ -316,6 +338,81 @@ void uniffi_mendian_fn_init_callback_vtable_topsigner(const UniffiVTableCallback
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPSIGNER_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPSIGNER_SIGN
 uint64_t uniffi_mendian_fn_method_topsigner_sign(uint64_t ptr, RustBuffer method, RustBuffer canonical
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WECHATPAYMERCHANTSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WECHATPAYMERCHANTSIGNER
+uint64_t uniffi_mendian_fn_clone_wechatpaymerchantsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WECHATPAYMERCHANTSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WECHATPAYMERCHANTSIGNER
+void uniffi_mendian_fn_free_wechatpaymerchantsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_WECHATPAYMERCHANTSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_WECHATPAYMERCHANTSIGNER
+void uniffi_mendian_fn_init_callback_vtable_wechatpaymerchantsigner(const UniffiVTableCallbackInterfaceWechatpayMerchantSigner* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_SIGN
+uint64_t uniffi_mendian_fn_method_wechatpaymerchantsigner_sign(uint64_t ptr, RustBuffer message
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_DECRYPT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_DECRYPT
+uint64_t uniffi_mendian_fn_method_wechatpaymerchantsigner_decrypt(uint64_t ptr, RustBuffer ciphertext_base64
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WECHATPAYCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WECHATPAYCLIENT
+uint64_t uniffi_mendian_fn_clone_wechatpayclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WECHATPAYCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WECHATPAYCLIENT
+void uniffi_mendian_fn_free_wechatpayclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_WECHATPAYCLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_WECHATPAYCLIENT_NEW
+uint64_t uniffi_mendian_fn_constructor_wechatpayclient_new(RustBuffer config, uint64_t signer, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE
+uint64_t uniffi_mendian_fn_method_wechatpayclient_assign_guide(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
+uint64_t uniffi_mendian_fn_method_wechatpayclient_download_certificates(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
+uint64_t uniffi_mendian_fn_method_wechatpayclient_query_guides(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE
+uint64_t uniffi_mendian_fn_method_wechatpayclient_register_guide(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
+uint64_t uniffi_mendian_fn_method_wechatpayclient_update_guide(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+uint64_t uniffi_mendian_fn_method_wechatpayclient_query_all_guides(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
+uint64_t uniffi_mendian_fn_method_wechatpayclient_verify_notification(uint64_t ptr, RustBuffer headers, RustBuffer body
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
@@ -478,6 +575,11 @@ void uniffi_mendian_fn_func_validate_upload_media_request(RustBuffer request, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_TOP_APP_SECRET_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_TOP_APP_SECRET_SIGNER
 uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WECHATPAY_PEM_SIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WECHATPAY_PEM_SIGNER
+uint64_t uniffi_mendian_fn_func_wechatpay_pem_signer(RustBuffer private_key_pem, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_MENDIAN_RUSTBUFFER_ALLOC
@@ -932,6 +1034,12 @@ uint16_t uniffi_mendian_checksum_func_top_app_secret_signer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WECHATPAY_PEM_SIGNER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WECHATPAY_PEM_SIGNER
+uint16_t uniffi_mendian_checksum_func_wechatpay_pem_signer(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 uint16_t uniffi_mendian_checksum_method_topclient_worker_create(void
@@ -968,9 +1076,69 @@ uint16_t uniffi_mendian_checksum_method_topsigner_sign(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYMERCHANTSIGNER_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYMERCHANTSIGNER_SIGN
+uint16_t uniffi_mendian_checksum_method_wechatpaymerchantsigner_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYMERCHANTSIGNER_DECRYPT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYMERCHANTSIGNER_DECRYPT
+uint16_t uniffi_mendian_checksum_method_wechatpaymerchantsigner_decrypt(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_assign_guide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_download_certificates(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_guides(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_register_guide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_update_guide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_all_guides(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_verify_notification(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
 uint16_t uniffi_mendian_checksum_constructor_topclient_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WECHATPAYCLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WECHATPAYCLIENT_NEW
+uint16_t uniffi_mendian_checksum_constructor_wechatpayclient_new(void
     
 );
 #endif

@@ -1,0 +1,557 @@
+//! `WechatpayClient`: one generic APIv3 call path for every 支付即服务 endpoint.
+//!
+//! A call validates the request record, fills the 服务商 `sub_mchid` when configured,
+//! encrypts the spec's sensitive fields with the current WeChat Pay key, builds the path,
+//! the percent-encoded query and the JSON body (serialized once), signs exactly those bytes,
+//! sends them (once more against the backup host if the connection could not be made),
+//! verifies the answer's signature over its raw bytes, decrypts encrypted answer fields and
+//! decodes the record. Errors carry the spec's description and remedy for the code.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::auth::{self, WechatpayMerchantSigner};
+use super::trust::{PlatformCert, TrustStore};
+use crate::crypto::{aes_gcm_decrypt, b64, b64_decode, certificate_from_pem, random_nonce, RsaPublicKey};
+use crate::error::{MendianError, Platform};
+use crate::generated::wechatpay::{DownloadCertificatesResponse, GuideInfo, QueryGuidesRequest, DOWNLOAD_CERTIFICATES};
+use crate::spec::{EndpointDescriptor, Location, Request, Retry};
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// The primary APIv3 host.
+pub const WECHATPAY_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+/// The backup host used when the primary cannot be reached.
+pub const WECHATPAY_BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
+
+/// How a [`WechatpayClient`] authenticates and whom it trusts.
+#[derive(Clone, PartialEq, uniffi::Record)]
+pub struct WechatpayConfig {
+    /// 商户号 (`mchid`); for a 服务商, the 服务商's own mchid.
+    pub mchid: String,
+    /// Serial number of the merchant API certificate (`serial_no` in `Authorization`).
+    pub merchant_serial_no: String,
+    /// 服务商 mode: the sub-merchant (`sub_mchid`) used when a request does not name one.
+    #[uniffi(default)]
+    pub sub_mchid: Option<String>,
+    /// The 32-byte APIv3 key: needed to download platform certificates and to decrypt
+    /// notifications.
+    #[uniffi(default)]
+    pub apiv3_key: Option<String>,
+    /// WeChat Pay public key id (`PUB_KEY_ID_…`), for public-key mode.
+    #[uniffi(default)]
+    pub wechatpay_public_key_id: Option<String>,
+    /// WeChat Pay public key (`-----BEGIN PUBLIC KEY-----`), for public-key mode.
+    #[uniffi(default)]
+    pub wechatpay_public_key_pem: Option<String>,
+    /// Base URL of the API.
+    #[uniffi(default = "https://api.mch.weixin.qq.com")]
+    pub base_url: String,
+    /// Backup base URL tried once when the primary cannot be reached; empty disables it.
+    #[uniffi(default = "https://api2.mch.weixin.qq.com")]
+    pub backup_base_url: String,
+    /// Timeout of one HTTP exchange, in milliseconds.
+    #[uniffi(default = 10000)]
+    pub timeout_ms: u64,
+    /// How many times a call may be repeated after a retryable failure.
+    #[uniffi(default = 2)]
+    pub max_retries: u32,
+    /// The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
+    #[uniffi(default = "rust")]
+    pub language: String,
+}
+
+impl WechatpayConfig {
+    /// A direct-merchant configuration with every default.
+    pub fn new(mchid: impl Into<String>, merchant_serial_no: impl Into<String>) -> WechatpayConfig {
+        WechatpayConfig {
+            mchid: mchid.into(),
+            merchant_serial_no: merchant_serial_no.into(),
+            sub_mchid: None,
+            apiv3_key: None,
+            wechatpay_public_key_id: None,
+            wechatpay_public_key_pem: None,
+            base_url: WECHATPAY_BASE_URL.into(),
+            backup_base_url: WECHATPAY_BACKUP_BASE_URL.into(),
+            timeout_ms: 10_000,
+            max_retries: 2,
+            language: "rust".into(),
+        }
+    }
+}
+
+impl fmt::Debug for WechatpayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatpayConfig")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial_no", &self.merchant_serial_no)
+            .field("sub_mchid", &self.sub_mchid)
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
+            .field("wechatpay_public_key_id", &self.wechatpay_public_key_id)
+            .field("base_url", &self.base_url)
+            .field("backup_base_url", &self.backup_base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A verified and decrypted APIv3 notification.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WechatpayNotification {
+    /// Notification id.
+    pub id: String,
+    /// `create_time`.
+    pub create_time: String,
+    /// `event_type`, e.g. `TRANSACTION.SUCCESS`.
+    pub event_type: String,
+    /// `resource_type`, normally `encrypt-resource`.
+    pub resource_type: String,
+    /// `summary`.
+    pub summary: String,
+    /// `resource.original_type`.
+    pub original_type: String,
+    /// The decrypted resource (JSON text).
+    pub plaintext: String,
+}
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// A client for the WeChat Pay APIv3 支付即服务 endpoints.
+#[derive(uniffi::Object)]
+pub struct WechatpayClient {
+    config: WechatpayConfig,
+    signer: Arc<dyn WechatpayMerchantSigner>,
+    transport: Transport,
+    trust: TrustStore,
+    clock: Clock,
+}
+
+impl fmt::Debug for WechatpayClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatpayClient").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+fn system_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Percent-encodes a query or path value (RFC 3986 unreserved characters stay).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// A client with this configuration and merchant signer (for example
+    /// `wechatpay_pem_signer(pem)`, or your own keystore-backed signer).
+    #[uniffi::constructor]
+    pub fn new(config: WechatpayConfig, signer: Arc<dyn WechatpayMerchantSigner>) -> Result<Arc<Self>, MendianError> {
+        if config.mchid.is_empty() || !config.mchid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MendianError::invalid("mchid", "must be the digits of a 商户号"));
+        }
+        if config.merchant_serial_no.trim().is_empty() {
+            return Err(MendianError::invalid("merchant_serial_no", "must not be empty"));
+        }
+        if let Some(k) = &config.apiv3_key {
+            if k.len() != 32 {
+                return Err(MendianError::Credentials { reason: format!("the APIv3 key must be 32 bytes, got {}", k.len()) });
+            }
+        }
+        let public_key = match (&config.wechatpay_public_key_id, &config.wechatpay_public_key_pem) {
+            (Some(id), Some(pem)) => {
+                if !id.starts_with("PUB_KEY_ID_") {
+                    return Err(MendianError::invalid("wechatpay_public_key_id", "must start with PUB_KEY_ID_"));
+                }
+                Some((id.clone(), RsaPublicKey::from_pem(pem)?))
+            }
+            (None, None) => None,
+            _ => {
+                return Err(MendianError::invalid(
+                    "wechatpay_public_key_id",
+                    "public-key mode needs both wechatpay_public_key_id and wechatpay_public_key_pem",
+                ))
+            }
+        };
+        if public_key.is_none() && config.apiv3_key.is_none() {
+            return Err(MendianError::Credentials {
+                reason: "nothing to verify WeChat Pay with: configure the WeChat Pay public key (public-key mode) or the APIv3 key (platform certificates)".into(),
+            });
+        }
+        let transport = Transport::new(Duration::from_millis(config.timeout_ms.max(1)), &crate::transport::user_agent(&config.language))?;
+        Ok(Arc::new(WechatpayClient { config, signer, transport, trust: TrustStore::new(public_key), clock: Arc::new(system_now) }))
+    }
+
+    /// Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
+    pub async fn query_all_guides(&self, request: QueryGuidesRequest) -> Result<Vec<GuideInfo>, MendianError> {
+        let limit = request.limit.unwrap_or(10).clamp(1, 10);
+        let mut offset = request.offset.unwrap_or(0);
+        let mut all = Vec::new();
+        loop {
+            let page = self.call(&QueryGuidesRequest { limit: Some(limit), offset: Some(offset), ..request.clone() }).await?;
+            let n = page.data.len() as i32;
+            all.extend(page.data);
+            let total = page.total_count.unwrap_or(i32::MAX);
+            offset += n;
+            if n < limit || offset >= total {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
+    /// body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
+    /// APIv3 key is not configured.
+    pub async fn verify_notification(&self, headers: HashMap<String, String>, body: String) -> Result<WechatpayNotification, MendianError> {
+        let headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+        self.verify(&headers, body.as_bytes()).await?;
+        let key = self.config.apiv3_key.as_deref().ok_or_else(|| MendianError::Credentials { reason: "notifications need the APIv3 key".into() })?;
+        let v: Value = serde_json::from_str(&body).map_err(|e| MendianError::Decode { what: "the notification".into(), reason: e.to_string() })?;
+        let r = &v["resource"];
+        let text = |x: &Value| x.as_str().unwrap_or("").to_string();
+        let ct = b64_decode(r["ciphertext"].as_str().unwrap_or(""))
+            .ok_or_else(|| MendianError::Decode { what: "the notification".into(), reason: "resource.ciphertext is not base64".into() })?;
+        let pt = aes_gcm_decrypt(key.as_bytes(), text(&r["nonce"]).as_bytes(), text(&r["associated_data"]).as_bytes(), &ct)?;
+        Ok(WechatpayNotification {
+            id: text(&v["id"]),
+            create_time: text(&v["create_time"]),
+            event_type: text(&v["event_type"]),
+            resource_type: text(&v["resource_type"]),
+            summary: text(&v["summary"]),
+            original_type: text(&r["original_type"]),
+            plaintext: String::from_utf8(pt).map_err(|_| MendianError::Decode { what: "the notification".into(), reason: "not UTF-8".into() })?,
+        })
+    }
+}
+
+impl WechatpayClient {
+    /// Replaces the clock (Unix seconds) used for request timestamps and the response
+    /// window; for tests.
+    pub fn set_clock(self: &Arc<Self>, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Arc<Self> {
+        Arc::new(WechatpayClient {
+            config: self.config.clone(),
+            signer: self.signer.clone(),
+            transport: self.transport.clone(),
+            trust: TrustStore::new(self.trust_public_key()),
+            clock,
+        })
+    }
+
+    fn trust_public_key(&self) -> Option<(String, RsaPublicKey)> {
+        let id = self.trust.public_key_id()?.to_string();
+        self.trust.verifier(&id).map(|k| (id, k))
+    }
+
+    /// Serials of the platform certificates currently trusted.
+    pub fn platform_certificate_serials(&self) -> Vec<String> {
+        self.trust.cert_serials()
+    }
+
+    /// Calls the endpoint of `R`.
+    pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
+        request.validate()?;
+        let d = R::descriptor();
+        let mut value = serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
+        if let (Some(sub), Some(obj)) = (&self.config.sub_mchid, value.as_object_mut()) {
+            if d.field("sub_mchid").is_some() && obj.get("sub_mchid").is_none_or(Value::is_null) {
+                obj.insert("sub_mchid".into(), Value::String(sub.clone()));
+            }
+        }
+        let mut serial_header = None;
+        let has_encrypted = d.fields.iter().any(|f| f.encrypted && value.get(f.name).is_some_and(|v| !v.is_null()));
+        if has_encrypted {
+            let (serial, key) = self.encryption_key().await?;
+            for f in d.fields.iter().filter(|f| f.encrypted) {
+                if let Some(Value::String(pt)) = value.get(f.name) {
+                    let ct = b64(&key.encrypt_oaep_sha1(pt.as_bytes()).map_err(|_| MendianError::invalid(f.name, "too long to encrypt"))?);
+                    value[f.name] = Value::String(ct);
+                }
+            }
+            serial_header = Some(serial);
+        }
+        // Path, query and body, each from the descriptor's locations.
+        let mut path = d.path.to_string();
+        let mut query = Vec::new();
+        let mut body = serde_json::Map::new();
+        for f in d.fields {
+            let Some(v) = value.get(f.name).filter(|v| !v.is_null()) else { continue };
+            match f.location {
+                Location::Path => path = path.replace(&format!("{{{}}}", f.name), &percent_encode(&scalar_text(v).unwrap_or_default())),
+                Location::Query => query.push(format!("{}={}", f.name, percent_encode(&scalar_text(v).unwrap_or_default()))),
+                _ => {
+                    body.insert(f.name.to_string(), v.clone());
+                }
+            }
+        }
+        let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
+        let body_text = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(body).to_string() };
+        let serial_header = serial_header.or_else(|| self.verifiable_serial());
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.exchange(d, &url, &body_text, serial_header.as_deref()).await;
+            let err = match outcome {
+                Ok(v) => {
+                    return serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })
+                }
+                Err(e) => e,
+            };
+            let retry = d.retry == Retry::Transient
+                && attempt <= self.config.max_retries
+                && match &err {
+                    MendianError::Api { http_status, retryable, .. } => *retryable && matches!(http_status, Some(429) | Some(500..=599)),
+                    MendianError::Network { .. } | MendianError::Timeout { .. } => true,
+                    _ => false,
+                };
+            if !retry {
+                return Err(err);
+            }
+            tokio::time::sleep(Duration::from_millis(200u64 << attempt.min(4)).min(Duration::from_secs(3))).await;
+        }
+    }
+
+    /// The serial we can verify answers with, sent as `Wechatpay-Serial` when nothing is
+    /// encrypted (the answer is then signed with the matching key).
+    fn verifiable_serial(&self) -> Option<String> {
+        self.trust.public_key_id().map(str::to_string).or_else(|| self.trust.newest_cert().map(|c| c.serial))
+    }
+
+    async fn encryption_key(&self) -> Result<(String, RsaPublicKey), MendianError> {
+        if self.trust.public_key_id().is_none() && self.trust.certs_stale() {
+            self.refresh_certificates(false).await?;
+        }
+        self.trust.encryption_key().ok_or_else(|| MendianError::Credentials { reason: "no WeChat Pay key to encrypt sensitive fields with".into() })
+    }
+
+    /// Signs and sends one request, failing over to the backup host if the primary cannot
+    /// be reached; returns the response and the string that was signed.
+    async fn send_signed(&self, method: &'static str, url: &str, body: &str, serial: Option<&str>) -> Result<(HttpResponse, String), MendianError> {
+        let mut hosts = vec![self.config.base_url.trim_end_matches('/')];
+        if !self.config.backup_base_url.trim().is_empty() {
+            hosts.push(self.config.backup_base_url.trim_end_matches('/'));
+        }
+        let mut last = None;
+        for (i, host) in hosts.iter().enumerate() {
+            // Re-signed per attempt: a fresh timestamp and nonce, the same URL and body.
+            let ts = (self.clock)();
+            let nonce = random_nonce();
+            let message = auth::request_message(method, url, ts, &nonce, body);
+            let signature = self.signer.sign(message.clone()).await?;
+            let mut headers = vec![
+                ("authorization".to_string(), auth::authorization(&self.config.mchid, &self.config.merchant_serial_no, &nonce, ts, &signature)),
+                ("accept".to_string(), "application/json".to_string()),
+            ];
+            if !body.is_empty() {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            if let Some(s) = serial {
+                headers.push(("wechatpay-serial".into(), s.to_string()));
+            }
+            let req = HttpRequest { method, url: format!("{host}{url}"), headers, body: body.as_bytes().to_vec() };
+            match self.transport.send_classified(req).await {
+                Ok(resp) => return Ok((resp, message)),
+                Err((e, before_sending)) if before_sending && i + 1 < hosts.len() => last = Some(e),
+                Err((e, _)) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
+    }
+
+    /// One exchange: send, verify, decrypt; the decoded JSON (null for an empty body).
+    async fn exchange(&self, d: &EndpointDescriptor, url: &str, body: &str, serial: Option<&str>) -> Result<Value, MendianError> {
+        let method: &'static str = d.method;
+        let (resp, signed) = self.send_signed(method, url, body, serial).await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(api_error(d, &resp, &signed));
+        }
+        self.verify(&resp.headers, &resp.body).await?;
+        if resp.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })?;
+        for path in d.encrypted_response_paths {
+            let parts: Vec<&str> = path.split('/').collect();
+            let mut found = Vec::new();
+            collect_strings(&mut v, &parts, &mut found);
+            for slot in found {
+                if let Value::String(ct) = slot {
+                    *ct = self.signer.decrypt(ct.clone()).await?;
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// Verifies a signed answer (response or notification) over its raw body.
+    async fn verify(&self, headers: &[(String, String)], body: &[u8]) -> Result<(), MendianError> {
+        let h = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string());
+        let sig = h("wechatpay-signature").ok_or_else(|| MendianError::Signature {
+            reason: "the answer carries no Wechatpay-Signature: WeChat Pay signs every success, so it was forged or a proxy stripped the header".into(),
+        })?;
+        if sig.starts_with(auth::SIGNTEST_PREFIX) {
+            return Err(MendianError::Signature { reason: "Wechatpay-Signature is a WECHATPAY/SIGNTEST/ probe, which never verifies".into() });
+        }
+        let (Some(ts), Some(nonce), Some(serial)) = (h("wechatpay-timestamp"), h("wechatpay-nonce"), h("wechatpay-serial")) else {
+            return Err(MendianError::Signature { reason: "Wechatpay-Timestamp, Wechatpay-Nonce or Wechatpay-Serial is missing".into() });
+        };
+        let t: i64 = ts.parse().map_err(|_| MendianError::Signature { reason: format!("Wechatpay-Timestamp {ts:?} is not a number") })?;
+        let skew = (self.clock)() - t;
+        if skew.abs() > auth::CLOCK_WINDOW_SECONDS {
+            return Err(MendianError::Signature {
+                reason: format!("Wechatpay-Timestamp is {} s away from local time (more than 5 minutes): replayed answer or a wrong clock", skew.abs()),
+            });
+        }
+        let key = match self.trust.verifier(&serial) {
+            Some(k) => k,
+            None if self.config.apiv3_key.is_some() => {
+                self.refresh_certificates(true).await?;
+                self.trust.verifier(&serial).ok_or_else(|| MendianError::Signature {
+                    reason: format!("Wechatpay-Serial {serial} is neither the configured public key id nor a downloaded platform certificate"),
+                })?
+            }
+            None => return Err(MendianError::Signature { reason: format!("Wechatpay-Serial {serial} is not the configured WeChat Pay public key id") }),
+        };
+        let raw = b64_decode(&sig).ok_or_else(|| MendianError::Signature { reason: "Wechatpay-Signature is not base64".into() })?;
+        if !key.verify_sha256(&auth::response_message(&ts, &nonce, body), &raw) {
+            return Err(MendianError::Signature { reason: format!("the signature does not verify with the key {serial}") });
+        }
+        Ok(())
+    }
+
+    /// Downloads, decrypts and installs the platform certificates. With `force` false, a
+    /// download finished by a concurrent caller is reused.
+    pub async fn refresh_certificates(&self, force: bool) -> Result<(), MendianError> {
+        let _guard = self.trust.refresh_lock.lock().await;
+        if !force && !self.trust.certs_stale() {
+            return Ok(());
+        }
+        let key = self.config.apiv3_key.clone().ok_or_else(|| MendianError::Credentials {
+            reason: "downloading platform certificates needs the APIv3 key; or configure the WeChat Pay public key (public-key mode)".into(),
+        })?;
+        let serial = self.trust.public_key_id().map(str::to_string);
+        let (resp, signed) = self.send_signed("GET", DOWNLOAD_CERTIFICATES.path, "", serial.as_deref()).await?;
+        if resp.status == 404 && String::from_utf8_lossy(&resp.body).contains("RESOURCE_NOT_EXISTS") {
+            return Err(MendianError::Credentials {
+                reason: "this merchant has no platform certificates (WeChat Pay answered 404 RESOURCE_NOT_EXISTS): configure public-key mode with wechatpay_public_key_id and wechatpay_public_key_pem".into(),
+            });
+        }
+        if !(200..300).contains(&resp.status) {
+            return Err(api_error(&DOWNLOAD_CERTIFICATES, &resp, &signed));
+        }
+        let parsed: DownloadCertificatesResponse = serde_json::from_slice(&resp.body)
+            .map_err(|e| MendianError::Decode { what: "the platform certificate list".into(), reason: e.to_string() })?;
+        let mut certs = Vec::new();
+        for c in parsed.data {
+            let e = &c.encrypt_certificate;
+            let ct = b64_decode(&e.ciphertext).ok_or_else(|| MendianError::Decode { what: "a platform certificate".into(), reason: "ciphertext is not base64".into() })?;
+            let pem = aes_gcm_decrypt(key.as_bytes(), e.nonce.as_bytes(), e.associated_data.as_bytes(), &ct)?;
+            let pem = String::from_utf8(pem).map_err(|_| MendianError::Decode { what: "a platform certificate".into(), reason: "not UTF-8".into() })?;
+            let (cert_serial, public) = certificate_from_pem(&pem)?;
+            if crate::crypto::der::normalize_serial(&c.serial_no) != cert_serial {
+                return Err(MendianError::Decode { what: "a platform certificate".into(), reason: format!("serial_no {} does not match the certificate's serial {cert_serial}", c.serial_no) });
+            }
+            certs.push(PlatformCert { serial: cert_serial, expire_time: c.expire_time.clone(), key: public });
+        }
+        // The list is verified like any answer; the first download can only be checked
+        // against the certificates it carries (they arrived encrypted with the APIv3 key).
+        let header = |n: &str| resp.header(n).unwrap_or("").to_string();
+        let resp_serial = crate::crypto::der::normalize_serial(&header("wechatpay-serial"));
+        let key = certs.iter().find(|c| c.serial == resp_serial).map(|c| c.key.clone()).or_else(|| self.trust.verifier(&header("wechatpay-serial")));
+        let sig = b64_decode(&header("wechatpay-signature")).unwrap_or_default();
+        let ts: i64 = header("wechatpay-timestamp").parse().unwrap_or(0);
+        let ok = key.is_some_and(|k| k.verify_sha256(&auth::response_message(&header("wechatpay-timestamp"), &header("wechatpay-nonce"), &resp.body), &sig));
+        if !ok || ((self.clock)() - ts).abs() > auth::CLOCK_WINDOW_SECONDS {
+            return Err(MendianError::Signature { reason: "the platform certificate list is not validly signed".into() });
+        }
+        self.trust.set_certs(certs);
+        Ok(())
+    }
+}
+
+/// Every string slot at `parts` (`*` walks list items).
+fn collect_strings<'a>(v: &'a mut Value, parts: &[&str], out: &mut Vec<&'a mut Value>) {
+    match parts.split_first() {
+        None => {
+            if v.is_string() {
+                out.push(v);
+            }
+        }
+        Some((&"*", rest)) => {
+            if let Value::Array(items) = v {
+                for item in items {
+                    collect_strings(item, rest, out);
+                }
+            }
+        }
+        Some((name, rest)) => {
+            if let Some(child) = v.get_mut(*name) {
+                collect_strings(child, rest, out);
+            }
+        }
+    }
+}
+
+/// The `Api` error of a non-2xx answer, with the spec's words for the code.
+fn api_error(d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> MendianError {
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let code = text("code").or_else(|| text("return_code")).unwrap_or_else(|| format!("HTTP_{}", resp.status));
+    let mut message = text("message").or_else(|| text("return_msg")).unwrap_or_else(|| String::from_utf8_lossy(&resp.body).chars().take(200).collect());
+    let entry = d.lookup_error(&code, None, &message);
+    if code == "SIGN_ERROR" {
+        let truncated = v.pointer("/detail/sign_information/truncated_sign_message").and_then(Value::as_str);
+        message.push_str(&match truncated {
+            Some(t) => format!(" — WeChat Pay saw {t:?}; mendian signed {signed:?}"),
+            None => format!(" — mendian signed {signed:?}"),
+        });
+    }
+    let retryable = entry.is_some_and(|e| e.retryable) || resp.status == 429 || (resp.status >= 500 && code == "SYSTEM_ERROR");
+    MendianError::Api {
+        platform: Platform::Wechatpay,
+        http_status: Some(resp.status),
+        code,
+        sub_code: None,
+        server_message: message,
+        description: entry.map(|e| e.description.to_string()),
+        remedy: entry.and_then(|e| e.remedy).map(str::to_string),
+        retryable,
+        request_id: resp.header("request-id").map(str::to_string),
+        detail: v.get("detail").map(|d| d.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypted_values_are_percent_encoded_in_the_query() {
+        assert_eq!(percent_encode("str2WoWy8u+nn3t4Ql/x=="), "str2WoWy8u%2Bnn3t4Ql%2Fx%3D%3D");
+        assert_eq!(percent_encode("张"), "%E5%BC%A0");
+    }
+
+    #[test]
+    fn config_debug_redacts_the_apiv3_key() {
+        let mut c = WechatpayConfig::new("1234567891", "5F1C");
+        c.apiv3_key = Some("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb".into());
+        assert!(!format!("{c:?}").contains("a7cde1"));
+    }
+}
