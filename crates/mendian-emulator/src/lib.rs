@@ -22,6 +22,7 @@ mod admin;
 mod platforms;
 mod state;
 mod top;
+mod wechatpay;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -61,6 +62,22 @@ pub struct Profile {
     pub wxa_base_url: String,
     /// Gateway URL to use instead of the TOP production gateway.
     pub top_gateway_url: String,
+    /// WeChat Pay 商户号 the emulator accepts.
+    pub wechatpay_mchid: String,
+    /// Serial of that merchant's API certificate.
+    pub wechatpay_merchant_serial_no: String,
+    /// That merchant's private key (PEM; a public test key).
+    pub wechatpay_merchant_private_key_pem: String,
+    /// The merchant's APIv3 key.
+    pub wechatpay_apiv3_key: String,
+    /// WeChat Pay public key id (public-key mode).
+    pub wechatpay_public_key_id: String,
+    /// WeChat Pay public key (PEM).
+    pub wechatpay_public_key_pem: String,
+    /// Serial of the platform certificate served by `/v3/certificates`.
+    pub wechatpay_platform_serial_no: String,
+    /// Store ids (门店) that exist.
+    pub wechatpay_store_ids: Vec<i64>,
     /// TOP app key the emulator accepts.
     pub top_app_key: String,
     /// TOP app secret matching `top_app_key` (a test credential).
@@ -170,6 +187,14 @@ pub(crate) fn profile_for(addr: SocketAddr) -> Profile {
         wechatpay_base_url: base.clone(),
         wxa_base_url: base.clone(),
         top_gateway_url: format!("{base}/router/rest"),
+        wechatpay_mchid: wechatpay::MCHID.into(),
+        wechatpay_merchant_serial_no: wechatpay::MERCHANT_SERIAL.into(),
+        wechatpay_merchant_private_key_pem: wechatpay::MERCHANT_PRIVATE_KEY.into(),
+        wechatpay_apiv3_key: wechatpay::APIV3_KEY.into(),
+        wechatpay_public_key_id: wechatpay::PUBLIC_KEY_ID.into(),
+        wechatpay_public_key_pem: wechatpay::PUBLIC_KEY.into(),
+        wechatpay_platform_serial_no: wechatpay::PLATFORM_SERIAL.into(),
+        wechatpay_store_ids: wechatpay::STORES.to_vec(),
         top_app_key: top::APP_KEY.into(),
         top_app_secret: top::APP_SECRET.into(),
         top_session: top::SESSION.into(),

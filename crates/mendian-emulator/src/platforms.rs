@@ -221,7 +221,9 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    let mut wechatpay_fault = None;
     match fault {
+        Some(f @ (FaultKind::WechatpayBadSignature | FaultKind::WechatpaySignTest | FaultKind::WechatpayClockSkew { .. })) => wechatpay_fault = Some(f),
         Some(FaultKind::Status { status, body, content_type }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let ct = content_type.unwrap_or_else(|| "application/json".into());
@@ -244,6 +246,23 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     };
     if let Some(name) = missing_required(ep, &ins) {
         return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
+    }
+    if platform == Some(Platform::Wechatpay) {
+        let uri = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
+        let headers: BTreeMap<String, String> =
+            parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        let (status, extra, body) =
+            crate::wechatpay::handle(&s, ep, parts.method.as_str(), &uri, &headers, &ins.query, &String::from_utf8_lossy(&body), wechatpay_fault);
+        let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body).into_response();
+        if status != 204 {
+            resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        }
+        for (k, v) in extra {
+            if let (Ok(k), Ok(v)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+        return resp;
     }
     if platform == Some(Platform::Top) {
         if let Some(ban) = crate::top::active_ban(&s) {

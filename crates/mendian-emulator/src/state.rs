@@ -50,6 +50,15 @@ pub enum FaultKind {
     },
     /// Close the connection without answering.
     Drop,
+    /// WeChat Pay: answer normally but corrupt the response signature.
+    WechatpayBadSignature,
+    /// WeChat Pay: answer with a `WECHATPAY/SIGNTEST/` probe signature.
+    WechatpaySignTest,
+    /// WeChat Pay: sign the response with a timestamp this many seconds off.
+    WechatpayClockSkew {
+        /// Seconds added to the response timestamp.
+        seconds: i64,
+    },
     /// TOP rate-limit ban: from the first matching request on, every TOP call is refused for
     /// `seconds` with code 7, `sub_code` and "This ban will last for N more seconds".
     TopBan {
@@ -92,6 +101,10 @@ pub(crate) struct Inner {
     pub requests: Vec<RecordedRequest>,
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
+    /// WeChat Pay guides by guide id.
+    pub wechatpay_guides: BTreeMap<String, crate::wechatpay::Guide>,
+    /// WeChat Pay guide assignments (guide id, out_trade_no).
+    pub wechatpay_assignments: Vec<(String, String)>,
     /// An active TOP ban: when it ends and its sub-code.
     pub top_ban: Option<(std::time::Instant, String)>,
     /// TOP workers keyed by (name, phone, biz_type).
