@@ -94,11 +94,68 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("    #{} {} {} endpoint={} body={}", r["seq"], r["method"], r["path"], r["endpoint"], r["body"]);
     }
 
-    title("6. Tmall service-center workers over TOP");
+    title("6. WeChat Pay 支付即服务: the staff lifecycle");
+    staff_lifecycle(&emu).await?;
+
+    title("7. Tmall service-center workers over TOP");
     tmall_workers(&emu).await?;
 
     emu.stop().await;
     println!("\ndone.");
+    Ok(())
+}
+
+async fn staff_lifecycle(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn std::error::Error>> {
+    use mendian::wechatpay::*;
+    emu.reset();
+    let p = emu.profile();
+    let mut config = WechatpayConfig::new(p.wechatpay_mchid.clone(), p.wechatpay_merchant_serial_no.clone());
+    config.base_url = p.wechatpay_base_url.clone();
+    config.backup_base_url = String::new();
+    config.apiv3_key = Some(p.wechatpay_apiv3_key.clone());
+    config.wechatpay_public_key_id = Some(p.wechatpay_public_key_id.clone());
+    config.wechatpay_public_key_pem = Some(p.wechatpay_public_key_pem.clone());
+    let wx = WechatpayClient::new(config, wechatpay_pem_signer(p.wechatpay_merchant_private_key_pem.clone())?)?;
+    let guide = wx
+        .register_guide(RegisterGuideRequest {
+            sub_mchid: None,
+            corpid: "ww1234567890abcdef".into(),
+            store_id: 1234567,
+            userid: "robert".into(),
+            name: "张三".into(),
+            mobile: "13900000000".into(),
+            qr_code: "https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx".into(),
+            avatar: "http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0".into(),
+            group_qrcode: None,
+        })
+        .await?
+        .guide_id;
+    println!("  register  张三 / 13900000000 (sent RSA-OAEP encrypted) → guide_id {guide}");
+    wx.assign_guide(AssignGuideRequest { guide_id: guide.clone(), sub_mchid: None, out_trade_no: "1217752501201407033233368018".into() }).await?;
+    println!("  assign    to order 1217752501201407033233368018 → 204");
+    let q = QueryGuidesRequest { sub_mchid: None, store_id: 1234567, userid: None, mobile: Some("13900000000".into()), work_id: None, limit: None, offset: None };
+    let found = wx.query_guides(q.clone()).await?;
+    for g in &found.data {
+        println!("  query     by mobile → {} {} (decrypted with the merchant key)", g.name.clone().unwrap_or_default(), g.mobile.clone().unwrap_or_default());
+    }
+    wx.update_guide(UpdateGuideRequest {
+        guide_id: guide.clone(),
+        sub_mchid: None,
+        name: Some("张三丰".into()),
+        mobile: None,
+        qr_code: None,
+        avatar: None,
+        group_qrcode: None,
+    })
+    .await?;
+    println!("  update    name → 张三丰 (PATCH, 204, empty body signature verified)");
+    let after = wx.query_all_guides(QueryGuidesRequest { mobile: None, ..q }).await?;
+    println!("  query     all guides of store 1234567 → {:?}", after.iter().map(|g| g.name.clone().unwrap_or_default()).collect::<Vec<_>>());
+    emu.add_fault(mendian_emulator::Fault { id: 0, route: "GET /v3/smartguide/guides".into(), kind: mendian_emulator::FaultKind::WechatpayBadSignature, times: Some(1) });
+    match wx.query_all_guides(QueryGuidesRequest { sub_mchid: None, store_id: 1234567, userid: None, mobile: None, work_id: None, limit: None, offset: None }).await {
+        Err(e) => println!("  a tampered answer → {e}"),
+        Ok(_) => println!("  a tampered answer was unexpectedly accepted"),
+    }
     Ok(())
 }
 
