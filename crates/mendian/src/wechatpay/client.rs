@@ -118,6 +118,15 @@ pub struct WechatpayNotification {
 
 type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
+/// A request laid out and encrypted, ready to be signed for a host.
+#[derive(Debug, Clone)]
+struct Prepared {
+    method: &'static str,
+    url: String,
+    body: String,
+    serial: Option<String>,
+}
+
 /// A client for the WeChat Pay APIv3 支付即服务 endpoints.
 #[derive(uniffi::Object)]
 pub struct WechatpayClient {
@@ -264,8 +273,9 @@ impl WechatpayClient {
         self.trust.cert_serials()
     }
 
-    /// Calls the endpoint of `R`.
-    pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
+    /// Validates, encrypts and lays out a request: the URL (path and percent-encoded query),
+    /// the JSON body (serialized once) and the `Wechatpay-Serial` to send.
+    async fn prepare<R: Request>(&self, request: &R) -> Result<Prepared, MendianError> {
         request.validate()?;
         let d = R::descriptor();
         let mut value = serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
@@ -301,13 +311,37 @@ impl WechatpayClient {
             }
         }
         let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
-        let body_text = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(body).to_string() };
-        let serial_header = serial_header.or_else(|| self.verifiable_serial());
+        let body = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(body).to_string() };
+        Ok(Prepared { method: d.method, url, body, serial: serial_header.or_else(|| self.verifiable_serial()) })
+    }
 
+    /// Builds the signed HTTP request for `request` against the primary host, without
+    /// sending it: for apps that bring their own HTTP stack (pair it with
+    /// [`WechatpayClient::read_response`]) and for measuring the SDK's CPU cost.
+    pub async fn build_signed_request<R: Request>(&self, request: &R) -> Result<(HttpRequest, String), MendianError> {
+        let p = self.prepare(request).await?;
+        self.sign_for_host(&p, self.config.base_url.trim_end_matches('/')).await
+    }
+
+    /// Verifies and decodes the answer to a request built by
+    /// [`WechatpayClient::build_signed_request`] (`signed` is the string that was signed).
+    pub async fn read_response<R: Request>(&self, resp: &HttpResponse, signed: &str) -> Result<R::Response, MendianError> {
+        let d = R::descriptor();
+        let v = self.read_value(d, resp, signed).await?;
+        serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })
+    }
+
+    /// Calls the endpoint of `R`.
+    pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
+        let d = R::descriptor();
+        let prepared = self.prepare(request).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.exchange(d, &url, &body_text, serial_header.as_deref()).await;
+            let outcome = match self.send_signed(&prepared).await {
+                Ok((resp, signed)) => self.read_value(d, &resp, &signed).await,
+                Err(e) => Err(e),
+            };
             let err = match outcome {
                 Ok(v) => {
                     return serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })
@@ -341,31 +375,35 @@ impl WechatpayClient {
         self.trust.encryption_key().ok_or_else(|| MendianError::Credentials { reason: "no WeChat Pay key to encrypt sensitive fields with".into() })
     }
 
+    /// Signs a prepared request for one host: a fresh timestamp and nonce each time.
+    async fn sign_for_host(&self, p: &Prepared, host: &str) -> Result<(HttpRequest, String), MendianError> {
+        let ts = (self.clock)();
+        let nonce = random_nonce();
+        let message = auth::request_message(p.method, &p.url, ts, &nonce, &p.body);
+        let signature = self.signer.sign(message.clone()).await?;
+        let mut headers = vec![
+            ("authorization".to_string(), auth::authorization(&self.config.mchid, &self.config.merchant_serial_no, &nonce, ts, &signature)),
+            ("accept".to_string(), "application/json".to_string()),
+        ];
+        if !p.body.is_empty() {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        if let Some(s) = &p.serial {
+            headers.push(("wechatpay-serial".into(), s.clone()));
+        }
+        Ok((HttpRequest { method: p.method, url: format!("{host}{}", p.url), headers, body: p.body.as_bytes().to_vec() }, message))
+    }
+
     /// Signs and sends one request, failing over to the backup host if the primary cannot
-    /// be reached; returns the response and the string that was signed.
-    async fn send_signed(&self, method: &'static str, url: &str, body: &str, serial: Option<&str>) -> Result<(HttpResponse, String), MendianError> {
+    /// be reached (re-signed); returns the response and the string that was signed.
+    async fn send_signed(&self, p: &Prepared) -> Result<(HttpResponse, String), MendianError> {
         let mut hosts = vec![self.config.base_url.trim_end_matches('/')];
         if !self.config.backup_base_url.trim().is_empty() {
             hosts.push(self.config.backup_base_url.trim_end_matches('/'));
         }
         let mut last = None;
         for (i, host) in hosts.iter().enumerate() {
-            // Re-signed per attempt: a fresh timestamp and nonce, the same URL and body.
-            let ts = (self.clock)();
-            let nonce = random_nonce();
-            let message = auth::request_message(method, url, ts, &nonce, body);
-            let signature = self.signer.sign(message.clone()).await?;
-            let mut headers = vec![
-                ("authorization".to_string(), auth::authorization(&self.config.mchid, &self.config.merchant_serial_no, &nonce, ts, &signature)),
-                ("accept".to_string(), "application/json".to_string()),
-            ];
-            if !body.is_empty() {
-                headers.push(("content-type".into(), "application/json".into()));
-            }
-            if let Some(s) = serial {
-                headers.push(("wechatpay-serial".into(), s.to_string()));
-            }
-            let req = HttpRequest { method, url: format!("{host}{url}"), headers, body: body.as_bytes().to_vec() };
+            let (req, message) = self.sign_for_host(p, host).await?;
             match self.transport.send_classified(req).await {
                 Ok(resp) => return Ok((resp, message)),
                 Err((e, before_sending)) if before_sending && i + 1 < hosts.len() => last = Some(e),
@@ -375,12 +413,11 @@ impl WechatpayClient {
         Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
     }
 
-    /// One exchange: send, verify, decrypt; the decoded JSON (null for an empty body).
-    async fn exchange(&self, d: &EndpointDescriptor, url: &str, body: &str, serial: Option<&str>) -> Result<Value, MendianError> {
-        let method: &'static str = d.method;
-        let (resp, signed) = self.send_signed(method, url, body, serial).await?;
+    /// Checks an answer: errors for non-2xx, then the signature, then decryption of the
+    /// encrypted fields; the JSON (null for an empty body).
+    async fn read_value(&self, d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> Result<Value, MendianError> {
         if !(200..300).contains(&resp.status) {
-            return Err(api_error(d, &resp, &signed));
+            return Err(api_error(d, resp, signed));
         }
         self.verify(&resp.headers, &resp.body).await?;
         if resp.body.is_empty() {
@@ -446,8 +483,13 @@ impl WechatpayClient {
         let key = self.config.apiv3_key.clone().ok_or_else(|| MendianError::Credentials {
             reason: "downloading platform certificates needs the APIv3 key; or configure the WeChat Pay public key (public-key mode)".into(),
         })?;
-        let serial = self.trust.public_key_id().map(str::to_string);
-        let (resp, signed) = self.send_signed("GET", DOWNLOAD_CERTIFICATES.path, "", serial.as_deref()).await?;
+        let prepared = Prepared {
+            method: "GET",
+            url: DOWNLOAD_CERTIFICATES.path.to_string(),
+            body: String::new(),
+            serial: self.trust.public_key_id().map(str::to_string),
+        };
+        let (resp, signed) = self.send_signed(&prepared).await?;
         if resp.status == 404 && String::from_utf8_lossy(&resp.body).contains("RESOURCE_NOT_EXISTS") {
             return Err(MendianError::Credentials {
                 reason: "this merchant has no platform certificates (WeChat Pay answered 404 RESOURCE_NOT_EXISTS): configure public-key mode with wechatpay_public_key_id and wechatpay_public_key_pem".into(),
