@@ -7,6 +7,7 @@
 //!   the Python suite against a freshly built and installed wheel, the Kotlin suite on the
 //!   JVM. Missing tools are bootstrapped into a cache; a language is never silently skipped.
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.
+//! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor (release build).
 //!
 //! xtask itself depends only on the spec crate so it compiles in seconds; heavier work runs
 //! as separate cargo invocations sharing one target directory.
@@ -22,7 +23,7 @@ fn root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | demo>"
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | demo | bench>"
 }
 
 fn main() -> ExitCode {
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Some("bindings") => tools::bindings(&root, check).map(|_| ()),
         Some("test") => tools::test_all(&root),
         Some("demo") => tools::demo(&root),
+        Some("bench") => tools::bench(&root),
         _ => Err(usage().to_string()),
     };
     match result {

@@ -298,3 +298,8 @@ pub fn test_all(root: &Path) -> Result<(), String> {
 pub fn demo(root: &Path) -> Result<(), String> {
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "mendian", "--example", "demo"]))
 }
+
+/// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build.
+pub fn bench(root: &Path) -> Result<(), String> {
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))
+}
