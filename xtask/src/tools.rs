@@ -248,7 +248,12 @@ fn nextest(root: &Path) -> Result<(), String> {
         run(Command::new(cargo_bin()).args(["install", "--locked", "cargo-nextest"]))?;
     }
     step("rust: cargo nextest run --workspace");
-    run(Command::new(cargo_bin()).current_dir(root).args(["nextest", "run", "--workspace", "--no-fail-fast"]))
+    run(Command::new(cargo_bin()).current_dir(root).args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+    step("rust: the WeChat Pay vectors and end-to-end tests with the pure-Rust rsa backend");
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "nextest", "run", "-p", "mendian", "--features", "rsa-backend", "--no-fail-fast",
+        "--test", "wechatpay_vectors", "--test", "wechatpay_e2e", "--test", "wechatpay_notify",
+    ]))
 }
 
 /// `cargo xtask test`: every check and every language's suite. Runs them all, then fails if
@@ -299,7 +304,12 @@ pub fn demo(root: &Path) -> Result<(), String> {
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "mendian", "--example", "demo"]))
 }
 
-/// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build.
+/// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build, with the default
+/// aws-lc-rs backend and then with the pure-Rust `rsa` backend.
 pub fn bench(root: &Path) -> Result<(), String> {
-    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
+    println!();
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "run", "-q", "--release", "-p", "mendian", "--features", "rsa-backend", "--example", "bench_wechatpay",
+    ]))
 }

@@ -249,3 +249,21 @@ async fn certificates_mode_without_certificates_says_what_to_do() {
     assert!(e.to_string().contains("public-key mode"), "{e}");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn partner_mode_sends_the_sub_merchant() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let partner = client(&emu, Mode::PublicKey, |c| c.sub_mchid = Some("1900000109".into()));
+    let direct = client(&emu, Mode::PublicKey, |_| {});
+    partner.register_guide(register("张三", "13900000000")).await.unwrap();
+    let reg = emu.recorded().into_iter().find(|r| r.endpoint.as_deref() == Some("register_guide")).unwrap();
+    assert!(reg.body.contains(r#""sub_mchid":"1900000109""#), "{}", reg.body);
+    // The sub-merchant's guides are seen through the sub-merchant only.
+    assert_eq!(partner.query_guides(query(None)).await.unwrap().data.len(), 1);
+    assert_eq!(direct.query_guides(query(None)).await.unwrap().data.len(), 0);
+    let q = emu.recorded().into_iter().find(|r| r.endpoint.as_deref() == Some("query_guides")).unwrap();
+    assert!(q.query.unwrap().contains("sub_mchid=1900000109"));
+    // Every request names a key in Wechatpay-Serial, encrypted fields or not.
+    assert!(emu.recorded().iter().all(|r| r.headers.contains_key("wechatpay-serial")));
+    emu.stop().await;
+}

@@ -284,17 +284,14 @@ impl WechatpayClient {
                 obj.insert("sub_mchid".into(), Value::String(sub.clone()));
             }
         }
-        let mut serial_header = None;
-        let has_encrypted = d.fields.iter().any(|f| f.encrypted && value.get(f.name).is_some_and(|v| !v.is_null()));
-        if has_encrypted {
-            let (serial, key) = self.encryption_key().await?;
-            for f in d.fields.iter().filter(|f| f.encrypted) {
-                if let Some(Value::String(pt)) = value.get(f.name) {
-                    let ct = b64(&key.encrypt_oaep_sha1(pt.as_bytes()).map_err(|_| MendianError::invalid(f.name, "too long to encrypt"))?);
-                    value[f.name] = Value::String(ct);
-                }
+        // Every request names the key it encrypted with, or can verify the answer with:
+        // in certificate mode the first call therefore downloads the certificates.
+        let (serial, key) = self.encryption_key().await?;
+        for f in d.fields.iter().filter(|f| f.encrypted) {
+            if let Some(Value::String(pt)) = value.get(f.name) {
+                let ct = b64(&key.encrypt_oaep_sha1(pt.as_bytes()).map_err(|_| MendianError::invalid(f.name, "too long to encrypt"))?);
+                value[f.name] = Value::String(ct);
             }
-            serial_header = Some(serial);
         }
         // Path, query and body, each from the descriptor's locations.
         let mut path = d.path.to_string();
@@ -312,7 +309,7 @@ impl WechatpayClient {
         }
         let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
         let body = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(body).to_string() };
-        Ok(Prepared { method: d.method, url, body, serial: serial_header.or_else(|| self.verifiable_serial()) })
+        Ok(Prepared { method: d.method, url, body, serial: Some(serial) })
     }
 
     /// Builds the signed HTTP request for `request` against the primary host, without
@@ -360,12 +357,6 @@ impl WechatpayClient {
             }
             tokio::time::sleep(Duration::from_millis(200u64 << attempt.min(4)).min(Duration::from_secs(3))).await;
         }
-    }
-
-    /// The serial we can verify answers with, sent as `Wechatpay-Serial` when nothing is
-    /// encrypted (the answer is then signed with the matching key).
-    fn verifiable_serial(&self) -> Option<String> {
-        self.trust.public_key_id().map(str::to_string).or_else(|| self.trust.newest_cert().map(|c| c.serial))
     }
 
     async fn encryption_key(&self) -> Result<(String, RsaPublicKey), MendianError> {
