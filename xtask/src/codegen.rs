@@ -178,7 +178,7 @@ impl<'a> Family<'a> {
         match f.platform {
             Platform::Top => s.push_str("use crate::top::TopClient;\n"),
             Platform::Wechatpay => s.push_str("use crate::wechatpay::WechatpayClient;\n"),
-            Platform::Wxa => {}
+            Platform::Wxa => s.push_str("use crate::wxa::WxaClient;\n"),
         }
         s.push('\n');
 
@@ -563,13 +563,22 @@ impl<'a> Family<'a> {
                 ", session: Option<String>",
                 "self.call(&request, session.as_deref()).await",
             ),
+            // Token endpoints feed the token providers, and media upload is multipart: neither
+            // goes through the generic JSON path.
+            Platform::Wxa if ep.envelope.as_ref().is_some_and(|e| e.get_ref() == "token") => return,
+            Platform::Wxa if ep.fields.iter().any(|f| f.location == Some(Location::Multipart)) => return,
+            Platform::Wxa => (
+                "WxaClient",
+                "The access token is added and refreshed for you (one retry after 40001/40014/42001).",
+                "",
+                "self.call(&request).await",
+            ),
             Platform::Wechatpay => (
                 "WechatpayClient",
                 "Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified.",
                 "",
                 "self.call(&request).await",
             ),
-            _ => return,
         };
         let api = ep.api_name.as_deref().unwrap_or(&ep.path);
         let retry = match ep.retry {

@@ -26,9 +26,9 @@ pub mod spec;
 pub mod top;
 pub mod transport;
 pub mod wechatpay;
+pub mod wxa;
 
 pub use error::{MendianError, Platform};
-pub use generated::wxa;
 pub use spec::{Request, Validate};
 
 /// The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).

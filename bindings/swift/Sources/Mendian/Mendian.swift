@@ -1810,6 +1810,1250 @@ public func FfiConverterTypeWechatpayMerchantSigner_lower(_ value: WechatpayMerc
 
 
 
+
+
+/**
+ * A client for the 门店小程序 APIs of one appid.
+ */
+public protocol WxaClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * 添加门店 — calls `/wxa/add_store`.
+     *
+     * 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+    func addStore(request: AddStoreRequest) async throws  -> AddStoreResponse
+    
+    /**
+     * 创建门店小程序 — calls `/wxa/apply_merchant`.
+     *
+     * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+    func applyMerchant(request: ApplyMerchantRequest) async throws 
+    
+    /**
+     * 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+     *
+     * 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+    func createMapPoi(request: CreateMapPoiRequest) async throws  -> CreateMapPoiResponse
+    
+    /**
+     * 删除门店 — calls `/wxa/del_store`.
+     *
+     * 删除门店: delete a store of the 门店小程序.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func delStore(request: DelStoreRequest) async throws 
+    
+    /**
+     * 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+     *
+     * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getDistrict(request: GetDistrictRequest) async throws  -> GetDistrictResponse
+    
+    /**
+     * 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+     *
+     * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getMerchantAuditInfo(request: GetMerchantAuditInfoRequest) async throws  -> GetMerchantAuditInfoResponse
+    
+    /**
+     * 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+     *
+     * 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getMerchantCategory(request: GetMerchantCategoryRequest) async throws  -> GetMerchantCategoryResponse
+    
+    /**
+     * 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+     *
+     * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getPoiList(request: GetPoiListRequest) async throws  -> GetPoiListResponse
+    
+    /**
+     * 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+     *
+     * 第一步获取门店小程序配置的卡券: the card configured for a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getStoreCard(request: GetStoreCardRequest) async throws  -> GetStoreCardResponse
+    
+    /**
+     * 获取单个门店信息 — calls `/wxa/get_store_info`.
+     *
+     * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getStoreInfo(request: GetStoreInfoRequest) async throws  -> GetStoreInfoResponse
+    
+    /**
+     * 获取门店信息列表 — calls `/wxa/get_store_list`.
+     *
+     * 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func getStoreList(request: GetStoreListRequest) async throws  -> GetStoreListResponse
+    
+    /**
+     * 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+     *
+     * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+    func modifyMerchant(request: ModifyMerchantRequest) async throws 
+    
+    /**
+     * 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+     *
+     * 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func searchMapPoi(request: SearchMapPoiRequest) async throws  -> SearchMapPoiResponse
+    
+    /**
+     * 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+     *
+     * 第二步设置门店小程序配置的卡券: attach a card to a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func setStoreCard(request: SetStoreCardRequest) async throws 
+    
+    /**
+     * 更新门店信息 — calls `/wxa/update_store`.
+     *
+     * 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+    func updateStore(request: UpdateStoreRequest) async throws  -> UpdateStoreResponse
+    
+    /**
+     * A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
+     * mendian does not cover; never log it.
+     */
+    func accessToken() async throws  -> String
+    
+}
+/**
+ * A client for the 门店小程序 APIs of one appid.
+ */
+open class WxaClient: WxaClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_wxaclient(self.handle, $0) }
+    }
+    /**
+     * A client for `config.appid` whose tokens come from `provider` (for example
+     * `wxa_stable_token_provider(appid, secret)`, or your own) and are kept in `store`
+     * (in memory when absent).
+     */
+public convenience init(config: WxaConfig, provider: WxaTokenProvider, store: WxaTokenStore? = nil)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_constructor_wxaclient_new(
+        FfiConverterTypeWxaConfig_lower(config),
+        FfiConverterTypeWxaTokenProvider_lower(provider),
+        FfiConverterOptionTypeWxaTokenStore.lower(store),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_wxaclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * 添加门店 — calls `/wxa/add_store`.
+     *
+     * 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+open func addStore(request: AddStoreRequest)async throws  -> AddStoreResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_add_store(
+                        self.uniffiCloneHandle(),FfiConverterTypeAddStoreRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAddStoreResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 创建门店小程序 — calls `/wxa/apply_merchant`.
+     *
+     * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+open func applyMerchant(request: ApplyMerchantRequest)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_apply_merchant(
+                        self.uniffiCloneHandle(),FfiConverterTypeApplyMerchantRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+     *
+     * 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+open func createMapPoi(request: CreateMapPoiRequest)async throws  -> CreateMapPoiResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_create_map_poi(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateMapPoiRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCreateMapPoiResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 删除门店 — calls `/wxa/del_store`.
+     *
+     * 删除门店: delete a store of the 门店小程序.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func delStore(request: DelStoreRequest)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_del_store(
+                        self.uniffiCloneHandle(),FfiConverterTypeDelStoreRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+     *
+     * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getDistrict(request: GetDistrictRequest)async throws  -> GetDistrictResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_district(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetDistrictRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetDistrictResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+     *
+     * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getMerchantAuditInfo(request: GetMerchantAuditInfoRequest)async throws  -> GetMerchantAuditInfoResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_merchant_audit_info(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetMerchantAuditInfoRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetMerchantAuditInfoResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+     *
+     * 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getMerchantCategory(request: GetMerchantCategoryRequest)async throws  -> GetMerchantCategoryResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_merchant_category(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetMerchantCategoryRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetMerchantCategoryResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+     *
+     * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getPoiList(request: GetPoiListRequest)async throws  -> GetPoiListResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_poi_list(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetPoiListRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetPoiListResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+     *
+     * 第一步获取门店小程序配置的卡券: the card configured for a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getStoreCard(request: GetStoreCardRequest)async throws  -> GetStoreCardResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_store_card(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetStoreCardRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetStoreCardResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 获取单个门店信息 — calls `/wxa/get_store_info`.
+     *
+     * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getStoreInfo(request: GetStoreInfoRequest)async throws  -> GetStoreInfoResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_store_info(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetStoreInfoRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetStoreInfoResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 获取门店信息列表 — calls `/wxa/get_store_list`.
+     *
+     * 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func getStoreList(request: GetStoreListRequest)async throws  -> GetStoreListResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_store_list(
+                        self.uniffiCloneHandle(),FfiConverterTypeGetStoreListRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGetStoreListResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+     *
+     * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+open func modifyMerchant(request: ModifyMerchantRequest)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_modify_merchant(
+                        self.uniffiCloneHandle(),FfiConverterTypeModifyMerchantRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+     *
+     * 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func searchMapPoi(request: SearchMapPoiRequest)async throws  -> SearchMapPoiResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_search_map_poi(
+                        self.uniffiCloneHandle(),FfiConverterTypeSearchMapPoiRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSearchMapPoiResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+     *
+     * 第二步设置门店小程序配置的卡券: attach a card to a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func setStoreCard(request: SetStoreCardRequest)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_set_store_card(
+                        self.uniffiCloneHandle(),FfiConverterTypeSetStoreCardRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 更新门店信息 — calls `/wxa/update_store`.
+     *
+     * 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     */
+open func updateStore(request: UpdateStoreRequest)async throws  -> UpdateStoreResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_update_store(
+                        self.uniffiCloneHandle(),FfiConverterTypeUpdateStoreRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUpdateStoreResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
+     * mendian does not cover; never log it.
+     */
+open func accessToken()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_access_token(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = WxaClient
+
+    public static func lift(_ handle: UInt64) throws -> WxaClient {
+        return WxaClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: WxaClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WxaClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaClient_lift(_ handle: UInt64) throws -> WxaClient {
+    return try FfiConverterTypeWxaClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaClient_lower(_ value: WxaClient) -> UInt64 {
+    return FfiConverterTypeWxaClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Where tokens come from. Implement it to get tokens from your own server.
+ */
+public protocol WxaTokenProvider: AnyObject, Sendable {
+    
+    /**
+     * A fresh token. `force_refresh` is true only when the caller explicitly asked for a
+     * forced refresh (the cache never asks on its own).
+     */
+    func fetchToken(forceRefresh: Bool) async throws  -> WxaAccessToken
+    
+}
+/**
+ * Where tokens come from. Implement it to get tokens from your own server.
+ */
+open class WxaTokenProviderImpl: WxaTokenProvider, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_wxatokenprovider(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_wxatokenprovider(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A fresh token. `force_refresh` is true only when the caller explicitly asked for a
+     * forced refresh (the cache never asks on its own).
+     */
+open func fetchToken(forceRefresh: Bool)async throws  -> WxaAccessToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxatokenprovider_fetch_token(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(forceRefresh)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWxaAccessToken_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceWxaTokenProvider {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceWxaTokenProvider = UniffiVTableCallbackInterfaceWxaTokenProvider(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeWxaTokenProvider.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface WxaTokenProvider: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeWxaTokenProvider.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface WxaTokenProvider: handle missing in uniffiClone")
+            }
+        },
+        fetchToken: { (
+            uniffiHandle: UInt64,
+            forceRefresh: Int8,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> WxaAccessToken in
+                guard let uniffiObj = try? FfiConverterTypeWxaTokenProvider.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.fetchToken(
+                     forceRefresh: try FfiConverterBool.lift(forceRefresh)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: WxaAccessToken) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeWxaAccessToken_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceWxaTokenProvider> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceWxaTokenProvider>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitWxaTokenProvider() {
+    uniffi_mendian_fn_init_callback_vtable_wxatokenprovider(UniffiCallbackInterfaceWxaTokenProvider.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaTokenProvider: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<WxaTokenProvider>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = WxaTokenProvider
+
+    public static func lift(_ handle: UInt64) throws -> WxaTokenProvider {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return WxaTokenProviderImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: WxaTokenProvider) -> UInt64 {
+         if let rustImpl = value as? WxaTokenProviderImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaTokenProvider {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WxaTokenProvider, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaTokenProvider_lift(_ handle: UInt64) throws -> WxaTokenProvider {
+    return try FfiConverterTypeWxaTokenProvider.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaTokenProvider_lower(_ value: WxaTokenProvider) -> UInt64 {
+    return FfiConverterTypeWxaTokenProvider.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Where tokens are kept between calls. Implement it over Redis or a database to share
+ * tokens across servers.
+ */
+public protocol WxaTokenStore: AnyObject, Sendable {
+    
+    /**
+     * The stored token for `appid`, if any.
+     */
+    func load(appid: String) async throws  -> WxaStoredToken?
+    
+    /**
+     * Stores a token for `appid`.
+     */
+    func save(appid: String, token: WxaStoredToken) async throws 
+    
+    /**
+     * Forgets the token of `appid` only if it is still `access_token`.
+     */
+    func invalidate(appid: String, accessToken: String) async throws 
+    
+}
+/**
+ * Where tokens are kept between calls. Implement it over Redis or a database to share
+ * tokens across servers.
+ */
+open class WxaTokenStoreImpl: WxaTokenStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_wxatokenstore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_wxatokenstore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The stored token for `appid`, if any.
+     */
+open func load(appid: String)async throws  -> WxaStoredToken?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxatokenstore_load(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(appid)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWxaStoredToken.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Stores a token for `appid`.
+     */
+open func save(appid: String, token: WxaStoredToken)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxatokenstore_save(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(appid),FfiConverterTypeWxaStoredToken_lower(token)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Forgets the token of `appid` only if it is still `access_token`.
+     */
+open func invalidate(appid: String, accessToken: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxatokenstore_invalidate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(appid),FfiConverterString.lower(accessToken)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceWxaTokenStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceWxaTokenStore = UniffiVTableCallbackInterfaceWxaTokenStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeWxaTokenStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface WxaTokenStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeWxaTokenStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface WxaTokenStore: handle missing in uniffiClone")
+            }
+        },
+        load: { (
+            uniffiHandle: UInt64,
+            appid: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> WxaStoredToken? in
+                guard let uniffiObj = try? FfiConverterTypeWxaTokenStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.load(
+                     appid: try FfiConverterString.lift(appid)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: WxaStoredToken?) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterOptionTypeWxaStoredToken.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        save: { (
+            uniffiHandle: UInt64,
+            appid: RustBuffer,
+            token: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteVoid,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeWxaTokenStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.save(
+                     appid: try FfiConverterString.lift(appid),
+                     token: try FfiConverterTypeWxaStoredToken_lift(token)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: ()) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        invalidate: { (
+            uniffiHandle: UInt64,
+            appid: RustBuffer,
+            accessToken: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteVoid,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeWxaTokenStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.invalidate(
+                     appid: try FfiConverterString.lift(appid),
+                     accessToken: try FfiConverterString.lift(accessToken)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: ()) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceWxaTokenStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceWxaTokenStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitWxaTokenStore() {
+    uniffi_mendian_fn_init_callback_vtable_wxatokenstore(UniffiCallbackInterfaceWxaTokenStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaTokenStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<WxaTokenStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = WxaTokenStore
+
+    public static func lift(_ handle: UInt64) throws -> WxaTokenStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return WxaTokenStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: WxaTokenStore) -> UInt64 {
+         if let rustImpl = value as? WxaTokenStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaTokenStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WxaTokenStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaTokenStore_lift(_ handle: UInt64) throws -> WxaTokenStore {
+    return try FfiConverterTypeWxaTokenStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaTokenStore_lower(_ value: WxaTokenStore) -> UInt64 {
+    return FfiConverterTypeWxaTokenStore.lower(value)
+}
+
+
+
+
 /**
  * 事件推送 - 创建门店的审核结果 — the `add_store_audit_info` event (`MsgType` `event`).
  *
@@ -9491,9 +10735,9 @@ public struct UpdateStoreResult: Equatable, Hashable {
      *
      * Required. Example: `1`.
      *
-     * Quirk: 0/1 on the wire; kept as int32 in the spec, the runtime exposes it as bool (1 = 需要审核, SKIT: NumericalBooleanConverter).
+     * Quirk: 0/1 on the wire; decoded leniently as a bool (1 = 需要审核, as SKIT's NumericalBooleanConverter does).
      */
-    public var hasAuditId: Int32
+    public var hasAuditId: Bool
     /**
      * 审核单id (`audit_id`): audit_id表示具体的审核单id
      *
@@ -9511,8 +10755,8 @@ public struct UpdateStoreResult: Equatable, Hashable {
          *
          * Required. Example: `1`.
          *
-         * Quirk: 0/1 on the wire; kept as int32 in the spec, the runtime exposes it as bool (1 = 需要审核, SKIT: NumericalBooleanConverter).
-         */hasAuditId: Int32, 
+         * Quirk: 0/1 on the wire; decoded leniently as a bool (1 = 需要审核, as SKIT's NumericalBooleanConverter does).
+         */hasAuditId: Bool, 
         /**
          * 审核单id (`audit_id`): audit_id表示具体的审核单id
          *
@@ -9540,13 +10784,13 @@ public struct FfiConverterTypeUpdateStoreResult: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateStoreResult {
         return
             try UpdateStoreResult(
-                hasAuditId: FfiConverterInt32.read(from: &buf), 
+                hasAuditId: FfiConverterBool.read(from: &buf), 
                 auditId: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: UpdateStoreResult, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.hasAuditId, into: &buf)
+        FfiConverterBool.write(value.hasAuditId, into: &buf)
         FfiConverterOptionInt64.write(value.auditId, into: &buf)
     }
 }
@@ -11804,6 +13048,253 @@ public func FfiConverterTypeWorkerUpdateResponse_lower(_ value: WorkerUpdateResp
 
 
 /**
+ * A token and how long it lives.
+ */
+public struct WxaAccessToken: Equatable, Hashable {
+    /**
+     * The access token.
+     */
+    public var accessToken: String
+    /**
+     * Seconds it stays valid from now.
+     */
+    public var expiresIn: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The access token.
+         */accessToken: String, 
+        /**
+         * Seconds it stays valid from now.
+         */expiresIn: UInt64) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaAccessToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaAccessToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaAccessToken {
+        return
+            try WxaAccessToken(
+                accessToken: FfiConverterString.read(from: &buf), 
+                expiresIn: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaAccessToken, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterUInt64.write(value.expiresIn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaAccessToken_lift(_ buf: RustBuffer) throws -> WxaAccessToken {
+    return try FfiConverterTypeWxaAccessToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaAccessToken_lower(_ value: WxaAccessToken) -> RustBuffer {
+    return FfiConverterTypeWxaAccessToken.lower(value)
+}
+
+
+/**
+ * How a [`WxaClient`] talks to `api.weixin.qq.com`.
+ */
+public struct WxaConfig: Equatable, Hashable {
+    /**
+     * The official account / mini-program appid the tokens belong to.
+     */
+    public var appid: String
+    /**
+     * Base URL of the API.
+     */
+    public var baseUrl: String
+    /**
+     * Backup base URL tried when the primary cannot be reached; empty disables it.
+     */
+    public var backupBaseUrl: String
+    /**
+     * Timeout of one HTTP exchange, in milliseconds.
+     */
+    public var timeoutMs: UInt64
+    /**
+     * How many times a call failing with -1 (system busy) is repeated, where that is safe.
+     */
+    public var maxRetries: UInt32
+    /**
+     * The calling language, reported in `User-Agent`.
+     */
+    public var language: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The official account / mini-program appid the tokens belong to.
+         */appid: String, 
+        /**
+         * Base URL of the API.
+         */baseUrl: String = "https://api.weixin.qq.com", 
+        /**
+         * Backup base URL tried when the primary cannot be reached; empty disables it.
+         */backupBaseUrl: String = "https://api2.weixin.qq.com", 
+        /**
+         * Timeout of one HTTP exchange, in milliseconds.
+         */timeoutMs: UInt64 = UInt64(10000), 
+        /**
+         * How many times a call failing with -1 (system busy) is repeated, where that is safe.
+         */maxRetries: UInt32 = UInt32(2), 
+        /**
+         * The calling language, reported in `User-Agent`.
+         */language: String = "rust") {
+        self.appid = appid
+        self.baseUrl = baseUrl
+        self.backupBaseUrl = backupBaseUrl
+        self.timeoutMs = timeoutMs
+        self.maxRetries = maxRetries
+        self.language = language
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaConfig {
+        return
+            try WxaConfig(
+                appid: FfiConverterString.read(from: &buf), 
+                baseUrl: FfiConverterString.read(from: &buf), 
+                backupBaseUrl: FfiConverterString.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxRetries: FfiConverterUInt32.read(from: &buf), 
+                language: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterString.write(value.baseUrl, into: &buf)
+        FfiConverterString.write(value.backupBaseUrl, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterString.write(value.language, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaConfig_lift(_ buf: RustBuffer) throws -> WxaConfig {
+    return try FfiConverterTypeWxaConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaConfig_lower(_ value: WxaConfig) -> RustBuffer {
+    return FfiConverterTypeWxaConfig.lower(value)
+}
+
+
+/**
+ * A token as stored, with its absolute expiry.
+ */
+public struct WxaStoredToken: Equatable, Hashable {
+    /**
+     * The access token.
+     */
+    public var accessToken: String
+    /**
+     * Unix time (seconds) at which it expires.
+     */
+    public var expiresAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The access token.
+         */accessToken: String, 
+        /**
+         * Unix time (seconds) at which it expires.
+         */expiresAt: Int64) {
+        self.accessToken = accessToken
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaStoredToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaStoredToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaStoredToken {
+        return
+            try WxaStoredToken(
+                accessToken: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaStoredToken, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaStoredToken_lift(_ buf: RustBuffer) throws -> WxaStoredToken {
+    return try FfiConverterTypeWxaStoredToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaStoredToken_lower(_ value: WxaStoredToken) -> RustBuffer {
+    return FfiConverterTypeWxaStoredToken.lower(value)
+}
+
+
+/**
  * is_upgrade in the add_store_audit_info event: whether the audited store was created or supplemented (migrated from 门店管理).
  *
  * Values the platform may send that this version does not know are kept in `Unknown`.
@@ -13411,6 +14902,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeWxaTokenStore: FfiConverterRustBuffer {
+    typealias SwiftType = WxaTokenStore?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWxaTokenStore.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWxaTokenStore.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeAddressDto: FfiConverterRustBuffer {
     typealias SwiftType = AddressDto?
 
@@ -13595,6 +15110,30 @@ fileprivate struct FfiConverterOptionTypeWorkerPageResult: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeWorkerPageResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWxaStoredToken: FfiConverterRustBuffer {
+    typealias SwiftType = WxaStoredToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWxaStoredToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWxaStoredToken.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -14751,6 +16290,58 @@ public func wechatpayPemSigner(privateKeyPem: String)throws  -> WechatpayMerchan
     )
 })
 }
+/**
+ * A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
+ * classic token of the appid).
+ */
+public func wxaClassicTokenProvider(appid: String, secret: String, baseUrl: String?)throws  -> WxaTokenProvider  {
+    return try  FfiConverterTypeWxaTokenProvider_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_classic_token_provider(
+        FfiConverterString.lower(appid),
+        FfiConverterString.lower(secret),
+        FfiConverterOptionString.lower(baseUrl),uniffiCallStatus
+    )
+})
+}
+/**
+ * A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
+ */
+public func wxaFixedTokenProvider(accessToken: String, expiresIn: UInt64) -> WxaTokenProvider  {
+    return try!  FfiConverterTypeWxaTokenProvider_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_fixed_token_provider(
+        FfiConverterString.lower(accessToken),
+        FfiConverterUInt64.lower(expiresIn),uniffiCallStatus
+    )
+})
+}
+/**
+ * The in-memory token store, for Kotlin/Swift/Python callers that want to pass one
+ * explicitly.
+ */
+public func wxaMemoryTokenStore() -> WxaTokenStore  {
+    return try!  FfiConverterTypeWxaTokenStore_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_memory_token_store(uniffiCallStatus
+    )
+})
+}
+/**
+ * A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens
+ * are shared safely with other users of the same appid). `base_url` defaults to
+ * `https://api.weixin.qq.com`.
+ */
+public func wxaStableTokenProvider(appid: String, secret: String, baseUrl: String?)throws  -> WxaTokenProvider  {
+    return try  FfiConverterTypeWxaTokenProvider_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_stable_token_provider(
+        FfiConverterString.lower(appid),
+        FfiConverterString.lower(secret),
+        FfiConverterOptionString.lower(baseUrl),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -14866,6 +16457,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wechatpay_pem_signer() != 60148) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_func_wxa_classic_token_provider() != 49791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_wxa_fixed_token_provider() != 16217) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_wxa_memory_token_store() != 61187) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 45312) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_create() != 37177) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14911,15 +16514,80 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 8184) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_add_store() != 54076) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_apply_merchant() != 46614) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_create_map_poi() != 36650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_del_store() != 43725) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_district() != 9253) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info() != 35022) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category() != 10635) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_poi_list() != 30516) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_card() != 43840) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_info() != 25292) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_list() != 36429) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_modify_merchant() != 30505) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_search_map_poi() != 52296) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_set_store_card() != 24305) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_update_store() != 38672) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_access_token() != 36274) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxatokenprovider_fetch_token() != 53259) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxatokenstore_load() != 32287) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxatokenstore_save() != 27264) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxatokenstore_invalidate() != 5582) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_constructor_topclient_new() != 22076) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_wechatpayclient_new() != 13391) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_constructor_wxaclient_new() != 12967) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
     uniffiCallbackInitTopSigner()
     uniffiCallbackInitWechatpayMerchantSigner()
+    uniffiCallbackInitWxaTokenProvider()
+    uniffiCallbackInitWxaTokenStore()
     return InitializationResult.ok
 }()
 

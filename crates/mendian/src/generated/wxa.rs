@@ -11,6 +11,7 @@ use crate::spec::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDes
 use crate::spec::validate::{self, Format, LengthUnit, StrRules};
 #[allow(unused_imports)]
 use crate::spec::{wire, Validate};
+use crate::wxa::WxaClient;
 
 /// 类目的级别 (level) in get_merchant_category: the root node, 一级 or 二级类目.
 ///
@@ -1124,9 +1125,9 @@ pub struct UpdateStoreResult {
     ///
     /// Required. Example: `1`.
     ///
-    /// Quirk: 0/1 on the wire; kept as int32 in the spec, the runtime exposes it as bool (1 = 需要审核, SKIT: NumericalBooleanConverter).
-    #[serde(deserialize_with = "wire::i32")]
-    pub has_audit_id: i32,
+    /// Quirk: 0/1 on the wire; decoded leniently as a bool (1 = 需要审核, as SKIT's NumericalBooleanConverter does).
+    #[serde(deserialize_with = "wire::bool")]
+    pub has_audit_id: bool,
     /// 审核单id (`audit_id`): audit_id表示具体的审核单id
     ///
     /// Optional. Example: `1111`.
@@ -1673,6 +1674,21 @@ impl crate::spec::Request for GetMerchantCategoryRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+    ///
+    /// 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_merchant_category(
+        &self,
+        request: GetMerchantCategoryRequest,
+    ) -> Result<GetMerchantCategoryResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`GetMerchantCategoryRequest`] against every documented constraint of 拉取门店小程序类目 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -1806,6 +1822,18 @@ impl crate::spec::Request for ApplyMerchantRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 创建门店小程序 — calls `/wxa/apply_merchant`.
+    ///
+    /// 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    pub async fn apply_merchant(&self, request: ApplyMerchantRequest) -> Result<(), MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`ApplyMerchantRequest`] against every documented constraint of 创建门店小程序 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -1836,6 +1864,21 @@ impl crate::spec::Request for GetMerchantAuditInfoRequest {
     type Response = GetMerchantAuditInfoResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &GET_MERCHANT_AUDIT_INFO
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+    ///
+    /// 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_merchant_audit_info(
+        &self,
+        request: GetMerchantAuditInfoRequest,
+    ) -> Result<GetMerchantAuditInfoResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -1881,6 +1924,18 @@ impl crate::spec::Request for ModifyMerchantRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+    ///
+    /// 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    pub async fn modify_merchant(&self, request: ModifyMerchantRequest) -> Result<(), MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`ModifyMerchantRequest`] against every documented constraint of 修改门店小程序信息 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -1911,6 +1966,18 @@ impl crate::spec::Request for GetDistrictRequest {
     type Response = GetDistrictResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &GET_DISTRICT
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+    ///
+    /// 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_district(&self, request: GetDistrictRequest) -> Result<GetDistrictResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -1950,6 +2017,18 @@ impl crate::spec::Request for SearchMapPoiRequest {
     type Response = SearchMapPoiResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &SEARCH_MAP_POI
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+    ///
+    /// 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn search_map_poi(&self, request: SearchMapPoiRequest) -> Result<SearchMapPoiResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -2160,6 +2239,18 @@ impl crate::spec::Request for CreateMapPoiRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+    ///
+    /// 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    pub async fn create_map_poi(&self, request: CreateMapPoiRequest) -> Result<CreateMapPoiResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`CreateMapPoiRequest`] against every documented constraint of 在腾讯地图中创建门店 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -2307,6 +2398,18 @@ impl crate::spec::Request for AddStoreRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 添加门店 — calls `/wxa/add_store`.
+    ///
+    /// 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    pub async fn add_store(&self, request: AddStoreRequest) -> Result<AddStoreResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`AddStoreRequest`] against every documented constraint of 添加门店 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -2413,6 +2516,18 @@ impl crate::spec::Request for UpdateStoreRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 更新门店信息 — calls `/wxa/update_store`.
+    ///
+    /// 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn update_store(&self, request: UpdateStoreRequest) -> Result<UpdateStoreResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`UpdateStoreRequest`] against every documented constraint of 更新门店信息 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -2445,6 +2560,18 @@ impl crate::spec::Request for GetStoreInfoRequest {
     type Response = GetStoreInfoResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &GET_STORE_INFO
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 获取单个门店信息 — calls `/wxa/get_store_info`.
+    ///
+    /// 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_store_info(&self, request: GetStoreInfoRequest) -> Result<GetStoreInfoResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -2498,6 +2625,18 @@ impl crate::spec::Request for GetStoreListRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 获取门店信息列表 — calls `/wxa/get_store_list`.
+    ///
+    /// 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_store_list(&self, request: GetStoreListRequest) -> Result<GetStoreListResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`GetStoreListRequest`] against every documented constraint of 获取门店信息列表 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -2530,6 +2669,18 @@ impl crate::spec::Request for DelStoreRequest {
     type Response = ();
     fn descriptor() -> &'static EndpointDescriptor {
         &DEL_STORE
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 删除门店 — calls `/wxa/del_store`.
+    ///
+    /// 删除门店: delete a store of the 门店小程序.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn del_store(&self, request: DelStoreRequest) -> Result<(), MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -2583,6 +2734,18 @@ impl crate::spec::Request for GetPoiListRequest {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+    ///
+    /// 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_poi_list(&self, request: GetPoiListRequest) -> Result<GetPoiListResponse, MendianError> {
+        self.call(&request).await
+    }
+}
+
 /// Checks a [`GetPoiListRequest`] against every documented constraint of 拉取待迁移门店列表 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -2619,6 +2782,18 @@ impl crate::spec::Request for GetStoreCardRequest {
     type Response = GetStoreCardResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &GET_STORE_CARD
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+    ///
+    /// 第一步获取门店小程序配置的卡券: the card configured for a store.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn get_store_card(&self, request: GetStoreCardRequest) -> Result<GetStoreCardResponse, MendianError> {
+        self.call(&request).await
     }
 }
 
@@ -2662,6 +2837,18 @@ impl crate::spec::Request for SetStoreCardRequest {
     type Response = ();
     fn descriptor() -> &'static EndpointDescriptor {
         &SET_STORE_CARD
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+    ///
+    /// 第二步设置门店小程序配置的卡券: attach a card to a store.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    pub async fn set_store_card(&self, request: SetStoreCardRequest) -> Result<(), MendianError> {
+        self.call(&request).await
     }
 }
 

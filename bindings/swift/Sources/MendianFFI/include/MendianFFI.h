@@ -261,6 +261,30 @@ typedef void (*UniffiCallbackInterfaceWechatpayMerchantSignerMethod1)(uint64_t, 
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_PROVIDER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_PROVIDER_METHOD0
+typedef void (*UniffiCallbackInterfaceWxaTokenProviderMethod0)(uint64_t, int8_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD0
+typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD1
+typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod1)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteVoid _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD2
+typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod2)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteVoid _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
 typedef struct UniffiVTableCallbackInterfaceTopSigner {
@@ -278,6 +302,26 @@ typedef struct UniffiVTableCallbackInterfaceWechatpayMerchantSigner {
     UniffiCallbackInterfaceWechatpayMerchantSignerMethod0 _Nonnull sign;
     UniffiCallbackInterfaceWechatpayMerchantSignerMethod1 _Nonnull decrypt;
 } UniffiVTableCallbackInterfaceWechatpayMerchantSigner;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WXA_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WXA_TOKEN_PROVIDER
+typedef struct UniffiVTableCallbackInterfaceWxaTokenProvider {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceWxaTokenProviderMethod0 _Nonnull fetchToken;
+} UniffiVTableCallbackInterfaceWxaTokenProvider;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WXA_TOKEN_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WXA_TOKEN_STORE
+typedef struct UniffiVTableCallbackInterfaceWxaTokenStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceWxaTokenStoreMethod0 _Nonnull load;
+    UniffiCallbackInterfaceWxaTokenStoreMethod1 _Nonnull save;
+    UniffiCallbackInterfaceWxaTokenStoreMethod2 _Nonnull invalidate;
+} UniffiVTableCallbackInterfaceWxaTokenStore;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPCLIENT
@@ -413,6 +457,151 @@ uint64_t uniffi_mendian_fn_method_wechatpayclient_query_all_guides(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
 uint64_t uniffi_mendian_fn_method_wechatpayclient_verify_notification(uint64_t ptr, RustBuffer headers, RustBuffer body
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXACLIENT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXACLIENT
+uint64_t uniffi_mendian_fn_clone_wxaclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXACLIENT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXACLIENT
+void uniffi_mendian_fn_free_wxaclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_WXACLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_WXACLIENT_NEW
+uint64_t uniffi_mendian_fn_constructor_wxaclient_new(RustBuffer config, uint64_t provider, RustBuffer store, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ADD_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ADD_STORE
+uint64_t uniffi_mendian_fn_method_wxaclient_add_store(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_APPLY_MERCHANT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_APPLY_MERCHANT
+uint64_t uniffi_mendian_fn_method_wxaclient_apply_merchant(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_CREATE_MAP_POI
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_CREATE_MAP_POI
+uint64_t uniffi_mendian_fn_method_wxaclient_create_map_poi(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE
+uint64_t uniffi_mendian_fn_method_wxaclient_del_store(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT
+uint64_t uniffi_mendian_fn_method_wxaclient_get_district(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
+uint64_t uniffi_mendian_fn_method_wxaclient_get_merchant_audit_info(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY
+uint64_t uniffi_mendian_fn_method_wxaclient_get_merchant_category(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_POI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_POI_LIST
+uint64_t uniffi_mendian_fn_method_wxaclient_get_poi_list(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_CARD
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_CARD
+uint64_t uniffi_mendian_fn_method_wxaclient_get_store_card(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_INFO
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_INFO
+uint64_t uniffi_mendian_fn_method_wxaclient_get_store_info(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_LIST
+uint64_t uniffi_mendian_fn_method_wxaclient_get_store_list(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_MODIFY_MERCHANT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_MODIFY_MERCHANT
+uint64_t uniffi_mendian_fn_method_wxaclient_modify_merchant(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SEARCH_MAP_POI
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SEARCH_MAP_POI
+uint64_t uniffi_mendian_fn_method_wxaclient_search_map_poi(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SET_STORE_CARD
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SET_STORE_CARD
+uint64_t uniffi_mendian_fn_method_wxaclient_set_store_card(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPDATE_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPDATE_STORE
+uint64_t uniffi_mendian_fn_method_wxaclient_update_store(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ACCESS_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ACCESS_TOKEN
+uint64_t uniffi_mendian_fn_method_wxaclient_access_token(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXATOKENPROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXATOKENPROVIDER
+uint64_t uniffi_mendian_fn_clone_wxatokenprovider(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXATOKENPROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXATOKENPROVIDER
+void uniffi_mendian_fn_free_wxatokenprovider(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_WXATOKENPROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_WXATOKENPROVIDER
+void uniffi_mendian_fn_init_callback_vtable_wxatokenprovider(const UniffiVTableCallbackInterfaceWxaTokenProvider* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENPROVIDER_FETCH_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENPROVIDER_FETCH_TOKEN
+uint64_t uniffi_mendian_fn_method_wxatokenprovider_fetch_token(uint64_t ptr, int8_t force_refresh
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXATOKENSTORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXATOKENSTORE
+uint64_t uniffi_mendian_fn_clone_wxatokenstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXATOKENSTORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXATOKENSTORE
+void uniffi_mendian_fn_free_wxatokenstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_WXATOKENSTORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_WXATOKENSTORE
+void uniffi_mendian_fn_init_callback_vtable_wxatokenstore(const UniffiVTableCallbackInterfaceWxaTokenStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_LOAD
+uint64_t uniffi_mendian_fn_method_wxatokenstore_load(uint64_t ptr, RustBuffer appid
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_SAVE
+uint64_t uniffi_mendian_fn_method_wxatokenstore_save(uint64_t ptr, RustBuffer appid, RustBuffer token
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_INVALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_INVALIDATE
+uint64_t uniffi_mendian_fn_method_wxatokenstore_invalidate(uint64_t ptr, RustBuffer appid, RustBuffer access_token
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
@@ -580,6 +769,27 @@ uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WECHATPAY_PEM_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WECHATPAY_PEM_SIGNER
 uint64_t uniffi_mendian_fn_func_wechatpay_pem_signer(RustBuffer private_key_pem, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+uint64_t uniffi_mendian_fn_func_wxa_classic_token_provider(RustBuffer appid, RustBuffer secret, RustBuffer base_url, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_FIXED_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_FIXED_TOKEN_PROVIDER
+uint64_t uniffi_mendian_fn_func_wxa_fixed_token_provider(RustBuffer access_token, uint64_t expires_in, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_MEMORY_TOKEN_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_MEMORY_TOKEN_STORE
+uint64_t uniffi_mendian_fn_func_wxa_memory_token_store(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_STABLE_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_STABLE_TOKEN_PROVIDER
+uint64_t uniffi_mendian_fn_func_wxa_stable_token_provider(RustBuffer appid, RustBuffer secret, RustBuffer base_url, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_MENDIAN_RUSTBUFFER_ALLOC
@@ -1040,6 +1250,30 @@ uint16_t uniffi_mendian_checksum_func_wechatpay_pem_signer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+uint16_t uniffi_mendian_checksum_func_wxa_classic_token_provider(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_FIXED_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_FIXED_TOKEN_PROVIDER
+uint16_t uniffi_mendian_checksum_func_wxa_fixed_token_provider(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_MEMORY_TOKEN_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_MEMORY_TOKEN_STORE
+uint16_t uniffi_mendian_checksum_func_wxa_memory_token_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_STABLE_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_STABLE_TOKEN_PROVIDER
+uint16_t uniffi_mendian_checksum_func_wxa_stable_token_provider(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 uint16_t uniffi_mendian_checksum_method_topclient_worker_create(void
@@ -1130,6 +1364,126 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_verify_notification(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ADD_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ADD_STORE
+uint16_t uniffi_mendian_checksum_method_wxaclient_add_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_APPLY_MERCHANT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_APPLY_MERCHANT
+uint16_t uniffi_mendian_checksum_method_wxaclient_apply_merchant(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_CREATE_MAP_POI
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_CREATE_MAP_POI
+uint16_t uniffi_mendian_checksum_method_wxaclient_create_map_poi(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE
+uint16_t uniffi_mendian_checksum_method_wxaclient_del_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_district(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_merchant_category(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_POI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_POI_LIST
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_poi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_CARD
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_CARD
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_card(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_INFO
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_INFO
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_LIST
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_MODIFY_MERCHANT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_MODIFY_MERCHANT
+uint16_t uniffi_mendian_checksum_method_wxaclient_modify_merchant(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SEARCH_MAP_POI
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SEARCH_MAP_POI
+uint16_t uniffi_mendian_checksum_method_wxaclient_search_map_poi(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SET_STORE_CARD
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SET_STORE_CARD
+uint16_t uniffi_mendian_checksum_method_wxaclient_set_store_card(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPDATE_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPDATE_STORE
+uint16_t uniffi_mendian_checksum_method_wxaclient_update_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ACCESS_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ACCESS_TOKEN
+uint16_t uniffi_mendian_checksum_method_wxaclient_access_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENPROVIDER_FETCH_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENPROVIDER_FETCH_TOKEN
+uint16_t uniffi_mendian_checksum_method_wxatokenprovider_fetch_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_LOAD
+uint16_t uniffi_mendian_checksum_method_wxatokenstore_load(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_SAVE
+uint16_t uniffi_mendian_checksum_method_wxatokenstore_save(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_INVALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_INVALIDATE
+uint16_t uniffi_mendian_checksum_method_wxatokenstore_invalidate(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_TOPCLIENT_NEW
 uint16_t uniffi_mendian_checksum_constructor_topclient_new(void
@@ -1139,6 +1493,12 @@ uint16_t uniffi_mendian_checksum_constructor_topclient_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WECHATPAYCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WECHATPAYCLIENT_NEW
 uint16_t uniffi_mendian_checksum_constructor_wechatpayclient_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WXACLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WXACLIENT_NEW
+uint16_t uniffi_mendian_checksum_constructor_wxaclient_new(void
     
 );
 #endif

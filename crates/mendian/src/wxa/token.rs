@@ -1,0 +1,278 @@
+//! Access tokens for `api.weixin.qq.com`: where they come from (providers), where they are
+//! kept (stores), and the cache that hands them out.
+//!
+//! - Providers: `cgi-bin/stable_token` (the default; never force-refreshed on its own, so it
+//!   does not knock out other servers using the same appid), classic `cgi-bin/token`, a fixed
+//!   token, or [`WxaTokenProvider`] implemented in Kotlin/Swift/Python (an app asks its backend
+//!   and never holds the AppSecret).
+//! - Stores: [`WxaTokenStore`], in memory by default; a fleet of servers can share one.
+//! - The cache refreshes [`REFRESH_AHEAD_SECONDS`] before expiry, with one fetch at a time per
+//!   client (concurrent callers wait for it), and invalidates a token after 40001/40014/42001
+//!   only if it is still the one that failed.
+//!
+//! Tokens never appear in Debug output or errors.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::error::{MendianError, Platform};
+use crate::transport::{HttpRequest, Transport};
+
+/// Tokens are refreshed when fewer seconds than this remain (the platform rotates stable
+/// tokens 5 minutes early and keeps the old one valid meanwhile).
+pub const REFRESH_AHEAD_SECONDS: i64 = 300;
+
+/// A token and how long it lives.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WxaAccessToken {
+    /// The access token.
+    pub access_token: String,
+    /// Seconds it stays valid from now.
+    pub expires_in: u64,
+}
+
+impl fmt::Debug for WxaAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WxaAccessToken {{ access_token: <redacted>, expires_in: {} }}", self.expires_in)
+    }
+}
+
+/// A token as stored, with its absolute expiry.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WxaStoredToken {
+    /// The access token.
+    pub access_token: String,
+    /// Unix time (seconds) at which it expires.
+    pub expires_at: i64,
+}
+
+impl fmt::Debug for WxaStoredToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WxaStoredToken {{ access_token: <redacted>, expires_at: {} }}", self.expires_at)
+    }
+}
+
+/// Where tokens come from. Implement it to get tokens from your own server.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait WxaTokenProvider: Send + Sync {
+    /// A fresh token. `force_refresh` is true only when the caller explicitly asked for a
+    /// forced refresh (the cache never asks on its own).
+    async fn fetch_token(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError>;
+}
+
+/// Where tokens are kept between calls. Implement it over Redis or a database to share
+/// tokens across servers.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait WxaTokenStore: Send + Sync {
+    /// The stored token for `appid`, if any.
+    async fn load(&self, appid: String) -> Result<Option<WxaStoredToken>, MendianError>;
+    /// Stores a token for `appid`.
+    async fn save(&self, appid: String, token: WxaStoredToken) -> Result<(), MendianError>;
+    /// Forgets the token of `appid` only if it is still `access_token`.
+    async fn invalidate(&self, appid: String, access_token: String) -> Result<(), MendianError>;
+}
+
+/// The default store: this process's memory.
+#[derive(Default)]
+pub struct MemoryTokenStore {
+    tokens: Mutex<HashMap<String, WxaStoredToken>>,
+}
+
+#[async_trait::async_trait]
+impl WxaTokenStore for MemoryTokenStore {
+    async fn load(&self, appid: String) -> Result<Option<WxaStoredToken>, MendianError> {
+        Ok(self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&appid).cloned())
+    }
+    async fn save(&self, appid: String, token: WxaStoredToken) -> Result<(), MendianError> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(appid, token);
+        Ok(())
+    }
+    async fn invalidate(&self, appid: String, access_token: String) -> Result<(), MendianError> {
+        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if t.get(&appid).is_some_and(|s| s.access_token == access_token) {
+            t.remove(&appid);
+        }
+        Ok(())
+    }
+}
+
+/// The in-memory token store, for Kotlin/Swift/Python callers that want to pass one
+/// explicitly.
+#[uniffi::export]
+pub fn wxa_memory_token_store() -> Arc<dyn WxaTokenStore> {
+    Arc::new(MemoryTokenStore::default())
+}
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Which credential endpoint a built-in provider calls.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Stable,
+    Classic,
+}
+
+/// A built-in provider for `cgi-bin/stable_token` or `cgi-bin/token`.
+struct SecretProvider {
+    kind: Kind,
+    appid: String,
+    secret: String,
+    base_url: String,
+    transport: Transport,
+}
+
+impl fmt::Debug for SecretProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretProvider").field("kind", &self.kind).field("appid", &self.appid).field("secret", &"<redacted>").finish()
+    }
+}
+
+fn token_error(v: &Value) -> MendianError {
+    let code = v.get("errcode").map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+    let msg = v.get("errmsg").and_then(Value::as_str).unwrap_or("").to_string();
+    let entry = crate::generated::wxa::GET_STABLE_ACCESS_TOKEN.lookup_error(&code, None, &msg);
+    MendianError::Api {
+        platform: Platform::Wxa,
+        http_status: None,
+        request_id: super::client::rid_of(&msg),
+        server_message: msg,
+        description: entry.map(|e| e.description.to_string()),
+        remedy: entry.and_then(|e| e.remedy).map(str::to_string),
+        retryable: code == "-1",
+        code,
+        sub_code: None,
+        detail: None,
+    }
+}
+
+#[async_trait::async_trait]
+impl WxaTokenProvider for SecretProvider {
+    async fn fetch_token(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError> {
+        let base = self.base_url.trim_end_matches('/');
+        let req = match self.kind {
+            Kind::Stable => HttpRequest {
+                method: "POST",
+                url: format!("{base}/cgi-bin/stable_token"),
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: serde_json::json!({ "grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": force_refresh })
+                    .to_string()
+                    .into_bytes(),
+            },
+            Kind::Classic => HttpRequest {
+                method: "GET",
+                url: format!(
+                    "{base}/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
+                    crate::wechatpay::client::percent_encode(&self.appid),
+                    crate::wechatpay::client::percent_encode(&self.secret)
+                ),
+                headers: vec![],
+                body: vec![],
+            },
+        };
+        let resp = self.transport.send(req).await?;
+        let v: Value = serde_json::from_slice(&resp.body)
+            .map_err(|e| MendianError::Decode { what: "the access token answer".into(), reason: e.to_string() })?;
+        match (v.get("access_token").and_then(Value::as_str), v.get("expires_in").and_then(Value::as_u64)) {
+            (Some(t), Some(e)) if !t.is_empty() => Ok(WxaAccessToken { access_token: t.to_string(), expires_in: e }),
+            _ => Err(token_error(&v)),
+        }
+    }
+}
+
+/// A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens
+/// are shared safely with other users of the same appid). `base_url` defaults to
+/// `https://api.weixin.qq.com`.
+#[uniffi::export]
+pub fn wxa_stable_token_provider(appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
+    secret_provider(Kind::Stable, appid, secret, base_url)
+}
+
+/// A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
+/// classic token of the appid).
+#[uniffi::export]
+pub fn wxa_classic_token_provider(appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
+    secret_provider(Kind::Classic, appid, secret, base_url)
+}
+
+fn secret_provider(kind: Kind, appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
+    if appid.trim().is_empty() {
+        return Err(MendianError::invalid("appid", "must not be empty"));
+    }
+    if secret.trim().is_empty() {
+        return Err(MendianError::Credentials { reason: "the AppSecret is empty".into() });
+    }
+    let transport = Transport::new(Duration::from_secs(10), &crate::transport::user_agent("rust"))?;
+    Ok(Arc::new(SecretProvider { kind, appid, secret, base_url: base_url.unwrap_or_else(|| super::client::WXA_BASE_URL.into()), transport }))
+}
+
+/// A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
+#[uniffi::export]
+pub fn wxa_fixed_token_provider(access_token: String, expires_in: u64) -> Arc<dyn WxaTokenProvider> {
+    struct Fixed(WxaAccessToken);
+    #[async_trait::async_trait]
+    impl WxaTokenProvider for Fixed {
+        async fn fetch_token(&self, _force: bool) -> Result<WxaAccessToken, MendianError> {
+            Ok(self.0.clone())
+        }
+    }
+    Arc::new(Fixed(WxaAccessToken { access_token, expires_in }))
+}
+
+/// Hands out valid tokens for one appid.
+pub struct TokenCache {
+    appid: String,
+    provider: Arc<dyn WxaTokenProvider>,
+    store: Arc<dyn WxaTokenStore>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache").field("appid", &self.appid).finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// A cache for `appid`.
+    pub fn new(appid: String, provider: Arc<dyn WxaTokenProvider>, store: Arc<dyn WxaTokenStore>) -> TokenCache {
+        TokenCache { appid, provider, store, refresh: tokio::sync::Mutex::new(()) }
+    }
+
+    fn fresh(t: &WxaStoredToken) -> bool {
+        t.expires_at - now() > REFRESH_AHEAD_SECONDS
+    }
+
+    /// A token valid for more than [`REFRESH_AHEAD_SECONDS`]; fetches one (once, however
+    /// many callers are waiting) when needed.
+    pub async fn get(&self) -> Result<String, MendianError> {
+        if let Some(t) = self.store.load(self.appid.clone()).await? {
+            if Self::fresh(&t) {
+                return Ok(t.access_token);
+            }
+        }
+        let _guard = self.refresh.lock().await;
+        // Another caller may have refreshed while we waited.
+        if let Some(t) = self.store.load(self.appid.clone()).await? {
+            if Self::fresh(&t) {
+                return Ok(t.access_token);
+            }
+        }
+        let fetched = self.provider.fetch_token(false).await?;
+        let stored = WxaStoredToken { access_token: fetched.access_token.clone(), expires_at: now() + fetched.expires_in as i64 };
+        self.store.save(self.appid.clone(), stored).await?;
+        Ok(fetched.access_token)
+    }
+
+    /// Forgets `failed` if it is still the stored token.
+    pub async fn invalidate(&self, failed: &str) -> Result<(), MendianError> {
+        self.store.invalidate(self.appid.clone(), failed.to_string()).await
+    }
+}
