@@ -21,7 +21,7 @@ def test_profile_points_at_loopback(emulator):
 def test_requests_are_recorded_and_faults_injected(fresh):
     base = fresh.profile["wxa_base_url"]
     status, body = post(base + "/wxa/del_store?access_token=t", "{}")
-    assert status == 200 and json.loads(body)["errcode"] == 40097  # poi_id is documented as required
+    assert status == 200 and json.loads(body)["errcode"] == 40001  # not a token the emulator issued
     fresh.admin("POST", "/faults", {"route": "POST /wxa/del_store", "kind": {"type": "status", "status": 200, "body": '{"errcode":-1,"errmsg":"system error"}'}, "times": 1})
     status, body = post(base + "/wxa/del_store?access_token=t", '{"poi_id":"1"}')
     assert json.loads(body) == {"errcode": -1, "errmsg": "system error"}

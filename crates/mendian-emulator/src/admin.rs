@@ -17,6 +17,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__admin/reset", post(reset))
         .route("/__admin/requests", get(requests))
         .route("/__admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route("/__admin/wxa", get(wxa_stats).put(wxa_settings))
         .with_state(shared)
 }
 
@@ -45,5 +46,24 @@ async fn add_fault(State(s): State<Arc<Shared>>, Json(fault): Json<Fault>) -> (S
 
 async fn clear_faults(State(s): State<Arc<Shared>>) -> StatusCode {
     s.lock().faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /__admin/wxa`: counters of the 门店小程序 side.
+async fn wxa_stats(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let inner = s.lock();
+    Json(serde_json::json!({ "token_fetches": inner.wxa.token_fetches, "audit_delay_ms": inner.wxa.audit_delay.as_millis() as u64 }))
+}
+
+#[derive(serde::Deserialize)]
+struct WxaSettings {
+    audit_delay_ms: Option<u64>,
+}
+
+/// `PUT /__admin/wxa`: settings of the 门店小程序 side (`audit_delay_ms`).
+async fn wxa_settings(State(s): State<Arc<Shared>>, Json(v): Json<WxaSettings>) -> StatusCode {
+    if let Some(ms) = v.audit_delay_ms {
+        s.lock().wxa.audit_delay = std::time::Duration::from_millis(ms);
+    }
     StatusCode::NO_CONTENT
 }

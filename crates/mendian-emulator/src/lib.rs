@@ -23,6 +23,7 @@ mod platforms;
 mod state;
 mod top;
 mod wechatpay;
+mod wxa;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -78,6 +79,10 @@ pub struct Profile {
     pub wechatpay_platform_serial_no: String,
     /// Store ids (门店) that exist.
     pub wechatpay_store_ids: Vec<i64>,
+    /// The 门店小程序 appid the emulator accepts.
+    pub wxa_appid: String,
+    /// Its AppSecret (a test credential).
+    pub wxa_secret: String,
     /// TOP app key the emulator accepts.
     pub top_app_key: String,
     /// TOP app secret matching `top_app_key` (a test credential).
@@ -154,6 +159,16 @@ impl Emulator {
         self.shared.add_fault(fault)
     }
 
+    /// How many access tokens the wxa side has issued since the last reset.
+    pub fn wxa_token_fetches(&self) -> u64 {
+        self.shared.lock().wxa.token_fetches
+    }
+
+    /// Sets how long 门店小程序 audits take (merchant, map POI, store).
+    pub fn set_wxa_audit_delay(&self, delay: std::time::Duration) {
+        self.shared.lock().wxa.audit_delay = delay;
+    }
+
     /// Forgets recorded requests, faults and platform state.
     pub fn reset(&self) {
         self.shared.reset();
@@ -195,6 +210,8 @@ pub(crate) fn profile_for(addr: SocketAddr) -> Profile {
         wechatpay_public_key_pem: wechatpay::PUBLIC_KEY.into(),
         wechatpay_platform_serial_no: wechatpay::PLATFORM_SERIAL.into(),
         wechatpay_store_ids: wechatpay::STORES.to_vec(),
+        wxa_appid: wxa::APPID.into(),
+        wxa_secret: wxa::SECRET.into(),
         top_app_key: top::APP_KEY.into(),
         top_app_secret: top::APP_SECRET.into(),
         top_session: top::SESSION.into(),

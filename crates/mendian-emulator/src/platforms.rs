@@ -234,6 +234,7 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
             return resp;
         }
         Some(FaultKind::Drop) => return dropped_connection(),
+        Some(FaultKind::WxaExpireTokens) => s.lock().wxa.expire_tokens(),
         Some(FaultKind::TopBan { seconds, sub_code }) => {
             s.lock().top_ban = Some((std::time::Instant::now() + Duration::from_secs(seconds), sub_code));
         }
@@ -244,6 +245,17 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         let what = if platform == Some(Platform::Top) { "unknown API method".to_string() } else { format!("no such API: {} {path}", parts.method) };
         return platform_error(platform, ErrorKind::NotFound, &what);
     };
+    if platform == Some(Platform::Wxa) {
+        let body: serde_json::Map<String, serde_json::Value> = ins.body.clone().into_iter().collect();
+        let answer = crate::wxa::handle(&s, &ep.id, &ins.query, &body);
+        let token_ok = answer.get("errcode").and_then(|c| c.as_i64()).is_none_or(|c| ![41001, 40001, 42001].contains(&c));
+        if token_ok {
+            if let Some(name) = missing_required(ep, &ins) {
+                return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
+            }
+        }
+        return json(StatusCode::OK, answer);
+    }
     if let Some(name) = missing_required(ep, &ins) {
         return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
     }

@@ -59,6 +59,8 @@ pub enum FaultKind {
         /// Seconds added to the response timestamp.
         seconds: i64,
     },
+    /// wxa: every issued access token expires now (the next call gets 42001).
+    WxaExpireTokens,
     /// TOP rate-limit ban: from the first matching request on, every TOP call is refused for
     /// `seconds` with code 7, `sub_code` and "This ban will last for N more seconds".
     TopBan {
@@ -105,6 +107,8 @@ pub(crate) struct Inner {
     pub wechatpay_guides: BTreeMap<String, crate::wechatpay::Guide>,
     /// WeChat Pay guide assignments (guide id, out_trade_no).
     pub wechatpay_assignments: Vec<(String, String)>,
+    /// The 门店小程序 side.
+    pub wxa: crate::wxa::WxaState,
     /// An active TOP ban: when it ends and its sub-code.
     pub top_ban: Option<(std::time::Instant, String)>,
     /// TOP workers keyed by (name, phone, biz_type).

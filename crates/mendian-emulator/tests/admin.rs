@@ -99,12 +99,12 @@ async fn records_requests_matched_to_spec_endpoints_and_resets() {
 async fn answers_in_each_platforms_error_shape() {
     let emu = Emulator::start(Config::default()).await.unwrap();
     let a = emu.addr();
-    // wxa: a documented required input is missing → errcode in a 200 answer.
+    // wxa: an unknown access token → errcode 40001 in a 200 answer.
     let (status, body) = call(a, "POST", "/wxa/del_store?access_token=t", JSON, "{}").await.unwrap();
     assert_eq!(status, 200);
     let v = json(&body);
-    assert_eq!(v["errcode"], 40097);
-    assert!(v["errmsg"].as_str().unwrap().contains("poi_id"), "{v}");
+    assert_eq!(v["errcode"], 40001);
+    assert!(v["errmsg"].as_str().unwrap().contains("invalid credential"), "{v}");
     // WeChat Pay: an undocumented route → 404 with code/message.
     let (status, body) = call(a, "GET", "/v3/nothing", JSON, "").await.unwrap();
     assert_eq!(status, 404);

@@ -86,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok((a, b, c))
     })
     .await??;
-    println!("  get_store_list without `limit`   → {a}");
+    println!("  get_store_list with a made-up token → {a}");
     println!("  with an injected -1 fault        → {b}");
     let recorded: Vec<serde_json::Value> = serde_json::from_str(&c)?;
     println!("  recorded requests: {}", recorded.len());

@@ -119,7 +119,7 @@ fun main() {
             conn.doOutput = true
             conn.outputStream.use { it.write("{}".toByteArray()) }
             val answer = conn.inputStream.use { it.readBytes().decodeToString() }
-            check(answer.contains("40097")) { answer }
+            check(answer.contains("40001")) { answer }
             check(emu.admin("GET", "/requests").contains("\"endpoint\":\"del_store\"")) { "not recorded" }
         }
     }
