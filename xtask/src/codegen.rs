@@ -265,6 +265,7 @@ impl<'a> Family<'a> {
             TypeExpr::Int64 => "i64".into(),
             TypeExpr::Float64 => "f64".into(),
             TypeExpr::Bool => "bool".into(),
+            TypeExpr::Bytes => "Vec<u8>".into(),
             TypeExpr::List(inner) => format!("Vec<{}>", self.rust_type(inner)),
             TypeExpr::Named(n) => n.clone(),
         }
@@ -360,7 +361,12 @@ impl<'a> Family<'a> {
                 attrs.push("default".into());
             }
             let opt = if f.required { "" } else { "opt_" };
-            if f.encoding == Some(Encoding::JsonString) {
+            if *f.ty.get_ref() == TypeExpr::Bytes {
+                // File contents travel as multipart parts (see `Request::multipart`), never
+                // through the JSON value of the request.
+                attrs.clear();
+                attrs.push("skip".into());
+            } else if f.encoding == Some(Encoding::JsonString) {
                 attrs.push(format!("with = \"wire::{opt}json_string\""));
             } else if *f.ty.get_ref() == TypeExpr::Json {
                 attrs.push(format!("with = \"wire::{opt}json_text\""));
@@ -393,7 +399,7 @@ impl<'a> Family<'a> {
     fn render_validate(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>]) {
         let mut body = String::new();
         for f in fields {
-            self.validate_field(&mut body, f);
+            self.validate_field(&mut body, f, fields);
         }
         let at = if body.is_empty() { "_at" } else { "at" };
         let _ = writeln!(s, "impl Validate for {name} {{\n    fn validate_at(&self, {at}: &str) -> Result<(), MendianError> {{\n{body}        Ok(())\n    }}\n}}\n");
@@ -423,7 +429,7 @@ impl<'a> Family<'a> {
         ))
     }
 
-    fn validate_field(&self, out: &mut String, f: &Field) {
+    fn validate_field(&self, out: &mut String, f: &Field, siblings: &[mendian_spec::Spanned<Field>]) {
         let name = rust_field(&f.name);
         let wire = lit(&f.name);
         let ty = f.ty.get_ref();
@@ -465,6 +471,15 @@ impl<'a> Family<'a> {
             }
             TypeExpr::Named(_) if self.is_record(ty) => {
                 let _ = writeln!(checks, "v.validate_at(&validate::join(at, {wire}))?;");
+            }
+            TypeExpr::Bytes if f.format == Some(Format::MediaFile) => {
+                // The loader guarantees a sibling `type` field naming the media kind.
+                let kind = siblings.iter().find(|s| s.name == "type").expect("checked by the spec loader");
+                let kind = match kind.ty.get_ref() {
+                    TypeExpr::Named(_) => "self.type_.wire_value()",
+                    _ => "self.type_.as_str()",
+                };
+                let _ = writeln!(checks, "validate::check_media(at, {wire}, v, {kind})?;");
             }
             _ => {}
         }
@@ -540,8 +555,9 @@ impl<'a> Family<'a> {
         let response = ep.response.as_ref().map(|r| r.get_ref().clone()).unwrap_or_else(|| "()".into());
         let _ = writeln!(
             s,
-            "impl crate::spec::Request for {name} {{\n    type Response = {response};\n    fn descriptor() -> &'static EndpointDescriptor {{\n        &{}\n    }}\n}}\n",
-            const_name(&ep.id)
+            "impl crate::spec::Request for {name} {{\n    type Response = {response};\n    fn descriptor() -> &'static EndpointDescriptor {{\n        &{}\n    }}\n{}}}\n",
+            const_name(&ep.id),
+            multipart_parts(ep)
         );
         self.render_client_method(s, ep, &name, &response);
         let _ = writeln!(
@@ -563,10 +579,8 @@ impl<'a> Family<'a> {
                 ", session: Option<String>",
                 "self.call(&request, session.as_deref()).await",
             ),
-            // Token endpoints feed the token providers, and media upload is multipart: neither
-            // goes through the generic JSON path.
+            // Token endpoints feed the token providers; they are not called with a token.
             Platform::Wxa if ep.envelope.as_ref().is_some_and(|e| e.get_ref() == "token") => return,
-            Platform::Wxa if ep.fields.iter().any(|f| f.location == Some(Location::Multipart)) => return,
             Platform::Wxa => (
                 "WxaClient",
                 "The access token is added and refreshed for you (one retry after 40001/40014/42001).",
@@ -677,7 +691,29 @@ fn format_variant(f: Format) -> &'static str {
         Format::DateTime => "DateTime",
         Format::DecimalString => "DecimalString",
         Format::Digits => "Digits",
+        Format::MediaFile => unreachable!("media_file is a bytes format, not a string rule"),
     }
+}
+
+/// The `Request::multipart` override of a request with bytes fields (empty otherwise).
+fn multipart_parts(ep: &Endpoint) -> String {
+    let parts: Vec<String> = ep
+        .fields
+        .iter()
+        .filter(|f| *f.ty.get_ref() == TypeExpr::Bytes)
+        .map(|f| {
+            let name = rust_field(&f.name);
+            if f.required {
+                format!("(\"{}\", self.{name}.as_slice())", f.name)
+            } else {
+                format!("(\"{}\", self.{name}.as_deref().unwrap_or_default())", f.name)
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("    fn multipart(&self) -> Vec<(&'static str, &[u8])> {{\n        vec![{}]\n    }}\n", parts.join(", "))
 }
 
 fn format_words(f: Format) -> &'static str {
@@ -690,6 +726,7 @@ fn format_words(f: Format) -> &'static str {
         Format::DateTime => "`yyyy-MM-dd HH:mm:ss`",
         Format::DecimalString => "a decimal number as text",
         Format::Digits => "decimal digits",
+        Format::MediaFile => "a media file whose format and size suit its `type`",
     }
 }
 

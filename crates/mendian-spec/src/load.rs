@@ -352,8 +352,18 @@ impl<'a> Checker<'a> {
             if (f.min_items.is_some() || f.max_items.is_some()) && !is_list {
                 return self.err(fi, span, format!("field `{name}`: min_items/max_items apply to list fields only"));
             }
-            if f.format.is_some() && !is_string && !matches!(ty, TypeExpr::List(inner) if **inner == TypeExpr::String) {
+            if f.format == Some(Format::MediaFile) {
+                if *ty != TypeExpr::Bytes {
+                    return self.err(fi, span, format!("field `{name}`: format media_file applies to bytes fields only"));
+                }
+                if !fields.iter().any(|s| s.name == "type") {
+                    return self.err(fi, span, format!("field `{name}`: format media_file needs a sibling field `type` naming the media kind"));
+                }
+            } else if f.format.is_some() && !is_string && !matches!(ty, TypeExpr::List(inner) if **inner == TypeExpr::String) {
                 return self.err(fi, span, format!("field `{name}`: format applies to string fields only"));
+            }
+            if *ty == TypeExpr::Bytes && f.location.is_some_and(|l| l != Location::Multipart) {
+                return self.err(fi, span, format!("field `{name}`: bytes fields are sent as multipart parts (location = \"multipart\")"));
             }
             if f.encrypted && !matches!(ty, TypeExpr::String) {
                 return self.err(fi, span, format!("field `{name}`: only string fields can be encrypted"));

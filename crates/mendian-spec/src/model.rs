@@ -226,6 +226,10 @@ pub enum Format {
     DecimalString,
     /// Decimal digits only.
     Digits,
+    /// A media file (a `bytes` field) whose kind is the request's sibling `type` field
+    /// (`image`, `voice`, `video`, `thumb`): the runtime checks its format by its magic bytes
+    /// and its size against the limit of that kind.
+    MediaFile,
 }
 
 /// How a field's value is encoded inside its location.
@@ -478,6 +482,8 @@ pub enum TypeExpr {
     DateTime,
     /// Arbitrary JSON, kept as its text.
     Json,
+    /// Raw bytes (a file uploaded as a multipart part).
+    Bytes,
     /// A list of items.
     List(Box<TypeExpr>),
     /// An enum or record defined in some spec file.
@@ -496,6 +502,7 @@ impl TypeExpr {
             "bool" => TypeExpr::Bool,
             "datetime" => TypeExpr::DateTime,
             "json" => TypeExpr::Json,
+            "bytes" => TypeExpr::Bytes,
             _ => {
                 if let Some(inner) = s.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
                     return Ok(TypeExpr::List(Box::new(TypeExpr::parse(inner)?)));
@@ -505,7 +512,7 @@ impl TypeExpr {
                     && chars.all(|c| c.is_ascii_alphanumeric());
                 if !pascal {
                     return Err(format!(
-                        "unknown type `{s}`: expected string, int32, int64, float64, bool, datetime, json, list<T> or a PascalCase type name"
+                        "unknown type `{s}`: expected string, int32, int64, float64, bool, datetime, json, bytes, list<T> or a PascalCase type name"
                     ));
                 }
                 TypeExpr::Named(s.to_string())

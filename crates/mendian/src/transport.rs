@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use crate::error::MendianError;
 
-/// A request ready to go on the wire: the exact bytes to send.
-#[derive(Debug, Clone)]
+/// A request ready to go on the wire: the exact bytes to send. Its Debug output redacts
+/// credentials in the query (`access_token`, `secret`, `session`, `sign`) and the
+/// `Authorization` header, and shows the body's length only.
+#[derive(Clone)]
 pub struct HttpRequest {
     /// HTTP method.
     pub method: &'static str,
@@ -19,6 +21,38 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Body bytes (possibly empty).
     pub body: Vec<u8>,
+}
+
+/// Query parameters whose values are credentials.
+const SECRET_PARAMS: &[&str] = &["access_token", "secret", "session", "sign"];
+
+/// `url` with the values of credential query parameters replaced by `<redacted>`, for logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if SECRET_PARAMS.contains(&k) => format!("{k}=<redacted>"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| if k.eq_ignore_ascii_case("authorization") { (k.as_str(), "<redacted>") } else { (k.as_str(), v.as_str()) })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &redact_url(&self.url))
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// What came back.
@@ -121,4 +155,23 @@ impl Transport {
 pub fn user_agent(language: &str) -> String {
     let lang = if language.trim().is_empty() { "rust" } else { language.trim() };
     format!("mendian/{} ({lang})", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_redacts_credentials() {
+        let req = HttpRequest {
+            method: "POST",
+            url: "https://api.weixin.qq.com/wxa/add_store?access_token=TOKEN123&type=image".into(),
+            headers: vec![("Authorization".into(), "WECHATPAY2-SHA256-RSA2048 signature=\"SIG\"".into())],
+            body: b"{\"secret\":\"S\"}".to_vec(),
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("TOKEN123") && !shown.contains("SIG") && !shown.contains("\"S\""), "{shown}");
+        assert!(shown.contains("access_token=<redacted>&type=image"), "{shown}");
+        assert_eq!(redact_url("https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=abc"), "https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=<redacted>");
+    }
 }

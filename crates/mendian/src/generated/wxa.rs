@@ -2998,16 +2998,21 @@ pub struct UploadMediaRequest {
     pub type_: WxaMediaType,
     /// 媒体文件 (`media`): form-data 中媒体文件标识，有filename、filelength、content-type等信息. Carries the image bytes as the multipart part named media (with a file name and content type).
     ///
-    /// Required. Sent in the multipart body.
+    /// Required. Sent in the multipart body. Format: a media file whose format and size suit its `type`.
     ///
     /// Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
     ///
     /// Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
-    pub media: String,
+    #[serde(skip)]
+    pub media: Vec<u8>,
 }
 
 impl Validate for UploadMediaRequest {
-    fn validate_at(&self, _at: &str) -> Result<(), MendianError> {
+    fn validate_at(&self, at: &str) -> Result<(), MendianError> {
+        {
+            let v = &self.media;
+            validate::check_media(at, "media", v, self.type_.wire_value())?;
+        }
         Ok(())
     }
 }
@@ -3016,6 +3021,21 @@ impl crate::spec::Request for UploadMediaRequest {
     type Response = UploadMediaResponse;
     fn descriptor() -> &'static EndpointDescriptor {
         &UPLOAD_MEDIA
+    }
+    fn multipart(&self) -> Vec<(&'static str, &[u8])> {
+        vec![("media", self.media.as_slice())]
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 新增临时素材 — calls `/cgi-bin/media/upload`.
+    ///
+    /// 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    pub async fn upload_media(&self, request: UploadMediaRequest) -> Result<UploadMediaResponse, MendianError> {
+        self.call(&request).await
     }
 }
 

@@ -17,4 +17,9 @@ pub trait Request: Validate + serde::Serialize {
     type Response: serde::de::DeserializeOwned;
     /// The endpoint this request is for.
     fn descriptor() -> &'static EndpointDescriptor;
+    /// The file contents sent as `multipart/form-data` parts (`bytes` fields), by wire name;
+    /// empty for requests without files.
+    fn multipart(&self) -> Vec<(&'static str, &[u8])> {
+        Vec::new()
+    }
 }

@@ -1,7 +1,8 @@
 //! `WxaClient`: one generic call path for the 门店小程序 store endpoints.
 //!
-//! A call validates the request record, takes a token from the cache, sends JSON (or query
-//! parameters for GETs) with `access_token` in the query, fails over to the backup host when
+//! A call validates the request record, takes a token from the cache, sends JSON (query
+//! parameters only for GETs, `multipart/form-data` for file uploads) with `access_token` in
+//! the query, fails over to the backup host when
 //! the primary cannot be reached, and reads the envelope the spec names for the endpoint:
 //! `errcode`/`errmsg`, Tencent Map's `status`/`message`, or create_map_poi's `error`/`data`.
 //! On 40001/40014/42001 the failed token is invalidated (only if still current) and the call
@@ -97,6 +98,13 @@ impl WxaClient {
     pub async fn access_token(&self) -> Result<String, MendianError> {
         self.tokens.get().await
     }
+
+    /// Fetches a new token with `force_refresh = true` and stores it. With stable_token this
+    /// invalidates the previous token for every server of the appid and is limited to 20 a
+    /// day, 30 s apart: use it after a token leak, never routinely. The cache never does.
+    pub async fn force_refresh_token(&self) -> Result<(), MendianError> {
+        self.tokens.force_refresh().await.map(|_| ())
+    }
 }
 
 /// The `rid`/`hint` request id WeChat appends to `errmsg`, for support tickets.
@@ -152,8 +160,33 @@ pub fn envelope_error(d: &EndpointDescriptor, v: &Value) -> Option<MendianError>
     })
 }
 
+/// A request body and its content type.
+struct Body {
+    content_type: Option<String>,
+    bytes: Vec<u8>,
+}
+
+/// A `multipart/form-data` body with one file part per `(name, bytes)`; each part is named
+/// after its field and typed by its content (`media.jpg`, `image/jpeg`).
+fn multipart_body(parts: &[(&str, &[u8])]) -> Body {
+    let mut rnd = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut rnd).expect("the system RNG is available");
+    let boundary: String = format!("mendian{}", rnd.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let mut out = Vec::with_capacity(parts.iter().map(|(_, b)| b.len() + 200).sum());
+    for (name, bytes) in parts {
+        let (mime, ext) = crate::spec::validate::sniff_media(bytes).map(crate::spec::validate::media_mime).unwrap_or(("application/octet-stream", "bin"));
+        out.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.{ext}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes(),
+        );
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Body { content_type: Some(format!("multipart/form-data; boundary={boundary}")), bytes: out }
+}
+
 impl WxaClient {
-    async fn send(&self, method: &'static str, path_and_query: &str, body: Vec<u8>) -> Result<HttpResponse, MendianError> {
+    async fn send(&self, method: &'static str, path_and_query: &str, body: &Body) -> Result<HttpResponse, MendianError> {
         let mut hosts = vec![self.config.base_url.trim_end_matches('/')];
         if !self.config.backup_base_url.trim().is_empty() {
             hosts.push(self.config.backup_base_url.trim_end_matches('/'));
@@ -161,10 +194,10 @@ impl WxaClient {
         let mut last = None;
         for (i, host) in hosts.iter().enumerate() {
             let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-            if !body.is_empty() {
-                headers.push(("content-type".into(), "application/json".into()));
+            if let Some(ct) = &body.content_type {
+                headers.push(("content-type".into(), ct.clone()));
             }
-            let req = HttpRequest { method, url: format!("{host}{path_and_query}"), headers, body: body.clone() };
+            let req = HttpRequest { method, url: format!("{host}{path_and_query}"), headers, body: body.bytes.clone() };
             match self.transport.send_classified(req).await {
                 Ok(r) => return Ok(r),
                 Err((e, before_sending)) if before_sending && i + 1 < hosts.len() => last = Some(e),
@@ -174,10 +207,10 @@ impl WxaClient {
         Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
     }
 
-    async fn once(&self, d: &EndpointDescriptor, token: &str, query: &[String], body: &[u8]) -> Result<Value, MendianError> {
+    async fn once(&self, d: &EndpointDescriptor, token: &str, query: &[String], body: &Body) -> Result<Value, MendianError> {
         let mut q = vec![format!("access_token={}", crate::wechatpay::client::percent_encode(token))];
         q.extend(query.iter().cloned());
-        let resp = self.send(d.method, &format!("{}?{}", d.path, q.join("&")), body.to_vec()).await?;
+        let resp = self.send(d.method, &format!("{}?{}", d.path, q.join("&")), body).await?;
         let v: Value = serde_json::from_slice(&resp.body).map_err(|e| MendianError::Decode {
             what: format!("the {} response (HTTP {})", d.id, resp.status),
             reason: e.to_string(),
@@ -207,7 +240,14 @@ impl WxaClient {
                 }
             }
         }
-        let body = if d.method == "GET" { Vec::new() } else { Value::Object(body).to_string().into_bytes() };
+        let parts = request.multipart();
+        let body = if !parts.is_empty() {
+            multipart_body(&parts)
+        } else if d.method == "GET" {
+            Body { content_type: None, bytes: Vec::new() }
+        } else {
+            Body { content_type: Some("application/json".into()), bytes: Value::Object(body).to_string().into_bytes() }
+        };
         let mut token_retried = false;
         let mut busy_retries = 0;
         loop {

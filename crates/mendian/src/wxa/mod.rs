@@ -2,13 +2,20 @@
 //!
 //! - [`token`]: access-token providers (stable_token, classic token, fixed, your own), the
 //!   token store trait and the single-flight cache.
-//! - [`client`]: [`WxaClient`], one generic call path; the typed methods (`add_store`,
-//!   `get_store_list`, …) are generated from the spec.
+//! - [`client`]: [`WxaClient`], one generic call path (JSON, GET query or multipart upload);
+//!   the typed methods (`add_store`, `get_store_list`, `upload_media`, …) are generated from
+//!   the spec.
+//! - [`stores`]: paging through every store, and get_district as a province → city →
+//!   district tree.
 
 pub mod client;
+pub mod events;
+pub mod stores;
 pub mod token;
 
 pub use client::{WxaClient, WxaConfig, WXA_BACKUP_BASE_URL, WXA_BASE_URL};
+pub use events::{wxa_parse_push, wxa_push_encrypt_with_random, wxa_push_signature, WxaEvent, WxaPush, WxaPushConfig, WxaPushReceiver};
+pub use stores::{wxa_district_tree, WxaDistrictCity, WxaDistrictProvince, STORE_PAGE_LIMIT};
 pub use token::{
     wxa_classic_token_provider, wxa_fixed_token_provider, wxa_memory_token_store, wxa_stable_token_provider, WxaAccessToken,
     WxaStoredToken, WxaTokenProvider, WxaTokenStore,

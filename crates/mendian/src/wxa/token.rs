@@ -7,8 +7,12 @@
 //!   and never holds the AppSecret).
 //! - Stores: [`WxaTokenStore`], in memory by default; a fleet of servers can share one.
 //! - The cache refreshes [`REFRESH_AHEAD_SECONDS`] before expiry, with one fetch at a time per
-//!   client (concurrent callers wait for it), and invalidates a token after 40001/40014/42001
-//!   only if it is still the one that failed.
+//!   appid in the process (every client of that appid shares one lock, so concurrent callers
+//!   wait for the fetch in progress instead of starting their own), and invalidates a token
+//!   after 40001/40014/42001 only if it is still the one that failed. A fetch answered with -1
+//!   (system busy) is repeated after 0.5 s, 1 s and 2 s.
+//! - The built-in providers fail over to `api2.weixin.qq.com` when `api.weixin.qq.com` cannot
+//!   be reached (only when they use the default hosts).
 //!
 //! Tokens never appear in Debug output or errors.
 
@@ -125,13 +129,14 @@ struct SecretProvider {
     kind: Kind,
     appid: String,
     secret: String,
-    base_url: String,
+    /// Hosts to try in order (the backup only after a connection failure).
+    hosts: Vec<String>,
     transport: Transport,
 }
 
 impl fmt::Debug for SecretProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretProvider").field("kind", &self.kind).field("appid", &self.appid).field("secret", &"<redacted>").finish()
+        f.debug_struct("SecretProvider").field("kind", &self.kind).field("appid", &self.appid).field("secret", &"<redacted>").field("hosts", &self.hosts).finish()
     }
 }
 
@@ -156,8 +161,22 @@ fn token_error(v: &Value) -> MendianError {
 #[async_trait::async_trait]
 impl WxaTokenProvider for SecretProvider {
     async fn fetch_token(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError> {
-        let base = self.base_url.trim_end_matches('/');
-        let req = match self.kind {
+        let mut last = None;
+        for (i, host) in self.hosts.iter().enumerate() {
+            match self.transport.send_classified(self.request(host, force_refresh)).await {
+                Ok(resp) => return Self::read(&resp.body),
+                Err((e, before_sending)) if before_sending && i + 1 < self.hosts.len() => last = Some(e),
+                Err((e, _)) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
+    }
+}
+
+impl SecretProvider {
+    fn request(&self, base: &str, force_refresh: bool) -> HttpRequest {
+        let base = base.trim_end_matches('/');
+        match self.kind {
             Kind::Stable => HttpRequest {
                 method: "POST",
                 url: format!("{base}/cgi-bin/stable_token"),
@@ -176,9 +195,11 @@ impl WxaTokenProvider for SecretProvider {
                 headers: vec![],
                 body: vec![],
             },
-        };
-        let resp = self.transport.send(req).await?;
-        let v: Value = serde_json::from_slice(&resp.body)
+        }
+    }
+
+    fn read(body: &[u8]) -> Result<WxaAccessToken, MendianError> {
+        let v: Value = serde_json::from_slice(body)
             .map_err(|e| MendianError::Decode { what: "the access token answer".into(), reason: e.to_string() })?;
         match (v.get("access_token").and_then(Value::as_str), v.get("expires_in").and_then(Value::as_u64)) {
             (Some(t), Some(e)) if !t.is_empty() => Ok(WxaAccessToken { access_token: t.to_string(), expires_in: e }),
@@ -189,7 +210,7 @@ impl WxaTokenProvider for SecretProvider {
 
 /// A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens
 /// are shared safely with other users of the same appid). `base_url` defaults to
-/// `https://api.weixin.qq.com`.
+/// `https://api.weixin.qq.com`, with failover to `https://api2.weixin.qq.com`.
 #[uniffi::export]
 pub fn wxa_stable_token_provider(appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
     secret_provider(Kind::Stable, appid, secret, base_url)
@@ -210,7 +231,11 @@ fn secret_provider(kind: Kind, appid: String, secret: String, base_url: Option<S
         return Err(MendianError::Credentials { reason: "the AppSecret is empty".into() });
     }
     let transport = Transport::new(Duration::from_secs(10), &crate::transport::user_agent("rust"))?;
-    Ok(Arc::new(SecretProvider { kind, appid, secret, base_url: base_url.unwrap_or_else(|| super::client::WXA_BASE_URL.into()), transport }))
+    let hosts = match base_url {
+        Some(b) if !b.trim().is_empty() => vec![b.trim().to_string()],
+        _ => vec![super::client::WXA_BASE_URL.to_string(), super::client::WXA_BACKUP_BASE_URL.to_string()],
+    };
+    Ok(Arc::new(SecretProvider { kind, appid, secret, hosts, transport }))
 }
 
 /// A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
@@ -226,12 +251,23 @@ pub fn wxa_fixed_token_provider(access_token: String, expires_in: u64) -> Arc<dy
     Arc::new(Fixed(WxaAccessToken { access_token, expires_in }))
 }
 
+/// The refresh lock of each appid, shared by every cache of this process.
+fn refresh_lock(appid: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = std::sync::OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    locks.entry(appid.to_string()).or_default().clone()
+}
+
+/// How often a fetch answered with -1 (system busy) is repeated, and the first pause.
+const BUSY_RETRIES: u32 = 3;
+const BUSY_FIRST_PAUSE: Duration = Duration::from_millis(500);
+
 /// Hands out valid tokens for one appid.
 pub struct TokenCache {
     appid: String,
     provider: Arc<dyn WxaTokenProvider>,
     store: Arc<dyn WxaTokenStore>,
-    refresh: tokio::sync::Mutex<()>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for TokenCache {
@@ -243,7 +279,8 @@ impl fmt::Debug for TokenCache {
 impl TokenCache {
     /// A cache for `appid`.
     pub fn new(appid: String, provider: Arc<dyn WxaTokenProvider>, store: Arc<dyn WxaTokenStore>) -> TokenCache {
-        TokenCache { appid, provider, store, refresh: tokio::sync::Mutex::new(()) }
+        let refresh = refresh_lock(&appid);
+        TokenCache { appid, provider, store, refresh }
     }
 
     fn fresh(t: &WxaStoredToken) -> bool {
@@ -265,7 +302,34 @@ impl TokenCache {
                 return Ok(t.access_token);
             }
         }
-        let fetched = self.provider.fetch_token(false).await?;
+        let fetched = self.fetch(false).await?;
+        let stored = WxaStoredToken { access_token: fetched.access_token.clone(), expires_at: now() + fetched.expires_in as i64 };
+        self.store.save(self.appid.clone(), stored).await?;
+        Ok(fetched.access_token)
+    }
+
+    /// Fetches from the provider, repeating a -1 (system busy) answer with backoff.
+    async fn fetch(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError> {
+        let mut pause = BUSY_FIRST_PAUSE;
+        let mut attempt = 0;
+        loop {
+            match self.provider.fetch_token(force_refresh).await {
+                Err(MendianError::Api { ref code, .. }) if code == "-1" && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Replaces the stored token with one fetched with `force_refresh = true` (for
+    /// stable_token: invalidates the previous token everywhere, limited to 20 a day, 30 s
+    /// apart). Use it after a token leak, never routinely.
+    pub async fn force_refresh(&self) -> Result<String, MendianError> {
+        let _guard = self.refresh.lock().await;
+        let fetched = self.provider.fetch_token(true).await?;
         let stored = WxaStoredToken { access_token: fetched.access_token.clone(), expires_at: now() + fetched.expires_in as i64 };
         self.store.save(self.appid.clone(), stored).await?;
         Ok(fetched.access_token)
