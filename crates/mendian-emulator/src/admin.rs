@@ -1,11 +1,13 @@
-//! The admin API under `/__admin/`: profile, reset, recorded requests and fault injection.
-//! Plain JSON over HTTP so tests in Rust, Python and Kotlin drive it the same way.
+//! The admin API under `/__admin/`: profile, reset, recorded requests, fault injection and the
+//! 门店小程序 settings and push log (`GET|PUT /__admin/wxa`). Plain JSON over HTTP so tests in
+//! Rust, Python and Kotlin drive it the same way.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -49,21 +51,18 @@ async fn clear_faults(State(s): State<Arc<Shared>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// `GET /__admin/wxa`: counters of the 门店小程序 side.
+/// `GET /__admin/wxa`: counters, settings and the push log of the 门店小程序 side.
 async fn wxa_stats(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
-    let inner = s.lock();
-    Json(serde_json::json!({ "token_fetches": inner.wxa.token_fetches, "audit_delay_ms": inner.wxa.audit_delay.as_millis() as u64 }))
+    let v = s.lock().wxa.admin_json();
+    Json(v)
 }
 
-#[derive(serde::Deserialize)]
-struct WxaSettings {
-    audit_delay_ms: Option<u64>,
-}
-
-/// `PUT /__admin/wxa`: settings of the 门店小程序 side (`audit_delay_ms`).
-async fn wxa_settings(State(s): State<Arc<Shared>>, Json(v): Json<WxaSettings>) -> StatusCode {
-    if let Some(ms) = v.audit_delay_ms {
-        s.lock().wxa.audit_delay = std::time::Duration::from_millis(ms);
+/// `PUT /__admin/wxa`: settings of the 门店小程序 side (`audit_delay_ms`, `callback_url`,
+/// `push_mode`, `audit_outcome`; all optional). 400 for a non-loopback callback or a bad member.
+async fn wxa_settings(State(s): State<Arc<Shared>>, Json(v): Json<serde_json::Value>) -> Response {
+    let applied = s.lock().wxa.apply_admin(&v);
+    match applied {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": e }))).into_response(),
     }
-    StatusCode::NO_CONTENT
 }

@@ -12,6 +12,19 @@
 //! | `POST /__admin/reset` | forget recorded requests, faults and platform state |
 //! | `GET /__admin/requests` | every platform request received, oldest first (`?platform=wxa` filters) |
 //! | `GET/POST/DELETE /__admin/faults` | list, add or clear injected faults |
+//! | `GET /__admin/wxa` | 门店小程序 counters, settings and push log: `{"token_fetches", "tokens_issued", "audit_delay_ms", "audit_outcome", "callback_url", "push_mode", "pushes": [{"event", "audit_id", "attempt", "status", "answer", "error"}]}` |
+//! | `PUT /__admin/wxa` | 门店小程序 settings, all optional: `{"audit_delay_ms": N, "callback_url": "http://127.0.0.1:PORT/path" \| null, "push_mode": "plain" \| "safe", "audit_outcome": "approve" \| "reject"}`; 204, or 400 for a non-loopback URL or an unknown member |
+//!
+//! Faults (`{"route": …, "kind": {"type": …}, "times": N}`): `status`, `delay`, `drop` (close
+//! without an answer), `wechatpay_bad_signature`, `wechatpay_sign_test`,
+//! `wechatpay_clock_skew`, `top_ban`, `wxa_expire_tokens`, and
+//! `{"type": "wxa_errcode", "errcode": -1, "errmsg": "system error"}` (an errcode in WeChat's
+//! envelope, e.g. -1 busy or 45009 quota).
+//!
+//! The 门店小程序 side pushes audit events (XML, plain or safe mode) to the configured
+//! loopback callback, signed with the profile's `wxa_push_token` and encrypted with its
+//! `wxa_encoding_aes_key`; see the `wxa` and `wxa_push` modules for the platform rules it
+//! enforces (token semantics and limits, input formats, media upload, audits).
 //!
 //! Requests are matched against the endpoints in `spec/` (embedded at build time, the same
 //! files the SDK is generated from). The platform modules answer them; an endpoint the spec
@@ -24,6 +37,7 @@ mod state;
 mod top;
 mod wechatpay;
 mod wxa;
+mod wxa_push;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -33,6 +47,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use state::{Fault, FaultKind, RecordedRequest};
+pub use wxa::AuditOutcome;
+pub use wxa_push::{PushMode, WxaPush};
 
 /// The spec files, embedded so the emulator binary runs from anywhere.
 const SPEC_SOURCES: &[(&str, &str)] = &[
@@ -83,6 +99,12 @@ pub struct Profile {
     pub wxa_appid: String,
     /// Its AppSecret (a test credential).
     pub wxa_secret: String,
+    /// The message-push Token the audit event pushes are signed with.
+    pub wxa_push_token: String,
+    /// The EncodingAESKey of safe-mode pushes (43 characters, non-zero trailing bits).
+    pub wxa_encoding_aes_key: String,
+    /// The official account's original id (`gh_…`), the pushes' `ToUserName`.
+    pub wxa_original_id: String,
     /// TOP app key the emulator accepts.
     pub top_app_key: String,
     /// TOP app secret matching `top_app_key` (a test credential).
@@ -159,14 +181,49 @@ impl Emulator {
         self.shared.add_fault(fault)
     }
 
-    /// How many access tokens the wxa side has issued since the last reset.
+    /// How many token requests (stable and classic, answered with a token or an errcode) the
+    /// wxa side has answered since the last reset.
     pub fn wxa_token_fetches(&self) -> u64 {
         self.shared.lock().wxa.token_fetches
     }
 
-    /// Sets how long 门店小程序 audits take (merchant, map POI, store).
+    /// Sets how long 门店小程序 audits take (merchant, map POI, store, store pictures).
     pub fn set_wxa_audit_delay(&self, delay: std::time::Duration) {
         self.shared.lock().wxa.audit_delay = delay;
+    }
+
+    /// Sets how audits started from now on end (approve by default).
+    pub fn set_wxa_audit_outcome(&self, outcome: AuditOutcome) {
+        self.shared.lock().wxa.audit_outcome = outcome;
+    }
+
+    /// Sets (or with `None` removes) the loopback `http://` URL audit events are pushed to, and
+    /// the push mode. Refuses any other URL.
+    pub fn set_wxa_callback(&self, url: Option<&str>, mode: PushMode) -> Result<(), String> {
+        if let Some(u) = url {
+            wxa_push::parse_callback_url(u)?;
+        }
+        let mut inner = self.shared.lock();
+        inner.wxa.callback_url = url.map(str::to_string);
+        inner.wxa.push_mode = mode;
+        Ok(())
+    }
+
+    /// Every push delivery attempt so far, oldest first (what `GET /__admin/wxa` lists).
+    pub fn wxa_pushes(&self) -> Vec<WxaPush> {
+        self.shared.lock().wxa.pushes.clone()
+    }
+
+    /// Waits until at least `n` push attempts are recorded or `timeout` passes; returns them.
+    pub async fn wait_for_wxa_pushes(&self, n: usize, timeout: std::time::Duration) -> Vec<WxaPush> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let pushes = self.wxa_pushes();
+            if pushes.len() >= n || tokio::time::Instant::now() >= deadline {
+                return pushes;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     /// Forgets recorded requests, faults and platform state.
@@ -174,8 +231,9 @@ impl Emulator {
         self.shared.reset();
     }
 
-    /// Stops the server and waits for it to finish.
+    /// Stops the server (and pending pushes) and waits for it to finish.
     pub async fn stop(mut self) {
+        self.shared.lock().wxa.push_tasks.abort_all();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -187,6 +245,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        self.shared.lock().wxa.push_tasks.abort_all();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -212,6 +271,9 @@ pub(crate) fn profile_for(addr: SocketAddr) -> Profile {
         wechatpay_store_ids: wechatpay::STORES.to_vec(),
         wxa_appid: wxa::APPID.into(),
         wxa_secret: wxa::SECRET.into(),
+        wxa_push_token: wxa::PUSH_TOKEN.into(),
+        wxa_encoding_aes_key: wxa::ENCODING_AES_KEY.into(),
+        wxa_original_id: wxa::ORIGINAL_ID.into(),
         top_app_key: top::APP_KEY.into(),
         top_app_secret: top::APP_SECRET.into(),
         top_session: top::SESSION.into(),

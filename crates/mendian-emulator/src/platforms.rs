@@ -5,6 +5,14 @@
 //! Checks that every platform shares live here (the route exists, documented required
 //! inputs are present). Platform behaviour — signatures, tokens, stores, guides, workers —
 //! is added per platform; until an endpoint has it, the emulator says so explicitly.
+//!
+//! Faults apply before the platform answers: `status`, `delay` and `drop` everywhere
+//! (`drop` closes the connection without an answer), the WeChat Pay signature faults, the TOP
+//! ban, and on wxa routes `wxa_expire_tokens` and `wxa_errcode` (an errcode in WeChat's
+//! envelope). wxa requests go to the wxa module whole (token check first, then body shape and
+//! required members, then behaviour; the multipart body of a media upload as raw bytes); a
+//! documented wxa path called with the wrong method answers 43001/43002. The request log keeps
+//! every body as received (lossy UTF-8).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -112,6 +120,17 @@ fn find_endpoint<'a>(spec: &'a Spec, platform: Platform, method: &Method, path: 
         return endpoints.map(|e| e.get_ref()).find(|e| e.api_name.as_deref() == Some(api.as_str()));
     }
     endpoints.map(|e| e.get_ref()).find(|e| e.method.as_str() == method.as_str() && path_matches(&e.path, path))
+}
+
+/// The method a wxa endpoint at `path` takes, when the request used another one.
+fn wxa_method_for(spec: &Spec, path: &str) -> Option<String> {
+    spec.files
+        .iter()
+        .filter(|f| f.spec.family.platform == Platform::Wxa)
+        .flat_map(|f| f.spec.endpoints.iter())
+        .map(|e| e.get_ref())
+        .find(|e| path_matches(&e.path, path))
+        .map(|e| e.method.as_str().to_string())
 }
 
 /// The first documented required input the request lacks.
@@ -235,6 +254,10 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         }
         Some(FaultKind::Drop) => return dropped_connection(),
         Some(FaultKind::WxaExpireTokens) => s.lock().wxa.expire_tokens(),
+        Some(FaultKind::WxaErrcode { errcode, errmsg }) if platform == Some(Platform::Wxa) => {
+            return json(StatusCode::OK, crate::wxa::fault_answer(&s, endpoint.map(|e| e.id.as_str()), errcode, &errmsg));
+        }
+        Some(FaultKind::WxaErrcode { .. }) => {}
         Some(FaultKind::TopBan { seconds, sub_code }) => {
             s.lock().top_ban = Some((std::time::Instant::now() + Duration::from_secs(seconds), sub_code));
         }
@@ -242,19 +265,30 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         None => {}
     }
     let Some(ep) = endpoint else {
+        if platform == Some(Platform::Wxa) {
+            if let Some(other) = wxa_method_for(&s.spec, &path) {
+                // The platform's answer to a documented path called with the wrong method.
+                let (code, msg) = if other == "GET" { (43001, "require GET method") } else { (43002, "require POST method") };
+                return json(StatusCode::OK, serde_json::json!({ "errcode": code, "errmsg": msg }));
+            }
+        }
         let what = if platform == Some(Platform::Top) { "unknown API method".to_string() } else { format!("no such API: {} {path}", parts.method) };
         return platform_error(platform, ErrorKind::NotFound, &what);
     };
     if platform == Some(Platform::Wxa) {
-        let body: serde_json::Map<String, serde_json::Value> = ins.body.clone().into_iter().collect();
-        let answer = crate::wxa::handle(&s, &ep.id, &ins.query, &body);
-        let token_ok = answer.get("errcode").and_then(|c| c.as_i64()).is_none_or(|c| ![41001, 40001, 42001].contains(&c));
-        if token_ok {
-            if let Some(name) = missing_required(ep, &ins) {
-                return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
-            }
-        }
-        return json(StatusCode::OK, answer);
+        // wxa checks the token first, then the body shape and required members, then the
+        // behaviour; all of it lives in the wxa module.
+        let call = crate::wxa::Call {
+            id: &ep.id,
+            query: &ins.query,
+            body: &ins.body,
+            json_body_expected: parts.method == Method::POST && ep.fields.iter().any(|f| f.location == Some(Location::Body)),
+            body_is_json_object: ins.body_is_json_object,
+            raw_body: &body,
+            content_type: &content_type,
+            missing: missing_required(ep, &ins),
+        };
+        return json(StatusCode::OK, crate::wxa::handle(&s, &call));
     }
     if let Some(name) = missing_required(ep, &ins) {
         return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));

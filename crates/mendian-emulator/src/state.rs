@@ -1,5 +1,8 @@
-//! The emulator's shared state: recorded requests, injected faults and the spec it answers
-//! from. One mutex guards it; every critical section is short and never awaits.
+//! The emulator's shared state: recorded requests, injected faults, platform state (including
+//! the wxa settings and push log) and the spec it answers from. One mutex guards it; every
+//! critical section is short and never awaits (wxa pushes run in spawned tasks that take it
+//! only to read their settings and record an attempt). A reset replaces the state, which
+//! also cancels pending wxa pushes.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -61,6 +64,17 @@ pub enum FaultKind {
     },
     /// wxa: every issued access token expires now (the next call gets 42001).
     WxaExpireTokens,
+    /// wxa: answer this errcode in WeChat's envelope (`{"errcode": N, "errmsg": "… rid: …"}`)
+    /// instead of the platform's answer, e.g. -1 (system error, busy) or 45009 (daily quota).
+    /// An empty `errmsg` uses the platform's text for -1, 45009 and 45011. No effect on
+    /// requests of other platforms (a use is still consumed).
+    WxaErrcode {
+        /// The errcode.
+        errcode: i64,
+        /// The errmsg (a `rid: …` is appended as the platform does).
+        #[serde(default)]
+        errmsg: String,
+    },
     /// TOP rate-limit ban: from the first matching request on, every TOP call is refused for
     /// `seconds` with code 7, `sub_code` and "This ban will last for N more seconds".
     TopBan {
