@@ -269,7 +269,7 @@ impl<'a> Checker<'a> {
             .filter(|f| f.location == Some(Location::Path))
             .map(|f| f.name.clone())
             .collect();
-        for p in placeholders.difference(&path_fields) {
+        if let Some(p) = placeholders.difference(&path_fields).next() {
             return self.err(fi, ep.span(), format!("endpoint `{}`: path placeholder `{{{p}}}` has no field with location = \"path\"", ep.id));
         }
         for f in ep.fields.iter().filter(|f| f.location == Some(Location::Path)) {

@@ -24,6 +24,9 @@
 //! never contain the token, a key or the text of a message that failed; Debug output of the
 //! configuration and the receiver redacts the secrets.
 
+// `MendianError` is the one error type that crosses the FFI; it is large by design.
+#![allow(clippy::result_large_err)]
+
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -33,7 +36,9 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::{alphabet, Engine};
 
 use crate::error::MendianError;
-use crate::generated::wxa::{AddStoreAuditEvent, ApplyMerchantAuditEvent, CreateMapPoiAuditEvent, ModifyStoreAuditEvent};
+use crate::generated::wxa::{
+    AddStoreAuditEvent, ApplyMerchantAuditEvent, CreateMapPoiAuditEvent, ModifyStoreAuditEvent,
+};
 
 /// The PKCS#7 block size WeChat uses for message encryption (K = 32, not the AES block size).
 const PKCS7_BLOCK: usize = 32;
@@ -169,9 +174,13 @@ impl WxaPushReceiver {
         if config.appid.is_empty() {
             return Err(MendianError::invalid("appid", "the AppID must not be empty"));
         }
-        let key = config.encoding_aes_key.as_deref().map(|k| decode_encoding_aes_key(k, "encoding_aes_key")).transpose()?;
-        let previous_key =
-            config.previous_encoding_aes_key.as_deref().map(|k| decode_encoding_aes_key(k, "previous_encoding_aes_key")).transpose()?;
+        let key =
+            config.encoding_aes_key.as_deref().map(|k| decode_encoding_aes_key(k, "encoding_aes_key")).transpose()?;
+        let previous_key = config
+            .previous_encoding_aes_key
+            .as_deref()
+            .map(|k| decode_encoding_aes_key(k, "previous_encoding_aes_key"))
+            .transpose()?;
         if key.is_none() && previous_key.is_some() {
             return Err(MendianError::invalid(
                 "previous_encoding_aes_key",
@@ -200,8 +209,13 @@ impl WxaPushReceiver {
                         reason: "the URL verification is in safe mode (msg_signature and an encrypted echostr) but no encoding_aes_key is configured".into(),
                     });
                 }
-                check_signature(msg_sig, &signature(&[&self.token, timestamp, nonce, echostr]), "msg_signature", "token, timestamp, nonce, echostr")?;
-                let (echo, _) = self.decrypt_with_rotation(echostr, "echostr")?;
+                check_signature(
+                    msg_sig,
+                    &signature(&[&self.token, timestamp, nonce, echostr]),
+                    "msg_signature",
+                    "token, timestamp, nonce, echostr",
+                )?;
+                let (echo, _) = self.decrypt_with_rotation(echostr, "the encrypted `echostr`")?;
                 Ok(echo)
             }
             None if plain.is_some() => Ok(echostr.to_string()),
@@ -224,7 +238,8 @@ impl WxaPushReceiver {
         if let Some(sig) = plain {
             self.check_plain_signature(sig, timestamp, nonce)?;
         }
-        let outer = xml::parse(&body).map_err(|reason| MendianError::Decode { what: "the push body".into(), reason })?;
+        let outer =
+            xml::parse(&body).map_err(|reason| MendianError::Decode { what: "the push body".into(), reason })?;
         let encrypt = outer.children.iter().find(|c| c.name == "Encrypt").map(|c| c.value.as_str());
         let aes_requested = param(&query, "encrypt_type").is_some_and(|t| t.eq_ignore_ascii_case("aes"));
         let safe = aes_requested || (encrypt.is_some() && self.key.is_some());
@@ -240,14 +255,20 @@ impl WxaPushReceiver {
                 reason: "the push is in safe mode (encrypt_type=aes) but no encoding_aes_key is configured".into(),
             });
         }
-        let msg_sig = param(&query, "msg_signature")
-            .ok_or_else(|| missing("msg_signature", " (safe mode: the plain `signature` does not cover the encrypted message)"))?;
+        let msg_sig = param(&query, "msg_signature").ok_or_else(|| {
+            missing("msg_signature", " (safe mode: the plain `signature` does not cover the encrypted message)")
+        })?;
         let encrypt = encrypt.ok_or_else(|| MendianError::Decode {
             what: "the push body".into(),
             reason: "a safe-mode push must have an <Encrypt> element".into(),
         })?;
-        check_signature(msg_sig, &signature(&[&self.token, timestamp, nonce, encrypt]), "msg_signature", "token, timestamp, nonce, Encrypt")?;
-        let (xml, used_previous_key) = self.decrypt_with_rotation(encrypt, "Encrypt")?;
+        check_signature(
+            msg_sig,
+            &signature(&[&self.token, timestamp, nonce, encrypt]),
+            "msg_signature",
+            "token, timestamp, nonce, Encrypt",
+        )?;
+        let (xml, used_previous_key) = self.decrypt_with_rotation(encrypt, "the <Encrypt> element")?;
         let event = wxa_parse_push(xml.clone())?;
         Ok(WxaPush { event, xml, encrypted: true, used_previous_key })
     }
@@ -256,7 +277,13 @@ impl WxaPushReceiver {
     /// envelope, with the key that decrypted the push (`use_previous_key`, see
     /// [`WxaPush::used_previous_key`]), a fresh random 16-byte prefix and the given timestamp
     /// (digits) and nonce (letters, digits, `-`, `_`).
-    pub fn encrypt_reply(&self, reply_xml: String, timestamp: String, nonce: String, use_previous_key: bool) -> Result<String, MendianError> {
+    pub fn encrypt_reply(
+        &self,
+        reply_xml: String,
+        timestamp: String,
+        nonce: String,
+        use_previous_key: bool,
+    ) -> Result<String, MendianError> {
         if timestamp.is_empty() || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
             return Err(MendianError::invalid("timestamp", "must be Unix seconds in decimal digits"));
         }
@@ -268,10 +295,13 @@ impl WxaPushReceiver {
                 reason: "use_previous_key is set but no previous_encoding_aes_key is configured".into(),
             })?
         } else {
-            self.key.as_ref().ok_or_else(|| MendianError::Credentials { reason: "encrypting a reply needs encoding_aes_key".into() })?
+            self.key.as_ref().ok_or_else(|| MendianError::Credentials {
+                reason: "encrypting a reply needs encoding_aes_key".into(),
+            })?
         };
         let mut random = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut random).map_err(|_| MendianError::Credentials { reason: "the system random generator failed".into() })?;
+        aws_lc_rs::rand::fill(&mut random)
+            .map_err(|_| MendianError::Credentials { reason: "the system random generator failed".into() })?;
         let encrypt = encrypt_message(key, &self.appid, &random, reply_xml.as_bytes())?;
         let msg_signature = signature(&[&self.token, &timestamp, &nonce, &encrypt]);
         Ok(format!(
@@ -287,7 +317,7 @@ impl WxaPushReceiver {
 
     /// Decrypts with the current key, then (if configured) the previous one.
     fn decrypt_with_rotation(&self, encrypt: &str, what: &str) -> Result<(String, bool), MendianError> {
-        let decode = |reason: String| MendianError::Decode { what: format!("the encrypted `{what}`"), reason };
+        let decode = |reason: String| MendianError::Decode { what: what.to_string(), reason };
         let ciphertext = STANDARD.decode(encrypt).map_err(|_| {
             let hint = if encrypt.contains('%') || encrypt.contains(' ') {
                 " (it looks URL-encoded or had '+' turned into a space: pass the decoded value)"
@@ -299,19 +329,22 @@ impl WxaPushReceiver {
         if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
             return Err(decode(format!("the ciphertext is {} bytes, not a non-zero multiple of 16", ciphertext.len())));
         }
-        let key = self.key.as_ref().ok_or_else(|| MendianError::Credentials { reason: "no encoding_aes_key is configured".into() })?;
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| MendianError::Credentials { reason: "no encoding_aes_key is configured".into() })?;
         let first = match decrypt_message(key, &self.appid, &ciphertext) {
             Ok(m) => return Ok((m, false)),
             Err(e) => e,
         };
         match &self.previous_key {
             None => Err(decode(first)),
-            Some(prev) => {
-                match decrypt_message(prev, &self.appid, &ciphertext) {
-                    Ok(m) => Ok((m, true)),
-                    Err(second) => Err(decode(format!("with encoding_aes_key: {first}; with previous_encoding_aes_key: {second}"))),
+            Some(prev) => match decrypt_message(prev, &self.appid, &ciphertext) {
+                Ok(m) => Ok((m, true)),
+                Err(second) => {
+                    Err(decode(format!("with encoding_aes_key: {first}; with previous_encoding_aes_key: {second}")))
                 }
-            }
+            },
         }
     }
 }
@@ -332,7 +365,12 @@ pub fn wxa_push_signature(token: String, timestamp: String, nonce: String, encry
 /// appid, PKCS#7-padded to a multiple of 32. For known-answer tests; replies should use
 /// [`WxaPushReceiver::encrypt_reply`], which draws a fresh prefix.
 #[uniffi::export]
-pub fn wxa_push_encrypt_with_random(encoding_aes_key: String, appid: String, random: Vec<u8>, message: String) -> Result<String, MendianError> {
+pub fn wxa_push_encrypt_with_random(
+    encoding_aes_key: String,
+    appid: String,
+    random: Vec<u8>,
+    message: String,
+) -> Result<String, MendianError> {
     let key = decode_encoding_aes_key(&encoding_aes_key, "encoding_aes_key")?;
     let random: [u8; 16] = random
         .as_slice()
@@ -372,8 +410,11 @@ fn signature(parts: &[&str]) -> String {
 /// hex).
 fn check_signature(received: &str, expected: &str, name: &str, covers: &str) -> Result<(), MendianError> {
     let received = received.to_ascii_lowercase();
-    aws_lc_rs::constant_time::verify_slices_are_equal(received.as_bytes(), expected.as_bytes())
-        .map_err(|_| MendianError::Signature { reason: format!("`{name}` does not match (SHA-1 over {covers}): wrong Token or a forged request") })
+    aws_lc_rs::constant_time::verify_slices_are_equal(received.as_bytes(), expected.as_bytes()).map_err(|_| {
+        MendianError::Signature {
+            reason: format!("`{name}` does not match (SHA-1 over {covers}): wrong Token or a forged request"),
+        }
+    })
 }
 
 /// Decodes an EncodingAESKey: 43 characters of A-Z, a-z, 0-9, base64 with the 2 trailing
@@ -387,15 +428,22 @@ fn decode_encoding_aes_key(key: &str, name: &str) -> Result<AesKey, MendianError
     if let Some(pos) = key.bytes().position(|b| !b.is_ascii_alphanumeric()) {
         return Err(creds(format!("an EncodingAESKey has only A-Z, a-z and 0-9; character {} is not one", pos + 1)));
     }
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true));
+    const LENIENT: GeneralPurpose =
+        GeneralPurpose::new(&alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true));
     let bytes = LENIENT.decode(format!("{key}=")).map_err(|_| creds("not decodable as base64".into()))?;
-    let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| creds(format!("decodes to {} bytes, not 32", bytes.len())))?;
+    let bytes: [u8; 32] =
+        bytes.as_slice().try_into().map_err(|_| creds(format!("decodes to {} bytes, not 32", bytes.len())))?;
     Ok(AesKey(bytes))
 }
 
 fn aes_cbc(key: &AesKey, data: &mut [u8], encrypt: bool) -> Result<(), MendianError> {
-    use aws_lc_rs::cipher::{DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256};
-    let failed = || MendianError::Decode { what: "AES-256-CBC".into(), reason: if encrypt { "encryption failed" } else { "decryption failed" }.into() };
+    use aws_lc_rs::cipher::{
+        DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256,
+    };
+    let failed = || MendianError::Decode {
+        what: "AES-256-CBC".into(),
+        reason: if encrypt { "encryption failed" } else { "decryption failed" }.into(),
+    };
     let unbound = UnboundCipherKey::new(&AES_256, &key.0).map_err(|_| failed())?;
     if encrypt {
         let k = EncryptingKey::cbc(unbound).map_err(|_| failed())?;
@@ -428,12 +476,17 @@ fn decrypt_message(key: &AesKey, appid: &str, ciphertext: &[u8]) -> Result<Strin
     aes_cbc(key, &mut buf, false).map_err(|e| e.to_string())?;
     let content = unpad(&buf)?;
     if content.len() < 20 {
-        return Err(format!("the decrypted data is {} bytes, shorter than the 16-byte random prefix and 4-byte length", content.len()));
+        return Err(format!(
+            "the decrypted data is {} bytes, shorter than the 16-byte random prefix and 4-byte length",
+            content.len()
+        ));
     }
     let msg_len = u32::from_be_bytes([content[16], content[17], content[18], content[19]]) as usize;
     let available = content.len() - 20;
     if msg_len > available {
-        return Err(format!("the message length prefix ({msg_len}) exceeds the {available} bytes that follow it (wrong key?)"));
+        return Err(format!(
+            "the message length prefix ({msg_len}) exceeds the {available} bytes that follow it (wrong key?)"
+        ));
     }
     let (msg, got) = content[20..].split_at(msg_len);
     if got != appid.as_bytes() {
@@ -469,7 +522,12 @@ fn event_from_document(doc: xml::Document, raw: &str) -> Result<WxaEvent, Mendia
         Some(name @ "create_map_poi_audit_info") => WxaEvent::CreateMapPoiAudit { event: typed(&fields, name)? },
         Some(name @ "add_store_audit_info") => WxaEvent::AddStoreAudit { event: typed(&fields, name)? },
         Some(name @ "modify_store_audit_info") => WxaEvent::ModifyStoreAudit { event: typed(&fields, name)? },
-        _ => WxaEvent::Other { msg_type: get("MsgType").unwrap_or_default(), event, fields: fields.into_iter().collect(), raw_xml: raw.to_string() },
+        _ => WxaEvent::Other {
+            msg_type: get("MsgType").unwrap_or_default(),
+            event,
+            fields: fields.into_iter().collect(),
+            raw_xml: raw.to_string(),
+        },
     })
 }
 
@@ -642,15 +700,22 @@ mod xml {
         fn markup(&mut self) -> Result<bool, String> {
             let rest = self.rest().as_bytes();
             if self.starts("<!--") {
-                let end = self.rest()[4..].find("-->").ok_or_else(|| format!("unterminated comment (byte {})", self.pos))?;
+                let end =
+                    self.rest()[4..].find("-->").ok_or_else(|| format!("unterminated comment (byte {})", self.pos))?;
                 self.pos += 4 + end + 3;
                 return Ok(true);
             }
             if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case(b"<!DOCTYPE") {
-                return Err("a DOCTYPE is not allowed in a push (it would enable entity expansion and external entities)".into());
+                return Err(
+                    "a DOCTYPE is not allowed in a push (it would enable entity expansion and external entities)"
+                        .into(),
+                );
             }
             if self.starts("<?") {
-                return Err(format!("processing instructions are not allowed (byte {}); only an XML declaration at the very start", self.pos));
+                return Err(format!(
+                    "processing instructions are not allowed (byte {}); only an XML declaration at the very start",
+                    self.pos
+                ));
             }
             if self.starts("<!") && !self.starts("<![CDATA[") {
                 return Err(format!("markup declarations are not allowed (byte {})", self.pos));
@@ -719,7 +784,9 @@ mod xml {
                     Some(q @ (b'"' | b'\'')) => q as char,
                     _ => return Err(format!("unquoted attribute value in <{}> (byte {})", shorten(name), self.pos)),
                 };
-                let end = self.rest()[1..].find(quote).ok_or_else(|| format!("unterminated attribute value in <{}>", shorten(name)))?;
+                let end = self.rest()[1..]
+                    .find(quote)
+                    .ok_or_else(|| format!("unterminated attribute value in <{}>", shorten(name)))?;
                 if self.rest()[1..1 + end].contains('<') {
                     return Err(format!("'<' in an attribute value of <{}>", shorten(name)));
                 }
@@ -791,7 +858,9 @@ mod xml {
                     return Ok(Element { name: name.to_string(), value });
                 }
                 if self.starts("<![CDATA[") {
-                    let end = self.rest()[9..].find("]]>").ok_or_else(|| format!("unterminated CDATA in <{}>", shorten(name)))?;
+                    let end = self.rest()[9..]
+                        .find("]]>")
+                        .ok_or_else(|| format!("unterminated CDATA in <{}>", shorten(name)))?;
                     text.push_str(&self.rest()[9..9 + end]);
                     self.pos += 9 + end + 3;
                     continue;
@@ -817,7 +886,12 @@ mod xml {
         /// At `&`: one of the five standard entities or a character reference.
         fn entity(&mut self) -> Result<char, String> {
             let at = self.pos;
-            let semi = self.rest().bytes().take(12).position(|b| b == b';').ok_or_else(|| format!("an unescaped '&' (byte {at})"))?;
+            let semi = self
+                .rest()
+                .bytes()
+                .take(12)
+                .position(|b| b == b';')
+                .ok_or_else(|| format!("an unescaped '&' (byte {at})"))?;
             let name = &self.rest()[1..semi];
             let c = match name {
                 "lt" => Some('<'),
