@@ -17,7 +17,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/__admin/profile", get(profile))
         .route("/__admin/reset", post(reset))
-        .route("/__admin/requests", get(requests))
+        .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/__admin/wxa", get(wxa_stats).put(wxa_settings))
         .with_state(shared)
@@ -29,6 +29,12 @@ async fn profile(State(s): State<Arc<Shared>>) -> Json<crate::Profile> {
 
 async fn reset(State(s): State<Arc<Shared>>) -> StatusCode {
     s.reset();
+    StatusCode::NO_CONTENT
+}
+
+/// `DELETE /__admin/requests`: forget the recorded requests, keep everything else.
+async fn clear_requests(State(s): State<Arc<Shared>>) -> StatusCode {
+    s.lock().requests.clear();
     StatusCode::NO_CONTENT
 }
 

@@ -11,6 +11,7 @@
 //! | `GET /__admin/profile` | the connection profile (also printed by the binary) |
 //! | `POST /__admin/reset` | forget recorded requests, faults and platform state |
 //! | `GET /__admin/requests` | every platform request received, oldest first (`?platform=wxa` filters) |
+//! | `DELETE /__admin/requests` | forget the recorded requests only |
 //! | `GET/POST/DELETE /__admin/faults` | list, add or clear injected faults |
 //! | `GET /__admin/wxa` | 门店小程序 counters, settings and push log: `{"token_fetches", "tokens_issued", "audit_delay_ms", "audit_outcome", "callback_url", "push_mode", "pushes": [{"event", "audit_id", "attempt", "status", "answer", "error"}]}` |
 //! | `PUT /__admin/wxa` | 门店小程序 settings, all optional: `{"audit_delay_ms": N, "callback_url": "http://127.0.0.1:PORT/path" \| null, "push_mode": "plain" \| "safe", "audit_outcome": "approve" \| "reject"}`; 204, or 400 for a non-loopback URL or an unknown member |
@@ -224,6 +225,12 @@ impl Emulator {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
+    }
+
+    /// Forgets the recorded requests only (what `DELETE /__admin/requests` does), keeping
+    /// tokens, stores and faults: long runs such as benchmarks use it to bound the log.
+    pub fn clear_recorded(&self) {
+        self.shared.lock().requests.clear();
     }
 
     /// Forgets recorded requests, faults and platform state.

@@ -254,7 +254,9 @@ impl WxaClient {
             let token = self.tokens.get().await?;
             match self.once(d, &token, &query, &body).await {
                 Ok(v) => {
-                    return serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })
+                    // Endpoints without a response record answer only errcode/errmsg.
+                    let v = if d.response.is_none() { Value::Null } else { v };
+                    return serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() });
                 }
                 Err(MendianError::Api { ref code, .. }) if TOKEN_ERRORS.contains(&code.as_str()) && !token_retried => {
                     // The token may have been replaced elsewhere: drop it only if it is still
