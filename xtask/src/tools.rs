@@ -305,11 +305,14 @@ pub fn demo(root: &Path) -> Result<(), String> {
 }
 
 /// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build, with the default
-/// aws-lc-rs backend and then with the pure-Rust `rsa` backend.
+/// aws-lc-rs backend and then with the pure-Rust `rsa` backend; then 门店小程序 calls per
+/// second against the emulator next to plain reqwest.
 pub fn bench(root: &Path) -> Result<(), String> {
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
     println!();
     run(Command::new(cargo_bin()).current_dir(root).args([
         "run", "-q", "--release", "-p", "mendian", "--features", "rsa-backend", "--example", "bench_wechatpay",
-    ]))
+    ]))?;
+    println!();
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wxa"]))
 }

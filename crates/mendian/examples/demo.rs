@@ -1,7 +1,9 @@
 //! The walkthrough behind `cargo xtask demo`: starts the bundled emulator in-process and
-//! shows, step by step, what mendian does today. Each platform's flow is added here as its
-//! runtime lands.
+//! shows, step by step, what mendian does: the spec, validation, error meanings, the
+//! emulator's admin API, then each platform's flow (WeChat Pay staff, Tmall workers, and the
+//! 门店小程序 store onboarding with its audit events pushed to a local server).
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
@@ -99,6 +101,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     title("7. Tmall service-center workers over TOP");
     tmall_workers(&emu).await?;
+
+    title("8. WeChat 门店小程序: store onboarding, with the audit events pushed to your server");
+    store_onboarding(&emu).await?;
 
     emu.stop().await;
     println!("\ndone.");
@@ -209,6 +214,204 @@ async fn tmall_workers(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn s
     }
     let signed: Vec<_> = emu.recorded().iter().map(|r| r.body.split('&').find(|kv| kv.starts_with("sign=")).unwrap_or("").to_string()).collect();
     println!("  {} signed form POSTs reached the gateway, e.g. {}", signed.len(), signed.first().cloned().unwrap_or_default());
+    Ok(())
+}
+
+/// A stand-in for the merchant's 服务器 URL: hands each push (query, body) to the demo and
+/// answers `success`, as WeChat expects.
+async fn push_listener() -> std::io::Result<(String, tokio::sync::mpsc::UnboundedReceiver<(HashMap<String, String>, String)>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/wechat/push", listener.local_addr()?);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = conn.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                    let len = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").and_then(|v| v.trim().parse().ok())).unwrap_or(0usize);
+                    if body.len() < len {
+                        continue;
+                    }
+                    let target = head.split(' ').nth(1).unwrap_or("/");
+                    let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+                    let query = query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), percent_decode(v))).collect();
+                    let _ = tx.send((query, body[..len].to_string()));
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\nsuccess").await;
+                    return;
+                }
+            });
+        }
+    });
+    Ok((url, rx))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The next push at the listener, verified, decrypted and typed.
+async fn next_push(
+    receiver: &mendian::wxa::WxaPushReceiver,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(HashMap<String, String>, String)>,
+) -> Result<mendian::wxa::WxaPush, Box<dyn std::error::Error>> {
+    let (query, body) = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await?.ok_or("the push listener stopped")?;
+    Ok(receiver.receive(query, body)?)
+}
+
+async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn std::error::Error>> {
+    use mendian::wxa::*;
+    emu.reset();
+    let p = emu.profile();
+    let (url, mut pushes) = push_listener().await?;
+    emu.set_wxa_callback(Some(&url), mendian_emulator::PushMode::Safe)?;
+    println!("  the emulator pushes audit events in safe mode (AES-256-CBC) to {url}");
+    let receiver = WxaPushReceiver::new(WxaPushConfig {
+        token: p.wxa_push_token.clone(),
+        encoding_aes_key: Some(p.wxa_encoding_aes_key.clone()),
+        previous_encoding_aes_key: None,
+        appid: p.wxa_appid.clone(),
+    })?;
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))?;
+    let config = WxaConfig { base_url: p.wxa_base_url.clone(), backup_base_url: String::new(), ..WxaConfig::new(p.wxa_appid.clone()) };
+    let wx = WxaClient::new(config, provider, None)?;
+
+    let cats = wx.get_merchant_category(GetMerchantCategoryRequest {}).await?;
+    let second = cats.data.all_category_info.categories.iter().find(|c| c.level == MerchantCategoryLevel::Second).ok_or("no 二级类目")?;
+    println!("  get_merchant_category → {} categories; using 二级类目 {} ({})", cats.data.all_category_info.categories.len(), second.id, second.name.clone().unwrap_or_default());
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec();
+    match wx.upload_media(UploadMediaRequest { type_: WxaMediaType::Image, media: b"GIF89a\x01\0\x01\0".to_vec() }).await {
+        Err(e) => println!("  upload_media of a GIF head image → {e} (nothing sent)"),
+        Ok(_) => println!("  upload_media of a GIF was unexpectedly accepted"),
+    }
+    let media = wx.upload_media(UploadMediaRequest { type_: WxaMediaType::Image, media: png }).await?;
+    println!("  upload_media (multipart part `media`, PNG) → media_id {}", media.media_id);
+    let apply = ApplyMerchantRequest {
+        first_catid: second.father.unwrap_or_default(),
+        second_catid: second.id,
+        qualification_list: Some(media.media_id.clone()),
+        headimg_mediaid: media.media_id.clone(),
+        nickname: "龙涤熟食".into(),
+        intro: "社区熟食店".into(),
+        org_code: None,
+        other_files: None,
+    };
+    match wx.apply_merchant(ApplyMerchantRequest { nickname: "龙a".into(), ..apply.clone() }).await {
+        Err(e) => println!("  apply_merchant with nickname 龙a (3 wide) → {e}"),
+        Ok(()) => println!("  apply_merchant with a 3-wide nickname was unexpectedly sent"),
+    }
+    wx.apply_merchant(apply).await?;
+    let push = next_push(&receiver, &mut pushes).await?;
+    if let WxaEvent::ApplyMerchantAudit { event } = &push.event {
+        println!("  ← push apply_merchant_audit_info (encrypted={}, msg_signature and appid checked): audit {} {:?}", push.encrypted, event.audit_id, event.status);
+    }
+
+    let tree = wx.get_district_tree().await?;
+    let (province, city, district) = tree
+        .iter()
+        .find_map(|p| p.cities.iter().find_map(|c| c.districts.first().map(|d| (p.province.clone(), c.city.clone(), d.clone()))))
+        .ok_or("no district in get_district")?;
+    println!("  get_district → {} provinces; {} → {} → {} (districtid {})", tree.len(), province.fullname, city.fullname, district.fullname, district.id);
+    let poi = wx
+        .create_map_poi(CreateMapPoiRequest {
+            name: "龙涤小区熟食店".into(),
+            longitude: "113.323753357".into(),
+            latitude: "23.0974903107".into(),
+            province: province.fullname.clone(),
+            city: city.fullname.clone(),
+            district: district.fullname.clone(),
+            address: "新港中路397号".into(),
+            category: "美食:中餐厅".into(),
+            telephone: "020-89190388;13800000000".into(),
+            photo: "http://mmbiz.qpic.cn/mmbiz_png/a/0".into(),
+            license: "http://mmbiz.qpic.cn/mmbiz_png/b/0".into(),
+            introduct: "社区熟食店".into(),
+            districtid: district.id.clone(),
+            poi_id: None,
+        })
+        .await?;
+    println!("  create_map_poi (answered in the {{error, data}} shape) → base_id {}", poi.data.base_id);
+    let map_poi_id = match next_push(&receiver, &mut pushes).await?.event {
+        WxaEvent::CreateMapPoiAudit { event } => {
+            println!("  ← push create_map_poi_audit_info: {:?}, map_poi_id {}", event.status, event.map_poi_id);
+            event.map_poi_id
+        }
+        other => return Err(format!("unexpected push {other:?}").into()),
+    };
+    let added = wx
+        .add_store(AddStoreRequest {
+            map_poi_id,
+            pic_list: StorePicList { list: vec!["http://mmbiz.qpic.cn/mmbiz_jpg/x/0?wx_fmt=jpeg".into()] },
+            contract_phone: "020-89190388".into(),
+            hour: "10:00-21:00".into(),
+            credential: "22883878-0".into(),
+            company_name: None,
+            qualification_list: None,
+            card_id: String::new(),
+            poi_id: None,
+        })
+        .await?;
+    println!("  add_store (pic_list sent as a JSON string inside the JSON) → audit_id {}", added.data.audit_id);
+    let poi_id = match next_push(&receiver, &mut pushes).await?.event {
+        WxaEvent::AddStoreAudit { event } => {
+            println!("  ← push add_store_audit_info: {:?}, poiid {:?}", event.status, event.poiid);
+            event.poiid.ok_or("no poiid")?
+        }
+        other => return Err(format!("unexpected push {other:?}").into()),
+    };
+    let info = wx.get_store_info(GetStoreInfoRequest { poi_id: poi_id.clone() }).await?;
+    println!("  get_store_info → {} {:?}, open {}", info.business.base_info.business_name.clone().unwrap_or_default(), info.business.base_info.status, info.business.base_info.open_time.clone().unwrap_or_default());
+    let updated = wx
+        .update_store(UpdateStoreRequest {
+            poi_id: poi_id.clone(),
+            map_poi_id: None,
+            hour: "09:00-22:00".into(),
+            contract_phone: "020-89190388".into(),
+            pic_list: StorePicList { list: vec!["http://mmbiz.qpic.cn/mmbiz_jpg/y/0?wx_fmt=jpeg".into()] },
+            card_id: String::new(),
+        })
+        .await?;
+    println!("  update_store (hours and a new picture) → has_audit_id {} (0/1 on the wire)", updated.data.has_audit_id);
+    if let WxaEvent::ModifyStoreAudit { event } = next_push(&receiver, &mut pushes).await?.event {
+        println!("  ← push modify_store_audit_info: audit {} {:?}", event.audit_id, event.status);
+    }
+    wx.set_store_card(SetStoreCardRequest { poi_id: poi_id.parse()?, card_id: "pabcedfg1234567hijklmn".into() }).await?;
+    let card = wx.get_store_card(GetStoreCardRequest { poi_id: poi_id.parse()? }).await?;
+    println!("  set_store_card / get_store_card → {}", card.card_id.unwrap_or_default());
+    let all = wx.get_all_stores().await?;
+    println!("  get_all_stores (pages of 50) → {} store(s)", all.len());
+    emu.add_fault(mendian_emulator::Fault { id: 0, route: "*".into(), kind: mendian_emulator::FaultKind::WxaExpireTokens, times: Some(1) });
+    wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await?;
+    println!("  the token expired mid-flow (42001) → refreshed once and retried; token requests so far: {}", emu.wxa_token_fetches());
+    wx.del_store(DelStoreRequest { poi_id: poi_id.clone() }).await?;
+    match wx.get_store_info(GetStoreInfoRequest { poi_id }).await {
+        Err(e) => println!("  del_store, then get_store_info → {e}"),
+        Ok(_) => println!("  the deleted store is unexpectedly still there"),
+    }
     Ok(())
 }
 
