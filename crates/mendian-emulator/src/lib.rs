@@ -227,6 +227,11 @@ impl Emulator {
         }
     }
 
+    /// Removes every injected fault (what `DELETE /__admin/faults` does).
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     /// Forgets the recorded requests only (what `DELETE /__admin/requests` does), keeping
     /// tokens, stores and faults: long runs such as benchmarks use it to bound the log.
     pub fn clear_recorded(&self) {

@@ -414,6 +414,15 @@ async fn your_own_provider_failover_and_faults() {
     emu.add_fault(Fault { id: 0, route: "POST /wxa/get_store_list".into(), kind: FaultKind::WxaErrcode { errcode: -1, errmsg: String::new() }, times: Some(1) });
     wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await.unwrap();
     assert_eq!(emu.recorded().iter().filter(|r| r.path == "/wxa/get_store_list").count(), 2);
+    // A token the platform keeps refusing: one invalidation, one retry, then the error; never a loop.
+    emu.clear_recorded();
+    let fetched = *backend.calls.lock().unwrap();
+    emu.add_fault(Fault { id: 0, route: "POST /wxa/get_store_list".into(), kind: FaultKind::WxaErrcode { errcode: 40001, errmsg: String::new() }, times: Some(5) });
+    let e = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await.unwrap_err();
+    assert_eq!(code(&e), "40001");
+    assert_eq!(emu.recorded().iter().filter(|r| r.path == "/wxa/get_store_list").count(), 2);
+    assert_eq!(*backend.calls.lock().unwrap(), fetched + 1);
+    emu.clear_faults();
     // 45009 (daily quota): surfaced with the documents' remedy, not retried.
     emu.clear_recorded();
     emu.add_fault(Fault { id: 0, route: "POST /wxa/get_store_list".into(), kind: FaultKind::WxaErrcode { errcode: 45009, errmsg: String::new() }, times: Some(1) });
