@@ -634,6 +634,24 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
@@ -1953,10 +1971,38 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func updateStore(request: UpdateStoreRequest) async throws  -> UpdateStoreResponse
     
     /**
+     * 新增临时素材 — calls `/cgi-bin/media/upload`.
+     *
+     * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+    func uploadMedia(request: UploadMediaRequest) async throws  -> UploadMediaResponse
+    
+    /**
      * A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
      * mendian does not cover; never log it.
      */
     func accessToken() async throws  -> String
+    
+    /**
+     * Fetches a new token with `force_refresh = true` and stores it. With stable_token this
+     * invalidates the previous token for every server of the appid and is limited to 20 a
+     * day, 30 s apart: use it after a token leak, never routinely. The cache never does.
+     */
+    func forceRefreshToken() async throws 
+    
+    /**
+     * Every store of the 门店小程序: pages through get_store_list 50 at a time until
+     * `total_count` stores were read (or a page comes back short).
+     */
+    func getAllStores() async throws  -> [StoreBusiness]
+    
+    /**
+     * Calls get_district and returns its provinces, each with its cities and their
+     * districts (see [`wxa_district_tree`]).
+     */
+    func getDistrictTree() async throws  -> [WxaDistrictProvince]
     
 }
 /**
@@ -2377,6 +2423,29 @@ open func updateStore(request: UpdateStoreRequest)async throws  -> UpdateStoreRe
 }
     
     /**
+     * 新增临时素材 — calls `/cgi-bin/media/upload`.
+     *
+     * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     */
+open func uploadMedia(request: UploadMediaRequest)async throws  -> UploadMediaResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_upload_media(
+                        self.uniffiCloneHandle(),FfiConverterTypeUploadMediaRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUploadMediaResponse_lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
      * A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
      * mendian does not cover; never log it.
      */
@@ -2392,6 +2461,67 @@ open func accessToken()async throws  -> String  {
             completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
             freeFunc: ffi_mendian_rust_future_free_rust_buffer,
             liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Fetches a new token with `force_refresh = true` and stores it. With stable_token this
+     * invalidates the previous token for every server of the appid and is limited to 20 a
+     * day, 30 s apart: use it after a token leak, never routinely. The cache never does.
+     */
+open func forceRefreshToken()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_force_refresh_token(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Every store of the 门店小程序: pages through get_store_list 50 at a time until
+     * `total_count` stores were read (or a page comes back short).
+     */
+open func getAllStores()async throws  -> [StoreBusiness]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_all_stores(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeStoreBusiness.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Calls get_district and returns its provinces, each with its cities and their
+     * districts (see [`wxa_district_tree`]).
+     */
+open func getDistrictTree()async throws  -> [WxaDistrictProvince]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_district_tree(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeWxaDistrictProvince.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
 }
@@ -2439,6 +2569,216 @@ public func FfiConverterTypeWxaClient_lift(_ handle: UInt64) throws -> WxaClient
 #endif
 public func FfiConverterTypeWxaClient_lower(_ value: WxaClient) -> UInt64 {
     return FfiConverterTypeWxaClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Verifies, decrypts and parses pushes to your server URL, and encrypts replies.
+ */
+public protocol WxaPushReceiverProtocol: AnyObject, Sendable {
+    
+    /**
+     * Encrypts a reply XML into the `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`
+     * envelope, with the key that decrypted the push (`use_previous_key`, see
+     * [`WxaPush::used_previous_key`]), a fresh random 16-byte prefix and the given timestamp
+     * (digits) and nonce (letters, digits, `-`, `_`).
+     */
+    func encryptReply(replyXml: String, timestamp: String, nonce: String, usePreviousKey: Bool) throws  -> String
+    
+    /**
+     * One call for a POST push: takes the URL-decoded query parameters (`signature`,
+     * `timestamp`, `nonce`, and in safe mode `encrypt_type=aes` and `msg_signature`) and the
+     * raw body; verifies, decrypts and parses.
+     *
+     * Safe mode is `encrypt_type=aes`, or an `<Encrypt>` element when an EncodingAESKey is
+     * configured (compatibility-mode bodies carry both plaintext fields and `Encrypt`; the
+     * encrypted part is used). In safe mode `msg_signature` is required and checked; the
+     * plain `signature` is checked whenever present, and required in plain mode.
+     */
+    func receive(query: [String: String], body: String) throws  -> WxaPush
+    
+    /**
+     * URL verification (the GET WeChat sends when you save the server configuration): checks
+     * `signature` (plain) or, when `msg_signature` is present, `msg_signature` over the
+     * encrypted `echostr` (safe mode), and returns the echostr to answer with (decrypted in
+     * safe mode). `query` holds the URL-decoded query parameters.
+     */
+    func verifyUrl(query: [String: String]) throws  -> String
+    
+}
+/**
+ * Verifies, decrypts and parses pushes to your server URL, and encrypts replies.
+ */
+open class WxaPushReceiver: WxaPushReceiverProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_wxapushreceiver(self.handle, $0) }
+    }
+    /**
+     * A receiver for `config`. Fails with `InvalidArgument` for an empty token or appid, and
+     * with `Credentials` naming the key when an EncodingAESKey is not 43 characters of
+     * A-Z, a-z, 0-9 (the value is never included).
+     */
+public convenience init(config: WxaPushConfig)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_constructor_wxapushreceiver_new(
+        FfiConverterTypeWxaPushConfig_lower(config),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_wxapushreceiver(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Encrypts a reply XML into the `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`
+     * envelope, with the key that decrypted the push (`use_previous_key`, see
+     * [`WxaPush::used_previous_key`]), a fresh random 16-byte prefix and the given timestamp
+     * (digits) and nonce (letters, digits, `-`, `_`).
+     */
+open func encryptReply(replyXml: String, timestamp: String, nonce: String, usePreviousKey: Bool)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxapushreceiver_encrypt_reply(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(replyXml),
+        FfiConverterString.lower(timestamp),
+        FfiConverterString.lower(nonce),
+        FfiConverterBool.lower(usePreviousKey),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One call for a POST push: takes the URL-decoded query parameters (`signature`,
+     * `timestamp`, `nonce`, and in safe mode `encrypt_type=aes` and `msg_signature`) and the
+     * raw body; verifies, decrypts and parses.
+     *
+     * Safe mode is `encrypt_type=aes`, or an `<Encrypt>` element when an EncodingAESKey is
+     * configured (compatibility-mode bodies carry both plaintext fields and `Encrypt`; the
+     * encrypted part is used). In safe mode `msg_signature` is required and checked; the
+     * plain `signature` is checked whenever present, and required in plain mode.
+     */
+open func receive(query: [String: String], body: String)throws  -> WxaPush  {
+    return try  FfiConverterTypeWxaPush_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxapushreceiver_receive(
+            self.uniffiCloneHandle(),
+        FfiConverterDictionaryStringString.lower(query),
+        FfiConverterString.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * URL verification (the GET WeChat sends when you save the server configuration): checks
+     * `signature` (plain) or, when `msg_signature` is present, `msg_signature` over the
+     * encrypted `echostr` (safe mode), and returns the echostr to answer with (decrypted in
+     * safe mode). `query` holds the URL-decoded query parameters.
+     */
+open func verifyUrl(query: [String: String])throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxapushreceiver_verify_url(
+            self.uniffiCloneHandle(),
+        FfiConverterDictionaryStringString.lower(query),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaPushReceiver: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = WxaPushReceiver
+
+    public static func lift(_ handle: UInt64) throws -> WxaPushReceiver {
+        return WxaPushReceiver(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: WxaPushReceiver) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaPushReceiver {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WxaPushReceiver, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaPushReceiver_lift(_ handle: UInt64) throws -> WxaPushReceiver {
+    return try FfiConverterTypeWxaPushReceiver.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaPushReceiver_lower(_ value: WxaPushReceiver) -> UInt64 {
+    return FfiConverterTypeWxaPushReceiver.lower(value)
 }
 
 
@@ -10836,13 +11176,13 @@ public struct UploadMediaRequest: Equatable, Hashable {
     /**
      * 媒体文件 (`media`): form-data 中媒体文件标识，有filename、filelength、content-type等信息. Carries the image bytes as the multipart part named media (with a file name and content type).
      *
-     * Required. Sent in the multipart body.
+     * Required. Sent in the multipart body. Format: a media file whose format and size suit its `type`.
      *
      * Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
      *
      * Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
      */
-    public var media: String
+    public var media: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -10855,12 +11195,12 @@ public struct UploadMediaRequest: Equatable, Hashable {
         /**
          * 媒体文件 (`media`): form-data 中媒体文件标识，有filename、filelength、content-type等信息. Carries the image bytes as the multipart part named media (with a file name and content type).
          *
-         * Required. Sent in the multipart body.
+         * Required. Sent in the multipart body. Format: a media file whose format and size suit its `type`.
          *
          * Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
          *
          * Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
-         */media: String) {
+         */media: Data) {
         self.type = type
         self.media = media
     }
@@ -10882,13 +11222,13 @@ public struct FfiConverterTypeUploadMediaRequest: FfiConverterRustBuffer {
         return
             try UploadMediaRequest(
                 type: FfiConverterTypeWxaMediaType.read(from: &buf), 
-                media: FfiConverterString.read(from: &buf)
+                media: FfiConverterData.read(from: &buf)
         )
     }
 
     public static func write(_ value: UploadMediaRequest, into buf: inout [UInt8]) {
         FfiConverterTypeWxaMediaType.write(value.type, into: &buf)
-        FfiConverterString.write(value.media, into: &buf)
+        FfiConverterData.write(value.media, into: &buf)
     }
 }
 
@@ -13226,6 +13566,329 @@ public func FfiConverterTypeWxaConfig_lower(_ value: WxaConfig) -> RustBuffer {
 
 
 /**
+ * A city (市) of get_district with its districts (区).
+ */
+public struct WxaDistrictCity: Equatable, Hashable {
+    /**
+     * The city itself.
+     */
+    public var city: MapDistrict
+    /**
+     * Its districts, in the server's order (empty for cities the data lists without any).
+     */
+    public var districts: [MapDistrict]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The city itself.
+         */city: MapDistrict, 
+        /**
+         * Its districts, in the server's order (empty for cities the data lists without any).
+         */districts: [MapDistrict]) {
+        self.city = city
+        self.districts = districts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaDistrictCity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaDistrictCity: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaDistrictCity {
+        return
+            try WxaDistrictCity(
+                city: FfiConverterTypeMapDistrict.read(from: &buf), 
+                districts: FfiConverterSequenceTypeMapDistrict.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaDistrictCity, into buf: inout [UInt8]) {
+        FfiConverterTypeMapDistrict.write(value.city, into: &buf)
+        FfiConverterSequenceTypeMapDistrict.write(value.districts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaDistrictCity_lift(_ buf: RustBuffer) throws -> WxaDistrictCity {
+    return try FfiConverterTypeWxaDistrictCity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaDistrictCity_lower(_ value: WxaDistrictCity) -> RustBuffer {
+    return FfiConverterTypeWxaDistrictCity.lower(value)
+}
+
+
+/**
+ * A province (省) of get_district with its cities.
+ */
+public struct WxaDistrictProvince: Equatable, Hashable {
+    /**
+     * The province itself.
+     */
+    public var province: MapDistrict
+    /**
+     * Its cities, each with its districts.
+     */
+    public var cities: [WxaDistrictCity]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The province itself.
+         */province: MapDistrict, 
+        /**
+         * Its cities, each with its districts.
+         */cities: [WxaDistrictCity]) {
+        self.province = province
+        self.cities = cities
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaDistrictProvince: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaDistrictProvince: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaDistrictProvince {
+        return
+            try WxaDistrictProvince(
+                province: FfiConverterTypeMapDistrict.read(from: &buf), 
+                cities: FfiConverterSequenceTypeWxaDistrictCity.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaDistrictProvince, into buf: inout [UInt8]) {
+        FfiConverterTypeMapDistrict.write(value.province, into: &buf)
+        FfiConverterSequenceTypeWxaDistrictCity.write(value.cities, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaDistrictProvince_lift(_ buf: RustBuffer) throws -> WxaDistrictProvince {
+    return try FfiConverterTypeWxaDistrictProvince.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaDistrictProvince_lower(_ value: WxaDistrictProvince) -> RustBuffer {
+    return FfiConverterTypeWxaDistrictProvince.lower(value)
+}
+
+
+/**
+ * A verified, decrypted and parsed push.
+ */
+public struct WxaPush: Equatable, Hashable {
+    /**
+     * The message, typed when it is one of the four audit events.
+     */
+    public var event: WxaEvent
+    /**
+     * The plaintext XML as received (plain mode) or decrypted (safe mode), byte for byte.
+     */
+    public var xml: String
+    /**
+     * Whether the push arrived in safe mode (encrypted).
+     */
+    public var encrypted: Bool
+    /**
+     * Whether it was decrypted with the previous EncodingAESKey; encrypt the reply with the
+     * same key (`encrypt_reply(…, use_previous_key = true)`).
+     */
+    public var usedPreviousKey: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The message, typed when it is one of the four audit events.
+         */event: WxaEvent, 
+        /**
+         * The plaintext XML as received (plain mode) or decrypted (safe mode), byte for byte.
+         */xml: String, 
+        /**
+         * Whether the push arrived in safe mode (encrypted).
+         */encrypted: Bool, 
+        /**
+         * Whether it was decrypted with the previous EncodingAESKey; encrypt the reply with the
+         * same key (`encrypt_reply(…, use_previous_key = true)`).
+         */usedPreviousKey: Bool) {
+        self.event = event
+        self.xml = xml
+        self.encrypted = encrypted
+        self.usedPreviousKey = usedPreviousKey
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaPush: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaPush: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaPush {
+        return
+            try WxaPush(
+                event: FfiConverterTypeWxaEvent.read(from: &buf), 
+                xml: FfiConverterString.read(from: &buf), 
+                encrypted: FfiConverterBool.read(from: &buf), 
+                usedPreviousKey: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaPush, into buf: inout [UInt8]) {
+        FfiConverterTypeWxaEvent.write(value.event, into: &buf)
+        FfiConverterString.write(value.xml, into: &buf)
+        FfiConverterBool.write(value.encrypted, into: &buf)
+        FfiConverterBool.write(value.usedPreviousKey, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaPush_lift(_ buf: RustBuffer) throws -> WxaPush {
+    return try FfiConverterTypeWxaPush.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaPush_lower(_ value: WxaPush) -> RustBuffer {
+    return FfiConverterTypeWxaPush.lower(value)
+}
+
+
+/**
+ * How pushes to your server URL are secured (the 服务器配置 of the official account: URL,
+ * Token, EncodingAESKey and 消息加解密方式).
+ */
+public struct WxaPushConfig: Equatable, Hashable {
+    /**
+     * The Token configured in the console (used for `signature` and `msg_signature`).
+     */
+    public var token: String
+    /**
+     * The EncodingAESKey (43 characters of A-Z, a-z, 0-9); `None` accepts plain-mode pushes
+     * only.
+     */
+    public var encodingAesKey: String?
+    /**
+     * The EncodingAESKey before the last change in the console, still accepted while WeChat
+     * may use it (key rotation).
+     */
+    public var previousEncodingAesKey: String?
+    /**
+     * Your AppID; every decrypted message must end with it.
+     */
+    public var appid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The Token configured in the console (used for `signature` and `msg_signature`).
+         */token: String, 
+        /**
+         * The EncodingAESKey (43 characters of A-Z, a-z, 0-9); `None` accepts plain-mode pushes
+         * only.
+         */encodingAesKey: String? = nil, 
+        /**
+         * The EncodingAESKey before the last change in the console, still accepted while WeChat
+         * may use it (key rotation).
+         */previousEncodingAesKey: String? = nil, 
+        /**
+         * Your AppID; every decrypted message must end with it.
+         */appid: String) {
+        self.token = token
+        self.encodingAesKey = encodingAesKey
+        self.previousEncodingAesKey = previousEncodingAesKey
+        self.appid = appid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WxaPushConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaPushConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaPushConfig {
+        return
+            try WxaPushConfig(
+                token: FfiConverterString.read(from: &buf), 
+                encodingAesKey: FfiConverterOptionString.read(from: &buf), 
+                previousEncodingAesKey: FfiConverterOptionString.read(from: &buf), 
+                appid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WxaPushConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterOptionString.write(value.encodingAesKey, into: &buf)
+        FfiConverterOptionString.write(value.previousEncodingAesKey, into: &buf)
+        FfiConverterString.write(value.appid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaPushConfig_lift(_ buf: RustBuffer) throws -> WxaPushConfig {
+    return try FfiConverterTypeWxaPushConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaPushConfig_lower(_ value: WxaPushConfig) -> RustBuffer {
+    return FfiConverterTypeWxaPushConfig.lower(value)
+}
+
+
+/**
  * A token as stored, with its absolute expiry.
  */
 public struct WxaStoredToken: Equatable, Hashable {
@@ -14644,6 +15307,154 @@ public func FfiConverterTypeTopSignMethod_lower(_ value: TopSignMethod) -> RustB
 
 
 /**
+ * A pushed message.
+ */
+
+public enum WxaEvent: Equatable, Hashable {
+    
+    /**
+     * `apply_merchant_audit_info`: the audit result of `apply_merchant`.
+     */
+    case applyMerchantAudit(
+        /**
+         * The event's fields.
+         */event: ApplyMerchantAuditEvent
+    )
+    /**
+     * `create_map_poi_audit_info`: the audit result of `create_map_poi`.
+     */
+    case createMapPoiAudit(
+        /**
+         * The event's fields.
+         */event: CreateMapPoiAuditEvent
+    )
+    /**
+     * `add_store_audit_info`: the audit result of `add_store`.
+     */
+    case addStoreAudit(
+        /**
+         * The event's fields.
+         */event: AddStoreAuditEvent
+    )
+    /**
+     * `modify_store_audit_info`: the audit result of an `update_store` that changed pictures.
+     */
+    case modifyStoreAudit(
+        /**
+         * The event's fields.
+         */event: ModifyStoreAuditEvent
+    )
+    /**
+     * Any other message or event: the top-level elements as text, and the raw XML.
+     */
+    case other(
+        /**
+         * `MsgType` (`event`, `text`, …); empty when the message has none.
+         */msgType: String, 
+        /**
+         * `Event`, when present.
+         */event: String?, 
+        /**
+         * Every child of `<xml>`: element name → its text (CDATA and entities resolved), or
+         * for an element with nested elements, its inner XML as sent.
+         */fields: [String: String], 
+        /**
+         * The whole plaintext XML.
+         */rawXml: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WxaEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWxaEvent: FfiConverterRustBuffer {
+    typealias SwiftType = WxaEvent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WxaEvent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .applyMerchantAudit(event: try FfiConverterTypeApplyMerchantAuditEvent.read(from: &buf)
+        )
+        
+        case 2: return .createMapPoiAudit(event: try FfiConverterTypeCreateMapPoiAuditEvent.read(from: &buf)
+        )
+        
+        case 3: return .addStoreAudit(event: try FfiConverterTypeAddStoreAuditEvent.read(from: &buf)
+        )
+        
+        case 4: return .modifyStoreAudit(event: try FfiConverterTypeModifyStoreAuditEvent.read(from: &buf)
+        )
+        
+        case 5: return .other(msgType: try FfiConverterString.read(from: &buf), event: try FfiConverterOptionString.read(from: &buf), fields: try FfiConverterDictionaryStringString.read(from: &buf), rawXml: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WxaEvent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .applyMerchantAudit(event):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeApplyMerchantAuditEvent.write(event, into: &buf)
+            
+        
+        case let .createMapPoiAudit(event):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeCreateMapPoiAuditEvent.write(event, into: &buf)
+            
+        
+        case let .addStoreAudit(event):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeAddStoreAuditEvent.write(event, into: &buf)
+            
+        
+        case let .modifyStoreAudit(event):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeModifyStoreAuditEvent.write(event, into: &buf)
+            
+        
+        case let .other(msgType,event,fields,rawXml):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(msgType, into: &buf)
+            FfiConverterOptionString.write(event, into: &buf)
+            FfiConverterDictionaryStringString.write(fields, into: &buf)
+            FfiConverterString.write(rawXml, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaEvent_lift(_ buf: RustBuffer) throws -> WxaEvent {
+    return try FfiConverterTypeWxaEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWxaEvent_lower(_ value: WxaEvent) -> RustBuffer {
+    return FfiConverterTypeWxaEvent.lower(value)
+}
+
+
+
+/**
  * type of a temporary media file (cgi-bin/media/upload). The store calls use image.
  *
  * Values the platform may send that this version does not know are kept in `Unknown`.
@@ -15709,6 +16520,56 @@ fileprivate struct FfiConverterSequenceTypeStorePhoto: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeWxaDistrictCity: FfiConverterRustBuffer {
+    typealias SwiftType = [WxaDistrictCity]
+
+    public static func write(_ value: [WxaDistrictCity], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWxaDistrictCity.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WxaDistrictCity] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WxaDistrictCity]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWxaDistrictCity.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWxaDistrictProvince: FfiConverterRustBuffer {
+    typealias SwiftType = [WxaDistrictProvince]
+
+    public static func write(_ value: [WxaDistrictProvince], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWxaDistrictProvince.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WxaDistrictProvince] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WxaDistrictProvince]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWxaDistrictProvince.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceSequenceTypeMapDistrict: FfiConverterRustBuffer {
     typealias SwiftType = [[MapDistrict]]
 
@@ -16291,6 +17152,64 @@ public func wechatpayPemSigner(privateKeyPem: String)throws  -> WechatpayMerchan
 })
 }
 /**
+ * Parses a plaintext push XML into a [`WxaEvent`], without any verification: only for XML
+ * that was already verified (or for tests); use [`WxaPushReceiver::receive`] for pushes.
+ */
+public func wxaParsePush(xml: String)throws  -> WxaEvent  {
+    return try  FfiConverterTypeWxaEvent_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_parse_push(
+        FfiConverterString.lower(xml),uniffiCallStatus
+    )
+})
+}
+/**
+ * Encrypts `message` for safe mode with an explicit 16-byte random prefix and returns the
+ * base64 `Encrypt` value: AES-256-CBC over random + length (u32 big-endian) + message +
+ * appid, PKCS#7-padded to a multiple of 32. For known-answer tests; replies should use
+ * [`WxaPushReceiver::encrypt_reply`], which draws a fresh prefix.
+ */
+public func wxaPushEncryptWithRandom(encodingAesKey: String, appid: String, random: Data, message: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_push_encrypt_with_random(
+        FfiConverterString.lower(encodingAesKey),
+        FfiConverterString.lower(appid),
+        FfiConverterData.lower(random),
+        FfiConverterString.lower(message),uniffiCallStatus
+    )
+})
+}
+/**
+ * The push signature: SHA-1 (lower-case hex) of the lexicographically sorted concatenation
+ * of token, timestamp and nonce (plain `signature`), plus `Encrypt` when given
+ * (`msg_signature`).
+ */
+public func wxaPushSignature(token: String, timestamp: String, nonce: String, encrypt: String?) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_push_signature(
+        FfiConverterString.lower(token),
+        FfiConverterString.lower(timestamp),
+        FfiConverterString.lower(nonce),
+        FfiConverterOptionString.lower(encrypt),uniffiCallStatus
+    )
+})
+}
+/**
+ * The province → city → district tree that a get_district answer encodes.
+ *
+ * Fails with `Decode` when a `cidx` range points outside the next level.
+ */
+public func wxaDistrictTree(response: GetDistrictResponse)throws  -> [WxaDistrictProvince]  {
+    return try  FfiConverterSequenceTypeWxaDistrictProvince.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_district_tree(
+        FfiConverterTypeGetDistrictResponse_lower(response),uniffiCallStatus
+    )
+})
+}
+/**
  * A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
  * classic token of the appid).
  */
@@ -16330,7 +17249,7 @@ public func wxaMemoryTokenStore() -> WxaTokenStore  {
 /**
  * A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens
  * are shared safely with other users of the same appid). `base_url` defaults to
- * `https://api.weixin.qq.com`.
+ * `https://api.weixin.qq.com`, with failover to `https://api2.weixin.qq.com`.
  */
 public func wxaStableTokenProvider(appid: String, secret: String, baseUrl: String?)throws  -> WxaTokenProvider  {
     return try  FfiConverterTypeWxaTokenProvider_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
@@ -16457,6 +17376,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wechatpay_pem_signer() != 60148) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_func_wxa_parse_push() != 42047) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_wxa_push_encrypt_with_random() != 7794) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_wxa_push_signature() != 4820) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_func_wxa_district_tree() != 31705) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_func_wxa_classic_token_provider() != 49791) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -16466,7 +17397,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wxa_memory_token_store() != 61187) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 45312) {
+    if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 10994) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_create() != 37177) {
@@ -16559,7 +17490,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxaclient_update_store() != 38672) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_upload_media() != 33923) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_access_token() != 36274) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 50143) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 43903) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 39472) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 4690) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxapushreceiver_receive() != 62721) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxapushreceiver_verify_url() != 65370) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxatokenprovider_fetch_token() != 53259) {
@@ -16581,6 +17533,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_wxaclient_new() != 12967) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_constructor_wxapushreceiver_new() != 36603) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -549,9 +549,59 @@ uint64_t uniffi_mendian_fn_method_wxaclient_set_store_card(uint64_t ptr, RustBuf
 uint64_t uniffi_mendian_fn_method_wxaclient_update_store(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPLOAD_MEDIA
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPLOAD_MEDIA
+uint64_t uniffi_mendian_fn_method_wxaclient_upload_media(uint64_t ptr, RustBuffer request
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ACCESS_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ACCESS_TOKEN
 uint64_t uniffi_mendian_fn_method_wxaclient_access_token(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
+uint64_t uniffi_mendian_fn_method_wxaclient_force_refresh_token(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
+uint64_t uniffi_mendian_fn_method_wxaclient_get_all_stores(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_TREE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_TREE
+uint64_t uniffi_mendian_fn_method_wxaclient_get_district_tree(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXAPUSHRECEIVER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXAPUSHRECEIVER
+uint64_t uniffi_mendian_fn_clone_wxapushreceiver(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXAPUSHRECEIVER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_WXAPUSHRECEIVER
+void uniffi_mendian_fn_free_wxapushreceiver(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_WXAPUSHRECEIVER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_WXAPUSHRECEIVER_NEW
+uint64_t uniffi_mendian_fn_constructor_wxapushreceiver_new(RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXAPUSHRECEIVER_ENCRYPT_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXAPUSHRECEIVER_ENCRYPT_REPLY
+RustBuffer uniffi_mendian_fn_method_wxapushreceiver_encrypt_reply(uint64_t ptr, RustBuffer reply_xml, RustBuffer timestamp, RustBuffer nonce, int8_t use_previous_key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXAPUSHRECEIVER_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXAPUSHRECEIVER_RECEIVE
+RustBuffer uniffi_mendian_fn_method_wxapushreceiver_receive(uint64_t ptr, RustBuffer query, RustBuffer body, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXAPUSHRECEIVER_VERIFY_URL
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXAPUSHRECEIVER_VERIFY_URL
+RustBuffer uniffi_mendian_fn_method_wxapushreceiver_verify_url(uint64_t ptr, RustBuffer query, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXATOKENPROVIDER
@@ -769,6 +819,26 @@ uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WECHATPAY_PEM_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WECHATPAY_PEM_SIGNER
 uint64_t uniffi_mendian_fn_func_wechatpay_pem_signer(RustBuffer private_key_pem, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
+RustBuffer uniffi_mendian_fn_func_wxa_parse_push(RustBuffer xml, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+RustBuffer uniffi_mendian_fn_func_wxa_push_encrypt_with_random(RustBuffer encoding_aes_key, RustBuffer appid, RustBuffer random, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
+RustBuffer uniffi_mendian_fn_func_wxa_push_signature(RustBuffer token, RustBuffer timestamp, RustBuffer nonce, RustBuffer encrypt, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_DISTRICT_TREE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_DISTRICT_TREE
+RustBuffer uniffi_mendian_fn_func_wxa_district_tree(RustBuffer response, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
@@ -1250,6 +1320,30 @@ uint16_t uniffi_mendian_checksum_func_wechatpay_pem_signer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
+uint16_t uniffi_mendian_checksum_func_wxa_parse_push(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+uint16_t uniffi_mendian_checksum_func_wxa_push_encrypt_with_random(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
+uint16_t uniffi_mendian_checksum_func_wxa_push_signature(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_DISTRICT_TREE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_DISTRICT_TREE
+uint16_t uniffi_mendian_checksum_func_wxa_district_tree(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
 uint16_t uniffi_mendian_checksum_func_wxa_classic_token_provider(void
@@ -1454,9 +1548,51 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_update_store(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPLOAD_MEDIA
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPLOAD_MEDIA
+uint16_t uniffi_mendian_checksum_method_wxaclient_upload_media(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ACCESS_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ACCESS_TOKEN
 uint16_t uniffi_mendian_checksum_method_wxaclient_access_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
+uint16_t uniffi_mendian_checksum_method_wxaclient_force_refresh_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_stores(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT_TREE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT_TREE
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_district_tree(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXAPUSHRECEIVER_ENCRYPT_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXAPUSHRECEIVER_ENCRYPT_REPLY
+uint16_t uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXAPUSHRECEIVER_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXAPUSHRECEIVER_RECEIVE
+uint16_t uniffi_mendian_checksum_method_wxapushreceiver_receive(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXAPUSHRECEIVER_VERIFY_URL
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXAPUSHRECEIVER_VERIFY_URL
+uint16_t uniffi_mendian_checksum_method_wxapushreceiver_verify_url(void
     
 );
 #endif
@@ -1499,6 +1635,12 @@ uint16_t uniffi_mendian_checksum_constructor_wechatpayclient_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WXACLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WXACLIENT_NEW
 uint16_t uniffi_mendian_checksum_constructor_wxaclient_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WXAPUSHRECEIVER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_WXAPUSHRECEIVER_NEW
+uint16_t uniffi_mendian_checksum_constructor_wxapushreceiver_new(void
     
 );
 #endif
