@@ -127,6 +127,7 @@ fun main() {
     val emulator = lazy { Emulator(System.getProperty("mendian.emulator")) }
     registerTopTests(s) { emulator.value }
     registerWechatpayTests(s) { emulator.value }
+    registerWxaTests(s) { emulator.value }
     val failures = s.run()
     if (emulator.isInitialized()) emulator.value.close()
     exitProcess(if (failures == 0) 0 else 1)
