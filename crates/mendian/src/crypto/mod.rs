@@ -2,7 +2,8 @@
 //! the `rsa-backend` cargo feature moves the RSA operations to the pure-Rust `rsa` crate):
 //! RSA-SHA256 PKCS#1 v1.5 signatures, RSA-OAEP with SHA-1 and MGF1-SHA-1 for sensitive
 //! fields, AES-GCM for certificates and notifications, and the key formats merchants have
-//! (PKCS#1 or PKCS#8 PEM private keys, `PUBLIC KEY` PEM, X.509 certificates).
+//! (PKCS#1 or PKCS#8 PEM private keys, `PUBLIC KEY` PEM, X.509 certificates); and the
+//! unpadded AES-256-CBC of WeChat's message push encryption.
 //!
 //! Key types print as `<redacted>` in Debug output, and errors never include key material.
 
@@ -63,6 +64,26 @@ pub fn aes_gcm_decrypt(key: &[u8], nonce: &[u8], aad: &[u8], ciphertext: &[u8]) 
         .open_in_place(nonce, Aad::from(aad), &mut buf)
         .map_err(|_| MendianError::Decode { what: "an AES-GCM envelope".into(), reason: "authentication failed (wrong APIv3 key or tampered data)".into() })?;
     Ok(pt.to_vec())
+}
+
+/// AES-256-CBC in place without padding (the caller pads): WeChat message encryption pads
+/// to 32-byte blocks itself, which no padded CBC mode of the library does. `data` must be a
+/// multiple of 16 bytes.
+pub fn aes_256_cbc_in_place(key: &[u8; 32], iv: &[u8; 16], data: &mut [u8], encrypt: bool) -> Result<(), MendianError> {
+    use aws_lc_rs::cipher::{DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256};
+    let failed = || MendianError::Decode {
+        what: "AES-256-CBC".into(),
+        reason: if encrypt { "encryption failed" } else { "decryption failed" }.into(),
+    };
+    let unbound = UnboundCipherKey::new(&AES_256, key).map_err(|_| failed())?;
+    if encrypt {
+        let k = EncryptingKey::cbc(unbound).map_err(|_| failed())?;
+        k.less_safe_encrypt(data, EncryptionContext::Iv128((*iv).into())).map_err(|_| failed())?;
+    } else {
+        let k = DecryptingKey::cbc(unbound).map_err(|_| failed())?;
+        k.decrypt(data, DecryptionContext::Iv128((*iv).into())).map_err(|_| failed())?;
+    }
+    Ok(())
 }
 
 /// A random 32-character nonce of upper-case hex.

@@ -437,22 +437,7 @@ fn decode_encoding_aes_key(key: &str, name: &str) -> Result<AesKey, MendianError
 }
 
 fn aes_cbc(key: &AesKey, data: &mut [u8], encrypt: bool) -> Result<(), MendianError> {
-    use aws_lc_rs::cipher::{
-        DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256,
-    };
-    let failed = || MendianError::Decode {
-        what: "AES-256-CBC".into(),
-        reason: if encrypt { "encryption failed" } else { "decryption failed" }.into(),
-    };
-    let unbound = UnboundCipherKey::new(&AES_256, &key.0).map_err(|_| failed())?;
-    if encrypt {
-        let k = EncryptingKey::cbc(unbound).map_err(|_| failed())?;
-        k.less_safe_encrypt(data, EncryptionContext::Iv128(key.iv().into())).map_err(|_| failed())?;
-    } else {
-        let k = DecryptingKey::cbc(unbound).map_err(|_| failed())?;
-        k.decrypt(data, DecryptionContext::Iv128(key.iv().into())).map_err(|_| failed())?;
-    }
-    Ok(())
+    crate::crypto::aes_256_cbc_in_place(&key.0, &key.iv(), data, encrypt)
 }
 
 fn encrypt_message(key: &AesKey, appid: &str, random: &[u8; 16], message: &[u8]) -> Result<String, MendianError> {
@@ -465,7 +450,7 @@ fn encrypt_message(key: &AesKey, appid: &str, random: &[u8; 16], message: &[u8])
     let pad = PKCS7_BLOCK - buf.len() % PKCS7_BLOCK;
     buf.resize(buf.len() + pad, pad as u8);
     aes_cbc(key, &mut buf, true)?;
-    Ok(STANDARD.encode(&buf))
+    Ok(crate::crypto::b64(&buf))
 }
 
 /// Decrypts one ciphertext (already base64-decoded, a non-zero multiple of 16 bytes) and

@@ -303,6 +303,11 @@ impl TokenCache {
             }
         }
         let fetched = self.fetch(false).await?;
+        self.keep(fetched).await
+    }
+
+    /// Stores a fetched token with its absolute expiry and hands it out.
+    async fn keep(&self, fetched: WxaAccessToken) -> Result<String, MendianError> {
         let stored = WxaStoredToken { access_token: fetched.access_token.clone(), expires_at: now() + fetched.expires_in as i64 };
         self.store.save(self.appid.clone(), stored).await?;
         Ok(fetched.access_token)
@@ -330,9 +335,7 @@ impl TokenCache {
     pub async fn force_refresh(&self) -> Result<String, MendianError> {
         let _guard = self.refresh.lock().await;
         let fetched = self.provider.fetch_token(true).await?;
-        let stored = WxaStoredToken { access_token: fetched.access_token.clone(), expires_at: now() + fetched.expires_in as i64 };
-        self.store.save(self.appid.clone(), stored).await?;
-        Ok(fetched.access_token)
+        self.keep(fetched).await
     }
 
     /// Forgets `failed` if it is still the stored token.
