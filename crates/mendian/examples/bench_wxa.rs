@@ -44,7 +44,10 @@ async fn seed(wx: &WxaClient) {
         .await
         .expect("create_map_poi");
     assert!(created.data.base_id > 0);
-    let found = wx.search_map_poi(SearchMapPoiRequest { districtid: 440105, keyword: "熟食".into() }).await.expect("search_map_poi");
+    let found = wx
+        .search_map_poi(SearchMapPoiRequest { districtid: 440105, keyword: "熟食".into() })
+        .await
+        .expect("search_map_poi");
     let uid = found.data.item.first().expect("the created POI is found").sosomap_poi_uid.clone();
     wx.add_store(AddStoreRequest {
         map_poi_id: uid,
@@ -111,8 +114,13 @@ async fn main() {
     let rounds = 5;
     let emu = Emulator::start(Default::default()).await.expect("emulator");
     let p = emu.profile();
-    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).expect("provider");
-    let config = WxaConfig { base_url: p.wxa_base_url.clone(), backup_base_url: String::new(), ..WxaConfig::new(p.wxa_appid.clone()) };
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))
+        .expect("provider");
+    let config = WxaConfig {
+        base_url: p.wxa_base_url.clone(),
+        backup_base_url: String::new(),
+        ..WxaConfig::new(p.wxa_appid.clone())
+    };
     let wx: Arc<WxaClient> = WxaClient::new(config, provider, None).expect("client");
     seed(&wx).await;
     let token = wx.access_token().await.expect("token");

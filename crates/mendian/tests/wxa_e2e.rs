@@ -18,7 +18,11 @@ const PIC: &str = "http://mmbiz.qpic.cn/mmbiz_jpg/x/0?wx_fmt=jpeg";
 
 fn config(emu: &Emulator) -> WxaConfig {
     let p = emu.profile();
-    WxaConfig { base_url: p.wxa_base_url.clone(), backup_base_url: String::new(), ..WxaConfig::new(p.wxa_appid.clone()) }
+    WxaConfig {
+        base_url: p.wxa_base_url.clone(),
+        backup_base_url: String::new(),
+        ..WxaConfig::new(p.wxa_appid.clone())
+    }
 }
 
 fn client(emu: &Emulator, classic: bool) -> Arc<WxaClient> {
@@ -100,7 +104,11 @@ impl Callback {
                         if let Some((head, rest)) = text.split_once("\r\n\r\n") {
                             let len: usize = head
                                 .lines()
-                                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse().unwrap())
+                                })
                                 .unwrap_or(0);
                             if rest.len() >= len {
                                 break (head.to_string(), rest[..len].to_string());
@@ -110,7 +118,9 @@ impl Callback {
                     let target = head.split(' ').nth(1).unwrap_or("/");
                     let query = target.split_once('?').map(|(_, q)| decode_query(q)).unwrap_or_default();
                     sink.lock().unwrap().push(Received { query, body });
-                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\nsuccess").await;
+                    let _ = conn
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\nsuccess")
+                        .await;
                 });
             }
         });
@@ -203,9 +213,21 @@ async fn store_onboarding_with_audit_events_in_safe_mode() {
     let wx = client(&emu, false);
 
     let cats = wx.get_merchant_category(GetMerchantCategoryRequest {}).await.unwrap();
-    let second = cats.data.all_category_info.categories.iter().find(|c| c.level == MerchantCategoryLevel::Second).expect("a 二级类目");
+    let second = cats
+        .data
+        .all_category_info
+        .categories
+        .iter()
+        .find(|c| c.level == MerchantCategoryLevel::Second)
+        .expect("a 二级类目");
     let media_id = upload_png(&wx).await;
-    wx.apply_merchant(ApplyMerchantRequest { first_catid: second.father.unwrap(), second_catid: second.id, ..apply(&media_id) }).await.unwrap();
+    wx.apply_merchant(ApplyMerchantRequest {
+        first_catid: second.father.unwrap(),
+        second_catid: second.id,
+        ..apply(&media_id)
+    })
+    .await
+    .unwrap();
 
     // The audit result arrives encrypted; the receiver checks msg_signature, decrypts, checks
     // the appid and types the event.
@@ -225,23 +247,37 @@ async fn store_onboarding_with_audit_events_in_safe_mode() {
     let haizhu = gz.districts.iter().find(|d| d.fullname == "海珠区").expect("海珠区");
 
     // A map POI of our own: created, audited, then found by search.
-    let created = wx.create_map_poi(CreateMapPoiRequest { districtid: haizhu.id.clone(), ..map_poi("龙涤小区熟食店") }).await.unwrap();
+    let created = wx
+        .create_map_poi(CreateMapPoiRequest { districtid: haizhu.id.clone(), ..map_poi("龙涤小区熟食店") })
+        .await
+        .unwrap();
     let r = cb.next(&mut seen).await;
-    let WxaEvent::CreateMapPoiAudit { event: poi } = rx.receive(r.query, r.body).unwrap().event else { panic!("expected create_map_poi_audit_info") };
+    let WxaEvent::CreateMapPoiAudit { event: poi } = rx.receive(r.query, r.body).unwrap().event else {
+        panic!("expected create_map_poi_audit_info")
+    };
     assert_eq!(poi.audit_id, created.data.base_id);
     assert_eq!(poi.status, MapPoiAuditStatus::Approved);
-    let found = wx.search_map_poi(SearchMapPoiRequest { districtid: haizhu.id.parse().unwrap(), keyword: "熟食".into() }).await.unwrap();
+    let found = wx
+        .search_map_poi(SearchMapPoiRequest { districtid: haizhu.id.parse().unwrap(), keyword: "熟食".into() })
+        .await
+        .unwrap();
     assert!(found.data.item.iter().any(|i| i.sosomap_poi_uid == poi.map_poi_id), "the approved POI is searchable");
 
     let added = wx.add_store(store(&poi.map_poi_id)).await.unwrap();
     let r = cb.next(&mut seen).await;
-    let WxaEvent::AddStoreAudit { event: st } = rx.receive(r.query, r.body).unwrap().event else { panic!("expected add_store_audit_info") };
+    let WxaEvent::AddStoreAudit { event: st } = rx.receive(r.query, r.body).unwrap().event else {
+        panic!("expected add_store_audit_info")
+    };
     assert_eq!(st.audit_id, added.data.audit_id);
     assert_eq!(st.status, StoreAuditEventStatus::Approved);
     let poi_id = st.poiid.clone().expect("poiid on approval");
 
     let info = wx.get_store_info(GetStoreInfoRequest { poi_id: poi_id.clone() }).await.unwrap();
-    assert_eq!(info.business.base_info.poi_id.as_deref(), Some(poi_id.as_str()), "a numeric poi_id decodes as the same string");
+    assert_eq!(
+        info.business.base_info.poi_id.as_deref(),
+        Some(poi_id.as_str()),
+        "a numeric poi_id decodes as the same string"
+    );
     assert_eq!(info.business.base_info.status, Some(StoreAuditStatus::Approved));
     let all = wx.get_all_stores().await.unwrap();
     assert_eq!(all.len(), 1);
@@ -262,12 +298,19 @@ async fn store_onboarding_with_audit_events_in_safe_mode() {
         .unwrap();
     assert!(updated.data.has_audit_id);
     let r = cb.next(&mut seen).await;
-    let WxaEvent::ModifyStoreAudit { event: m } = rx.receive(r.query, r.body).unwrap().event else { panic!("expected modify_store_audit_info") };
+    let WxaEvent::ModifyStoreAudit { event: m } = rx.receive(r.query, r.body).unwrap().event else {
+        panic!("expected modify_store_audit_info")
+    };
     assert_eq!(Some(m.audit_id), updated.data.audit_id);
     let info = wx.get_store_info(GetStoreInfoRequest { poi_id: poi_id.clone() }).await.unwrap();
     assert_eq!(info.business.base_info.open_time.as_deref(), Some("09:00-22:00"));
 
-    wx.set_store_card(SetStoreCardRequest { poi_id: poi_id.parse().unwrap(), card_id: "pabcedfg1234567hijklmn".into() }).await.unwrap();
+    wx.set_store_card(SetStoreCardRequest {
+        poi_id: poi_id.parse().unwrap(),
+        card_id: "pabcedfg1234567hijklmn".into(),
+    })
+    .await
+    .unwrap();
     let card = wx.get_store_card(GetStoreCardRequest { poi_id: poi_id.parse().unwrap() }).await.unwrap();
     assert_eq!(card.card_id.as_deref(), Some("pabcedfg1234567hijklmn"));
 
@@ -302,7 +345,13 @@ async fn plain_mode_pushes_verify_and_a_forged_one_is_refused() {
     let r = cb.next(&mut seen).await;
     let p = emu.profile();
     // Plain mode needs no key.
-    let plain = WxaPushReceiver::new(WxaPushConfig { token: p.wxa_push_token.clone(), encoding_aes_key: None, previous_encoding_aes_key: None, appid: p.wxa_appid.clone() }).unwrap();
+    let plain = WxaPushReceiver::new(WxaPushConfig {
+        token: p.wxa_push_token.clone(),
+        encoding_aes_key: None,
+        previous_encoding_aes_key: None,
+        appid: p.wxa_appid.clone(),
+    })
+    .unwrap();
     let push = plain.receive(r.query.clone(), r.body.clone()).unwrap();
     assert!(!push.encrypted);
     assert!(matches!(push.event, WxaEvent::ApplyMerchantAudit { .. }));
@@ -313,7 +362,13 @@ async fn plain_mode_pushes_verify_and_a_forged_one_is_refused() {
     q.insert("timestamp".into(), "1".into());
     assert!(matches!(plain.receive(q, forged), Err(MendianError::Signature { .. })));
     // A wrong token refuses everything.
-    let wrong = WxaPushReceiver::new(WxaPushConfig { token: "not-the-token".into(), encoding_aes_key: None, previous_encoding_aes_key: None, appid: p.wxa_appid.clone() }).unwrap();
+    let wrong = WxaPushReceiver::new(WxaPushConfig {
+        token: "not-the-token".into(),
+        encoding_aes_key: None,
+        previous_encoding_aes_key: None,
+        appid: p.wxa_appid.clone(),
+    })
+    .unwrap();
     assert!(matches!(wrong.receive(r.query, r.body), Err(MendianError::Signature { .. })));
     emu.stop().await;
 }
@@ -335,13 +390,20 @@ async fn a_token_that_expires_mid_flow_is_recovered_with_one_refresh() {
 #[tokio::test]
 async fn two_hundred_concurrent_callers_cause_one_token_fetch() {
     let emu = Emulator::start(Default::default()).await.unwrap();
-    emu.add_fault(Fault { id: 0, route: "POST /cgi-bin/stable_token".into(), kind: FaultKind::Delay { millis: 300 }, times: None });
+    emu.add_fault(Fault {
+        id: 0,
+        route: "POST /cgi-bin/stable_token".into(),
+        kind: FaultKind::Delay { millis: 300 },
+        times: None,
+    });
     let wx = client(&emu, false);
     let calls = |wx: Arc<WxaClient>| async move {
         let mut tasks = Vec::new();
         for _ in 0..200 {
             let wx = wx.clone();
-            tasks.push(tokio::spawn(async move { wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await }));
+            tasks.push(tokio::spawn(
+                async move { wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await },
+            ));
         }
         for t in tasks {
             t.await.unwrap().unwrap();
@@ -358,7 +420,8 @@ async fn two_hundred_concurrent_callers_cause_one_token_fetch() {
     // process): 400 callers, one fetch on a cold start and one after expiry.
     let store = wxa_memory_token_store();
     let p = emu.profile();
-    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let provider =
+        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
     let a = WxaClient::new(config(&emu), provider.clone(), Some(store.clone())).unwrap();
     let b = WxaClient::new(config(&emu), provider, Some(store)).unwrap();
     tokio::join!(calls(a.clone()), calls(b.clone()));
@@ -391,8 +454,12 @@ impl WxaTokenProvider for Backend {
             .bytes()
             .await
             .map_err(|e| MendianError::Callback { reason: e.to_string() })?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| MendianError::Callback { reason: e.to_string() })?;
-        Ok(WxaAccessToken { access_token: v["access_token"].as_str().unwrap().into(), expires_in: v["expires_in"].as_u64().unwrap() })
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| MendianError::Callback { reason: e.to_string() })?;
+        Ok(WxaAccessToken {
+            access_token: v["access_token"].as_str().unwrap().into(),
+            expires_in: v["expires_in"].as_u64().unwrap(),
+        })
     }
 }
 
@@ -400,10 +467,19 @@ impl WxaTokenProvider for Backend {
 async fn your_own_provider_failover_and_faults() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let p = emu.profile();
-    let backend = Arc::new(Backend { base: p.wxa_base_url.clone(), appid: p.wxa_appid.clone(), secret: p.wxa_secret.clone(), calls: Mutex::new(0) });
+    let backend = Arc::new(Backend {
+        base: p.wxa_base_url.clone(),
+        appid: p.wxa_appid.clone(),
+        secret: p.wxa_secret.clone(),
+        calls: Mutex::new(0),
+    });
     // The primary host refuses connections: the call goes to the backup host.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let cfg = WxaConfig { base_url: format!("http://{closed}"), backup_base_url: p.wxa_base_url.clone(), ..WxaConfig::new(p.wxa_appid.clone()) };
+    let cfg = WxaConfig {
+        base_url: format!("http://{closed}"),
+        backup_base_url: p.wxa_base_url.clone(),
+        ..WxaConfig::new(p.wxa_appid.clone())
+    };
     let wx = WxaClient::new(cfg, backend.clone(), None).unwrap();
     wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await.unwrap();
     assert_eq!(*backend.calls.lock().unwrap(), 1);
@@ -411,13 +487,23 @@ async fn your_own_provider_failover_and_faults() {
     let wx = WxaClient::new(config(&emu), backend.clone(), None).unwrap();
     // -1 on a transient call: retried, and the caller sees the success.
     emu.clear_recorded();
-    emu.add_fault(Fault { id: 0, route: "POST /wxa/get_store_list".into(), kind: FaultKind::WxaErrcode { errcode: -1, errmsg: String::new() }, times: Some(1) });
+    emu.add_fault(Fault {
+        id: 0,
+        route: "POST /wxa/get_store_list".into(),
+        kind: FaultKind::WxaErrcode { errcode: -1, errmsg: String::new() },
+        times: Some(1),
+    });
     wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await.unwrap();
     assert_eq!(emu.recorded().iter().filter(|r| r.path == "/wxa/get_store_list").count(), 2);
     // A token the platform keeps refusing: one invalidation, one retry, then the error; never a loop.
     emu.clear_recorded();
     let fetched = *backend.calls.lock().unwrap();
-    emu.add_fault(Fault { id: 0, route: "POST /wxa/get_store_list".into(), kind: FaultKind::WxaErrcode { errcode: 40001, errmsg: String::new() }, times: Some(5) });
+    emu.add_fault(Fault {
+        id: 0,
+        route: "POST /wxa/get_store_list".into(),
+        kind: FaultKind::WxaErrcode { errcode: 40001, errmsg: String::new() },
+        times: Some(5),
+    });
     let e = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await.unwrap_err();
     assert_eq!(code(&e), "40001");
     assert_eq!(emu.recorded().iter().filter(|r| r.path == "/wxa/get_store_list").count(), 2);
@@ -425,14 +511,27 @@ async fn your_own_provider_failover_and_faults() {
     emu.clear_faults();
     // 45009 (daily quota): surfaced with the documents' remedy, not retried.
     emu.clear_recorded();
-    emu.add_fault(Fault { id: 0, route: "POST /wxa/get_store_list".into(), kind: FaultKind::WxaErrcode { errcode: 45009, errmsg: String::new() }, times: Some(1) });
+    emu.add_fault(Fault {
+        id: 0,
+        route: "POST /wxa/get_store_list".into(),
+        kind: FaultKind::WxaErrcode { errcode: 45009, errmsg: String::new() },
+        times: Some(1),
+    });
     let e = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await.unwrap_err();
     assert_eq!(code(&e), "45009");
-    assert!(matches!(&e, MendianError::Api { description: Some(d), retryable: false, remedy: Some(r), .. } if d == "reach max api daily quota limit" && r.contains("clear_quota")), "{e:?}");
+    assert!(
+        matches!(&e, MendianError::Api { description: Some(d), retryable: false, remedy: Some(r), .. } if d == "reach max api daily quota limit" && r.contains("clear_quota")),
+        "{e:?}"
+    );
     assert_eq!(emu.recorded().len(), 1);
     // -1 on add_store (not idempotent): never repeated.
     emu.clear_recorded();
-    emu.add_fault(Fault { id: 0, route: "POST /wxa/add_store".into(), kind: FaultKind::WxaErrcode { errcode: -1, errmsg: String::new() }, times: Some(1) });
+    emu.add_fault(Fault {
+        id: 0,
+        route: "POST /wxa/add_store".into(),
+        kind: FaultKind::WxaErrcode { errcode: -1, errmsg: String::new() },
+        times: Some(1),
+    });
     let e = wx.add_store(store("2880741500279549033")).await.unwrap_err();
     assert_eq!(code(&e), "-1");
     assert_eq!(emu.recorded().len(), 1);
@@ -458,13 +557,26 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     }
     let e = wx.add_store(AddStoreRequest { hour: "9:00-21:00".into(), ..store("1") }).await.unwrap_err();
     assert_eq!(invalid_field(e), "hour");
-    let e = wx.add_store(AddStoreRequest { pic_list: StorePicList { list: vec![PIC.into(), "mmbiz.qpic.cn/x".into()] }, ..store("1") }).await.unwrap_err();
+    let e = wx
+        .add_store(AddStoreRequest {
+            pic_list: StorePicList { list: vec![PIC.into(), "mmbiz.qpic.cn/x".into()] },
+            ..store("1")
+        })
+        .await
+        .unwrap_err();
     assert_eq!(invalid_field(e), "pic_list.list[1]");
     let e = wx.create_map_poi(CreateMapPoiRequest { category: "美食".into(), ..map_poi("x") }).await.unwrap_err();
     assert_eq!(invalid_field(e), "category");
-    let e = wx.create_map_poi(CreateMapPoiRequest { telephone: "020-89190388;;".into(), ..map_poi("x") }).await.unwrap_err();
+    let e = wx
+        .create_map_poi(CreateMapPoiRequest { telephone: "020-89190388;;".into(), ..map_poi("x") })
+        .await
+        .unwrap_err();
     assert_eq!(invalid_field(e), "telephone");
-    for (bytes, why) in [(b"GIF89a\x01\0\x01\0".to_vec(), "GIF"), (Vec::new(), "empty"), ([PNG, &vec![0u8; 2 * 1024 * 1024]].concat(), "2097152")] {
+    for (bytes, why) in [
+        (b"GIF89a\x01\0\x01\0".to_vec(), "GIF"),
+        (Vec::new(), "empty"),
+        ([PNG, &vec![0u8; 2 * 1024 * 1024]].concat(), "2097152"),
+    ] {
         let e = wx.upload_media(UploadMediaRequest { type_: WxaMediaType::Image, media: bytes }).await.unwrap_err();
         match e {
             MendianError::InvalidArgument { field, reason } => {
@@ -484,7 +596,12 @@ async fn documented_errors_carry_the_spec_description() {
     let wx = client(&emu, false);
     // A wrong secret: the token endpoint's errcode, without the secret in the error.
     let p = emu.profile();
-    let bad = WxaClient::new(config(&emu), wxa_stable_token_provider(p.wxa_appid.clone(), "wrong-secret".into(), Some(p.wxa_base_url.clone())).unwrap(), None).unwrap();
+    let bad = WxaClient::new(
+        config(&emu),
+        wxa_stable_token_provider(p.wxa_appid.clone(), "wrong-secret".into(), Some(p.wxa_base_url.clone())).unwrap(),
+        None,
+    )
+    .unwrap();
     let e = bad.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap_err();
     assert_eq!(code(&e), "40125");
     assert!(!format!("{e} {e:?}").contains("wrong-secret"));
@@ -493,7 +610,8 @@ async fn documented_errors_carry_the_spec_description() {
     assert_eq!(code(&e), "85055");
     assert!(matches!(&e, MendianError::Api { description: Some(d), .. } if d == "map_poi_id 无效"), "{e:?}");
     // A media id the platform never issued.
-    let e = wx.apply_merchant(apply("RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P")).await.unwrap_err();
+    let e =
+        wx.apply_merchant(apply("RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P")).await.unwrap_err();
     assert_eq!(code(&e), "85056");
     assert!(matches!(&e, MendianError::Api { description: Some(d), .. } if d == "临时mediaid无效"), "{e:?}");
     // Audits that take time: the merchant is 审核中 until the delay passes.

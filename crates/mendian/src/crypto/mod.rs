@@ -57,12 +57,15 @@ pub fn aes_gcm_decrypt(key: &[u8], nonce: &[u8], aad: &[u8], ciphertext: &[u8]) 
         n => return Err(creds(format!("the AES-GCM key must be 32 bytes (the APIv3 key), got {n}"))),
     };
     let key = LessSafeKey::new(UnboundKey::new(alg, key).map_err(|_| creds("invalid AES-GCM key"))?);
-    let nonce = Nonce::try_assume_unique_for_key(nonce)
-        .map_err(|_| MendianError::Decode { what: "an AES-GCM envelope".into(), reason: format!("the nonce must be 12 bytes, got {}", nonce.len()) })?;
+    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| MendianError::Decode {
+        what: "an AES-GCM envelope".into(),
+        reason: format!("the nonce must be 12 bytes, got {}", nonce.len()),
+    })?;
     let mut buf = ciphertext.to_vec();
-    let pt = key
-        .open_in_place(nonce, Aad::from(aad), &mut buf)
-        .map_err(|_| MendianError::Decode { what: "an AES-GCM envelope".into(), reason: "authentication failed (wrong APIv3 key or tampered data)".into() })?;
+    let pt = key.open_in_place(nonce, Aad::from(aad), &mut buf).map_err(|_| MendianError::Decode {
+        what: "an AES-GCM envelope".into(),
+        reason: "authentication failed (wrong APIv3 key or tampered data)".into(),
+    })?;
     Ok(pt.to_vec())
 }
 
@@ -70,7 +73,9 @@ pub fn aes_gcm_decrypt(key: &[u8], nonce: &[u8], aad: &[u8], ciphertext: &[u8]) 
 /// to 32-byte blocks itself, which no padded CBC mode of the library does. `data` must be a
 /// multiple of 16 bytes.
 pub fn aes_256_cbc_in_place(key: &[u8; 32], iv: &[u8; 16], data: &mut [u8], encrypt: bool) -> Result<(), MendianError> {
-    use aws_lc_rs::cipher::{DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256};
+    use aws_lc_rs::cipher::{
+        DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256,
+    };
     let failed = || MendianError::Decode {
         what: "AES-256-CBC".into(),
         reason: if encrypt { "encryption failed" } else { "decryption failed" }.into(),

@@ -84,12 +84,19 @@ impl WxaClient {
     /// `wxa_stable_token_provider(appid, secret)`, or your own) and are kept in `store`
     /// (in memory when absent).
     #[uniffi::constructor(default(store = None))]
-    pub fn new(config: WxaConfig, provider: Arc<dyn WxaTokenProvider>, store: Option<Arc<dyn WxaTokenStore>>) -> Result<Arc<Self>, MendianError> {
+    pub fn new(
+        config: WxaConfig,
+        provider: Arc<dyn WxaTokenProvider>,
+        store: Option<Arc<dyn WxaTokenStore>>,
+    ) -> Result<Arc<Self>, MendianError> {
         if config.appid.trim().is_empty() {
             return Err(MendianError::invalid("appid", "must not be empty"));
         }
         let store = store.unwrap_or_else(|| Arc::new(MemoryTokenStore::default()));
-        let transport = Transport::new(Duration::from_millis(config.timeout_ms.max(1)), &crate::transport::user_agent(&config.language))?;
+        let transport = Transport::new(
+            Duration::from_millis(config.timeout_ms.max(1)),
+            &crate::transport::user_agent(&config.language),
+        )?;
         Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store), config, transport }))
     }
 
@@ -140,7 +147,10 @@ pub fn envelope_error(d: &EndpointDescriptor, v: &Value) -> Option<MendianError>
             let err = v.get("error").and_then(text).filter(|e| !e.is_empty());
             (if err.is_some() { "error".to_string() } else { "0".into() }, err.unwrap_or_default())
         }
-        _ => (v.get("errcode").and_then(text).unwrap_or_else(|| "0".into()), v.get("errmsg").and_then(text).unwrap_or_default()),
+        _ => (
+            v.get("errcode").and_then(text).unwrap_or_else(|| "0".into()),
+            v.get("errmsg").and_then(text).unwrap_or_default(),
+        ),
     };
     if code == "0" {
         return None;
@@ -174,7 +184,9 @@ fn multipart_body(parts: &[(&str, &[u8])]) -> Body {
     let boundary: String = format!("mendian{}", rnd.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let mut out = Vec::with_capacity(parts.iter().map(|(_, b)| b.len() + 200).sum());
     for (name, bytes) in parts {
-        let (mime, ext) = crate::spec::validate::sniff_media(bytes).map(crate::spec::validate::media_mime).unwrap_or(("application/octet-stream", "bin"));
+        let (mime, ext) = crate::spec::validate::sniff_media(bytes)
+            .map(crate::spec::validate::media_mime)
+            .unwrap_or(("application/octet-stream", "bin"));
         out.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.{ext}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes(),
         );
@@ -186,7 +198,12 @@ fn multipart_body(parts: &[(&str, &[u8])]) -> Body {
 }
 
 impl WxaClient {
-    async fn send(&self, method: &'static str, path_and_query: &str, body: &Body) -> Result<HttpResponse, MendianError> {
+    async fn send(
+        &self,
+        method: &'static str,
+        path_and_query: &str,
+        body: &Body,
+    ) -> Result<HttpResponse, MendianError> {
         let mut hosts = vec![self.config.base_url.trim_end_matches('/')];
         if !self.config.backup_base_url.trim().is_empty() {
             hosts.push(self.config.backup_base_url.trim_end_matches('/'));
@@ -207,7 +224,13 @@ impl WxaClient {
         Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
     }
 
-    async fn once(&self, d: &EndpointDescriptor, token: &str, query: &[String], body: &Body) -> Result<Value, MendianError> {
+    async fn once(
+        &self,
+        d: &EndpointDescriptor,
+        token: &str,
+        query: &[String],
+        body: &Body,
+    ) -> Result<Value, MendianError> {
         let mut q = vec![format!("access_token={}", crate::wechatpay::client::percent_encode(token))];
         q.extend(query.iter().cloned());
         let resp = self.send(d.method, &format!("{}?{}", d.path, q.join("&")), body).await?;
@@ -219,7 +242,10 @@ impl WxaClient {
             return Err(err);
         }
         if !(200..300).contains(&resp.status) {
-            return Err(MendianError::Decode { what: format!("the {} response", d.id), reason: format!("HTTP {}", resp.status) });
+            return Err(MendianError::Decode {
+                what: format!("the {} response", d.id),
+                reason: format!("HTTP {}", resp.status),
+            });
         }
         Ok(v)
     }
@@ -228,13 +254,18 @@ impl WxaClient {
     pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
         request.validate()?;
         let d = R::descriptor();
-        let value = serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
+        let value = serde_json::to_value(request)
+            .map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
         let mut query = Vec::new();
         let mut body = serde_json::Map::new();
         for f in d.fields {
             let Some(v) = value.get(f.name).filter(|v| !v.is_null()) else { continue };
             match f.location {
-                Location::Query => query.push(format!("{}={}", f.name, crate::wechatpay::client::percent_encode(&text(v).unwrap_or_default()))),
+                Location::Query => query.push(format!(
+                    "{}={}",
+                    f.name,
+                    crate::wechatpay::client::percent_encode(&text(v).unwrap_or_default())
+                )),
                 _ => {
                     body.insert(f.name.to_string(), v.clone());
                 }
@@ -256,7 +287,10 @@ impl WxaClient {
                 Ok(v) => {
                     // Endpoints without a response record answer only errcode/errmsg.
                     let v = if d.response.is_none() { Value::Null } else { v };
-                    return serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() });
+                    return serde_json::from_value(v).map_err(|e| MendianError::Decode {
+                        what: format!("the {} response", d.id),
+                        reason: e.to_string(),
+                    });
                 }
                 Err(MendianError::Api { ref code, .. }) if TOKEN_ERRORS.contains(&code.as_str()) && !token_retried => {
                     // The token may have been replaced elsewhere: drop it only if it is still
@@ -264,7 +298,9 @@ impl WxaClient {
                     token_retried = true;
                     self.tokens.invalidate(&token).await?;
                 }
-                Err(MendianError::Api { ref code, .. }) if code == "-1" && d.retry == Retry::Transient && busy_retries < self.config.max_retries => {
+                Err(MendianError::Api { ref code, .. })
+                    if code == "-1" && d.retry == Retry::Transient && busy_retries < self.config.max_retries =>
+                {
                     busy_retries += 1;
                     tokio::time::sleep(Duration::from_millis(250u64 << busy_retries.min(4))).await;
                 }

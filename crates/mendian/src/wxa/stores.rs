@@ -34,16 +34,30 @@ pub struct WxaDistrictProvince {
 }
 
 /// The children of `parent` in `level`: by `cidx` when it is a valid range, else by code prefix.
-fn children<'a>(parent: &MapDistrict, level: &'a [MapDistrict], prefix_len: usize) -> Result<Vec<&'a MapDistrict>, MendianError> {
+fn children<'a>(
+    parent: &MapDistrict,
+    level: &'a [MapDistrict],
+    prefix_len: usize,
+) -> Result<Vec<&'a MapDistrict>, MendianError> {
     match parent.cidx.as_slice() {
         [] => {
             let prefix = parent.id.get(..prefix_len).unwrap_or(&parent.id);
-            Ok(level.iter().filter(|d| d.id != parent.id && d.id.starts_with(prefix) && d.id.len() == parent.id.len()).collect())
+            Ok(level
+                .iter()
+                .filter(|d| d.id != parent.id && d.id.starts_with(prefix) && d.id.len() == parent.id.len())
+                .collect())
         }
-        [a, b] if *a >= 0 && a <= b && (*b as usize) < level.len() => Ok(level[*a as usize..=*b as usize].iter().collect()),
+        [a, b] if *a >= 0 && a <= b && (*b as usize) < level.len() => {
+            Ok(level[*a as usize..=*b as usize].iter().collect())
+        }
         other => Err(MendianError::Decode {
             what: "the get_district response".into(),
-            reason: format!("`cidx` of {} ({}) is {other:?}, not a range of indexes into the next level ({} entries)", parent.fullname, parent.id, level.len()),
+            reason: format!(
+                "`cidx` of {} ({}) is {other:?}, not a range of indexes into the next level ({} entries)",
+                parent.fullname,
+                parent.id,
+                level.len()
+            ),
         }),
     }
 }
@@ -61,7 +75,12 @@ pub fn wxa_district_tree(response: GetDistrictResponse) -> Result<Vec<WxaDistric
         .map(|p| {
             let cities = children(p, cities, 2)?
                 .into_iter()
-                .map(|c| Ok(WxaDistrictCity { city: c.clone(), districts: children(c, districts, 4)?.into_iter().cloned().collect() }))
+                .map(|c| {
+                    Ok(WxaDistrictCity {
+                        city: c.clone(),
+                        districts: children(c, districts, 4)?.into_iter().cloned().collect(),
+                    })
+                })
                 .collect::<Result<Vec<_>, MendianError>>()?;
             Ok(WxaDistrictProvince { province: p.clone(), cities })
         })
@@ -81,7 +100,8 @@ impl WxaClient {
     pub async fn get_all_stores(&self) -> Result<Vec<StoreBusiness>, MendianError> {
         let mut all: Vec<StoreBusiness> = Vec::new();
         loop {
-            let page = self.get_store_list(GetStoreListRequest { offset: all.len() as i32, limit: STORE_PAGE_LIMIT }).await?;
+            let page =
+                self.get_store_list(GetStoreListRequest { offset: all.len() as i32, limit: STORE_PAGE_LIMIT }).await?;
             let got = page.business_list.len();
             all.extend(page.business_list);
             let total = page.total_count.map(|t| t.max(0) as usize);
@@ -99,7 +119,14 @@ mod tests {
     use super::*;
 
     fn d(id: &str, name: &str, cidx: &[i32]) -> MapDistrict {
-        MapDistrict { id: id.into(), name: None, fullname: name.into(), pinyin: None, location: None, cidx: cidx.to_vec() }
+        MapDistrict {
+            id: id.into(),
+            name: None,
+            fullname: name.into(),
+            pinyin: None,
+            location: None,
+            cidx: cidx.to_vec(),
+        }
     }
 
     #[test]
@@ -109,14 +136,22 @@ mod tests {
             result: vec![
                 vec![d("440000", "广东省", &[0, 1]), d("110000", "北京市", &[])],
                 vec![d("440100", "广州市", &[0, 1]), d("440300", "深圳市", &[]), d("110100", "北京市", &[])],
-                vec![d("440105", "海珠区", &[]), d("440106", "天河区", &[]), d("440305", "南山区", &[]), d("110101", "东城区", &[])],
+                vec![
+                    d("440105", "海珠区", &[]),
+                    d("440106", "天河区", &[]),
+                    d("440305", "南山区", &[]),
+                    d("110101", "东城区", &[]),
+                ],
             ],
         };
         let tree = wxa_district_tree(response.clone()).unwrap();
         assert_eq!(tree.len(), 2);
         let gd = &tree[0];
         assert_eq!(gd.cities.iter().map(|c| c.city.fullname.as_str()).collect::<Vec<_>>(), ["广州市", "深圳市"]);
-        assert_eq!(gd.cities[0].districts.iter().map(|x| x.fullname.as_str()).collect::<Vec<_>>(), ["海珠区", "天河区"]);
+        assert_eq!(
+            gd.cities[0].districts.iter().map(|x| x.fullname.as_str()).collect::<Vec<_>>(),
+            ["海珠区", "天河区"]
+        );
         // 深圳 has no cidx: its districts are found by code.
         assert_eq!(gd.cities[1].districts.iter().map(|x| x.fullname.as_str()).collect::<Vec<_>>(), ["南山区"]);
         // 北京 has no cidx either: matched by its first two digits.

@@ -136,7 +136,12 @@ struct SecretProvider {
 
 impl fmt::Debug for SecretProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretProvider").field("kind", &self.kind).field("appid", &self.appid).field("secret", &"<redacted>").field("hosts", &self.hosts).finish()
+        f.debug_struct("SecretProvider")
+            .field("kind", &self.kind)
+            .field("appid", &self.appid)
+            .field("secret", &"<redacted>")
+            .field("hosts", &self.hosts)
+            .finish()
     }
 }
 
@@ -212,18 +217,31 @@ impl SecretProvider {
 /// are shared safely with other users of the same appid). `base_url` defaults to
 /// `https://api.weixin.qq.com`, with failover to `https://api2.weixin.qq.com`.
 #[uniffi::export]
-pub fn wxa_stable_token_provider(appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
+pub fn wxa_stable_token_provider(
+    appid: String,
+    secret: String,
+    base_url: Option<String>,
+) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
     secret_provider(Kind::Stable, appid, secret, base_url)
 }
 
 /// A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
 /// classic token of the appid).
 #[uniffi::export]
-pub fn wxa_classic_token_provider(appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
+pub fn wxa_classic_token_provider(
+    appid: String,
+    secret: String,
+    base_url: Option<String>,
+) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
     secret_provider(Kind::Classic, appid, secret, base_url)
 }
 
-fn secret_provider(kind: Kind, appid: String, secret: String, base_url: Option<String>) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
+fn secret_provider(
+    kind: Kind,
+    appid: String,
+    secret: String,
+    base_url: Option<String>,
+) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
     if appid.trim().is_empty() {
         return Err(MendianError::invalid("appid", "must not be empty"));
     }
@@ -308,7 +326,10 @@ impl TokenCache {
 
     /// Stores a fetched token with its absolute expiry and hands it out.
     async fn keep(&self, fetched: WxaAccessToken) -> Result<String, MendianError> {
-        let stored = WxaStoredToken { access_token: fetched.access_token.clone(), expires_at: now() + fetched.expires_in as i64 };
+        let stored = WxaStoredToken {
+            access_token: fetched.access_token.clone(),
+            expires_at: now() + fetched.expires_in as i64,
+        };
         self.store.save(self.appid.clone(), stored).await?;
         Ok(fetched.access_token)
     }
