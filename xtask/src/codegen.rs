@@ -1,12 +1,16 @@
-//! `cargo xtask codegen [--check]`: spec/*.toml → crates/mendian/src/generated/*.rs.
+//! `cargo xtask codegen [--check]`: spec/*.toml → two layers of generated Rust.
+//!
+//! - `crates/mendian/src/generated/<family>/`: the model, which knows nothing of the
+//!   clients or the FFI surface: `types.rs` (enums with an `Unknown` catch-all, records and
+//!   their `Validate` impls), `requests.rs` (one request record per endpoint holding all its
+//!   inputs, with its `Request` impl), `events.rs` (pushed event records, where the family
+//!   has events), `errors.rs` (error tables) and `descriptors.rs` (endpoint descriptors).
+//! - `crates/mendian/src/ffi/generated/<family>.rs`: the thin exported layer: one method per
+//!   endpoint on the platform client, and one `validate_<endpoint>_request` function.
 //!
 //! The generator writes plain Rust text and pipes it through rustfmt, so the output reads
-//! like hand-written code and diffs cleanly. It emits, per family: enums with an `Unknown`
-//! catch-all, records (one request record per endpoint holding all its inputs), their
-//! `Validate` impls built from every documented constraint, endpoint descriptors, error
-//! tables, and one exported `validate_<endpoint>_request` function per endpoint. Output
-//! depends only on the spec, so running it twice changes nothing; `--check` compares
-//! instead of writing and names every stale file.
+//! like hand-written code and diffs cleanly. Output depends only on the spec, so running it
+//! twice changes nothing; `--check` compares instead of writing and names every stale file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,8 +21,10 @@ use mendian_spec::{
     NamedType, Platform, Retry, Spec, SpecFile, TypeDef, TypeExpr,
 };
 
-/// Where generated files go, relative to the workspace root.
+/// Where the generated model goes, relative to the workspace root.
 pub const OUT_DIR: &str = "crates/mendian/src/generated";
+/// Where the generated FFI layer goes, relative to the workspace root.
+pub const FFI_OUT_DIR: &str = "crates/mendian/src/ffi/generated";
 
 /// Generates every file: (path relative to the workspace root, content).
 pub fn generate(root: &Path, spec: &Spec) -> Result<Vec<(PathBuf, String)>, String> {
@@ -27,12 +33,26 @@ pub fn generate(root: &Path, spec: &Spec) -> Result<Vec<(PathBuf, String)>, Stri
     for lf in &spec.files {
         let fam = &lf.spec;
         let src_name = lf.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let text = Family { spec, fam }.render(&src_name)?;
-        out.push((PathBuf::from(OUT_DIR).join(format!("{}.rs", fam.family.name)), format_rust(root, &text)?));
+        let family = Family { spec, fam };
+        for (name, text) in family.render(&src_name)? {
+            out.push((PathBuf::from(OUT_DIR).join(&fam.family.name).join(name), format_rust(root, &text)?));
+        }
+        let ffi = family.render_ffi(&src_name)?;
+        out.push((PathBuf::from(FFI_OUT_DIR).join(format!("{}.rs", fam.family.name)), format_rust(root, &ffi)?));
         modules.push(fam);
     }
     out.push((PathBuf::from(OUT_DIR).join("mod.rs"), format_rust(root, &render_mod(&modules))?));
+    out.push((PathBuf::from(FFI_OUT_DIR).join("mod.rs"), format_rust(root, &render_ffi_mod(&modules))?));
     Ok(out)
+}
+
+fn render_ffi_mod(families: &[&SpecFile]) -> String {
+    let mut s = header("spec/*.toml");
+    s.push_str("//! The generated part of the FFI surface: one exported method per endpoint on each\n//! platform client, and one exported `validate_<endpoint>_request` function per endpoint.\n\n");
+    for f in families {
+        let _ = writeln!(s, "pub mod {};", f.family.name);
+    }
+    s
 }
 
 fn header(source: &str) -> String {
@@ -41,17 +61,31 @@ fn header(source: &str) -> String {
 
 fn render_mod(families: &[&SpecFile]) -> String {
     let mut s = header("spec/*.toml");
-    s.push_str("//! Code generated from `spec/`: records, enums, validation, endpoint descriptors and\n//! error tables for every documented endpoint. Change the spec or the generator, then run\n//! `cargo xtask codegen`.\n\n");
+    s.push_str("//! Code generated from `spec/`: records, enums, validation, endpoint descriptors and\n//! error tables for every documented endpoint, one folder per family. Nothing here knows\n//! the clients or the FFI surface. Change the spec or the generator, then run\n//! `cargo xtask codegen`.\n\n");
     for f in families {
         let _ = writeln!(s, "pub mod {};", f.family.name);
     }
-    s.push_str("\n/// Every endpoint of every family, in spec order.\npub static ALL_ENDPOINTS: &[&crate::spec::EndpointDescriptor] = &[\n");
+    s.push_str("\n/// Every endpoint of every family, in spec order.\npub static ALL_ENDPOINTS: &[&crate::schema::EndpointDescriptor] = &[\n");
     for f in families {
         for ep in &f.endpoints {
             let _ = writeln!(s, "    &{}::{},", f.family.name, const_name(&ep.id));
         }
     }
-    s.push_str("];\n");
+    s.push_str("];\n\n");
+    s.push_str("/// The response envelopes the spec names: how each platform wraps a payload and its errors.\n#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum Envelope {\n");
+    for f in families {
+        for e in &f.family.envelopes {
+            doc(&mut s, &format!("`{}` ({}): {}", e.name, f.family.name, e.description.trim()));
+            let _ = writeln!(s, "    {},", pascal_case(&e.name));
+        }
+    }
+    s.push_str("}\n\nimpl Envelope {\n    /// The envelope's name in the spec.\n    pub fn as_str(&self) -> &'static str {\n        match self {\n");
+    for f in families {
+        for e in &f.family.envelopes {
+            let _ = writeln!(s, "            Envelope::{} => {},", pascal_case(&e.name), lit(&e.name));
+        }
+    }
+    s.push_str("        }\n    }\n}\n");
     s
 }
 
@@ -163,46 +197,109 @@ enum RecordKind {
 }
 
 impl<'a> Family<'a> {
-    fn render(&self, source: &str) -> Result<String, String> {
+    /// The family's model files: (file name, text).
+    fn render(&self, source: &str) -> Result<Vec<(&'static str, String)>, String> {
+        let f = &self.fam.family;
+        let head = |what: &str| {
+            let mut s = header(&format!("spec/{source}"));
+            let _ = writeln!(s, "//! {what}\n");
+            s.push_str("use super::*;\n");
+            s
+        };
+        let mut m = header(&format!("spec/{source}"));
+        let _ = writeln!(m, "//! {}\n//!", doc_text(&f.title));
+        for line in doc_text(&f.description).lines() {
+            let _ = writeln!(m, "//! {}", line.trim_end());
+        }
+        m.push_str("\n#![allow(clippy::doc_lazy_continuation)]\n\n");
+        m.push_str("use crate::error::{MendianError, Platform};\n");
+        m.push_str("use crate::generated::Envelope;\n");
+        m.push_str("use crate::schema::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};\n");
+        m.push_str("#[allow(unused_imports)]\nuse crate::schema::validate::{self, Format, LengthUnit, StrRules};\n");
+        m.push_str("#[allow(unused_imports)]\nuse crate::schema::{wire, Validate};\n\n");
+        let mut files = Vec::new();
+        let mut mods = vec!["types", "requests"];
+
+        let mut t = head("Enums and records of this family, with the checks of every documented constraint.");
+        for e in &self.fam.enums {
+            self.render_enum(&mut t, e);
+        }
+        for ty in &self.fam.types {
+            self.render_type(&mut t, ty)?;
+        }
+        files.push(("types.rs", t));
+
+        let mut r = head("One request record per endpoint, holding all its inputs, and its `Request` impl.");
+        for ep in &self.fam.endpoints {
+            self.render_request(&mut r, ep)?;
+        }
+        files.push(("requests.rs", r));
+
+        if !self.fam.events.is_empty() {
+            let mut e = head("The records of the events this family pushes to the merchant's server.");
+            for ev in &self.fam.events {
+                self.render_event(&mut e, ev)?;
+            }
+            files.push(("events.rs", e));
+            mods.push("events");
+        }
+
+        let mut er = head("Error tables: what the documents say each code means and what to do about it.");
+        self.render_errors(&mut er);
+        for ep in &self.fam.endpoints {
+            self.render_error_table(&mut er, ep);
+        }
+        files.push(("errors.rs", er));
+        mods.push("errors");
+
+        let mut d = head("Endpoint descriptors: method, path, where each field goes, envelope, retry guidance.");
+        for ep in &self.fam.endpoints {
+            self.render_descriptor(&mut d, ep);
+        }
+        let _ = writeln!(d, "/// Every endpoint of this family.\npub static ENDPOINTS: &[&EndpointDescriptor] = &[");
+        for ep in &self.fam.endpoints {
+            let _ = writeln!(d, "    &{},", const_name(&ep.id));
+        }
+        d.push_str("];\n");
+        files.push(("descriptors.rs", d));
+        mods.push("descriptors");
+
+        for md in &mods {
+            let _ = writeln!(m, "mod {md};");
+        }
+        m.push('\n');
+        for md in &mods {
+            let _ = writeln!(m, "pub use {md}::*;");
+        }
+        files.push(("mod.rs", m));
+        Ok(files)
+    }
+
+    /// The family's thin FFI file: exported client methods and validation functions.
+    fn render_ffi(&self, source: &str) -> Result<String, String> {
         let f = &self.fam.family;
         let mut s = header(&format!("spec/{source}"));
-        let _ = writeln!(s, "//! {}\n//!", doc_text(&f.title));
-        for line in doc_text(&f.description).lines() {
-            let _ = writeln!(s, "//! {}", line.trim_end());
-        }
-        s.push_str("\n#![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant, clippy::too_many_lines)]\n\n");
-        s.push_str("use crate::error::{MendianError, Platform};\n");
-        s.push_str("use crate::spec::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};\n");
-        s.push_str("#[allow(unused_imports)]\nuse crate::spec::validate::{self, Format, LengthUnit, StrRules};\n");
-        s.push_str("#[allow(unused_imports)]\nuse crate::spec::{wire, Validate};\n");
+        let _ = writeln!(s, "//! The exported surface of {}: one method per endpoint, each a one-line call into\n//! the hand-written client, and one validation function per request record.\n", doc_text(&f.title));
+        s.push_str("use crate::error::MendianError;\n");
+        let _ = writeln!(s, "use crate::generated::{}::*;", f.name);
+        s.push_str("use crate::schema::Validate;\n");
         match f.platform {
             Platform::Top => s.push_str("use crate::top::TopClient;\n"),
             Platform::Wechatpay => s.push_str("use crate::wechatpay::WechatpayClient;\n"),
             Platform::Wxa => s.push_str("use crate::wxa::WxaClient;\n"),
         }
         s.push('\n');
-
-        for e in &self.fam.enums {
-            self.render_enum(&mut s, e);
-        }
-        for t in &self.fam.types {
-            self.render_type(&mut s, t)?;
-        }
         for ep in &self.fam.endpoints {
-            self.render_request(&mut s, ep)?;
+            let name = format!("{}Request", pascal_case(&ep.id));
+            let response = ep.response.as_ref().map(|r| r.get_ref().clone()).unwrap_or_else(|| "()".into());
+            self.render_client_method(&mut s, ep, &name, &response);
+            let _ = writeln!(
+                s,
+                "/// Checks a [`{name}`] against every documented constraint of {} without sending anything.\n///\n/// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.\n#[uniffi::export]\npub fn validate_{}_request(request: {name}) -> Result<(), MendianError> {{\n    request.validate()\n}}\n",
+                doc_text(&ep.title),
+                ep.id
+            );
         }
-        for ev in &self.fam.events {
-            self.render_event(&mut s, ev)?;
-        }
-        self.render_errors(&mut s);
-        for ep in &self.fam.endpoints {
-            self.render_descriptor(&mut s, ep);
-        }
-        let _ = writeln!(s, "/// Every endpoint of this family.\npub static ENDPOINTS: &[&EndpointDescriptor] = &[");
-        for ep in &self.fam.endpoints {
-            let _ = writeln!(s, "    &{},", const_name(&ep.id));
-        }
-        s.push_str("];\n");
         Ok(s)
     }
 
@@ -255,6 +352,19 @@ impl<'a> Family<'a> {
                 let _ = writeln!(s, "impl serde::Serialize for {} {{\n    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{\n        s.serialize_str(self.wire_value())\n    }}\n}}\n", e.name);
                 let _ = writeln!(s, "impl<'de> serde::Deserialize<'de> for {} {{\n    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{\n        wire::enum_str(d).map(|v| Self::from_wire(&v))\n    }}\n}}\n", e.name);
             }
+        }
+        // Known values, text forms and parsing, in the manner of generated SDK enums.
+        let n = &e.name;
+        let known = e.values.iter().map(|v| format!("Self::{}", v.name)).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(s, "impl {n} {{\n    /// Every value documented when this SDK was generated, in the documents' order.\n    pub const KNOWN: &'static [{n}] = &[{known}];\n");
+        if e.repr == EnumRepr::Int {
+            s.push_str("    /// Whether this is a documented value.\n    pub fn is_known(&self) -> bool {\n        !matches!(self, Self::Unknown { .. })\n    }\n}\n\n");
+            let _ = writeln!(s, "impl std::fmt::Display for {n} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        write!(f, \"{{}}\", self.wire_value())\n    }}\n}}\n");
+            let _ = writeln!(s, "impl std::str::FromStr for {n} {{\n    type Err = MendianError;\n    /// Parses a wire value (`\"1\"`); an undocumented number becomes `Unknown`.\n    fn from_str(s: &str) -> Result<Self, MendianError> {{\n        s.trim().parse::<i64>().map(Self::from_wire).map_err(|_| MendianError::invalid({}, format!(\"{{s:?}} is not a number\")))\n    }}\n}}\n", lit(n));
+        } else {
+            s.push_str("    /// Whether this is a documented value.\n    pub fn is_known(&self) -> bool {\n        !matches!(self, Self::Unknown { .. })\n    }\n\n    /// The wire value.\n    pub fn as_str(&self) -> &str {\n        self.wire_value()\n    }\n}\n\n");
+            let _ = writeln!(s, "impl std::fmt::Display for {n} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.write_str(self.wire_value())\n    }}\n}}\n");
+            let _ = writeln!(s, "impl std::str::FromStr for {n} {{\n    type Err = std::convert::Infallible;\n    /// Parses a wire value; an undocumented one becomes `Unknown`.\n    fn from_str(s: &str) -> Result<Self, Self::Err> {{\n        Ok(Self::from_wire(s))\n    }}\n}}\n");
         }
     }
 
@@ -530,8 +640,28 @@ impl<'a> Family<'a> {
         self.render_record(s, &t.name, &t.fields, RecordKind::Record)
     }
 
+    /// Whether a record of these fields has an all-empty `Default` (every required field is
+    /// text, a number, a flag, a list or such a record; an enum has no natural default).
+    fn defaultable(&self, fields: &[mendian_spec::Spanned<Field>], depth: usize) -> bool {
+        fields.iter().all(|f| !f.required || self.type_defaultable(f.ty.get_ref(), depth))
+    }
+
+    fn type_defaultable(&self, ty: &TypeExpr, depth: usize) -> bool {
+        match ty {
+            TypeExpr::Named(n) => match self.spec.lookup(n) {
+                Some(NamedType::Record(t)) => depth < 8 && self.defaultable(&t.fields, depth + 1),
+                _ => false,
+            },
+            _ => true,
+        }
+    }
+
     fn render_record(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>], kind: RecordKind) -> Result<(), String> {
-        s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]\n");
+        if self.defaultable(fields, 0) {
+            s.push_str("#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]\n");
+        } else {
+            s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]\n");
+        }
         let _ = writeln!(s, "pub struct {name} {{");
         self.render_fields(s, fields)?;
         s.push_str("}\n\n");
@@ -555,16 +685,9 @@ impl<'a> Family<'a> {
         let response = ep.response.as_ref().map(|r| r.get_ref().clone()).unwrap_or_else(|| "()".into());
         let _ = writeln!(
             s,
-            "impl crate::spec::Request for {name} {{\n    type Response = {response};\n    fn descriptor() -> &'static EndpointDescriptor {{\n        &{}\n    }}\n{}}}\n",
+            "impl crate::schema::Request for {name} {{\n    type Response = {response};\n    fn descriptor() -> &'static EndpointDescriptor {{\n        &{}\n    }}\n{}}}\n",
             const_name(&ep.id),
             multipart_parts(ep)
-        );
-        self.render_client_method(s, ep, &name, &response);
-        let _ = writeln!(
-            s,
-            "/// Checks a [`{name}`] against every documented constraint of {} without sending anything.\n///\n/// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.\n#[uniffi::export]\npub fn validate_{}_request(request: {name}) -> Result<(), MendianError> {{\n    request.validate()\n}}\n",
-            doc_text(&ep.title),
-            ep.id
         );
         Ok(())
     }
@@ -640,13 +763,17 @@ impl<'a> Family<'a> {
         s.push_str("];\n\n");
     }
 
-    fn render_descriptor(&self, s: &mut String, ep: &Endpoint) {
+    fn render_error_table(&self, s: &mut String, ep: &Endpoint) {
         let c = const_name(&ep.id);
         let _ = writeln!(s, "/// Error codes documented for {}.\npub static {c}_ERRORS: &[ErrorEntry] = &[", doc_text(&ep.title));
         for e in &ep.errors {
             let _ = writeln!(s, "    {},", self.error_entry(e));
         }
         s.push_str("];\n\n");
+    }
+
+    fn render_descriptor(&self, s: &mut String, ep: &Endpoint) {
+        let c = const_name(&ep.id);
         let envelope = ep
             .envelope
             .as_ref()
@@ -656,7 +783,8 @@ impl<'a> Family<'a> {
         let _ = writeln!(s, "    id: {},\n    platform: {},\n    title: {},\n    method: {},\n    path: {},", lit(&ep.id), self.platform(), lit(&ep.title), lit(ep.method.as_str()), lit(&ep.path));
         let _ = writeln!(s, "    api_name: {},\n    success_status: {},", opt_lit(ep.api_name.as_deref()), ep.success_status);
         let _ = writeln!(s, "    retry: {},", match ep.retry { Retry::Never => "Retry::Never", Retry::Transient => "Retry::Transient" });
-        let _ = writeln!(s, "    envelope: {},\n    response: {},", opt_lit(envelope.as_deref()), opt_lit(ep.response.as_ref().map(|r| r.get_ref().as_str())));
+        let envelope = envelope.map(|e| format!("Some(Envelope::{})", pascal_case(&e))).unwrap_or_else(|| "None".into());
+        let _ = writeln!(s, "    envelope: {envelope},\n    response: {},", opt_lit(ep.response.as_ref().map(|r| r.get_ref().as_str())));
         s.push_str("    fields: &[\n");
         for f in &ep.fields {
             let loc = match f.location.expect("checked by the loader") {
@@ -731,6 +859,22 @@ fn format_words(f: Format) -> &'static str {
 }
 
 /// Runs codegen: writes the files, or with `check` compares and lists what is stale.
+/// Every `.rs` file under `root/dir`, as paths relative to `root`.
+fn rust_files_under(root: &Path, dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else { return out };
+    for e in entries.flatten() {
+        let rel = dir.join(e.file_name());
+        if e.path().is_dir() {
+            out.extend(rust_files_under(root, &rel));
+        } else if rel.extension().is_some_and(|x| x == "rs") {
+            out.push(rel);
+        }
+    }
+    out.sort();
+    out
+}
+
 pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let spec = mendian_spec::load_dir(&root.join("spec")).map_err(|e| e.to_string())?;
     let files = generate(root, &spec)?;
@@ -750,14 +894,13 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
         }
     }
     // Files in the generated directory that the spec no longer produces.
-    if let Ok(entries) = std::fs::read_dir(root.join(OUT_DIR)) {
-        for e in entries.flatten() {
-            let rel = PathBuf::from(OUT_DIR).join(e.file_name());
+    for dir in [OUT_DIR, FFI_OUT_DIR] {
+        for rel in rust_files_under(root, Path::new(dir)) {
             if !wanted.contains_key(&rel) {
                 if check {
                     stale.push(format!("{} (no longer generated)", rel.display()));
                 } else {
-                    std::fs::remove_file(e.path()).map_err(|e| e.to_string())?;
+                    std::fs::remove_file(root.join(&rel)).map_err(|e| e.to_string())?;
                     println!("removed {}", rel.display());
                 }
             }
@@ -784,6 +927,8 @@ mod tests {
         for e in std::fs::read_dir(from).unwrap().flatten() {
             if e.path().is_file() {
                 std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            } else if e.path().is_dir() {
+                copy_dir(&e.path(), &to.join(e.file_name()));
             }
         }
     }
@@ -795,6 +940,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&tmp);
         copy_dir(&real.join("spec"), &tmp.join("spec"));
         copy_dir(&real.join(OUT_DIR), &tmp.join(OUT_DIR));
+        copy_dir(&real.join(FFI_OUT_DIR), &tmp.join(FFI_OUT_DIR));
         std::fs::copy(real.join("rustfmt.toml"), tmp.join("rustfmt.toml")).unwrap();
         tmp
     }
@@ -804,9 +950,9 @@ mod tests {
         let root = scratch_root("fresh");
         run(&root, true).expect("committed generated code matches spec/");
         // Generating again writes nothing new.
-        let before = std::fs::read_to_string(root.join(OUT_DIR).join("wxa.rs")).unwrap();
+        let before = std::fs::read_to_string(root.join(OUT_DIR).join("wxa/requests.rs")).unwrap();
         run(&root, false).unwrap();
-        assert_eq!(before, std::fs::read_to_string(root.join(OUT_DIR).join("wxa.rs")).unwrap());
+        assert_eq!(before, std::fs::read_to_string(root.join(OUT_DIR).join("wxa/requests.rs")).unwrap());
         let _ = std::fs::remove_dir_all(&root);
     }
 

@@ -34,7 +34,8 @@ def doc_worker(**changes):
 
 def client(emu, signer=None, **config):
     p = emu.profile
-    cfg = mendian.TopConfig(app_key=p["top_app_key"], gateway_url=p["top_gateway_url"], session=p["top_session"], **config)
+    cfg = mendian.TopConfig(app_key=p["top_app_key"], session=p["top_session"],
+                            options=mendian.ClientOptions(base_url=p["top_gateway_url"], language="python"), **config)
     return mendian.TopClient(cfg, signer or mendian.top_app_secret_signer(p["top_app_secret"]))
 
 

@@ -16,9 +16,7 @@ def client(emu, mode="public_key", **extra):
         mchid=p["wechatpay_mchid"],
         merchant_serial_no=p["wechatpay_merchant_serial_no"],
         apiv3_key=p["wechatpay_apiv3_key"],
-        base_url=p["wechatpay_base_url"],
-        backup_base_url="",
-        language="python",
+        options=mendian.ClientOptions(base_url=p["wechatpay_base_url"], backup_base_url="", language="python"),
     )
     if mode == "public_key":
         cfg.update(wechatpay_public_key_id=p["wechatpay_public_key_id"], wechatpay_public_key_pem=p["wechatpay_public_key_pem"])

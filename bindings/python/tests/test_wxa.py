@@ -65,7 +65,8 @@ def add_fault(emu, route, kind, times=1):
 
 def client(emu, provider=None, store=None):
     p = emu.profile
-    cfg = mendian.WxaConfig(appid=p["wxa_appid"], base_url=p["wxa_base_url"], backup_base_url="", language="python")
+    cfg = mendian.WxaConfig(appid=p["wxa_appid"],
+                            options=mendian.ClientOptions(base_url=p["wxa_base_url"], backup_base_url="", language="python"))
     if provider is None:
         provider = mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"])
     if store is None:

@@ -117,8 +117,7 @@ async fn main() {
     let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))
         .expect("provider");
     let config = WxaConfig {
-        base_url: p.wxa_base_url.clone(),
-        backup_base_url: String::new(),
+        options: mendian::ClientOptions::with_base_url(p.wxa_base_url.clone()),
         ..WxaConfig::new(p.wxa_appid.clone())
     };
     let wx: Arc<WxaClient> = WxaClient::new(config, provider, None).expect("client");

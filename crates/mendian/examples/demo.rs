@@ -115,8 +115,7 @@ async fn staff_lifecycle(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn
     emu.reset();
     let p = emu.profile();
     let mut config = WechatpayConfig::new(p.wechatpay_mchid.clone(), p.wechatpay_merchant_serial_no.clone());
-    config.base_url = p.wechatpay_base_url.clone();
-    config.backup_base_url = String::new();
+    config.options = mendian::ClientOptions::with_base_url(p.wechatpay_base_url.clone());
     config.apiv3_key = Some(p.wechatpay_apiv3_key.clone());
     config.wechatpay_public_key_id = Some(p.wechatpay_public_key_id.clone());
     config.wechatpay_public_key_pem = Some(p.wechatpay_public_key_pem.clone());
@@ -169,7 +168,7 @@ async fn tmall_workers(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn s
     emu.reset();
     let p = emu.profile();
     let mut config = TopConfig::new(p.top_app_key.clone());
-    config.gateway_url = p.top_gateway_url.clone();
+    config.options.base_url = Some(p.top_gateway_url.clone());
     config.session = Some(p.top_session.clone());
     let top = TopClient::new(config.clone(), top_app_secret_signer(p.top_app_secret.clone())?)?;
     let worker = |store: &str| WorkerDto {
@@ -297,7 +296,7 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
         appid: p.wxa_appid.clone(),
     })?;
     let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))?;
-    let config = WxaConfig { base_url: p.wxa_base_url.clone(), backup_base_url: String::new(), ..WxaConfig::new(p.wxa_appid.clone()) };
+    let config = WxaConfig { options: mendian::ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) };
     let wx = WxaClient::new(config, provider, None)?;
 
     let cats = wx.get_merchant_category(GetMerchantCategoryRequest {}).await?;

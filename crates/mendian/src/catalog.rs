@@ -4,7 +4,7 @@
 
 use crate::error::{MendianError, Platform};
 use crate::generated::ALL_ENDPOINTS;
-use crate::spec::{EndpointDescriptor, Retry};
+use crate::schema::{EndpointDescriptor, Retry};
 
 /// A summary of one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -20,16 +20,19 @@ uniffi::setup_scaffolding!();
 pub mod catalog;
 pub mod crypto;
 pub mod error;
+pub mod ffi;
 #[allow(missing_docs)]
 pub mod generated;
-pub mod spec;
+pub mod runtime;
+pub mod schema;
 pub mod top;
-pub mod transport;
 pub mod wechatpay;
 pub mod wxa;
 
 pub use error::{MendianError, Platform};
-pub use spec::{Request, Validate};
+pub use runtime::transport;
+pub use runtime::ClientOptions;
+pub use schema::{Request, Validate};
 
 /// The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).
 #[uniffi::export]

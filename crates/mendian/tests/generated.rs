@@ -2,7 +2,7 @@
 //! serialize exactly as the platforms expect (absent optionals omitted, JSON inside JSON),
 //! and decoding is forward compatible (unknown enum values kept, ids as numbers or strings).
 
-use mendian::spec::Request;
+use mendian::schema::Request;
 use mendian::wechatpay::UpdateGuideRequest;
 use mendian::wxa::{AddStoreRequest, StoreAuditStatus, StoreBaseInfo, StorePicList};
 use mendian::{MendianError, Validate};
@@ -52,10 +52,10 @@ fn absent_optionals_are_omitted_never_null() {
 fn the_descriptor_says_where_each_field_goes() {
     let d = UpdateGuideRequest::descriptor();
     assert_eq!((d.method, d.path, d.success_status), ("PATCH", "/v3/smartguide/guides/{guide_id}", 204));
-    assert_eq!(d.field("guide_id").unwrap().location, mendian::spec::Location::Path);
+    assert_eq!(d.field("guide_id").unwrap().location, mendian::schema::Location::Path);
     assert!(d.field("name").unwrap().encrypted);
     assert!(!d.field("avatar").unwrap().encrypted);
-    assert_eq!(AddStoreRequest::descriptor().field("pic_list").unwrap().encoding, mendian::spec::Encoding::JsonString);
+    assert_eq!(AddStoreRequest::descriptor().field("pic_list").unwrap().encoding, mendian::schema::Encoding::JsonString);
 }
 
 #[test]

@@ -39,9 +39,9 @@ fn worker() -> WorkerDto {
 fn client(emu: &Emulator, secret: &str, f: impl FnOnce(&mut TopConfig)) -> Arc<TopClient> {
     let p = emu.profile();
     let mut config = TopConfig::new(p.top_app_key.clone());
-    config.gateway_url = p.top_gateway_url.clone();
+    config.options.base_url = Some(p.top_gateway_url.clone());
     config.session = Some(p.top_session.clone());
-    config.timeout_ms = 5_000;
+    config.options.timeout_ms = Some(5_000);
     f(&mut config);
     TopClient::new(config, TopAppSecretSigner::new(secret.into()).unwrap()).unwrap()
 }

@@ -20,9 +20,9 @@ enum Mode {
 fn client(emu: &Emulator, mode: Mode, f: impl FnOnce(&mut WechatpayConfig)) -> Arc<WechatpayClient> {
     let p = emu.profile();
     let mut c = WechatpayConfig::new(p.wechatpay_mchid.clone(), p.wechatpay_merchant_serial_no.clone());
-    c.base_url = p.wechatpay_base_url.clone();
-    c.backup_base_url = String::new();
-    c.timeout_ms = 5_000;
+    c.options.base_url = Some(p.wechatpay_base_url.clone());
+    c.options.backup_base_url = Some(String::new());
+    c.options.timeout_ms = Some(5_000);
     c.apiv3_key = Some(p.wechatpay_apiv3_key.clone());
     if mode == Mode::PublicKey {
         c.wechatpay_public_key_id = Some(p.wechatpay_public_key_id.clone());
@@ -180,8 +180,8 @@ async fn platform_errors_carry_the_documents_words() {
     let other_key = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/wechatpay/keys/go_test_private_key.pem")).unwrap();
     let p = emu.profile();
     let mut c = WechatpayConfig::new(p.wechatpay_mchid.clone(), p.wechatpay_merchant_serial_no.clone());
-    c.base_url = p.wechatpay_base_url.clone();
-    c.backup_base_url = String::new();
+    c.options.base_url = Some(p.wechatpay_base_url.clone());
+    c.options.backup_base_url = Some(String::new());
     c.wechatpay_public_key_id = Some(p.wechatpay_public_key_id.clone());
     c.wechatpay_public_key_pem = Some(p.wechatpay_public_key_pem.clone());
     let wrong = WechatpayClient::new(c, wechatpay_pem_signer(other_key).unwrap()).unwrap();
@@ -223,8 +223,8 @@ async fn retries_only_where_the_spec_allows_and_fails_over_on_connect_errors() {
     let dead_url = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
     let failover = client(&emu, Mode::PublicKey, |c| {
-        c.backup_base_url = c.base_url.clone();
-        c.base_url = dead_url.clone();
+        c.options.backup_base_url = c.options.base_url.clone();
+        c.options.base_url = Some(dead_url.clone());
     });
     assert_eq!(failover.query_guides(query(None)).await.unwrap().data.len(), 1);
     emu.stop().await;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mendian::wxa::*;
-use mendian::MendianError;
+use mendian::{ClientOptions, MendianError};
 use mendian_emulator::{Emulator, Fault, FaultKind, PushMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -18,11 +18,7 @@ const PIC: &str = "http://mmbiz.qpic.cn/mmbiz_jpg/x/0?wx_fmt=jpeg";
 
 fn config(emu: &Emulator) -> WxaConfig {
     let p = emu.profile();
-    WxaConfig {
-        base_url: p.wxa_base_url.clone(),
-        backup_base_url: String::new(),
-        ..WxaConfig::new(p.wxa_appid.clone())
-    }
+    WxaConfig { options: ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) }
 }
 
 fn client(emu: &Emulator, classic: bool) -> Arc<WxaClient> {
@@ -476,8 +472,11 @@ async fn your_own_provider_failover_and_faults() {
     // The primary host refuses connections: the call goes to the backup host.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let cfg = WxaConfig {
-        base_url: format!("http://{closed}"),
-        backup_base_url: p.wxa_base_url.clone(),
+        options: ClientOptions {
+            base_url: Some(format!("http://{closed}")),
+            backup_base_url: Some(p.wxa_base_url.clone()),
+            ..ClientOptions::default()
+        },
         ..WxaConfig::new(p.wxa_appid.clone())
     };
     let wx = WxaClient::new(cfg, backend.clone(), None).unwrap();

@@ -93,7 +93,7 @@ pub struct EndpointDescriptor {
     /// Retry guidance.
     pub retry: Retry,
     /// Name of the response envelope.
-    pub envelope: Option<&'static str>,
+    pub envelope: Option<crate::generated::Envelope>,
     /// Name of the response record, if the success response has a body.
     pub response: Option<&'static str>,
     /// The request fields.

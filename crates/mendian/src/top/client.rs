@@ -2,38 +2,44 @@
 //!
 //! A call validates the request record, turns it into TOP parameters (complex parameters are
 //! compact JSON strings, unsent values dropped), adds the system parameters with a GMT+8
-//! timestamp, signs through the configured [`TopSigner`], POSTs a form, decodes the envelope
-//! and retries only where it is safe: transport failures and `isp.*` errors for endpoints the
-//! spec marks retryable, and the per-second/per-minute bans of code 7 after the ban's own
-//! length (never the daily quota). The typed per-endpoint methods are generated from the spec.
+//! timestamp, signs through the configured [`TopSigner`] and POSTs a form; the call engine
+//! (`crate::runtime`) sends it and repeats it where that is safe. This module classifies
+//! TOP's failures for the engine: transport failures and `isp.*` errors are transient
+//! (repeated for endpoints the spec marks retryable), the per-second/per-minute bans of code
+//! 7 are refusals that end after the ban's own length (never the daily quota). The typed
+//! per-endpoint methods are generated from the spec into the FFI layer.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::envelope;
 use super::sign::{canonical_string, is_sent, TopSignMethod, TopSigner};
 use crate::error::MendianError;
-use crate::spec::{EndpointDescriptor, Location, Request, Retry};
-use crate::transport::{HttpRequest, Transport};
+use crate::runtime::encode::{form_encode, to_value};
+use crate::runtime::engine::transport_failure;
+use crate::runtime::errors::decode_payload;
+use crate::runtime::transport::{HttpRequest, HttpResponse};
+use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
+use crate::schema::{EndpointDescriptor, Location, Request};
 
 /// The production gateway.
 pub const TOP_GATEWAY: &str = "https://gw.api.taobao.com/router/rest";
 /// The overseas gateway.
 pub const TOP_OVERSEAS_GATEWAY: &str = "https://api.taobao.com/router/rest";
 
+/// The gateway and timeout TOP documents (no backup gateway: the overseas one serves other
+/// apps, so it is not a failover target).
+pub const TOP_DEFAULTS: PlatformDefaults = PlatformDefaults { base_url: TOP_GATEWAY, backup_base_url: None, timeout: Duration::from_secs(15) };
+
 /// How a [`TopClient`] talks to TOP.
 #[derive(Clone, PartialEq, uniffi::Record)]
 pub struct TopConfig {
     /// The app key (`app_key`).
     pub app_key: String,
-    /// Gateway URL: production `https://gw.api.taobao.com/router/rest` (the default), the
-    /// overseas `https://api.taobao.com/router/rest`, or an emulator's.
-    #[uniffi(default = "https://gw.api.taobao.com/router/rest")]
-    pub gateway_url: String,
     /// The user's authorisation session, used when a call gives none.
     #[uniffi(default)]
     pub session: Option<String>,
@@ -49,15 +55,14 @@ pub struct TopConfig {
     /// `target_app_key`, for APIs provided by a third-party ISV.
     #[uniffi(default)]
     pub target_app_key: Option<String>,
-    /// Timeout of one HTTP exchange, in milliseconds.
-    #[uniffi(default = 15000)]
-    pub timeout_ms: u64,
-    /// How many times a failed call may be repeated when that is safe.
-    #[uniffi(default = 2)]
-    pub max_retries: u32,
     /// The longest rate-limit ban (code 7) worth waiting out, in seconds; longer bans fail at once.
     #[uniffi(default = 60)]
     pub max_ban_wait_seconds: u64,
+    /// Gateway (`options.base_url`: production `https://gw.api.taobao.com/router/rest` by
+    /// default, the overseas `https://api.taobao.com/router/rest`, or an emulator's),
+    /// timeouts (15 s by default), retries, deadline and language.
+    #[uniffi(default)]
+    pub options: ClientOptions,
 }
 
 impl TopConfig {
@@ -65,15 +70,13 @@ impl TopConfig {
     pub fn new(app_key: impl Into<String>) -> TopConfig {
         TopConfig {
             app_key: app_key.into(),
-            gateway_url: TOP_GATEWAY.into(),
             session: None,
             sign_method: None,
             simplify: false,
             partner_id: None,
             target_app_key: None,
-            timeout_ms: 15_000,
-            max_retries: 2,
             max_ban_wait_seconds: 60,
+            options: ClientOptions::default(),
         }
     }
 }
@@ -82,12 +85,10 @@ impl fmt::Debug for TopConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TopConfig")
             .field("app_key", &self.app_key)
-            .field("gateway_url", &self.gateway_url)
             .field("session", &self.session.as_ref().map(|_| "<redacted>"))
             .field("sign_method", &self.sign_method)
             .field("simplify", &self.simplify)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("max_retries", &self.max_retries)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -97,7 +98,8 @@ impl fmt::Debug for TopConfig {
 pub struct TopClient {
     config: TopConfig,
     signer: Arc<dyn TopSigner>,
-    transport: Transport,
+    engine: Engine,
+    clock: Clock,
 }
 
 impl fmt::Debug for TopClient {
@@ -115,11 +117,8 @@ impl TopClient {
         if config.app_key.trim().is_empty() {
             return Err(MendianError::invalid("app_key", "must not be empty"));
         }
-        if !(config.gateway_url.starts_with("https://") || config.gateway_url.starts_with("http://")) {
-            return Err(MendianError::invalid("gateway_url", format!("must be an http(s) URL (got {:?})", config.gateway_url)));
-        }
-        let transport = Transport::new(Duration::from_millis(config.timeout_ms.max(1)), &crate::transport::user_agent("rust"))?;
-        Ok(Arc::new(TopClient { config, signer, transport }))
+        let engine = Engine::new(&config.options, TOP_DEFAULTS)?;
+        Ok(Arc::new(TopClient { config, signer, engine, clock: system_clock() }))
     }
 }
 
@@ -140,19 +139,6 @@ pub fn gmt8_timestamp(unix_seconds: u64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value.
-pub fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// The TOP parameter value of one request member: strings as they are, numbers and
 /// booleans as text, lists of scalars comma-joined, anything else compact JSON.
 fn param_value(v: &Value) -> Option<String> {
@@ -168,11 +154,23 @@ fn param_value(v: &Value) -> Option<String> {
     }
 }
 
+/// A request laid out once per call: its business parameters and session.
+pub struct TopCall {
+    d: &'static EndpointDescriptor,
+    business: BTreeMap<String, String>,
+    session: Option<String>,
+}
+
 impl TopClient {
+    /// Replaces the clock (Unix seconds) used for request timestamps; for tests.
+    pub fn set_clock(self: &Arc<Self>, clock: Clock) -> Arc<Self> {
+        Arc::new(TopClient { config: self.config.clone(), signer: self.signer.clone(), engine: self.engine.clone(), clock })
+    }
+
     /// The business parameters of a request, by the descriptor's form fields.
     fn business_params<R: Request>(request: &R) -> Result<BTreeMap<String, String>, MendianError> {
         let d = R::descriptor();
-        let value = serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
+        let value = to_value(d, request)?;
         let mut params = BTreeMap::new();
         for f in d.fields.iter().filter(|f| f.location == Location::Form) {
             if let Some(v) = value.get(f.name).and_then(param_value) {
@@ -187,7 +185,7 @@ impl TopClient {
     async fn signed_params(&self, d: &EndpointDescriptor, business: &BTreeMap<String, String>, session: Option<&str>) -> Result<BTreeMap<String, String>, MendianError> {
         let method = self.config.sign_method.unwrap_or(TopSignMethod::HmacSha256);
         let mut p = business.clone();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = u64::try_from((self.clock)()).unwrap_or(0);
         let system = [
             ("method", Some(d.api_name.unwrap_or(d.id).to_string())),
             ("app_key", Some(self.config.app_key.clone())),
@@ -216,68 +214,64 @@ impl TopClient {
         Ok(p)
     }
 
-    async fn attempt<R: Request>(&self, business: &BTreeMap<String, String>, session: Option<&str>) -> Result<R::Response, MendianError> {
-        let d = R::descriptor();
-        let params = self.signed_params(d, business, session).await?;
-        let body = params.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
-        let resp = self
-            .transport
-            .send(HttpRequest {
-                method: "POST",
-                url: self.config.gateway_url.clone(),
-                headers: vec![
-                    ("content-type".into(), "application/x-www-form-urlencoded;charset=UTF-8".into()),
-                    ("accept".into(), "application/json".into()),
-                ],
-                body: body.into_bytes(),
-            })
-            .await?;
-        let payload = envelope::decode(d, resp.status, &resp.body)?;
-        serde_json::from_value(payload).map_err(|e| MendianError::Decode {
-            what: format!("the {} response", d.api_name.unwrap_or(d.id)),
-            reason: e.to_string(),
-        })
-    }
-
-    /// How long to wait before repeating a call that failed with `e`, if it may be repeated.
-    fn retry_after(&self, d: &EndpointDescriptor, e: &MendianError, attempt: u32) -> Option<Duration> {
-        let backoff = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(4)).min(2_000));
-        match e {
-            // The outcome of a call lost in transit is unknown: repeat only idempotent calls
-            // (worker.create could create the worker twice and answer 10007).
-            MendianError::Network { .. } | MendianError::Timeout { .. } => (d.retry == Retry::Transient).then_some(backoff),
-            MendianError::Api { code, sub_code, server_message, .. } => {
-                let sub = sub_code.as_deref().unwrap_or("");
-                if code == "7" && (sub.ends_with("limited-by-api-access-count") || sub.ends_with("limited-by-app-api-access-count")) {
-                    // A ban is a definite refusal (nothing was done), so even non-idempotent
-                    // calls may be repeated once it has passed.
-                    let secs = envelope::ban_seconds(server_message)?;
-                    (secs <= self.config.max_ban_wait_seconds).then(|| Duration::from_secs(secs) + Duration::from_millis(250))
-                } else if sub.starts_with("isp.") {
-                    (d.retry == Retry::Transient).then_some(backoff)
-                } else {
-                    None
-                }
-            }
-            _ => None,
+    /// How long to wait before repeating a call refused by a code-7 ban, if it may be
+    /// repeated: a ban is a definite refusal (nothing was done), so even non-idempotent
+    /// calls may be repeated once it has passed; the daily quota never is.
+    fn ban_wait(&self, code: &str, sub_code: Option<&str>, message: &str) -> Option<Duration> {
+        let sub = sub_code.unwrap_or("");
+        if code != "7" || !(sub.ends_with("limited-by-api-access-count") || sub.ends_with("limited-by-app-api-access-count")) {
+            return None;
         }
+        let secs = envelope::ban_seconds(message)?;
+        (secs <= self.config.max_ban_wait_seconds).then(|| Duration::from_secs(secs) + Duration::from_millis(250))
     }
 
     /// Calls the endpoint of `R` with `session` (or the configured one).
     pub async fn call<R: Request>(&self, request: &R, session: Option<&str>) -> Result<R::Response, MendianError> {
         request.validate()?;
         let d = R::descriptor();
-        let business = Self::business_params(request)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.attempt::<R>(&business, session).await {
-                Ok(r) => return Ok(r),
-                Err(e) => match self.retry_after(d, &e, attempt) {
-                    Some(wait) if attempt <= self.config.max_retries => tokio::time::sleep(wait).await,
-                    _ => return Err(e),
-                },
-            }
+        let call = TopCall { d, business: Self::business_params(request)?, session: session.map(str::to_string) };
+        let payload = self.engine.execute(self, d, &call).await?;
+        decode_payload(d, payload)
+    }
+}
+
+/// The TOP protocol for the call engine: every attempt is signed afresh (new timestamp).
+#[async_trait::async_trait]
+impl Protocol for TopClient {
+    type Call = TopCall;
+    type Ticket = ();
+
+    async fn build(&self, call: &TopCall, gateway: &str) -> Result<(HttpRequest, ()), MendianError> {
+        let params = self.signed_params(call.d, &call.business, call.session.as_deref()).await?;
+        let body = params.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
+        let req = HttpRequest {
+            method: "POST",
+            url: gateway.to_string(),
+            headers: vec![
+                ("content-type".into(), "application/x-www-form-urlencoded;charset=UTF-8".into()),
+                ("accept".into(), "application/json".into()),
+            ],
+            body: body.into_bytes(),
+        };
+        Ok((req, ()))
+    }
+
+    async fn read(&self, call: &TopCall, resp: HttpResponse, _: &()) -> Result<Value, MendianError> {
+        envelope::decode(call.d, resp.status, &resp.body)
+    }
+
+    fn classify(&self, error: &MendianError) -> Failure {
+        if let Some(f) = transport_failure(error) {
+            return f;
+        }
+        match error {
+            MendianError::Api { code, sub_code, server_message, .. } => match self.ban_wait(code, sub_code.as_deref(), server_message) {
+                Some(wait) => Failure::Refused { wait },
+                None if sub_code.as_deref().is_some_and(|s| s.starts_with("isp.")) => Failure::Transient,
+                None => Failure::Final,
+            },
+            _ => Failure::Final,
         }
     }
 }
@@ -293,12 +287,6 @@ mod tests {
         // Crossing midnight and a leap day.
         assert_eq!(gmt8_timestamp(1_709_222_400 - 3600), "2024-02-29 23:00:00");
         assert_eq!(gmt8_timestamp(0), "1970-01-01 08:00:00");
-    }
-
-    #[test]
-    fn form_encoding() {
-        assert_eq!(form_encode("a b+c=张"), "a+b%2Bc%3D%E5%BC%A0");
-        assert_eq!(form_encode("2016-06-28 10:30:00"), "2016-06-28+10%3A30%3A00");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::error::{MendianError, Platform};
-use crate::spec::EndpointDescriptor;
+use crate::schema::EndpointDescriptor;
 
 /// The success root key for an API name (`tmall.servicecenter.worker.update` →
 /// `tmall_servicecenter_worker_update_response`; `taobao.x.y` → `x_y_response`).

@@ -3,24 +3,29 @@
 //! A call validates the request record, fills the 服务商 `sub_mchid` when configured,
 //! encrypts the spec's sensitive fields with the current WeChat Pay key, builds the path,
 //! the percent-encoded query and the JSON body (serialized once), signs exactly those bytes,
-//! sends them (once more against the backup host if the connection could not be made),
-//! verifies the answer's signature over its raw bytes, decrypts encrypted answer fields and
-//! decodes the record. Errors carry the spec's description and remedy for the code.
+//! and hands them to the call engine (`crate::runtime`), which fails over, retries and keeps
+//! the deadline. This module supplies only the WeChat Pay protocol: signing each attempt,
+//! verifying the answer's signature over its raw bytes, decrypting encrypted answer fields,
+//! and classifying failures. Errors carry the spec's description and remedy for the code.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::auth::{self, WechatpayMerchantSigner};
 use super::trust::{PlatformCert, TrustStore};
 use crate::crypto::{aes_gcm_decrypt, b64, b64_decode, certificate_from_pem, random_nonce, RsaPublicKey};
-use crate::error::{MendianError, Platform};
+use crate::error::MendianError;
 use crate::generated::wechatpay::{DownloadCertificatesResponse, GuideInfo, QueryGuidesRequest, DOWNLOAD_CERTIFICATES};
-use crate::spec::{EndpointDescriptor, Location, Request, Retry};
-use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::runtime::encode::{lay_out, to_value};
+use crate::runtime::engine::transport_failure;
+use crate::runtime::errors::{api_error, decode_error, decode_payload, ApiAnswer};
+use crate::runtime::transport::{HttpRequest, HttpResponse};
+use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
+use crate::schema::{EndpointDescriptor, Request};
 
 /// The primary APIv3 host.
 pub const WECHATPAY_BASE_URL: &str = "https://api.mch.weixin.qq.com";
@@ -47,21 +52,10 @@ pub struct WechatpayConfig {
     /// WeChat Pay public key (`-----BEGIN PUBLIC KEY-----`), for public-key mode.
     #[uniffi(default)]
     pub wechatpay_public_key_pem: Option<String>,
-    /// Base URL of the API.
-    #[uniffi(default = "https://api.mch.weixin.qq.com")]
-    pub base_url: String,
-    /// Backup base URL tried once when the primary cannot be reached; empty disables it.
-    #[uniffi(default = "https://api2.mch.weixin.qq.com")]
-    pub backup_base_url: String,
-    /// Timeout of one HTTP exchange, in milliseconds.
-    #[uniffi(default = 10000)]
-    pub timeout_ms: u64,
-    /// How many times a call may be repeated after a retryable failure.
-    #[uniffi(default = 2)]
-    pub max_retries: u32,
-    /// The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
-    #[uniffi(default = "rust")]
-    pub language: String,
+    /// Hosts, timeouts, retries, deadline and language (defaults: the production host with
+    /// `api2.mch.weixin.qq.com` as backup, 10 s per exchange, 2 retries).
+    #[uniffi(default)]
+    pub options: ClientOptions,
 }
 
 impl WechatpayConfig {
@@ -74,11 +68,7 @@ impl WechatpayConfig {
             apiv3_key: None,
             wechatpay_public_key_id: None,
             wechatpay_public_key_pem: None,
-            base_url: WECHATPAY_BASE_URL.into(),
-            backup_base_url: WECHATPAY_BACKUP_BASE_URL.into(),
-            timeout_ms: 10_000,
-            max_retries: 2,
-            language: "rust".into(),
+            options: ClientOptions::default(),
         }
     }
 }
@@ -91,8 +81,7 @@ impl fmt::Debug for WechatpayConfig {
             .field("sub_mchid", &self.sub_mchid)
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
             .field("wechatpay_public_key_id", &self.wechatpay_public_key_id)
-            .field("base_url", &self.base_url)
-            .field("backup_base_url", &self.backup_base_url)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -116,11 +105,17 @@ pub struct WechatpayNotification {
     pub plaintext: String,
 }
 
-type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+/// The hosts and timeout WeChat Pay documents.
+pub const WECHATPAY_DEFAULTS: PlatformDefaults = PlatformDefaults {
+    base_url: WECHATPAY_BASE_URL,
+    backup_base_url: Some(WECHATPAY_BACKUP_BASE_URL),
+    timeout: Duration::from_secs(10),
+};
 
 /// A request laid out and encrypted, ready to be signed for a host.
 #[derive(Debug, Clone)]
-struct Prepared {
+pub struct Prepared {
+    d: &'static EndpointDescriptor,
     method: &'static str,
     url: String,
     body: String,
@@ -132,7 +127,7 @@ struct Prepared {
 pub struct WechatpayClient {
     config: WechatpayConfig,
     signer: Arc<dyn WechatpayMerchantSigner>,
-    transport: Transport,
+    engine: Engine,
     trust: TrustStore,
     clock: Clock,
 }
@@ -140,30 +135,6 @@ pub struct WechatpayClient {
 impl fmt::Debug for WechatpayClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WechatpayClient").field("config", &self.config).finish_non_exhaustive()
-    }
-}
-
-fn system_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-/// Percent-encodes a query or path value (RFC 3986 unreserved characters stay).
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
     }
 }
 
@@ -204,8 +175,8 @@ impl WechatpayClient {
                 reason: "nothing to verify WeChat Pay with: configure the WeChat Pay public key (public-key mode) or the APIv3 key (platform certificates)".into(),
             });
         }
-        let transport = Transport::new(Duration::from_millis(config.timeout_ms.max(1)), &crate::transport::user_agent(&config.language))?;
-        Ok(Arc::new(WechatpayClient { config, signer, transport, trust: TrustStore::new(public_key), clock: Arc::new(system_now) }))
+        let engine = Engine::new(&config.options, WECHATPAY_DEFAULTS)?;
+        Ok(Arc::new(WechatpayClient { config, signer, engine, trust: TrustStore::new(public_key), clock: system_clock() }))
     }
 
     /// Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
@@ -232,11 +203,11 @@ impl WechatpayClient {
         let headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
         self.verify(&headers, body.as_bytes()).await?;
         let key = self.config.apiv3_key.as_deref().ok_or_else(|| MendianError::Credentials { reason: "notifications need the APIv3 key".into() })?;
-        let v: Value = serde_json::from_str(&body).map_err(|e| MendianError::Decode { what: "the notification".into(), reason: e.to_string() })?;
+        let v: Value = serde_json::from_str(&body).map_err(|e| decode_error("the notification", e))?;
         let r = &v["resource"];
         let text = |x: &Value| x.as_str().unwrap_or("").to_string();
         let ct = b64_decode(r["ciphertext"].as_str().unwrap_or(""))
-            .ok_or_else(|| MendianError::Decode { what: "the notification".into(), reason: "resource.ciphertext is not base64".into() })?;
+            .ok_or_else(|| decode_error("the notification", "resource.ciphertext is not base64"))?;
         let pt = aes_gcm_decrypt(key.as_bytes(), text(&r["nonce"]).as_bytes(), text(&r["associated_data"]).as_bytes(), &ct)?;
         Ok(WechatpayNotification {
             id: text(&v["id"]),
@@ -245,7 +216,7 @@ impl WechatpayClient {
             resource_type: text(&v["resource_type"]),
             summary: text(&v["summary"]),
             original_type: text(&r["original_type"]),
-            plaintext: String::from_utf8(pt).map_err(|_| MendianError::Decode { what: "the notification".into(), reason: "not UTF-8".into() })?,
+            plaintext: String::from_utf8(pt).map_err(|_| decode_error("the notification", "not UTF-8"))?,
         })
     }
 }
@@ -253,11 +224,11 @@ impl WechatpayClient {
 impl WechatpayClient {
     /// Replaces the clock (Unix seconds) used for request timestamps and the response
     /// window; for tests.
-    pub fn set_clock(self: &Arc<Self>, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Arc<Self> {
+    pub fn set_clock(self: &Arc<Self>, clock: Clock) -> Arc<Self> {
         Arc::new(WechatpayClient {
             config: self.config.clone(),
             signer: self.signer.clone(),
-            transport: self.transport.clone(),
+            engine: self.engine.clone(),
             trust: TrustStore::new(self.trust_public_key()),
             clock,
         })
@@ -278,7 +249,7 @@ impl WechatpayClient {
     async fn prepare<R: Request>(&self, request: &R) -> Result<Prepared, MendianError> {
         request.validate()?;
         let d = R::descriptor();
-        let mut value = serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
+        let mut value = to_value(d, request)?;
         if let (Some(sub), Some(obj)) = (&self.config.sub_mchid, value.as_object_mut()) {
             if d.field("sub_mchid").is_some() && obj.get("sub_mchid").is_none_or(Value::is_null) {
                 obj.insert("sub_mchid".into(), Value::String(sub.clone()));
@@ -293,23 +264,10 @@ impl WechatpayClient {
                 value[f.name] = Value::String(ct);
             }
         }
-        // Path, query and body, each from the descriptor's locations.
-        let mut path = d.path.to_string();
-        let mut query = Vec::new();
-        let mut body = serde_json::Map::new();
-        for f in d.fields {
-            let Some(v) = value.get(f.name).filter(|v| !v.is_null()) else { continue };
-            match f.location {
-                Location::Path => path = path.replace(&format!("{{{}}}", f.name), &percent_encode(&scalar_text(v).unwrap_or_default())),
-                Location::Query => query.push(format!("{}={}", f.name, percent_encode(&scalar_text(v).unwrap_or_default()))),
-                _ => {
-                    body.insert(f.name.to_string(), v.clone());
-                }
-            }
-        }
-        let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
-        let body = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(body).to_string() };
-        Ok(Prepared { method: d.method, url, body, serial: Some(serial) })
+        let layout = lay_out(d, &value);
+        let url = layout.path_and_query();
+        let body = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(layout.body).to_string() };
+        Ok(Prepared { d, method: d.method, url, body, serial: Some(serial) })
     }
 
     /// Builds the signed HTTP request for `request` against the primary host, without
@@ -317,7 +275,7 @@ impl WechatpayClient {
     /// [`WechatpayClient::read_response`]) and for measuring the SDK's CPU cost.
     pub async fn build_signed_request<R: Request>(&self, request: &R) -> Result<(HttpRequest, String), MendianError> {
         let p = self.prepare(request).await?;
-        self.sign_for_host(&p, self.config.base_url.trim_end_matches('/')).await
+        self.sign_for_host(&p, self.engine.primary()).await
     }
 
     /// Verifies and decodes the answer to a request built by
@@ -325,38 +283,15 @@ impl WechatpayClient {
     pub async fn read_response<R: Request>(&self, resp: &HttpResponse, signed: &str) -> Result<R::Response, MendianError> {
         let d = R::descriptor();
         let v = self.read_value(d, resp, signed).await?;
-        serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })
+        decode_payload(d, v)
     }
 
     /// Calls the endpoint of `R`.
     pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
         let d = R::descriptor();
         let prepared = self.prepare(request).await?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let outcome = match self.send_signed(&prepared).await {
-                Ok((resp, signed)) => self.read_value(d, &resp, &signed).await,
-                Err(e) => Err(e),
-            };
-            let err = match outcome {
-                Ok(v) => {
-                    return serde_json::from_value(v).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })
-                }
-                Err(e) => e,
-            };
-            let retry = d.retry == Retry::Transient
-                && attempt <= self.config.max_retries
-                && match &err {
-                    MendianError::Api { http_status, retryable, .. } => *retryable && matches!(http_status, Some(429) | Some(500..=599)),
-                    MendianError::Network { .. } | MendianError::Timeout { .. } => true,
-                    _ => false,
-                };
-            if !retry {
-                return Err(err);
-            }
-            tokio::time::sleep(Duration::from_millis(200u64 << attempt.min(4)).min(Duration::from_secs(3))).await;
-        }
+        let v = self.engine.execute(self, d, &prepared).await?;
+        decode_payload(d, v)
     }
 
     async fn encryption_key(&self) -> Result<(String, RsaPublicKey), MendianError> {
@@ -385,36 +320,17 @@ impl WechatpayClient {
         Ok((HttpRequest { method: p.method, url: format!("{host}{}", p.url), headers, body: p.body.as_bytes().to_vec() }, message))
     }
 
-    /// Signs and sends one request, failing over to the backup host if the primary cannot
-    /// be reached (re-signed); returns the response and the string that was signed.
-    async fn send_signed(&self, p: &Prepared) -> Result<(HttpResponse, String), MendianError> {
-        let mut hosts = vec![self.config.base_url.trim_end_matches('/')];
-        if !self.config.backup_base_url.trim().is_empty() {
-            hosts.push(self.config.backup_base_url.trim_end_matches('/'));
-        }
-        let mut last = None;
-        for (i, host) in hosts.iter().enumerate() {
-            let (req, message) = self.sign_for_host(p, host).await?;
-            match self.transport.send_classified(req).await {
-                Ok(resp) => return Ok((resp, message)),
-                Err((e, before_sending)) if before_sending && i + 1 < hosts.len() => last = Some(e),
-                Err((e, _)) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
-    }
-
     /// Checks an answer: errors for non-2xx, then the signature, then decryption of the
     /// encrypted fields; the JSON (null for an empty body).
     async fn read_value(&self, d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> Result<Value, MendianError> {
         if !(200..300).contains(&resp.status) {
-            return Err(api_error(d, resp, signed));
+            return Err(api_error_of(d, resp, signed));
         }
         self.verify(&resp.headers, &resp.body).await?;
         if resp.body.is_empty() {
             return Ok(Value::Null);
         }
-        let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| MendianError::Decode { what: format!("the {} response", d.id), reason: e.to_string() })?;
+        let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| decode_error(format!("the {} response", d.id), e))?;
         for path in d.encrypted_response_paths {
             let parts: Vec<&str> = path.split('/').collect();
             let mut found = Vec::new();
@@ -475,31 +391,32 @@ impl WechatpayClient {
             reason: "downloading platform certificates needs the APIv3 key; or configure the WeChat Pay public key (public-key mode)".into(),
         })?;
         let prepared = Prepared {
+            d: &DOWNLOAD_CERTIFICATES,
             method: "GET",
             url: DOWNLOAD_CERTIFICATES.path.to_string(),
             body: String::new(),
             serial: self.trust.public_key_id().map(str::to_string),
         };
-        let (resp, signed) = self.send_signed(&prepared).await?;
+        let (resp, signed) = self.engine.send(self, &prepared).await.map_err(|(e, _)| e)?;
         if resp.status == 404 && String::from_utf8_lossy(&resp.body).contains("RESOURCE_NOT_EXISTS") {
             return Err(MendianError::Credentials {
                 reason: "this merchant has no platform certificates (WeChat Pay answered 404 RESOURCE_NOT_EXISTS): configure public-key mode with wechatpay_public_key_id and wechatpay_public_key_pem".into(),
             });
         }
         if !(200..300).contains(&resp.status) {
-            return Err(api_error(&DOWNLOAD_CERTIFICATES, &resp, &signed));
+            return Err(api_error_of(&DOWNLOAD_CERTIFICATES, &resp, &signed));
         }
         let parsed: DownloadCertificatesResponse = serde_json::from_slice(&resp.body)
-            .map_err(|e| MendianError::Decode { what: "the platform certificate list".into(), reason: e.to_string() })?;
+            .map_err(|e| decode_error("the platform certificate list", e))?;
         let mut certs = Vec::new();
         for c in parsed.data {
             let e = &c.encrypt_certificate;
-            let ct = b64_decode(&e.ciphertext).ok_or_else(|| MendianError::Decode { what: "a platform certificate".into(), reason: "ciphertext is not base64".into() })?;
+            let ct = b64_decode(&e.ciphertext).ok_or_else(|| decode_error("a platform certificate", "ciphertext is not base64"))?;
             let pem = aes_gcm_decrypt(key.as_bytes(), e.nonce.as_bytes(), e.associated_data.as_bytes(), &ct)?;
-            let pem = String::from_utf8(pem).map_err(|_| MendianError::Decode { what: "a platform certificate".into(), reason: "not UTF-8".into() })?;
+            let pem = String::from_utf8(pem).map_err(|_| decode_error("a platform certificate", "not UTF-8"))?;
             let (cert_serial, public) = certificate_from_pem(&pem)?;
             if crate::crypto::der::normalize_serial(&c.serial_no) != cert_serial {
-                return Err(MendianError::Decode { what: "a platform certificate".into(), reason: format!("serial_no {} does not match the certificate's serial {cert_serial}", c.serial_no) });
+                return Err(decode_error("a platform certificate", format!("serial_no {} does not match the certificate's serial {cert_serial}", c.serial_no)));
             }
             certs.push(PlatformCert { serial: cert_serial, expire_time: c.expire_time.clone(), key: public });
         }
@@ -543,31 +460,56 @@ fn collect_strings<'a>(v: &'a mut Value, parts: &[&str], out: &mut Vec<&'a mut V
 }
 
 /// The `Api` error of a non-2xx answer, with the spec's words for the code.
-fn api_error(d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> MendianError {
+fn api_error_of(d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> MendianError {
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let code = text("code").or_else(|| text("return_code")).unwrap_or_else(|| format!("HTTP_{}", resp.status));
-    let mut message = text("message").or_else(|| text("return_msg")).unwrap_or_else(|| String::from_utf8_lossy(&resp.body).chars().take(200).collect());
-    let entry = d.lookup_error(&code, None, &message);
-    if code == "SIGN_ERROR" {
-        let truncated = v.pointer("/detail/sign_information/truncated_sign_message").and_then(Value::as_str);
-        message.push_str(&match truncated {
-            Some(t) => format!(" — WeChat Pay saw {t:?}; mendian signed {signed:?}"),
-            None => format!(" — mendian signed {signed:?}"),
-        });
+    let message = text("message").or_else(|| text("return_msg")).unwrap_or_else(|| String::from_utf8_lossy(&resp.body).chars().take(200).collect());
+    let shown_message = (code == "SIGN_ERROR").then(|| {
+        match v.pointer("/detail/sign_information/truncated_sign_message").and_then(Value::as_str) {
+            Some(t) => format!("{message} — WeChat Pay saw {t:?}; mendian signed {signed:?}"),
+            None => format!("{message} — mendian signed {signed:?}"),
+        }
+    });
+    let transient = resp.status == 429 || (resp.status >= 500 && code == "SYSTEM_ERROR");
+    api_error(
+        d,
+        ApiAnswer {
+            http_status: Some(resp.status),
+            code,
+            sub_code: None,
+            message,
+            shown_message,
+            request_id: resp.header("request-id").map(str::to_string),
+            detail: v.get("detail").map(|d| d.to_string()),
+            transient,
+        },
+    )
+}
+
+/// The WeChat Pay protocol for the call engine: each attempt is signed afresh for its host
+/// (new timestamp and nonce); answers are verified before they are read.
+#[async_trait::async_trait]
+impl Protocol for WechatpayClient {
+    type Call = Prepared;
+    type Ticket = String;
+
+    async fn build(&self, call: &Prepared, base: &str) -> Result<(HttpRequest, String), MendianError> {
+        self.sign_for_host(call, base).await
     }
-    let retryable = entry.is_some_and(|e| e.retryable) || resp.status == 429 || (resp.status >= 500 && code == "SYSTEM_ERROR");
-    MendianError::Api {
-        platform: Platform::Wechatpay,
-        http_status: Some(resp.status),
-        code,
-        sub_code: None,
-        server_message: message,
-        description: entry.map(|e| e.description.to_string()),
-        remedy: entry.and_then(|e| e.remedy).map(str::to_string),
-        retryable,
-        request_id: resp.header("request-id").map(str::to_string),
-        detail: v.get("detail").map(|d| d.to_string()),
+
+    async fn read(&self, call: &Prepared, response: HttpResponse, signed: &String) -> Result<Value, MendianError> {
+        self.read_value(call.d, &response, signed).await
+    }
+
+    fn classify(&self, error: &MendianError) -> Failure {
+        if let Some(f) = transport_failure(error) {
+            return f;
+        }
+        match error {
+            MendianError::Api { http_status: Some(429 | 500..=599), retryable: true, .. } => Failure::Transient,
+            _ => Failure::Final,
+        }
     }
 }
 
@@ -577,6 +519,7 @@ mod tests {
 
     #[test]
     fn encrypted_values_are_percent_encoded_in_the_query() {
+        use crate::runtime::encode::percent_encode;
         assert_eq!(percent_encode("str2WoWy8u+nn3t4Ql/x=="), "str2WoWy8u%2Bnn3t4Ql%2Fx%3D%3D");
         assert_eq!(percent_encode("张"), "%E5%BC%A0");
     }

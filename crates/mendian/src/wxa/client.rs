@@ -1,13 +1,14 @@
 //! `WxaClient`: one generic call path for the 门店小程序 store endpoints.
 //!
-//! A call validates the request record, takes a token from the cache, sends JSON (query
-//! parameters only for GETs, `multipart/form-data` for file uploads) with `access_token` in
-//! the query, fails over to the backup host when
-//! the primary cannot be reached, and reads the envelope the spec names for the endpoint:
-//! `errcode`/`errmsg`, Tencent Map's `status`/`message`, or create_map_poi's `error`/`data`.
-//! On 40001/40014/42001 the failed token is invalidated (only if still current) and the call
-//! is repeated exactly once; -1 (system busy) backs off and retries where the spec allows.
-//! The typed per-endpoint methods are generated from the spec.
+//! A call validates the request record and lays it out once: JSON (query parameters only for
+//! GETs, `multipart/form-data` for file uploads). The call engine (`crate::runtime`) then
+//! runs it: each attempt takes a token from the cache and puts it in the query, the engine
+//! fails over to the backup host when the primary cannot be reached and retries where the
+//! spec allows. This module reads the envelope the spec names for the endpoint (`errcode`/
+//! `errmsg`, Tencent Map's `status`/`message`, create_map_poi's `error`/`data`) and
+//! classifies failures: 40001/40014/42001 invalidate the failed token (only if still
+//! current) and repeat the call exactly once; -1 (system busy) is transient.
+//! The typed per-endpoint methods are generated from the spec into the FFI layer.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,9 +17,14 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::token::{MemoryTokenStore, TokenCache, WxaTokenProvider, WxaTokenStore};
-use crate::error::{MendianError, Platform};
-use crate::spec::{EndpointDescriptor, Location, Request, Retry};
-use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::error::MendianError;
+use crate::generated::Envelope;
+use crate::runtime::encode::{lay_out, percent_encode, to_value, value_text};
+use crate::runtime::engine::transport_failure;
+use crate::runtime::errors::{api_error, decode_payload, parse_json, ApiAnswer};
+use crate::runtime::transport::{HttpRequest, HttpResponse};
+use crate::runtime::{ClientOptions, Engine, Failure, PlatformDefaults, Protocol};
+use crate::schema::{EndpointDescriptor, Request};
 
 /// The primary API host.
 pub const WXA_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -28,39 +34,25 @@ pub const WXA_BACKUP_BASE_URL: &str = "https://api2.weixin.qq.com";
 /// Error codes meaning the access token is invalid or expired.
 pub const TOKEN_ERRORS: &[&str] = &["40001", "40014", "42001"];
 
+/// The hosts and timeout WeChat documents.
+pub const WXA_DEFAULTS: PlatformDefaults =
+    PlatformDefaults { base_url: WXA_BASE_URL, backup_base_url: Some(WXA_BACKUP_BASE_URL), timeout: Duration::from_secs(10) };
+
 /// How a [`WxaClient`] talks to `api.weixin.qq.com`.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct WxaConfig {
     /// The official account / mini-program appid the tokens belong to.
     pub appid: String,
-    /// Base URL of the API.
-    #[uniffi(default = "https://api.weixin.qq.com")]
-    pub base_url: String,
-    /// Backup base URL tried when the primary cannot be reached; empty disables it.
-    #[uniffi(default = "https://api2.weixin.qq.com")]
-    pub backup_base_url: String,
-    /// Timeout of one HTTP exchange, in milliseconds.
-    #[uniffi(default = 10000)]
-    pub timeout_ms: u64,
-    /// How many times a call failing with -1 (system busy) is repeated, where that is safe.
-    #[uniffi(default = 2)]
-    pub max_retries: u32,
-    /// The calling language, reported in `User-Agent`.
-    #[uniffi(default = "rust")]
-    pub language: String,
+    /// Hosts, timeouts, retries, deadline and language (defaults: the production host with
+    /// `api2.weixin.qq.com` as backup, 10 s per exchange, 2 retries of -1 where safe).
+    #[uniffi(default)]
+    pub options: ClientOptions,
 }
 
 impl WxaConfig {
     /// A configuration for `appid` with every default.
     pub fn new(appid: impl Into<String>) -> WxaConfig {
-        WxaConfig {
-            appid: appid.into(),
-            base_url: WXA_BASE_URL.into(),
-            backup_base_url: WXA_BACKUP_BASE_URL.into(),
-            timeout_ms: 10_000,
-            max_retries: 2,
-            language: "rust".into(),
-        }
+        WxaConfig { appid: appid.into(), options: ClientOptions::default() }
     }
 }
 
@@ -69,7 +61,7 @@ impl WxaConfig {
 pub struct WxaClient {
     config: WxaConfig,
     tokens: TokenCache,
-    transport: Transport,
+    engine: Engine,
 }
 
 impl fmt::Debug for WxaClient {
@@ -93,11 +85,8 @@ impl WxaClient {
             return Err(MendianError::invalid("appid", "must not be empty"));
         }
         let store = store.unwrap_or_else(|| Arc::new(MemoryTokenStore::default()));
-        let transport = Transport::new(
-            Duration::from_millis(config.timeout_ms.max(1)),
-            &crate::transport::user_agent(&config.language),
-        )?;
-        Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store), config, transport }))
+        let engine = Engine::new(&config.options, WXA_DEFAULTS)?;
+        Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store), config, engine }))
     }
 
     /// A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
@@ -128,46 +117,29 @@ pub fn rid_of(errmsg: &str) -> Option<String> {
     None
 }
 
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
 /// The `Api` error an answer carries, if any, read through the endpoint's envelope.
 pub fn envelope_error(d: &EndpointDescriptor, v: &Value) -> Option<MendianError> {
     let (code, message) = match d.envelope {
-        Some("tencent_map") => {
-            let status = v.get("status").and_then(text).unwrap_or_else(|| "0".into());
-            (status, v.get("message").and_then(text).unwrap_or_default())
+        Some(Envelope::TencentMap) => {
+            let status = v.get("status").and_then(value_text).unwrap_or_else(|| "0".into());
+            (status, v.get("message").and_then(value_text).unwrap_or_default())
         }
-        Some("map_poi") if v.get("errcode").is_none() => {
-            let err = v.get("error").and_then(text).filter(|e| !e.is_empty());
+        Some(Envelope::MapPoi) if v.get("errcode").is_none() => {
+            let err = v.get("error").and_then(value_text).filter(|e| !e.is_empty());
             (if err.is_some() { "error".to_string() } else { "0".into() }, err.unwrap_or_default())
         }
         _ => (
-            v.get("errcode").and_then(text).unwrap_or_else(|| "0".into()),
-            v.get("errmsg").and_then(text).unwrap_or_default(),
+            v.get("errcode").and_then(value_text).unwrap_or_else(|| "0".into()),
+            v.get("errmsg").and_then(value_text).unwrap_or_default(),
         ),
     };
     if code == "0" {
         return None;
     }
-    let entry = d.lookup_error(&code, None, &message);
-    Some(MendianError::Api {
-        platform: Platform::Wxa,
-        http_status: None,
-        request_id: rid_of(&message),
-        description: entry.map(|e| e.description.to_string()),
-        remedy: entry.and_then(|e| e.remedy).map(str::to_string),
-        retryable: code == "-1" || entry.is_some_and(|e| e.retryable),
-        server_message: message,
-        code,
-        sub_code: None,
-        detail: None,
-    })
+    Some(api_error(
+        d,
+        ApiAnswer { request_id: rid_of(&message), transient: code == "-1", code, message, ..ApiAnswer::default() },
+    ))
 }
 
 /// A request body and its content type.
@@ -184,8 +156,8 @@ fn multipart_body(parts: &[(&str, &[u8])]) -> Body {
     let boundary: String = format!("mendian{}", rnd.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let mut out = Vec::with_capacity(parts.iter().map(|(_, b)| b.len() + 200).sum());
     for (name, bytes) in parts {
-        let (mime, ext) = crate::spec::validate::sniff_media(bytes)
-            .map(crate::spec::validate::media_mime)
+        let (mime, ext) = crate::schema::validate::sniff_media(bytes)
+            .map(crate::schema::validate::media_mime)
             .unwrap_or(("application/octet-stream", "bin"));
         out.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.{ext}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes(),
@@ -197,116 +169,82 @@ fn multipart_body(parts: &[(&str, &[u8])]) -> Body {
     Body { content_type: Some(format!("multipart/form-data; boundary={boundary}")), bytes: out }
 }
 
+/// A request laid out once per call: the endpoint, its query and its body.
+pub struct WxaCall {
+    d: &'static EndpointDescriptor,
+    query: Vec<String>,
+    body: Body,
+}
+
 impl WxaClient {
-    async fn send(
-        &self,
-        method: &'static str,
-        path_and_query: &str,
-        body: &Body,
-    ) -> Result<HttpResponse, MendianError> {
-        let mut hosts = vec![self.config.base_url.trim_end_matches('/')];
-        if !self.config.backup_base_url.trim().is_empty() {
-            hosts.push(self.config.backup_base_url.trim_end_matches('/'));
-        }
-        let mut last = None;
-        for (i, host) in hosts.iter().enumerate() {
-            let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-            if let Some(ct) = &body.content_type {
-                headers.push(("content-type".into(), ct.clone()));
-            }
-            let req = HttpRequest { method, url: format!("{host}{path_and_query}"), headers, body: body.bytes.clone() };
-            match self.transport.send_classified(req).await {
-                Ok(r) => return Ok(r),
-                Err((e, before_sending)) if before_sending && i + 1 < hosts.len() => last = Some(e),
-                Err((e, _)) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
-    }
-
-    async fn once(
-        &self,
-        d: &EndpointDescriptor,
-        token: &str,
-        query: &[String],
-        body: &Body,
-    ) -> Result<Value, MendianError> {
-        let mut q = vec![format!("access_token={}", crate::wechatpay::client::percent_encode(token))];
-        q.extend(query.iter().cloned());
-        let resp = self.send(d.method, &format!("{}?{}", d.path, q.join("&")), body).await?;
-        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| MendianError::Decode {
-            what: format!("the {} response (HTTP {})", d.id, resp.status),
-            reason: e.to_string(),
-        })?;
-        if let Some(err) = envelope_error(d, &v) {
-            return Err(err);
-        }
-        if !(200..300).contains(&resp.status) {
-            return Err(MendianError::Decode {
-                what: format!("the {} response", d.id),
-                reason: format!("HTTP {}", resp.status),
-            });
-        }
-        Ok(v)
-    }
-
     /// Calls the endpoint of `R`.
     pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
         request.validate()?;
         let d = R::descriptor();
-        let value = serde_json::to_value(request)
-            .map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
-        let mut query = Vec::new();
-        let mut body = serde_json::Map::new();
-        for f in d.fields {
-            let Some(v) = value.get(f.name).filter(|v| !v.is_null()) else { continue };
-            match f.location {
-                Location::Query => query.push(format!(
-                    "{}={}",
-                    f.name,
-                    crate::wechatpay::client::percent_encode(&text(v).unwrap_or_default())
-                )),
-                _ => {
-                    body.insert(f.name.to_string(), v.clone());
-                }
-            }
-        }
+        let layout = lay_out(d, &to_value(d, request)?);
         let parts = request.multipart();
         let body = if !parts.is_empty() {
             multipart_body(&parts)
         } else if d.method == "GET" {
             Body { content_type: None, bytes: Vec::new() }
         } else {
-            Body { content_type: Some("application/json".into()), bytes: Value::Object(body).to_string().into_bytes() }
+            Body { content_type: Some("application/json".into()), bytes: Value::Object(layout.body).to_string().into_bytes() }
         };
-        let mut token_retried = false;
-        let mut busy_retries = 0;
-        loop {
-            let token = self.tokens.get().await?;
-            match self.once(d, &token, &query, &body).await {
-                Ok(v) => {
-                    // Endpoints without a response record answer only errcode/errmsg.
-                    let v = if d.response.is_none() { Value::Null } else { v };
-                    return serde_json::from_value(v).map_err(|e| MendianError::Decode {
-                        what: format!("the {} response", d.id),
-                        reason: e.to_string(),
-                    });
-                }
-                Err(MendianError::Api { ref code, .. }) if TOKEN_ERRORS.contains(&code.as_str()) && !token_retried => {
-                    // The token may have been replaced elsewhere: drop it only if it is still
-                    // the stored one, and try exactly once more with whatever is current.
-                    token_retried = true;
-                    self.tokens.invalidate(&token).await?;
-                }
-                Err(MendianError::Api { ref code, .. })
-                    if code == "-1" && d.retry == Retry::Transient && busy_retries < self.config.max_retries =>
-                {
-                    busy_retries += 1;
-                    tokio::time::sleep(Duration::from_millis(250u64 << busy_retries.min(4))).await;
-                }
-                Err(e) => return Err(e),
-            }
+        let call = WxaCall { d, query: layout.query, body };
+        let v = self.engine.execute(self, d, &call).await?;
+        decode_payload(d, v)
+    }
+}
+
+/// The 门店小程序 protocol for the call engine: each attempt carries the current token;
+/// a refused token is renewed once.
+#[async_trait::async_trait]
+impl Protocol for WxaClient {
+    type Call = WxaCall;
+    type Ticket = String;
+
+    async fn build(&self, call: &WxaCall, base: &str) -> Result<(HttpRequest, String), MendianError> {
+        let token = self.tokens.get().await?;
+        let mut url = format!("{base}{}?access_token={}", call.d.path, percent_encode(&token));
+        for q in &call.query {
+            url.push('&');
+            url.push_str(q);
         }
+        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+        if let Some(ct) = &call.body.content_type {
+            headers.push(("content-type".into(), ct.clone()));
+        }
+        Ok((HttpRequest { method: call.d.method, url, headers, body: call.body.bytes.clone() }, token))
+    }
+
+    async fn read(&self, call: &WxaCall, resp: HttpResponse, _token: &String) -> Result<Value, MendianError> {
+        let d = call.d;
+        let v = parse_json(d, resp.status, &resp.body)?;
+        if let Some(err) = envelope_error(d, &v) {
+            return Err(err);
+        }
+        if !(200..300).contains(&resp.status) {
+            return Err(crate::runtime::errors::decode_error(format!("the {} response", d.id), format!("HTTP {}", resp.status)));
+        }
+        // Endpoints without a response record answer only errcode/errmsg.
+        Ok(if d.response.is_none() { Value::Null } else { v })
+    }
+
+    fn classify(&self, error: &MendianError) -> Failure {
+        if let Some(f) = transport_failure(error) {
+            return f;
+        }
+        match error {
+            MendianError::Api { code, .. } if TOKEN_ERRORS.contains(&code.as_str()) => Failure::StaleCredential,
+            MendianError::Api { code, .. } if code == "-1" => Failure::Transient,
+            _ => Failure::Final,
+        }
+    }
+
+    async fn renew(&self, token: &String) -> Result<(), MendianError> {
+        // The token may have been replaced elsewhere: drop it only if it is still the
+        // stored one; the repeat takes whatever is current.
+        self.tokens.invalidate(token).await
     }
 }
 

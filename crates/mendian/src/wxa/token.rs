@@ -19,12 +19,17 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use serde_json::Value;
 
-use crate::error::{MendianError, Platform};
-use crate::transport::{HttpRequest, Transport};
+use crate::error::MendianError;
+use crate::generated::wxa::{GetAccessTokenRequest, GetStableAccessTokenRequest};
+use crate::runtime::encode::{lay_out, to_value};
+use crate::runtime::engine::transport_failure;
+use crate::runtime::errors::{api_error, parse_json, ApiAnswer};
+use crate::runtime::retry::backoff;
+use crate::runtime::transport::{HttpRequest, HttpResponse};
+use crate::runtime::{system_now, ClientOptions, Engine, Failure, Protocol};
+use crate::schema::{EndpointDescriptor, Request};
 
 /// Tokens are refreshed when fewer seconds than this remain (the platform rotates stable
 /// tokens 5 minutes early and keeps the old one valid meanwhile).
@@ -114,7 +119,7 @@ pub fn wxa_memory_token_store() -> Arc<dyn WxaTokenStore> {
 }
 
 pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    system_now()
 }
 
 /// Which credential endpoint a built-in provider calls.
@@ -124,14 +129,14 @@ enum Kind {
     Classic,
 }
 
-/// A built-in provider for `cgi-bin/stable_token` or `cgi-bin/token`.
+/// A built-in provider for `cgi-bin/stable_token` or `cgi-bin/token`. Its requests are the
+/// generated request records of those endpoints, run by the call engine (failover to the
+/// backup host; no retries of its own: the cache repeats -1 answers).
 struct SecretProvider {
     kind: Kind,
     appid: String,
     secret: String,
-    /// Hosts to try in order (the backup only after a connection failure).
-    hosts: Vec<String>,
-    transport: Transport,
+    engine: Engine,
 }
 
 impl fmt::Debug for SecretProvider {
@@ -140,77 +145,76 @@ impl fmt::Debug for SecretProvider {
             .field("kind", &self.kind)
             .field("appid", &self.appid)
             .field("secret", &"<redacted>")
-            .field("hosts", &self.hosts)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
-fn token_error(v: &Value) -> MendianError {
-    let code = v.get("errcode").map(|c| c.to_string()).unwrap_or_else(|| "?".into());
-    let msg = v.get("errmsg").and_then(Value::as_str).unwrap_or("").to_string();
-    let entry = crate::generated::wxa::GET_STABLE_ACCESS_TOKEN.lookup_error(&code, None, &msg);
-    MendianError::Api {
-        platform: Platform::Wxa,
-        http_status: None,
-        request_id: super::client::rid_of(&msg),
-        server_message: msg,
-        description: entry.map(|e| e.description.to_string()),
-        remedy: entry.and_then(|e| e.remedy).map(str::to_string),
-        retryable: code == "-1",
-        code,
-        sub_code: None,
-        detail: None,
+/// A token request laid out once: the endpoint, and its path with query, and its body.
+struct TokenCall {
+    d: &'static EndpointDescriptor,
+    path_and_query: String,
+    body: Option<Vec<u8>>,
+}
+
+impl TokenCall {
+    fn of<R: Request>(request: &R) -> Result<TokenCall, MendianError> {
+        request.validate()?;
+        let d = R::descriptor();
+        let layout = lay_out(d, &to_value(d, request)?);
+        let body = (d.method != "GET").then(|| Value::Object(layout.body.clone()).to_string().into_bytes());
+        Ok(TokenCall { d, path_and_query: layout.path_and_query(), body })
+    }
+}
+
+#[async_trait::async_trait]
+impl Protocol for SecretProvider {
+    type Call = TokenCall;
+    type Ticket = ();
+
+    async fn build(&self, call: &TokenCall, base: &str) -> Result<(HttpRequest, ()), MendianError> {
+        let headers = if call.body.is_some() { vec![("content-type".into(), "application/json".into())] } else { vec![] };
+        let url = format!("{base}{}", call.path_and_query);
+        Ok((HttpRequest { method: call.d.method, url, headers, body: call.body.clone().unwrap_or_default() }, ()))
+    }
+
+    async fn read(&self, call: &TokenCall, resp: HttpResponse, _: &()) -> Result<Value, MendianError> {
+        parse_json(call.d, resp.status, &resp.body)
+    }
+
+    fn classify(&self, error: &MendianError) -> Failure {
+        transport_failure(error).unwrap_or(Failure::Final)
     }
 }
 
 #[async_trait::async_trait]
 impl WxaTokenProvider for SecretProvider {
     async fn fetch_token(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError> {
-        let mut last = None;
-        for (i, host) in self.hosts.iter().enumerate() {
-            match self.transport.send_classified(self.request(host, force_refresh)).await {
-                Ok(resp) => return Self::read(&resp.body),
-                Err((e, before_sending)) if before_sending && i + 1 < self.hosts.len() => last = Some(e),
-                Err((e, _)) => return Err(e),
-            }
+        let call = match self.kind {
+            Kind::Stable => TokenCall::of(&GetStableAccessTokenRequest {
+                grant_type: "client_credential".into(),
+                appid: self.appid.clone(),
+                secret: self.secret.clone(),
+                force_refresh: Some(force_refresh),
+            })?,
+            Kind::Classic => TokenCall::of(&GetAccessTokenRequest {
+                grant_type: "client_credential".into(),
+                appid: self.appid.clone(),
+                secret: self.secret.clone(),
+            })?,
+        };
+        let v = self.engine.execute(self, call.d, &call).await?;
+        match (v.get("access_token").and_then(Value::as_str), v.get("expires_in").and_then(Value::as_u64)) {
+            (Some(t), Some(e)) if !t.is_empty() => Ok(WxaAccessToken { access_token: t.to_string(), expires_in: e }),
+            _ => Err(token_error(call.d, &v)),
         }
-        Err(last.unwrap_or_else(|| MendianError::Network { reason: "no host to send to".into() }))
     }
 }
 
-impl SecretProvider {
-    fn request(&self, base: &str, force_refresh: bool) -> HttpRequest {
-        let base = base.trim_end_matches('/');
-        match self.kind {
-            Kind::Stable => HttpRequest {
-                method: "POST",
-                url: format!("{base}/cgi-bin/stable_token"),
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: serde_json::json!({ "grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": force_refresh })
-                    .to_string()
-                    .into_bytes(),
-            },
-            Kind::Classic => HttpRequest {
-                method: "GET",
-                url: format!(
-                    "{base}/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
-                    crate::wechatpay::client::percent_encode(&self.appid),
-                    crate::wechatpay::client::percent_encode(&self.secret)
-                ),
-                headers: vec![],
-                body: vec![],
-            },
-        }
-    }
-
-    fn read(body: &[u8]) -> Result<WxaAccessToken, MendianError> {
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|e| MendianError::Decode { what: "the access token answer".into(), reason: e.to_string() })?;
-        match (v.get("access_token").and_then(Value::as_str), v.get("expires_in").and_then(Value::as_u64)) {
-            (Some(t), Some(e)) if !t.is_empty() => Ok(WxaAccessToken { access_token: t.to_string(), expires_in: e }),
-            _ => Err(token_error(&v)),
-        }
-    }
+/// The `Api` error of a token answer without a token.
+fn token_error(d: &EndpointDescriptor, v: &Value) -> MendianError {
+    let code = v.get("errcode").map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+    let message = v.get("errmsg").and_then(Value::as_str).unwrap_or("").to_string();
+    api_error(d, ApiAnswer { request_id: super::client::rid_of(&message), transient: code == "-1", code, message, ..ApiAnswer::default() })
 }
 
 /// A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens
@@ -248,12 +252,13 @@ fn secret_provider(
     if secret.trim().is_empty() {
         return Err(MendianError::Credentials { reason: "the AppSecret is empty".into() });
     }
-    let transport = Transport::new(Duration::from_secs(10), &crate::transport::user_agent("rust"))?;
-    let hosts = match base_url {
-        Some(b) if !b.trim().is_empty() => vec![b.trim().to_string()],
-        _ => vec![super::client::WXA_BASE_URL.to_string(), super::client::WXA_BACKUP_BASE_URL.to_string()],
+    // A custom base URL (an emulator, a proxy) has no backup; the default hosts do.
+    let options = match base_url.filter(|b| !b.trim().is_empty()) {
+        Some(b) => ClientOptions { max_retries: 0, ..ClientOptions::with_base_url(b.trim()) },
+        None => ClientOptions { max_retries: 0, ..ClientOptions::default() },
     };
-    Ok(Arc::new(SecretProvider { kind, appid, secret, hosts, transport }))
+    let engine = Engine::new(&options, super::client::WXA_DEFAULTS)?;
+    Ok(Arc::new(SecretProvider { kind, appid, secret, engine }))
 }
 
 /// A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
@@ -276,9 +281,8 @@ fn refresh_lock(appid: &str) -> Arc<tokio::sync::Mutex<()>> {
     locks.entry(appid.to_string()).or_default().clone()
 }
 
-/// How often a fetch answered with -1 (system busy) is repeated, and the first pause.
+/// How often a fetch answered with -1 (system busy) is repeated (after the runtime's backoff).
 const BUSY_RETRIES: u32 = 3;
-const BUSY_FIRST_PAUSE: Duration = Duration::from_millis(500);
 
 /// Hands out valid tokens for one appid.
 pub struct TokenCache {
@@ -336,14 +340,12 @@ impl TokenCache {
 
     /// Fetches from the provider, repeating a -1 (system busy) answer with backoff.
     async fn fetch(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError> {
-        let mut pause = BUSY_FIRST_PAUSE;
         let mut attempt = 0;
         loop {
             match self.provider.fetch_token(force_refresh).await {
                 Err(MendianError::Api { ref code, .. }) if code == "-1" && attempt < BUSY_RETRIES => {
                     attempt += 1;
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 other => return other,
             }

@@ -38,7 +38,7 @@ class BackendSigner(private val secret: String) : TopSigner {
 fun topClient(emu: Emulator, signer: TopSigner? = null, simplify: Boolean = false): TopClient {
     val config = TopConfig(
         appKey = emu.profileValue("top_app_key"),
-        gatewayUrl = emu.profileValue("top_gateway_url"),
+        options = ClientOptions(baseUrl = emu.profileValue("top_gateway_url"), language = "kotlin"),
         session = emu.profileValue("top_session"),
         simplify = simplify,
     )

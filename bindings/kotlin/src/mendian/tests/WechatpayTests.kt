@@ -43,9 +43,7 @@ fun wechatpayClient(emu: Emulator, signer: WechatpayMerchantSigner, publicKeyMod
         apiv3Key = emu.profileValue("wechatpay_apiv3_key"),
         wechatpayPublicKeyId = if (publicKeyMode) emu.profileValue("wechatpay_public_key_id") else null,
         wechatpayPublicKeyPem = if (publicKeyMode) pem else null,
-        baseUrl = emu.profileValue("wechatpay_base_url"),
-        backupBaseUrl = "",
-        language = "kotlin",
+        options = ClientOptions(baseUrl = emu.profileValue("wechatpay_base_url"), backupBaseUrl = "", language = "kotlin"),
     )
     return WechatpayClient(config, signer)
 }

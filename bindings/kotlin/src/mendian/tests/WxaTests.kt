@@ -35,7 +35,10 @@ const val WXA_PIC_1 = "http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg
 const val WXA_PIC_2 = "http://mmbiz.qpic.cn/mmbiz_jpg/second/0?wx_fmt=jpeg"
 
 fun wxaClient(emu: Emulator, provider: WxaTokenProvider? = null, store: WxaTokenStore? = null): WxaClient {
-    val config = WxaConfig(appid = emu.profileValue("wxa_appid"), baseUrl = emu.profileValue("wxa_base_url"), backupBaseUrl = "", language = "kotlin")
+    val config = WxaConfig(
+        appid = emu.profileValue("wxa_appid"),
+        options = ClientOptions(baseUrl = emu.profileValue("wxa_base_url"), backupBaseUrl = "", language = "kotlin"),
+    )
     val p = provider ?: wxaStableTokenProvider(emu.profileValue("wxa_appid"), emu.profileValue("wxa_secret"), emu.profileValue("wxa_base_url"))
     return WxaClient(config, p, store)
 }

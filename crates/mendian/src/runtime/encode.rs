@@ -1,0 +1,105 @@
+//! Wire encoders shared by the platforms: JSON scalars as text, percent-encoding for paths
+//! and queries, form encoding, and the layout of a request record into path, query and body
+//! by its endpoint descriptor.
+
+use serde_json::{Map, Value};
+
+use crate::error::MendianError;
+use crate::schema::{EndpointDescriptor, Location};
+
+/// A JSON value as the text a query, path or form carries: strings as they are, other
+/// scalars in their JSON spelling; `None` for null.
+pub fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Percent-encodes a query or path value (RFC 3986 unreserved characters stay).
+pub fn percent_encode(s: &str) -> String {
+    encode(s, b"-._~", false)
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value (space as `+`).
+pub fn form_encode(s: &str) -> String {
+    encode(s, b"-._*", true)
+}
+
+fn encode(s: &str, keep: &[u8], plus_for_space: bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len() + s.len() / 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else if b == b' ' && plus_for_space {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+    out
+}
+
+/// A request record laid out by its descriptor.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// The path with every `{name}` placeholder replaced by its percent-encoded value.
+    pub path: String,
+    /// `name=value` pairs, values percent-encoded, in descriptor order.
+    pub query: Vec<String>,
+    /// Members of the JSON body (and form fields), absent and null values left out.
+    pub body: Map<String, Value>,
+}
+
+impl Layout {
+    /// The path followed by `?query` when there is one.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.query.join("&"))
+        }
+    }
+}
+
+/// The request record as JSON, an error naming the endpoint if it cannot be encoded.
+pub fn to_value<T: serde::Serialize>(d: &EndpointDescriptor, request: &T) -> Result<Value, MendianError> {
+    serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))
+}
+
+/// Splits an encoded request record into path, query and body by the descriptor's field
+/// locations.
+pub fn lay_out(d: &EndpointDescriptor, value: &Value) -> Layout {
+    let mut out = Layout { path: d.path.to_string(), ..Layout::default() };
+    for f in d.fields {
+        let Some(v) = value.get(f.name).filter(|v| !v.is_null()) else { continue };
+        match f.location {
+            Location::Path => {
+                out.path = out.path.replace(&format!("{{{}}}", f.name), &percent_encode(&value_text(v).unwrap_or_default()))
+            }
+            Location::Query => out.query.push(format!("{}={}", f.name, percent_encode(&value_text(v).unwrap_or_default()))),
+            _ => {
+                out.body.insert(f.name.to_string(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings() {
+        assert_eq!(percent_encode("a b+/=~张"), "a%20b%2B%2F%3D~%E5%BC%A0");
+        assert_eq!(form_encode("a b+c=张"), "a+b%2Bc%3D%E5%BC%A0");
+        assert_eq!(form_encode("2016-06-28 10:30:00"), "2016-06-28+10%3A30%3A00");
+        assert_eq!(value_text(&serde_json::json!(12)).as_deref(), Some("12"));
+        assert_eq!(value_text(&Value::Null), None);
+    }
+}

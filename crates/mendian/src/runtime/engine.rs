@@ -1,0 +1,148 @@
+//! The call engine: one loop for every platform. It sends an attempt to the primary host,
+//! fails over to the backup host when the primary could not be reached, asks the platform
+//! to read the answer and to classify a failure, and repeats as [`RetryPolicy`] decides,
+//! within the call's deadline.
+//!
+//! A platform plugs in through [`Protocol`]: how to build one attempt for a host (sign it,
+//! attach a token), how to read an answer (verify it, unwrap its envelope) and what kind of
+//! failure an error is. Everything else (hosts, timeouts, backoff, deadline) lives here once.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::options::{ClientOptions, PlatformDefaults, ResolvedOptions};
+use super::retry::{Decision, Failure, RetryPolicy};
+use super::transport::{HttpRequest, HttpResponse, Transport};
+use crate::error::MendianError;
+use crate::schema::EndpointDescriptor;
+
+/// What a platform supplies to the engine.
+#[async_trait::async_trait]
+pub trait Protocol: Send + Sync {
+    /// A request laid out once per call (validated, encoded, encrypted).
+    type Call: Send + Sync;
+    /// What one attempt remembers between sending and reading (the signed string, the
+    /// token used).
+    type Ticket: Send + Sync;
+
+    /// The HTTP request of one attempt against `base` (a base URL without trailing `/`).
+    async fn build(&self, call: &Self::Call, base: &str) -> Result<(HttpRequest, Self::Ticket), MendianError>;
+
+    /// Reads an answer: the payload to decode, or the error it carries.
+    async fn read(&self, call: &Self::Call, response: HttpResponse, ticket: &Self::Ticket) -> Result<Value, MendianError>;
+
+    /// What kind of failure `error` is.
+    fn classify(&self, error: &MendianError) -> Failure;
+
+    /// Renews the credential that `ticket` used, after a [`Failure::StaleCredential`].
+    async fn renew(&self, _ticket: &Self::Ticket) -> Result<(), MendianError> {
+        Ok(())
+    }
+}
+
+/// The transport, hosts and policies of one client.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    transport: Transport,
+    hosts: Vec<String>,
+    policy: RetryPolicy,
+    deadline: Option<Duration>,
+}
+
+impl Engine {
+    /// An engine for `options`, filled from the platform's `defaults`.
+    pub fn new(options: &ClientOptions, defaults: PlatformDefaults) -> Result<Engine, MendianError> {
+        let r = options.resolve(defaults)?;
+        Engine::from_resolved(r)
+    }
+
+    /// An engine for already resolved options.
+    pub fn from_resolved(r: ResolvedOptions) -> Result<Engine, MendianError> {
+        Ok(Engine {
+            transport: Transport::new(r.timeout, &r.user_agent)?,
+            hosts: r.hosts,
+            policy: RetryPolicy { max_retries: r.max_retries },
+            deadline: r.call_deadline,
+        })
+    }
+
+    /// The primary base URL.
+    pub fn primary(&self) -> &str {
+        &self.hosts[0]
+    }
+
+    /// The underlying transport.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Runs one call of endpoint `d` through `protocol`, returning the answer's payload.
+    pub async fn execute<P: Protocol>(&self, protocol: &P, d: &EndpointDescriptor, call: &P::Call) -> Result<Value, MendianError> {
+        let deadline = self.deadline.map(|d| (Instant::now() + d, d));
+        let mut retries = 0;
+        let mut renewed = false;
+        loop {
+            let attempt = self.attempt(protocol, call);
+            let outcome = match deadline {
+                Some((at, total)) => match tokio::time::timeout(at.saturating_duration_since(Instant::now()), attempt).await {
+                    Ok(o) => o,
+                    Err(_) => return Err(MendianError::Timeout { millis: total.as_millis() as u64 }),
+                },
+                None => attempt.await,
+            };
+            let (err, ticket) = match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            match self.policy.decide(d, protocol.classify(&err), retries, renewed) {
+                Decision::GiveUp => return Err(err),
+                Decision::Renew => {
+                    renewed = true;
+                    match &ticket {
+                        Some(t) => protocol.renew(t).await?,
+                        None => return Err(err),
+                    }
+                }
+                Decision::Wait(pause) => {
+                    // A pause that would end after the deadline cannot help: the caller
+                    // sees the failure now rather than a timeout later.
+                    if deadline.is_some_and(|(at, _)| Instant::now() + pause >= at) {
+                        return Err(err);
+                    }
+                    retries += 1;
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
+    /// One attempt: sent with failover, then read by the protocol.
+    async fn attempt<P: Protocol>(&self, protocol: &P, call: &P::Call) -> Result<Value, (MendianError, Option<P::Ticket>)> {
+        let (resp, ticket) = self.send(protocol, call).await?;
+        protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket)))
+    }
+
+    /// Sends one attempt to the primary host, then to the backup if the primary could not
+    /// be reached (the request is rebuilt for the backup, so signatures cover the right
+    /// host). Returns the raw answer unread, for protocols that read some answers their own
+    /// way (the certificate download).
+    pub async fn send<P: Protocol>(&self, protocol: &P, call: &P::Call) -> Result<(HttpResponse, P::Ticket), (MendianError, Option<P::Ticket>)> {
+        let last = self.hosts.len() - 1;
+        for (i, host) in self.hosts.iter().enumerate() {
+            let (req, ticket) = protocol.build(call, host).await.map_err(|e| (e, None))?;
+            match self.transport.send_classified(req).await {
+                Ok(resp) => return Ok((resp, ticket)),
+                Err((_, true)) if i < last => continue,
+                Err((e, _)) => return Err((e, Some(ticket))),
+            }
+        }
+        unreachable!("a resolved engine has at least one host")
+    }
+}
+
+/// The failure class of a transport error, the same on every platform: a call lost in
+/// transit may be repeated only where repeating is safe.
+pub fn transport_failure(error: &MendianError) -> Option<Failure> {
+    matches!(error, MendianError::Network { .. } | MendianError::Timeout { .. }).then_some(Failure::Transient)
+}

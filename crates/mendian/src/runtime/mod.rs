@@ -1,0 +1,29 @@
+//! The one call engine every platform runs on.
+//!
+//! - [`options`]: [`ClientOptions`], the settings each platform config embeds, and the
+//!   platform defaults they fall back to.
+//! - [`engine`]: [`Engine`] and the [`Protocol`] trait a platform implements (build an
+//!   attempt, read an answer, classify a failure, renew a credential).
+//! - [`retry`]: the retry policy driven by the endpoint descriptor, and the one backoff
+//!   schedule (with jitter).
+//! - [`transport`]: the reqwest client, timeouts, and transport failures as errors.
+//! - [`encode`]: text, percent and form encoding; the layout of a request record into
+//!   path, query and body.
+//! - [`errors`]: `Api` and `Decode` error constructors.
+//! - [`clock`]: the injectable clock.
+//!
+//! The platform modules (`wechatpay/`, `wxa/`, `top/`) keep only what differs between the
+//! platforms: signing, trust, tokens and envelopes.
+
+pub mod clock;
+pub mod encode;
+pub mod engine;
+pub mod errors;
+pub mod options;
+pub mod retry;
+pub mod transport;
+
+pub use clock::{system_clock, system_now, Clock};
+pub use engine::{Engine, Protocol};
+pub use options::{ClientOptions, PlatformDefaults};
+pub use retry::{Decision, Failure, RetryPolicy};
