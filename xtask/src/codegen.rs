@@ -966,11 +966,14 @@ mod tests {
         std::fs::write(&spec_path, text.replacen("max_length = 30", "max_length = 40", 1)).unwrap();
 
         let err = run(&root, true).unwrap_err();
-        assert!(err.contains("crates/mendian/src/generated/wxa.rs (differs)"), "{err}");
-        assert!(!err.contains("wechatpay.rs"), "only the edited family is stale: {err}");
+        assert!(err.contains("crates/mendian/src/generated/wxa/") && err.contains("(differs)"), "{err}");
+        assert!(!err.contains("wechatpay"), "only the edited family is stale: {err}");
 
         run(&root, false).unwrap();
-        let generated = std::fs::read_to_string(root.join(OUT_DIR).join("wxa.rs")).unwrap();
+        let generated: String = rust_files_under(&root, &Path::new(OUT_DIR).join("wxa"))
+            .iter()
+            .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
+            .collect();
         assert!(generated.contains("max_len: Some(40)"), "the new limit reached the validation code");
         run(&root, true).expect("fresh after regenerating");
         let _ = std::fs::remove_dir_all(&root);
@@ -979,9 +982,9 @@ mod tests {
     #[test]
     fn check_names_files_that_are_no_longer_generated() {
         let root = scratch_root("extra");
-        std::fs::write(root.join(OUT_DIR).join("old_family.rs"), "// stale\n").unwrap();
+        std::fs::write(root.join(OUT_DIR).join("wxa").join("old_file.rs"), "// stale\n").unwrap();
         let err = run(&root, true).unwrap_err();
-        assert!(err.contains("old_family.rs (no longer generated)"), "{err}");
+        assert!(err.contains("old_file.rs (no longer generated)"), "{err}");
         let _ = std::fs::remove_dir_all(&root);
     }
 

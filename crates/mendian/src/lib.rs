@@ -4,13 +4,27 @@
 //!
 //! # How the crate is organised
 //!
-//! - [`generated`] is written by `cargo xtask codegen` from `spec/*.toml`: every request and
-//!   response record, enum, validation rule, endpoint descriptor and error table. It is never
-//!   edited by hand.
-//! - [`spec`] is the hand-written support the generated code calls: descriptor types,
-//!   validation rules, serde helpers for wire quirks.
-//! - [`error`] holds [`MendianError`], the only error type that crosses the FFI.
-//! - [`catalog`] exposes what the spec knows (endpoints, error meanings) to every language.
+//! Layers that only point down:
+//!
+//! - [`ffi`]: the exported surface. `ffi::generated` holds one method per endpoint on each
+//!   client and the `validate_<endpoint>_request` functions, generated from `spec/`.
+//! - [`wechatpay`], [`wxa`], [`top`]: what differs per platform (signing, trust, tokens,
+//!   envelopes, push crypto). Each client implements [`runtime::Protocol`].
+//! - [`runtime`]: the one call engine: [`ClientOptions`], failover, the retry policy and its
+//!   backoff, the call deadline, the transport, encoders, error constructors, the clock.
+//! - [`generated`]: the model written by `cargo xtask codegen` from `spec/*.toml`, one
+//!   folder per family (types, requests, events, errors, descriptors). It imports nothing
+//!   from the clients and is never edited by hand.
+//! - [`schema`]: what the model is built from: descriptor types, validation rules, serde
+//!   helpers for wire quirks.
+//! - [`error`] holds [`MendianError`], the only error type that crosses the FFI;
+//!   [`catalog`] exposes what the spec knows to every language; [`crypto`] the RSA/AES
+//!   backends.
+//!
+//! A request field travels `spec/` → `generated/<family>/requests.rs` (record + checks) and
+//! `descriptors.rs` (where it goes) → `ffi::generated` (the exported method) → the
+//! platform client's `call` (validate, lay out) → [`runtime::Engine::execute`] (build,
+//! send, read, classify, repeat).
 //!
 //! Every exported function returns `Result<_, MendianError>`: a Rust panic never reaches
 //! Kotlin, Swift or Python as anything but a catchable error.

@@ -4507,6 +4507,122 @@ public func FfiConverterTypeAssignGuideRequest_lower(_ value: AssignGuideRequest
 
 
 /**
+ * Settings shared by every mendian client. Each platform config embeds one as `options`;
+ * leave a field at its default to get the platform's documented behaviour.
+ */
+public struct ClientOptions: Equatable, Hashable {
+    /**
+     * Base URL of the API (or the TOP gateway URL). `None`: the platform's production host.
+     */
+    public var baseUrl: String?
+    /**
+     * Base URL tried once when the primary host cannot be reached. `None`: the platform's
+     * documented backup host (WeChat Pay and WeChat have one, TOP none); `""` disables it.
+     */
+    public var backupBaseUrl: String?
+    /**
+     * Timeout of one HTTP exchange, in milliseconds. `None`: 10 s (TOP: 15 s).
+     */
+    public var timeoutMs: UInt64?
+    /**
+     * How many times a call may be repeated after a failure the platform calls transient,
+     * for endpoints the spec marks safe to repeat.
+     */
+    public var maxRetries: UInt32
+    /**
+     * Upper bound on one whole call, retries and waits included, in milliseconds.
+     * `None`: no bound beyond `timeout_ms` per exchange and `max_retries`.
+     */
+    public var callDeadlineMs: UInt64?
+    /**
+     * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
+     */
+    public var language: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Base URL of the API (or the TOP gateway URL). `None`: the platform's production host.
+         */baseUrl: String? = nil, 
+        /**
+         * Base URL tried once when the primary host cannot be reached. `None`: the platform's
+         * documented backup host (WeChat Pay and WeChat have one, TOP none); `""` disables it.
+         */backupBaseUrl: String? = nil, 
+        /**
+         * Timeout of one HTTP exchange, in milliseconds. `None`: 10 s (TOP: 15 s).
+         */timeoutMs: UInt64? = nil, 
+        /**
+         * How many times a call may be repeated after a failure the platform calls transient,
+         * for endpoints the spec marks safe to repeat.
+         */maxRetries: UInt32 = UInt32(2), 
+        /**
+         * Upper bound on one whole call, retries and waits included, in milliseconds.
+         * `None`: no bound beyond `timeout_ms` per exchange and `max_retries`.
+         */callDeadlineMs: UInt64? = nil, 
+        /**
+         * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
+         */language: String = "rust") {
+        self.baseUrl = baseUrl
+        self.backupBaseUrl = backupBaseUrl
+        self.timeoutMs = timeoutMs
+        self.maxRetries = maxRetries
+        self.callDeadlineMs = callDeadlineMs
+        self.language = language
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClientOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientOptions {
+        return
+            try ClientOptions(
+                baseUrl: FfiConverterOptionString.read(from: &buf), 
+                backupBaseUrl: FfiConverterOptionString.read(from: &buf), 
+                timeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
+                maxRetries: FfiConverterUInt32.read(from: &buf), 
+                callDeadlineMs: FfiConverterOptionUInt64.read(from: &buf), 
+                language: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClientOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.baseUrl, into: &buf)
+        FfiConverterOptionString.write(value.backupBaseUrl, into: &buf)
+        FfiConverterOptionUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterOptionUInt64.write(value.callDeadlineMs, into: &buf)
+        FfiConverterString.write(value.language, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientOptions_lift(_ buf: RustBuffer) throws -> ClientOptions {
+    return try FfiConverterTypeClientOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustBuffer {
+    return FfiConverterTypeClientOptions.lower(value)
+}
+
+
+/**
  * 事件推送 --- 腾讯地图中创建门店的审核结果 — the `create_map_poi_audit_info` event (`MsgType` `event`).
  *
  * The audit result of create_map_poi (腾讯地图中创建门店的审核结果). 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
@@ -10517,11 +10633,6 @@ public struct TopConfig: Equatable, Hashable {
      */
     public var appKey: String
     /**
-     * Gateway URL: production `https://gw.api.taobao.com/router/rest` (the default), the
-     * overseas `https://api.taobao.com/router/rest`, or an emulator's.
-     */
-    public var gatewayUrl: String
-    /**
      * The user's authorisation session, used when a call gives none.
      */
     public var session: String?
@@ -10542,17 +10653,15 @@ public struct TopConfig: Equatable, Hashable {
      */
     public var targetAppKey: String?
     /**
-     * Timeout of one HTTP exchange, in milliseconds.
-     */
-    public var timeoutMs: UInt64
-    /**
-     * How many times a failed call may be repeated when that is safe.
-     */
-    public var maxRetries: UInt32
-    /**
      * The longest rate-limit ban (code 7) worth waiting out, in seconds; longer bans fail at once.
      */
     public var maxBanWaitSeconds: UInt64
+    /**
+     * Gateway (`options.base_url`: production `https://gw.api.taobao.com/router/rest` by
+     * default, the overseas `https://api.taobao.com/router/rest`, or an emulator's),
+     * timeouts (15 s by default), retries, deadline and language.
+     */
+    public var options: ClientOptions
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -10560,10 +10669,6 @@ public struct TopConfig: Equatable, Hashable {
         /**
          * The app key (`app_key`).
          */appKey: String, 
-        /**
-         * Gateway URL: production `https://gw.api.taobao.com/router/rest` (the default), the
-         * overseas `https://api.taobao.com/router/rest`, or an emulator's.
-         */gatewayUrl: String = "https://gw.api.taobao.com/router/rest", 
         /**
          * The user's authorisation session, used when a call gives none.
          */session: String? = nil, 
@@ -10580,24 +10685,21 @@ public struct TopConfig: Equatable, Hashable {
          * `target_app_key`, for APIs provided by a third-party ISV.
          */targetAppKey: String? = nil, 
         /**
-         * Timeout of one HTTP exchange, in milliseconds.
-         */timeoutMs: UInt64 = UInt64(15000), 
-        /**
-         * How many times a failed call may be repeated when that is safe.
-         */maxRetries: UInt32 = UInt32(2), 
-        /**
          * The longest rate-limit ban (code 7) worth waiting out, in seconds; longer bans fail at once.
-         */maxBanWaitSeconds: UInt64 = UInt64(60)) {
+         */maxBanWaitSeconds: UInt64 = UInt64(60), 
+        /**
+         * Gateway (`options.base_url`: production `https://gw.api.taobao.com/router/rest` by
+         * default, the overseas `https://api.taobao.com/router/rest`, or an emulator's),
+         * timeouts (15 s by default), retries, deadline and language.
+         */options: ClientOptions = ClientOptions()) {
         self.appKey = appKey
-        self.gatewayUrl = gatewayUrl
         self.session = session
         self.signMethod = signMethod
         self.simplify = simplify
         self.partnerId = partnerId
         self.targetAppKey = targetAppKey
-        self.timeoutMs = timeoutMs
-        self.maxRetries = maxRetries
         self.maxBanWaitSeconds = maxBanWaitSeconds
+        self.options = options
     }
 
     
@@ -10617,29 +10719,25 @@ public struct FfiConverterTypeTopConfig: FfiConverterRustBuffer {
         return
             try TopConfig(
                 appKey: FfiConverterString.read(from: &buf), 
-                gatewayUrl: FfiConverterString.read(from: &buf), 
                 session: FfiConverterOptionString.read(from: &buf), 
                 signMethod: FfiConverterOptionTypeTopSignMethod.read(from: &buf), 
                 simplify: FfiConverterBool.read(from: &buf), 
                 partnerId: FfiConverterOptionString.read(from: &buf), 
                 targetAppKey: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterUInt64.read(from: &buf), 
-                maxRetries: FfiConverterUInt32.read(from: &buf), 
-                maxBanWaitSeconds: FfiConverterUInt64.read(from: &buf)
+                maxBanWaitSeconds: FfiConverterUInt64.read(from: &buf), 
+                options: FfiConverterTypeClientOptions.read(from: &buf)
         )
     }
 
     public static func write(_ value: TopConfig, into buf: inout [UInt8]) {
         FfiConverterString.write(value.appKey, into: &buf)
-        FfiConverterString.write(value.gatewayUrl, into: &buf)
         FfiConverterOptionString.write(value.session, into: &buf)
         FfiConverterOptionTypeTopSignMethod.write(value.signMethod, into: &buf)
         FfiConverterBool.write(value.simplify, into: &buf)
         FfiConverterOptionString.write(value.partnerId, into: &buf)
         FfiConverterOptionString.write(value.targetAppKey, into: &buf)
-        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
-        FfiConverterUInt32.write(value.maxRetries, into: &buf)
         FfiConverterUInt64.write(value.maxBanWaitSeconds, into: &buf)
+        FfiConverterTypeClientOptions.write(value.options, into: &buf)
     }
 }
 
@@ -11373,25 +11471,10 @@ public struct WechatpayConfig: Equatable, Hashable {
      */
     public var wechatpayPublicKeyPem: String?
     /**
-     * Base URL of the API.
+     * Hosts, timeouts, retries, deadline and language (defaults: the production host with
+     * `api2.mch.weixin.qq.com` as backup, 10 s per exchange, 2 retries).
      */
-    public var baseUrl: String
-    /**
-     * Backup base URL tried once when the primary cannot be reached; empty disables it.
-     */
-    public var backupBaseUrl: String
-    /**
-     * Timeout of one HTTP exchange, in milliseconds.
-     */
-    public var timeoutMs: UInt64
-    /**
-     * How many times a call may be repeated after a retryable failure.
-     */
-    public var maxRetries: UInt32
-    /**
-     * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
-     */
-    public var language: String
+    public var options: ClientOptions
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -11416,31 +11499,16 @@ public struct WechatpayConfig: Equatable, Hashable {
          * WeChat Pay public key (`-----BEGIN PUBLIC KEY-----`), for public-key mode.
          */wechatpayPublicKeyPem: String? = nil, 
         /**
-         * Base URL of the API.
-         */baseUrl: String = "https://api.mch.weixin.qq.com", 
-        /**
-         * Backup base URL tried once when the primary cannot be reached; empty disables it.
-         */backupBaseUrl: String = "https://api2.mch.weixin.qq.com", 
-        /**
-         * Timeout of one HTTP exchange, in milliseconds.
-         */timeoutMs: UInt64 = UInt64(10000), 
-        /**
-         * How many times a call may be repeated after a retryable failure.
-         */maxRetries: UInt32 = UInt32(2), 
-        /**
-         * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
-         */language: String = "rust") {
+         * Hosts, timeouts, retries, deadline and language (defaults: the production host with
+         * `api2.mch.weixin.qq.com` as backup, 10 s per exchange, 2 retries).
+         */options: ClientOptions = ClientOptions()) {
         self.mchid = mchid
         self.merchantSerialNo = merchantSerialNo
         self.subMchid = subMchid
         self.apiv3Key = apiv3Key
         self.wechatpayPublicKeyId = wechatpayPublicKeyId
         self.wechatpayPublicKeyPem = wechatpayPublicKeyPem
-        self.baseUrl = baseUrl
-        self.backupBaseUrl = backupBaseUrl
-        self.timeoutMs = timeoutMs
-        self.maxRetries = maxRetries
-        self.language = language
+        self.options = options
     }
 
     
@@ -11465,11 +11533,7 @@ public struct FfiConverterTypeWechatpayConfig: FfiConverterRustBuffer {
                 apiv3Key: FfiConverterOptionString.read(from: &buf), 
                 wechatpayPublicKeyId: FfiConverterOptionString.read(from: &buf), 
                 wechatpayPublicKeyPem: FfiConverterOptionString.read(from: &buf), 
-                baseUrl: FfiConverterString.read(from: &buf), 
-                backupBaseUrl: FfiConverterString.read(from: &buf), 
-                timeoutMs: FfiConverterUInt64.read(from: &buf), 
-                maxRetries: FfiConverterUInt32.read(from: &buf), 
-                language: FfiConverterString.read(from: &buf)
+                options: FfiConverterTypeClientOptions.read(from: &buf)
         )
     }
 
@@ -11480,11 +11544,7 @@ public struct FfiConverterTypeWechatpayConfig: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.apiv3Key, into: &buf)
         FfiConverterOptionString.write(value.wechatpayPublicKeyId, into: &buf)
         FfiConverterOptionString.write(value.wechatpayPublicKeyPem, into: &buf)
-        FfiConverterString.write(value.baseUrl, into: &buf)
-        FfiConverterString.write(value.backupBaseUrl, into: &buf)
-        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
-        FfiConverterUInt32.write(value.maxRetries, into: &buf)
-        FfiConverterString.write(value.language, into: &buf)
+        FfiConverterTypeClientOptions.write(value.options, into: &buf)
     }
 }
 
@@ -13465,25 +13525,10 @@ public struct WxaConfig: Equatable, Hashable {
      */
     public var appid: String
     /**
-     * Base URL of the API.
+     * Hosts, timeouts, retries, deadline and language (defaults: the production host with
+     * `api2.weixin.qq.com` as backup, 10 s per exchange, 2 retries of -1 where safe).
      */
-    public var baseUrl: String
-    /**
-     * Backup base URL tried when the primary cannot be reached; empty disables it.
-     */
-    public var backupBaseUrl: String
-    /**
-     * Timeout of one HTTP exchange, in milliseconds.
-     */
-    public var timeoutMs: UInt64
-    /**
-     * How many times a call failing with -1 (system busy) is repeated, where that is safe.
-     */
-    public var maxRetries: UInt32
-    /**
-     * The calling language, reported in `User-Agent`.
-     */
-    public var language: String
+    public var options: ClientOptions
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -13492,26 +13537,11 @@ public struct WxaConfig: Equatable, Hashable {
          * The official account / mini-program appid the tokens belong to.
          */appid: String, 
         /**
-         * Base URL of the API.
-         */baseUrl: String = "https://api.weixin.qq.com", 
-        /**
-         * Backup base URL tried when the primary cannot be reached; empty disables it.
-         */backupBaseUrl: String = "https://api2.weixin.qq.com", 
-        /**
-         * Timeout of one HTTP exchange, in milliseconds.
-         */timeoutMs: UInt64 = UInt64(10000), 
-        /**
-         * How many times a call failing with -1 (system busy) is repeated, where that is safe.
-         */maxRetries: UInt32 = UInt32(2), 
-        /**
-         * The calling language, reported in `User-Agent`.
-         */language: String = "rust") {
+         * Hosts, timeouts, retries, deadline and language (defaults: the production host with
+         * `api2.weixin.qq.com` as backup, 10 s per exchange, 2 retries of -1 where safe).
+         */options: ClientOptions = ClientOptions()) {
         self.appid = appid
-        self.baseUrl = baseUrl
-        self.backupBaseUrl = backupBaseUrl
-        self.timeoutMs = timeoutMs
-        self.maxRetries = maxRetries
-        self.language = language
+        self.options = options
     }
 
     
@@ -13531,21 +13561,13 @@ public struct FfiConverterTypeWxaConfig: FfiConverterRustBuffer {
         return
             try WxaConfig(
                 appid: FfiConverterString.read(from: &buf), 
-                baseUrl: FfiConverterString.read(from: &buf), 
-                backupBaseUrl: FfiConverterString.read(from: &buf), 
-                timeoutMs: FfiConverterUInt64.read(from: &buf), 
-                maxRetries: FfiConverterUInt32.read(from: &buf), 
-                language: FfiConverterString.read(from: &buf)
+                options: FfiConverterTypeClientOptions.read(from: &buf)
         )
     }
 
     public static func write(_ value: WxaConfig, into buf: inout [UInt8]) {
         FfiConverterString.write(value.appid, into: &buf)
-        FfiConverterString.write(value.baseUrl, into: &buf)
-        FfiConverterString.write(value.backupBaseUrl, into: &buf)
-        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
-        FfiConverterUInt32.write(value.maxRetries, into: &buf)
-        FfiConverterString.write(value.language, into: &buf)
+        FfiConverterTypeClientOptions.write(value.options, into: &buf)
     }
 }
 
@@ -15617,6 +15639,30 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -17152,18 +17198,6 @@ public func wechatpayPemSigner(privateKeyPem: String)throws  -> WechatpayMerchan
 })
 }
 /**
- * Parses a plaintext push XML into a [`WxaEvent`], without any verification: only for XML
- * that was already verified (or for tests); use [`WxaPushReceiver::receive`] for pushes.
- */
-public func wxaParsePush(xml: String)throws  -> WxaEvent  {
-    return try  FfiConverterTypeWxaEvent_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_wxa_parse_push(
-        FfiConverterString.lower(xml),uniffiCallStatus
-    )
-})
-}
-/**
  * Encrypts `message` for safe mode with an explicit 16-byte random prefix and returns the
  * base64 `Encrypt` value: AES-256-CBC over random + length (u32 big-endian) + message +
  * appid, PKCS#7-padded to a multiple of 32. For known-answer tests; replies should use
@@ -17193,6 +17227,18 @@ public func wxaPushSignature(token: String, timestamp: String, nonce: String, en
         FfiConverterString.lower(timestamp),
         FfiConverterString.lower(nonce),
         FfiConverterOptionString.lower(encrypt),uniffiCallStatus
+    )
+})
+}
+/**
+ * Parses a plaintext push XML into a [`WxaEvent`], without any verification: only for XML
+ * that was already verified (or for tests); use [`WxaPushReceiver::receive`] for pushes.
+ */
+public func wxaParsePush(xml: String)throws  -> WxaEvent  {
+    return try  FfiConverterTypeWxaEvent_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_parse_push(
+        FfiConverterString.lower(xml),uniffiCallStatus
     )
 })
 }
@@ -17286,88 +17332,88 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_endpoints() != 17623) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_worker_create_request() != 44066) {
+    if (uniffi_mendian_checksum_func_validate_worker_create_request() != 25116) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_worker_delete_request() != 38375) {
+    if (uniffi_mendian_checksum_func_validate_worker_delete_request() != 27962) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_worker_query_request() != 1051) {
+    if (uniffi_mendian_checksum_func_validate_worker_query_request() != 6763) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_worker_querypage_request() != 59549) {
+    if (uniffi_mendian_checksum_func_validate_worker_querypage_request() != 8656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_worker_update_request() != 17954) {
+    if (uniffi_mendian_checksum_func_validate_worker_update_request() != 52299) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_assign_guide_request() != 22390) {
+    if (uniffi_mendian_checksum_func_validate_assign_guide_request() != 50114) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_download_certificates_request() != 49589) {
+    if (uniffi_mendian_checksum_func_validate_download_certificates_request() != 64788) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_query_guides_request() != 37473) {
+    if (uniffi_mendian_checksum_func_validate_query_guides_request() != 19320) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_register_guide_request() != 62666) {
+    if (uniffi_mendian_checksum_func_validate_register_guide_request() != 58331) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_update_guide_request() != 59295) {
+    if (uniffi_mendian_checksum_func_validate_update_guide_request() != 54169) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_add_store_request() != 38744) {
+    if (uniffi_mendian_checksum_func_validate_add_store_request() != 11697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_apply_merchant_request() != 53926) {
+    if (uniffi_mendian_checksum_func_validate_apply_merchant_request() != 53062) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_create_map_poi_request() != 7074) {
+    if (uniffi_mendian_checksum_func_validate_create_map_poi_request() != 42403) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_del_store_request() != 43867) {
+    if (uniffi_mendian_checksum_func_validate_del_store_request() != 52077) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_access_token_request() != 16072) {
+    if (uniffi_mendian_checksum_func_validate_get_access_token_request() != 36720) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_district_request() != 31250) {
+    if (uniffi_mendian_checksum_func_validate_get_district_request() != 4635) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_merchant_audit_info_request() != 59623) {
+    if (uniffi_mendian_checksum_func_validate_get_merchant_audit_info_request() != 21439) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_merchant_category_request() != 11521) {
+    if (uniffi_mendian_checksum_func_validate_get_merchant_category_request() != 31865) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_poi_list_request() != 24588) {
+    if (uniffi_mendian_checksum_func_validate_get_poi_list_request() != 19282) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_stable_access_token_request() != 13424) {
+    if (uniffi_mendian_checksum_func_validate_get_stable_access_token_request() != 7872) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_store_card_request() != 2351) {
+    if (uniffi_mendian_checksum_func_validate_get_store_card_request() != 22537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_store_info_request() != 23770) {
+    if (uniffi_mendian_checksum_func_validate_get_store_info_request() != 20163) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_get_store_list_request() != 10033) {
+    if (uniffi_mendian_checksum_func_validate_get_store_list_request() != 34429) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_modify_merchant_request() != 61591) {
+    if (uniffi_mendian_checksum_func_validate_modify_merchant_request() != 64632) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_search_map_poi_request() != 53556) {
+    if (uniffi_mendian_checksum_func_validate_search_map_poi_request() != 28946) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_set_store_card_request() != 48581) {
+    if (uniffi_mendian_checksum_func_validate_set_store_card_request() != 29705) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_update_store_request() != 8845) {
+    if (uniffi_mendian_checksum_func_validate_update_store_request() != 37355) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_validate_upload_media_request() != 12840) {
+    if (uniffi_mendian_checksum_func_validate_upload_media_request() != 41769) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_func_top_app_secret_signer() != 39027) {
@@ -17376,16 +17422,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wechatpay_pem_signer() != 60148) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_parse_push() != 42047) {
+    if (uniffi_mendian_checksum_func_wxa_push_encrypt_with_random() != 21931) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_push_encrypt_with_random() != 7794) {
+    if (uniffi_mendian_checksum_func_wxa_push_signature() != 22887) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_push_signature() != 4820) {
+    if (uniffi_mendian_checksum_func_wxa_parse_push() != 63831) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_district_tree() != 31705) {
+    if (uniffi_mendian_checksum_func_wxa_district_tree() != 38762) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_func_wxa_classic_token_provider() != 49791) {
@@ -17400,19 +17446,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 10994) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_create() != 37177) {
+    if (uniffi_mendian_checksum_method_topclient_worker_create() != 33760) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_delete() != 48768) {
+    if (uniffi_mendian_checksum_method_topclient_worker_delete() != 19553) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_query() != 10354) {
+    if (uniffi_mendian_checksum_method_topclient_worker_query() != 11686) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_querypage() != 42942) {
+    if (uniffi_mendian_checksum_method_topclient_worker_querypage() != 32717) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_update() != 36080) {
+    if (uniffi_mendian_checksum_method_topclient_worker_update() != 60732) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topsigner_sign() != 2938) {
@@ -17424,73 +17470,73 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_decrypt() != 8544) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide() != 12428) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide() != 48623) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 61502) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 52390) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 24079) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 8142) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_register_guide() != 26802) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_register_guide() != 42881) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 64266) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 58097) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 41105) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 46106) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 8184) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_add_store() != 54076) {
+    if (uniffi_mendian_checksum_method_wxaclient_add_store() != 23701) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_apply_merchant() != 46614) {
+    if (uniffi_mendian_checksum_method_wxaclient_apply_merchant() != 40762) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_create_map_poi() != 36650) {
+    if (uniffi_mendian_checksum_method_wxaclient_create_map_poi() != 11656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_del_store() != 43725) {
+    if (uniffi_mendian_checksum_method_wxaclient_del_store() != 40782) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_district() != 9253) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_district() != 58522) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info() != 35022) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info() != 4228) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category() != 10635) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category() != 13609) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_poi_list() != 30516) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_poi_list() != 32694) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_store_card() != 43840) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_card() != 23276) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_store_info() != 25292) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_info() != 33311) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_store_list() != 36429) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_list() != 1974) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_modify_merchant() != 30505) {
+    if (uniffi_mendian_checksum_method_wxaclient_modify_merchant() != 3348) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_search_map_poi() != 52296) {
+    if (uniffi_mendian_checksum_method_wxaclient_search_map_poi() != 45032) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_set_store_card() != 24305) {
+    if (uniffi_mendian_checksum_method_wxaclient_set_store_card() != 62182) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_update_store() != 38672) {
+    if (uniffi_mendian_checksum_method_wxaclient_update_store() != 47981) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_upload_media() != 33923) {
+    if (uniffi_mendian_checksum_method_wxaclient_upload_media() != 51693) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_access_token() != 36274) {
@@ -17499,19 +17545,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 50143) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 43903) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 29394) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 39472) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 4690) {
+    if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 15294) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxapushreceiver_receive() != 62721) {
+    if (uniffi_mendian_checksum_method_wxapushreceiver_receive() != 39989) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxapushreceiver_verify_url() != 65370) {
+    if (uniffi_mendian_checksum_method_wxapushreceiver_verify_url() != 61401) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxatokenprovider_fetch_token() != 53259) {
@@ -17535,7 +17581,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_constructor_wxaclient_new() != 12967) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_wxapushreceiver_new() != 36603) {
+    if (uniffi_mendian_checksum_constructor_wxapushreceiver_new() != 61038) {
         return InitializationResult.apiChecksumMismatch
     }
 

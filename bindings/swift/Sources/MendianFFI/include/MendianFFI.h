@@ -821,11 +821,6 @@ uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, Rus
 uint64_t uniffi_mendian_fn_func_wechatpay_pem_signer(RustBuffer private_key_pem, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
-RustBuffer uniffi_mendian_fn_func_wxa_parse_push(RustBuffer xml, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
 RustBuffer uniffi_mendian_fn_func_wxa_push_encrypt_with_random(RustBuffer encoding_aes_key, RustBuffer appid, RustBuffer random, RustBuffer message, RustCallStatus *_Nonnull out_status
@@ -834,6 +829,11 @@ RustBuffer uniffi_mendian_fn_func_wxa_push_encrypt_with_random(RustBuffer encodi
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
 RustBuffer uniffi_mendian_fn_func_wxa_push_signature(RustBuffer token, RustBuffer timestamp, RustBuffer nonce, RustBuffer encrypt, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
+RustBuffer uniffi_mendian_fn_func_wxa_parse_push(RustBuffer xml, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_DISTRICT_TREE
@@ -1320,12 +1320,6 @@ uint16_t uniffi_mendian_checksum_func_wechatpay_pem_signer(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
-uint16_t uniffi_mendian_checksum_func_wxa_parse_push(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
 uint16_t uniffi_mendian_checksum_func_wxa_push_encrypt_with_random(void
@@ -1335,6 +1329,12 @@ uint16_t uniffi_mendian_checksum_func_wxa_push_encrypt_with_random(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
 uint16_t uniffi_mendian_checksum_func_wxa_push_signature(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
+uint16_t uniffi_mendian_checksum_func_wxa_parse_push(void
     
 );
 #endif
