@@ -24,8 +24,19 @@
 //!
 //! The 门店小程序 side pushes audit events (XML, plain or safe mode) to the configured
 //! loopback callback, signed with the profile's `wxa_push_token` and encrypted with its
-//! `wxa_encoding_aes_key`; see the `wxa` and `wxa_push` modules for the platform rules it
+//! `wxa_encoding_aes_key`; see the `wxa` module (and `wxa::push`) for the platform rules it
 //! enforces (token semantics and limits, input formats, media upload, audits).
+//!
+//! The test credentials the emulator accepts (the values [`Profile`] publishes) are public
+//! constants in [`credentials`], for Rust tests to import instead of copying them.
+//!
+//! **Independent on purpose.** The emulator re-implements the platforms' crypto and signing —
+//! WeChat Pay RSA signatures and verification, RSA-OAEP fields and the AES-256-GCM of
+//! `/v3/certificates`, the AES-256-CBC message crypto and SHA-1 signatures of wxa pushes, TOP
+//! md5 / hmac signing, the wxa token rules — from the platforms' documents, independently of
+//! the SDK, so that tests against it cross-check the SDK: a mistake shared by both would hide
+//! itself. It must never import or share that code with the `mendian` crate (it does not
+//! depend on it, and must not), however tempting the duplication looks.
 //!
 //! Requests are matched against the endpoints in `spec/` (embedded at build time, the same
 //! files the SDK is generated from). The platform modules answer them; an endpoint the spec
@@ -33,12 +44,12 @@
 //! saying so, never a made-up success.
 
 mod admin;
+pub mod credentials;
 mod platforms;
 mod state;
 mod top;
 mod wechatpay;
 mod wxa;
-mod wxa_push;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -48,8 +59,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use state::{Fault, FaultKind, RecordedRequest};
+pub use wxa::push::{PushMode, WxaPush};
 pub use wxa::AuditOutcome;
-pub use wxa_push::{PushMode, WxaPush};
 
 /// The spec files, embedded so the emulator binary runs from anywhere.
 const SPEC_SOURCES: &[(&str, &str)] = &[
@@ -202,7 +213,7 @@ impl Emulator {
     /// the push mode. Refuses any other URL.
     pub fn set_wxa_callback(&self, url: Option<&str>, mode: PushMode) -> Result<(), String> {
         if let Some(u) = url {
-            wxa_push::parse_callback_url(u)?;
+            wxa::push::parse_callback_url(u)?;
         }
         let mut inner = self.shared.lock();
         inner.wxa.callback_url = url.map(str::to_string);
@@ -265,6 +276,7 @@ impl Drop for Emulator {
 }
 
 pub(crate) fn profile_for(addr: SocketAddr) -> Profile {
+    use credentials::{top, wechatpay, wxa};
     let base = format!("http://{addr}");
     Profile {
         emulator: "mendian-emulator".into(),

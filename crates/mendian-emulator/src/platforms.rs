@@ -13,6 +13,9 @@
 //! required members, then behaviour; the multipart body of a media upload as raw bytes); a
 //! documented wxa path called with the wrong method answers 43001/43002. The request log keeps
 //! every body as received (lossy UTF-8).
+//!
+//! Each platform answers through one [`PlatformHandler`]: the router decodes a request once
+//! into a [`Call`] and the platform's handler turns it into a [`Reply`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,11 +27,83 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use mendian_spec::{Endpoint, Location, Platform, Spec};
+use serde_json::Value;
 
 use crate::state::{FaultKind, RecordedRequest, Shared};
 
 /// Largest request body accepted (the media upload limit is far below it).
 const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A request routed to one of a platform's spec endpoints, decoded once by the router.
+pub(crate) struct Call<'a> {
+    /// The spec endpoint it matched.
+    pub endpoint: &'a Endpoint,
+    pub method: &'a Method,
+    /// Path and query exactly as received.
+    pub uri: &'a str,
+    /// Headers (lower-case names; invalid UTF-8 replaced).
+    pub headers: &'a BTreeMap<String, String>,
+    /// Decoded query parameters.
+    pub query: &'a BTreeMap<String, String>,
+    /// Members of a JSON-object or form body.
+    pub body: &'a BTreeMap<String, Value>,
+    pub body_is_json_object: bool,
+    pub raw_body: &'a [u8],
+    pub content_type: &'a str,
+    /// The first documented required input the request lacks.
+    pub missing: Option<String>,
+    /// An injected fault the platform applies to its own answer (the WeChat Pay signature
+    /// faults); the router applies the others.
+    pub fault: Option<FaultKind>,
+}
+
+/// A platform's answer: status, extra headers and body; every status but 204 is sent as JSON.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// A 200 answer with this JSON body (how wxa and TOP answer, errors included).
+    pub fn json(value: Value) -> Reply {
+        Reply { status: 200, headers: Vec::new(), body: value.to_string() }
+    }
+
+    fn into_response(self) -> Response {
+        let mut resp = (StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), self.body).into_response();
+        if self.status != 204 {
+            resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        }
+        for (k, v) in self.headers {
+            if let (Ok(k), Ok(v)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+        resp
+    }
+}
+
+/// One platform's behaviour behind the router.
+pub(crate) trait PlatformHandler: Sync {
+    /// Whether the router answers a missing documented required input itself, in the
+    /// platform's error shape, before [`PlatformHandler::handle`] (wxa checks its access token
+    /// first and answers `call.missing` itself).
+    fn router_checks_required(&self) -> bool {
+        true
+    }
+
+    /// Answers a request routed to one of the platform's endpoints, after the faults.
+    fn handle(&self, shared: &Arc<Shared>, call: &Call<'_>) -> Reply;
+}
+
+fn handler(platform: Platform) -> &'static dyn PlatformHandler {
+    match platform {
+        Platform::Wechatpay => &crate::wechatpay::Wechatpay,
+        Platform::Wxa => &crate::wxa::Wxa,
+        Platform::Top => &crate::top::Top,
+    }
+}
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -158,7 +233,6 @@ fn platform_error(platform: Option<Platform>, kind: ErrorKind, message: &str) ->
             let (status, code) = match kind {
                 ErrorKind::NotFound => (StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS"),
                 ErrorKind::MissingParam => (StatusCode::BAD_REQUEST, "PARAM_ERROR"),
-                ErrorKind::NotEmulated => (StatusCode::NOT_IMPLEMENTED, "NOT_EMULATED"),
             };
             json(status, serde_json::json!({ "code": code, "message": message }))
         }
@@ -166,7 +240,6 @@ fn platform_error(platform: Option<Platform>, kind: ErrorKind, message: &str) ->
             let code = match kind {
                 ErrorKind::NotFound => 48001,
                 ErrorKind::MissingParam => 40097,
-                ErrorKind::NotEmulated => -1,
             };
             json(StatusCode::OK, serde_json::json!({ "errcode": code, "errmsg": message }))
         }
@@ -174,7 +247,6 @@ fn platform_error(platform: Option<Platform>, kind: ErrorKind, message: &str) ->
             let (code, msg, sub) = match kind {
                 ErrorKind::NotFound => (22, "Invalid method", "isv.invalid-method"),
                 ErrorKind::MissingParam => (40, "Missing required arguments", "isv.missing-parameter"),
-                ErrorKind::NotEmulated => (15, "Remote service error", "isp.not-emulated"),
             };
             json(
                 StatusCode::OK,
@@ -189,7 +261,6 @@ fn platform_error(platform: Option<Platform>, kind: ErrorKind, message: &str) ->
 enum ErrorKind {
     NotFound,
     MissingParam,
-    NotEmulated,
 }
 
 /// A response whose body fails at once, so the connection is closed without an answer.
@@ -224,8 +295,8 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let platform = platform_of(&path);
     let ins = inputs(query.as_deref(), &content_type, &body);
-    let endpoint = platform.and_then(|p| find_endpoint(&s.spec, p, &parts.method, &path, &ins));
-    let headers = parts
+    let endpoint = platform.and_then(|p| find_endpoint(&s.spec, p, &parts.method, &path, &ins).map(|e| (p, e)));
+    let headers: BTreeMap<String, String> = parts
         .headers
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
@@ -233,16 +304,17 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let fault = s.record(RecordedRequest {
         seq: 0,
         platform: platform_name(platform).into(),
-        endpoint: endpoint.map(|e| e.id.clone()),
+        endpoint: endpoint.map(|(_, e)| e.id.clone()),
         method: parts.method.to_string(),
         path: path.clone(),
         query,
-        headers,
+        headers: headers.clone(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    let mut wechatpay_fault = None;
+    // The faults the platform applies to its own answer; the router applies the others here.
+    let mut answer_fault = None;
     match fault {
-        Some(f @ (FaultKind::WechatpayBadSignature | FaultKind::WechatpaySignTest | FaultKind::WechatpayClockSkew { .. })) => wechatpay_fault = Some(f),
+        Some(f @ (FaultKind::WechatpayBadSignature | FaultKind::WechatpaySignTest | FaultKind::WechatpayClockSkew { .. })) => answer_fault = Some(f),
         Some(FaultKind::Status { status, body, content_type }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let ct = content_type.unwrap_or_else(|| "application/json".into());
@@ -255,7 +327,7 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Some(FaultKind::Drop) => return dropped_connection(),
         Some(FaultKind::WxaExpireTokens) => s.lock().wxa.expire_tokens(),
         Some(FaultKind::WxaErrcode { errcode, errmsg }) if platform == Some(Platform::Wxa) => {
-            return json(StatusCode::OK, crate::wxa::fault_answer(&s, endpoint.map(|e| e.id.as_str()), errcode, &errmsg));
+            return json(StatusCode::OK, crate::wxa::fault_answer(&s, endpoint.map(|(_, e)| e.id.as_str()), errcode, &errmsg));
         }
         Some(FaultKind::WxaErrcode { .. }) => {}
         Some(FaultKind::TopBan { seconds, sub_code }) => {
@@ -264,7 +336,7 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Some(FaultKind::Delay { millis }) => tokio::time::sleep(Duration::from_millis(millis)).await,
         None => {}
     }
-    let Some(ep) = endpoint else {
+    let Some((platform, ep)) = endpoint else {
         if platform == Some(Platform::Wxa) {
             if let Some(other) = wxa_method_for(&s.spec, &path) {
                 // The platform's answer to a documented path called with the wrong method.
@@ -275,56 +347,28 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         let what = if platform == Some(Platform::Top) { "unknown API method".to_string() } else { format!("no such API: {} {path}", parts.method) };
         return platform_error(platform, ErrorKind::NotFound, &what);
     };
-    if platform == Some(Platform::Wxa) {
-        // wxa checks the token first, then the body shape and required members, then the
-        // behaviour; all of it lives in the wxa module.
-        let call = crate::wxa::Call {
-            id: &ep.id,
-            query: &ins.query,
-            body: &ins.body,
-            json_body_expected: parts.method == Method::POST && ep.fields.iter().any(|f| f.location == Some(Location::Body)),
-            body_is_json_object: ins.body_is_json_object,
-            raw_body: &body,
-            content_type: &content_type,
-            missing: missing_required(ep, &ins),
-        };
-        return json(StatusCode::OK, crate::wxa::handle(&s, &call));
-    }
-    if let Some(name) = missing_required(ep, &ins) {
-        return platform_error(platform, ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
-    }
-    if platform == Some(Platform::Wechatpay) {
-        let uri = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
-        let headers: BTreeMap<String, String> =
-            parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
-        let (status, extra, body) =
-            crate::wechatpay::handle(&s, ep, parts.method.as_str(), &uri, &headers, &ins.query, &String::from_utf8_lossy(&body), wechatpay_fault);
-        let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body).into_response();
-        if status != 204 {
-            resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    let handler = handler(platform);
+    let missing = missing_required(ep, &ins);
+    if handler.router_checks_required() {
+        if let Some(name) = &missing {
+            return platform_error(Some(platform), ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
         }
-        for (k, v) in extra {
-            if let (Ok(k), Ok(v)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
-                resp.headers_mut().insert(k, v);
-            }
-        }
-        return resp;
     }
-    if platform == Some(Platform::Top) {
-        if let Some(ban) = crate::top::active_ban(&s) {
-            return json(StatusCode::OK, ban);
-        }
-        let mut params = ins.query.clone();
-        for (k, v) in &ins.body {
-            params.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
-        }
-        return json(StatusCode::OK, crate::top::handle(&s, ep, &params));
-    }
-    platform_error(
-        platform,
-        ErrorKind::NotEmulated,
-        &format!("mendian-emulator: `{}` is described by the spec but its behaviour is not emulated in this version", ep.id),
-    )
+    let uri = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
+    let call = Call {
+        endpoint: ep,
+        method: &parts.method,
+        uri: &uri,
+        headers: &headers,
+        query: &ins.query,
+        body: &ins.body,
+        body_is_json_object: ins.body_is_json_object,
+        raw_body: &body,
+        content_type: &content_type,
+        missing,
+        fault: answer_fault,
+    };
+    handler.handle(&s, &call).into_response()
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 //! codes TOP answers for them, and the worker store of `tmall.servicecenter.worker.*` keyed
 //! by name + phone + biz_type with the documented business codes.
 //!
-//! The signature check is written here from the protocol text, independently of the SDK's
-//! signer, so a mistake in one does not hide a mistake in the other.
+//! The signature check (md5 / hmac-md5 / hmac-sha256) is written here from the protocol text,
+//! independently of the SDK's signer on purpose and never shared with it (see the crate doc),
+//! so a mistake in one does not hide a mistake in the other.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -14,14 +16,9 @@ use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
+use crate::credentials::top::{APP_KEY, APP_SECRET, SESSION};
+use crate::platforms::{Call, PlatformHandler, Reply};
 use crate::state::Shared;
-
-/// The emulator's TOP credentials, published in the connection profile.
-pub const APP_KEY: &str = "12345678";
-/// App secret matching [`APP_KEY`].
-pub const APP_SECRET: &str = "mendian-emulator-top-secret";
-/// The authorised session the emulator accepts.
-pub const SESSION: &str = "mendian-emulator-session";
 
 /// The only `biz_type` the document names (电器预约安装业务).
 const BIZ_TYPES: &[&str] = &["appliance_install"];
@@ -263,7 +260,7 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
 }
 
 /// The code-7 answer of an active ban, if one is active.
-pub(crate) fn active_ban(shared: &Shared) -> Option<Value> {
+fn active_ban(shared: &Shared) -> Option<Value> {
     let mut inner = shared.lock();
     let (until, sub_code) = inner.top_ban.clone()?;
     let now = std::time::Instant::now();
@@ -275,8 +272,24 @@ pub(crate) fn active_ban(shared: &Shared) -> Option<Value> {
     Some(platform_error(7, "App Call Limited", Some(&sub_code), Some(&format!("This ban will last for {left} more seconds"))))
 }
 
+/// The TOP gateway behind the platform router.
+pub(crate) struct Top;
+
+impl PlatformHandler for Top {
+    fn handle(&self, shared: &Arc<Shared>, call: &Call<'_>) -> Reply {
+        if let Some(ban) = active_ban(shared) {
+            return Reply::json(ban);
+        }
+        let mut params = call.query.clone();
+        for (k, v) in call.body {
+            params.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        }
+        Reply::json(handle(shared, call.endpoint, &params))
+    }
+}
+
 /// Answers one TOP call (after faults and spec routing).
-pub(crate) fn handle(shared: &Shared, endpoint: &mendian_spec::Endpoint, params: &BTreeMap<String, String>) -> Value {
+fn handle(shared: &Shared, endpoint: &mendian_spec::Endpoint, params: &BTreeMap<String, String>) -> Value {
     if let Err(e) = check_system(params) {
         return e;
     }

@@ -4,9 +4,12 @@
 //! store, serves `/v3/certificates` encrypted with the APIv3 key, and signs every success
 //! with the key the request's `Wechatpay-Serial` asks for.
 //!
-//! Signing strings are composed here from the protocol text, independently of the SDK.
+//! Signing strings, RSA signatures and verification, RSA-OAEP field crypto and the AES-GCM of
+//! `/v3/certificates` are composed here from the protocol text, independently of the SDK on
+//! purpose and never shared with it (see the crate doc).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
@@ -16,26 +19,14 @@ use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
+use crate::credentials::wechatpay::{
+    APIV3_KEY, MCHID, MERCHANT_PRIVATE_KEY, MERCHANT_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID, STORES,
+};
+use crate::platforms::{Call, PlatformHandler, Reply};
 use crate::state::{FaultKind, Shared};
 
-/// The emulated merchant's 商户号.
-pub const MCHID: &str = "1234567891";
-/// Serial of the emulated merchant's API certificate.
-pub const MERCHANT_SERIAL: &str = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115";
-/// The emulated merchant's private key (a public test key).
-pub const MERCHANT_PRIVATE_KEY: &str = include_str!("../../../tests/vectors/wechatpay/keys/merchant_private_key.pem");
-/// The APIv3 key of the emulated merchant.
-pub const APIV3_KEY: &str = "mendianEmulatorApiV3Key000000001";
-/// WeChat Pay public key id of the emulated platform.
-pub const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_01123456789020241124000000000001";
-/// WeChat Pay public key of the emulated platform.
-pub const PUBLIC_KEY: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_public_key.pem");
-/// Serial of the emulated platform certificate.
-pub const PLATFORM_SERIAL: &str = "440024045C4A427599D09BB4E3DE0279F2E813FD";
 const PLATFORM_CERT: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_certificate.pem");
 const PLATFORM_PRIVATE_KEY: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_private_key.pem");
-/// Stores (门店) that exist for the emulated merchant.
-pub const STORES: &[i64] = &[1234567, 7654321];
 
 /// A guide as stored (plaintext name and mobile).
 #[derive(Debug, Clone)]
@@ -136,17 +127,22 @@ fn truncated(s: &str) -> String {
     s.chars().take(100).collect()
 }
 
-/// Handles one WeChat Pay request. `uri` is the path and query exactly as received.
-pub(crate) fn handle(
-    shared: &Shared,
-    endpoint: &mendian_spec::Endpoint,
-    method: &str,
-    uri: &str,
-    headers: &BTreeMap<String, String>,
-    query: &BTreeMap<String, String>,
-    body: &str,
-    fault: Option<FaultKind>,
-) -> Answer {
+/// The WeChat Pay side behind the platform router.
+pub(crate) struct Wechatpay;
+
+impl PlatformHandler for Wechatpay {
+    fn handle(&self, shared: &Arc<Shared>, call: &Call<'_>) -> Reply {
+        let (status, headers, body) = handle(shared, call);
+        Reply { status, headers, body }
+    }
+}
+
+/// Handles one WeChat Pay request. `call.uri` is the path and query exactly as received.
+fn handle(shared: &Shared, call: &Call<'_>) -> Answer {
+    let (endpoint, method, uri, headers, query) = (call.endpoint, call.method.as_str(), call.uri, call.headers, call.query);
+    let body = String::from_utf8_lossy(call.raw_body);
+    let body = body.as_ref();
+    let fault = call.fault.as_ref();
     if !headers.contains_key("accept") || !headers.contains_key("user-agent") {
         return error(400, "INVALID_REQUEST", "Http头缺少Accept或User-Agent");
     }
@@ -199,15 +195,15 @@ pub(crate) fn handle(
     let text = payload.map(|v| v.to_string()).unwrap_or_default();
     let mut ts = now();
     let nonce = random_hex(32);
-    if let Some(FaultKind::WechatpayClockSkew { seconds }) = &fault {
+    if let Some(FaultKind::WechatpayClockSkew { seconds }) = fault {
         ts += seconds;
     }
     let mut signed = format!("{ts}\n{nonce}\n{text}\n").into_bytes();
-    if let Some(FaultKind::WechatpayBadSignature) = &fault {
+    if let Some(FaultKind::WechatpayBadSignature) = fault {
         signed.push(b'!');
     }
     let mut signature = sign(&keys().platform, &signed);
-    if let Some(FaultKind::WechatpaySignTest) = &fault {
+    if let Some(FaultKind::WechatpaySignTest) = fault {
         signature = format!("WECHATPAY/SIGNTEST/{signature}");
     }
     let headers = vec![

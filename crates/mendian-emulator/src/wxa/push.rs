@@ -17,7 +17,8 @@
 //!   callback is configured. The callback URL and mode are read when the push is due.
 //!
 //! The state mutex is only taken for short reads and to record outcomes, never across an await.
-//! The crypto here is the emulator's own, written from the protocol text (not the SDK's).
+//! The crypto here (SHA-1 signatures, AES-256-CBC) is the emulator's own, written from the
+//! protocol text independently of the SDK on purpose and never shared with it (see the crate doc).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +29,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::credentials::wxa::{APPID, ENCODING_AES_KEY, ORIGINAL_ID, PUSH_OPENID, PUSH_TOKEN};
 use crate::state::Shared;
 
 /// How a push is secured (the official account's 消息加解密方式).
@@ -105,8 +107,8 @@ pub(crate) fn cdata(s: &str) -> String {
 /// The event XML exactly in the document's layout (one element per line).
 pub(crate) fn event_xml(p: &PendingPush, create_time: i64) -> String {
     let mut x = String::from("<xml>\n");
-    x += &format!("<ToUserName>{}</ToUserName>\n", cdata(crate::wxa::ORIGINAL_ID));
-    x += &format!("<FromUserName>{}</FromUserName>\n", cdata(crate::wxa::PUSH_OPENID));
+    x += &format!("<ToUserName>{}</ToUserName>\n", cdata(ORIGINAL_ID));
+    x += &format!("<FromUserName>{}</FromUserName>\n", cdata(PUSH_OPENID));
     x += &format!("<CreateTime>{create_time}</CreateTime>\n");
     x += &format!("<MsgType>{}</MsgType>\n", cdata("event"));
     x += &format!("<Event>{}</Event>\n", cdata(p.event));
@@ -232,15 +234,15 @@ async fn deliver(shared: Arc<Shared>, p: PendingPush) {
     aws_lc_rs::rand::fill(&mut n).expect("RNG");
     aws_lc_rs::rand::fill(&mut random).expect("RNG");
     let nonce = (u32::from_be_bytes(n) % 1_000_000_000 + 1).to_string();
-    let token = crate::wxa::PUSH_TOKEN;
+    let token = PUSH_TOKEN;
     let mut query =
-        format!("signature={}&timestamp={timestamp}&nonce={nonce}&openid={}", signature(token, &timestamp, &nonce), crate::wxa::PUSH_OPENID);
+        format!("signature={}&timestamp={timestamp}&nonce={nonce}&openid={}", signature(token, &timestamp, &nonce), PUSH_OPENID);
     let body = match mode {
         PushMode::Plain => xml,
         PushMode::Safe => {
-            let enc = encrypt(crate::wxa::ENCODING_AES_KEY, crate::wxa::APPID, &xml, random);
+            let enc = encrypt(ENCODING_AES_KEY, APPID, &xml, random);
             query += &format!("&encrypt_type=aes&msg_signature={}", msg_signature(token, &timestamp, &nonce, &enc));
-            format!("<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt></xml>", cdata(crate::wxa::ORIGINAL_ID), cdata(&enc))
+            format!("<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt></xml>", cdata(ORIGINAL_ID), cdata(&enc))
         }
     };
     for attempt in 1..=ATTEMPTS {
@@ -359,7 +361,7 @@ mod tests {
 
     #[test]
     fn the_emulators_key_is_non_canonical_base64_like_real_keys() {
-        let k = crate::wxa::ENCODING_AES_KEY;
+        let k = ENCODING_AES_KEY;
         assert_eq!(k.len(), 43);
         assert!(k.chars().all(|c| c.is_ascii_alphanumeric()));
         assert!(base64::engine::general_purpose::STANDARD.decode(format!("{k}=")).is_err(), "trailing bits must be non-zero");
