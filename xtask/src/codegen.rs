@@ -240,6 +240,7 @@ impl<'a> Family<'a> {
             for ev in &self.fam.events {
                 self.render_event(&mut e, ev)?;
             }
+            self.render_event_enum(&mut e);
             files.push(("events.rs", e));
             mods.push("events");
         }
@@ -741,6 +742,26 @@ impl<'a> Family<'a> {
         }
         doc(s, &d);
         self.render_record(s, &ev.record, &ev.fields, RecordKind::Event)
+    }
+
+    /// The family's event enum (one variant per documented event, and `Other`) and the
+    /// dispatch from an event name to its record, so a new event in the spec is typed
+    /// and dispatched without hand-written code.
+    fn render_event_enum(&self, s: &mut String) {
+        let name = format!("{}Event", pascal_case(&self.fam.family.name));
+        let variant = |ev: &Event| ev.record.strip_suffix("Event").unwrap_or(&ev.record).to_string();
+        let _ = writeln!(s, "/// A message pushed to the merchant's server: one of the documented events, or anything else.\n#[derive(Debug, Clone, PartialEq, uniffi::Enum)]\npub enum {name} {{");
+        for ev in &self.fam.events {
+            doc(s, &format!("`{}`: {}", ev.name, ev.title));
+            let _ = writeln!(s, "    {} {{\n        /// The event's fields.\n        event: {},\n    }},", variant(ev), ev.record);
+        }
+        s.push_str("    /// Any other message or event: the top-level elements as text, and the raw XML.\n    Other {\n        /// `MsgType` (`event`, `text`, …); empty when the message has none.\n        msg_type: String,\n        /// `Event`, when present.\n        event: Option<String>,\n        /// Every child of `<xml>`: element name → its text (CDATA and entities resolved), or\n        /// for an element with nested elements, its inner XML as sent.\n        fields: std::collections::HashMap<String, String>,\n        /// The whole plaintext XML.\n        raw_xml: String,\n    },\n}\n\n");
+        s.push_str("/// Decodes the record of one event from a push; the push receiver implements it over the\n/// parsed message.\npub trait EventDecoder {\n    /// The push decoded as `T`, the record of the event named `event`.\n    fn decode<T: serde::de::DeserializeOwned>(&self, event: &str) -> Result<T, MendianError>;\n}\n\n");
+        let _ = writeln!(s, "/// The documented event named `event` (compared case-insensitively), decoded through\n/// `decoder`; `None` when the spec documents no such event.\npub fn decode_event(event: &str, decoder: &impl EventDecoder) -> Option<Result<{name}, MendianError>> {{\n    Some(match event.to_ascii_lowercase().as_str() {{");
+        for ev in &self.fam.events {
+            let _ = writeln!(s, "        {n} => decoder.decode({n}).map(|event| {name}::{} {{ event }}),", variant(ev), n = lit(&ev.name));
+        }
+        s.push_str("        _ => return None,\n    })\n}\n");
     }
 
     fn error_entry(&self, e: &mendian_spec::ErrorCode) -> String {

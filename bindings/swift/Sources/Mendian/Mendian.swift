@@ -15329,13 +15329,13 @@ public func FfiConverterTypeTopSignMethod_lower(_ value: TopSignMethod) -> RustB
 
 
 /**
- * A pushed message.
+ * A message pushed to the merchant's server: one of the documented events, or anything else.
  */
 
 public enum WxaEvent: Equatable, Hashable {
     
     /**
-     * `apply_merchant_audit_info`: the audit result of `apply_merchant`.
+     * `apply_merchant_audit_info`: 事件推送 - 创建门店小程序的审核结果
      */
     case applyMerchantAudit(
         /**
@@ -15343,7 +15343,7 @@ public enum WxaEvent: Equatable, Hashable {
          */event: ApplyMerchantAuditEvent
     )
     /**
-     * `create_map_poi_audit_info`: the audit result of `create_map_poi`.
+     * `create_map_poi_audit_info`: 事件推送 --- 腾讯地图中创建门店的审核结果
      */
     case createMapPoiAudit(
         /**
@@ -15351,7 +15351,7 @@ public enum WxaEvent: Equatable, Hashable {
          */event: CreateMapPoiAuditEvent
     )
     /**
-     * `add_store_audit_info`: the audit result of `add_store`.
+     * `add_store_audit_info`: 事件推送 - 创建门店的审核结果
      */
     case addStoreAudit(
         /**
@@ -15359,7 +15359,7 @@ public enum WxaEvent: Equatable, Hashable {
          */event: AddStoreAuditEvent
     )
     /**
-     * `modify_store_audit_info`: the audit result of an `update_store` that changed pictures.
+     * `modify_store_audit_info`: 事件推送 --- 修改门店图片的审核结果
      */
     case modifyStoreAudit(
         /**
@@ -17428,7 +17428,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wxa_push_signature() != 22887) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_parse_push() != 63831) {
+    if (uniffi_mendian_checksum_func_wxa_parse_push() != 54454) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_func_wxa_district_tree() != 38762) {

@@ -79,9 +79,12 @@ pub fn lay_out(d: &EndpointDescriptor, value: &Value) -> Layout {
         let Some(v) = value.get(f.name).filter(|v| !v.is_null()) else { continue };
         match f.location {
             Location::Path => {
-                out.path = out.path.replace(&format!("{{{}}}", f.name), &percent_encode(&value_text(v).unwrap_or_default()))
+                out.path =
+                    out.path.replace(&format!("{{{}}}", f.name), &percent_encode(&value_text(v).unwrap_or_default()))
             }
-            Location::Query => out.query.push(format!("{}={}", f.name, percent_encode(&value_text(v).unwrap_or_default()))),
+            Location::Query => {
+                out.query.push(format!("{}={}", f.name, percent_encode(&value_text(v).unwrap_or_default())))
+            }
             _ => {
                 out.body.insert(f.name.to_string(), v.clone());
             }

@@ -30,7 +30,12 @@ pub trait Protocol: Send + Sync {
     async fn build(&self, call: &Self::Call, base: &str) -> Result<(HttpRequest, Self::Ticket), MendianError>;
 
     /// Reads an answer: the payload to decode, or the error it carries.
-    async fn read(&self, call: &Self::Call, response: HttpResponse, ticket: &Self::Ticket) -> Result<Value, MendianError>;
+    async fn read(
+        &self,
+        call: &Self::Call,
+        response: HttpResponse,
+        ticket: &Self::Ticket,
+    ) -> Result<Value, MendianError>;
 
     /// What kind of failure `error` is.
     fn classify(&self, error: &MendianError) -> Failure;
@@ -78,17 +83,24 @@ impl Engine {
     }
 
     /// Runs one call of endpoint `d` through `protocol`, returning the answer's payload.
-    pub async fn execute<P: Protocol>(&self, protocol: &P, d: &EndpointDescriptor, call: &P::Call) -> Result<Value, MendianError> {
+    pub async fn execute<P: Protocol>(
+        &self,
+        protocol: &P,
+        d: &EndpointDescriptor,
+        call: &P::Call,
+    ) -> Result<Value, MendianError> {
         let deadline = self.deadline.map(|d| (Instant::now() + d, d));
         let mut retries = 0;
         let mut renewed = false;
         loop {
             let attempt = self.attempt(protocol, call);
             let outcome = match deadline {
-                Some((at, total)) => match tokio::time::timeout(at.saturating_duration_since(Instant::now()), attempt).await {
-                    Ok(o) => o,
-                    Err(_) => return Err(MendianError::Timeout { millis: total.as_millis() as u64 }),
-                },
+                Some((at, total)) => {
+                    match tokio::time::timeout(at.saturating_duration_since(Instant::now()), attempt).await {
+                        Ok(o) => o,
+                        Err(_) => return Err(MendianError::Timeout { millis: total.as_millis() as u64 }),
+                    }
+                }
                 None => attempt.await,
             };
             let (err, ticket) = match outcome {
@@ -118,7 +130,11 @@ impl Engine {
     }
 
     /// One attempt: sent with failover, then read by the protocol.
-    async fn attempt<P: Protocol>(&self, protocol: &P, call: &P::Call) -> Result<Value, (MendianError, Option<P::Ticket>)> {
+    async fn attempt<P: Protocol>(
+        &self,
+        protocol: &P,
+        call: &P::Call,
+    ) -> Result<Value, (MendianError, Option<P::Ticket>)> {
         let (resp, ticket) = self.send(protocol, call).await?;
         protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket)))
     }
@@ -127,7 +143,11 @@ impl Engine {
     /// be reached (the request is rebuilt for the backup, so signatures cover the right
     /// host). Returns the raw answer unread, for protocols that read some answers their own
     /// way (the certificate download).
-    pub async fn send<P: Protocol>(&self, protocol: &P, call: &P::Call) -> Result<(HttpResponse, P::Ticket), (MendianError, Option<P::Ticket>)> {
+    pub async fn send<P: Protocol>(
+        &self,
+        protocol: &P,
+        call: &P::Call,
+    ) -> Result<(HttpResponse, P::Ticket), (MendianError, Option<P::Ticket>)> {
         let last = self.hosts.len() - 1;
         for (i, host) in self.hosts.iter().enumerate() {
             let (req, ticket) = protocol.build(call, host).await.map_err(|e| (e, None))?;

@@ -62,5 +62,7 @@ pub fn decode_payload<T: DeserializeOwned>(d: &EndpointDescriptor, payload: Valu
 
 /// Parses an answer body as JSON.
 pub fn parse_json(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<Value, MendianError> {
-    serde_json::from_slice(body).map_err(|e| decode_error(format!("the {} response (HTTP {status})", endpoint_name(d)), format!("not JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        decode_error(format!("the {} response (HTTP {status})", endpoint_name(d)), format!("not JSON: {e}"))
+    })
 }

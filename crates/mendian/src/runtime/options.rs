@@ -51,7 +51,11 @@ impl Default for ClientOptions {
 impl ClientOptions {
     /// Options pointing every call at `base_url` with no backup host (an emulator, a proxy).
     pub fn with_base_url(base_url: impl Into<String>) -> ClientOptions {
-        ClientOptions { base_url: Some(base_url.into()), backup_base_url: Some(String::new()), ..ClientOptions::default() }
+        ClientOptions {
+            base_url: Some(base_url.into()),
+            backup_base_url: Some(String::new()),
+            ..ClientOptions::default()
+        }
     }
 }
 
@@ -128,15 +132,19 @@ impl ClientOptions {
 mod tests {
     use super::*;
 
-    const D: PlatformDefaults =
-        PlatformDefaults { base_url: "https://a.example", backup_base_url: Some("https://b.example"), timeout: Duration::from_secs(10) };
+    const D: PlatformDefaults = PlatformDefaults {
+        base_url: "https://a.example",
+        backup_base_url: Some("https://b.example"),
+        timeout: Duration::from_secs(10),
+    };
 
     #[test]
     fn defaults_fill_what_is_unset() {
         let r = ClientOptions::default().resolve(D).unwrap();
         assert_eq!(r.hosts, ["https://a.example", "https://b.example"]);
         assert_eq!(r.timeout, Duration::from_secs(10));
-        let r = ClientOptions { base_url: Some("http://127.0.0.1:9/".into()), ..Default::default() }.resolve(D).unwrap();
+        let r =
+            ClientOptions { base_url: Some("http://127.0.0.1:9/".into()), ..Default::default() }.resolve(D).unwrap();
         assert_eq!(r.hosts, ["http://127.0.0.1:9"], "a custom primary is not backed up by the documented backup");
         let r = ClientOptions { backup_base_url: Some(String::new()), ..Default::default() }.resolve(D).unwrap();
         assert_eq!(r.hosts, ["https://a.example"]);

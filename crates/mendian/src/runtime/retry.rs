@@ -80,7 +80,9 @@ impl RetryPolicy {
             Failure::Final => Decision::GiveUp,
             Failure::StaleCredential if !renewed => Decision::Renew,
             Failure::StaleCredential => Decision::GiveUp,
-            Failure::Transient if d.retry == Retry::Transient && retries < self.max_retries => Decision::Wait(backoff(retries + 1)),
+            Failure::Transient if d.retry == Retry::Transient && retries < self.max_retries => {
+                Decision::Wait(backoff(retries + 1))
+            }
             Failure::Transient => Decision::GiveUp,
             Failure::Refused { wait } if retries < self.max_retries => Decision::Wait(wait),
             Failure::Refused { .. } => Decision::GiveUp,

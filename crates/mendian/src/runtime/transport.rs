@@ -44,7 +44,13 @@ impl std::fmt::Debug for HttpRequest {
         let headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(k, v)| if k.eq_ignore_ascii_case("authorization") { (k.as_str(), "<redacted>") } else { (k.as_str(), v.as_str()) })
+            .map(|(k, v)| {
+                if k.eq_ignore_ascii_case("authorization") {
+                    (k.as_str(), "<redacted>")
+                } else {
+                    (k.as_str(), v.as_str())
+                }
+            })
             .collect();
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
@@ -93,7 +99,9 @@ impl Transport {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(user_agent)
             .build()
-            .map_err(|e| MendianError::Network { reason: format!("cannot create the HTTP client: {}", e.without_url()) })?;
+            .map_err(|e| MendianError::Network {
+                reason: format!("cannot create the HTTP client: {}", e.without_url()),
+            })?;
         Ok(Transport { client, timeout })
     }
 
@@ -172,6 +180,9 @@ mod tests {
         let shown = format!("{req:?}");
         assert!(!shown.contains("TOKEN123") && !shown.contains("SIG") && !shown.contains("\"S\""), "{shown}");
         assert!(shown.contains("access_token=<redacted>&type=image"), "{shown}");
-        assert_eq!(redact_url("https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=abc"), "https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=<redacted>");
+        assert_eq!(
+            redact_url("https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=abc"),
+            "https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=<redacted>"
+        );
     }
 }

@@ -33,7 +33,8 @@ pub const TOP_OVERSEAS_GATEWAY: &str = "https://api.taobao.com/router/rest";
 
 /// The gateway and timeout TOP documents (no backup gateway: the overseas one serves other
 /// apps, so it is not a failover target).
-pub const TOP_DEFAULTS: PlatformDefaults = PlatformDefaults { base_url: TOP_GATEWAY, backup_base_url: None, timeout: Duration::from_secs(15) };
+pub const TOP_DEFAULTS: PlatformDefaults =
+    PlatformDefaults { base_url: TOP_GATEWAY, backup_base_url: None, timeout: Duration::from_secs(15) };
 
 /// How a [`TopClient`] talks to TOP.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -164,7 +165,12 @@ pub struct TopCall {
 impl TopClient {
     /// Replaces the clock (Unix seconds) used for request timestamps; for tests.
     pub fn set_clock(self: &Arc<Self>, clock: Clock) -> Arc<Self> {
-        Arc::new(TopClient { config: self.config.clone(), signer: self.signer.clone(), engine: self.engine.clone(), clock })
+        Arc::new(TopClient {
+            config: self.config.clone(),
+            signer: self.signer.clone(),
+            engine: self.engine.clone(),
+            clock,
+        })
     }
 
     /// The business parameters of a request, by the descriptor's form fields.
@@ -182,7 +188,12 @@ impl TopClient {
         Ok(params)
     }
 
-    async fn signed_params(&self, d: &EndpointDescriptor, business: &BTreeMap<String, String>, session: Option<&str>) -> Result<BTreeMap<String, String>, MendianError> {
+    async fn signed_params(
+        &self,
+        d: &EndpointDescriptor,
+        business: &BTreeMap<String, String>,
+        session: Option<&str>,
+    ) -> Result<BTreeMap<String, String>, MendianError> {
         let method = self.config.sign_method.unwrap_or(TopSignMethod::HmacSha256);
         let mut p = business.clone();
         let now = u64::try_from((self.clock)()).unwrap_or(0);
@@ -219,7 +230,9 @@ impl TopClient {
     /// calls may be repeated once it has passed; the daily quota never is.
     fn ban_wait(&self, code: &str, sub_code: Option<&str>, message: &str) -> Option<Duration> {
         let sub = sub_code.unwrap_or("");
-        if code != "7" || !(sub.ends_with("limited-by-api-access-count") || sub.ends_with("limited-by-app-api-access-count")) {
+        if code != "7"
+            || !(sub.ends_with("limited-by-api-access-count") || sub.ends_with("limited-by-app-api-access-count"))
+        {
             return None;
         }
         let secs = envelope::ban_seconds(message)?;
@@ -244,7 +257,8 @@ impl Protocol for TopClient {
 
     async fn build(&self, call: &TopCall, gateway: &str) -> Result<(HttpRequest, ()), MendianError> {
         let params = self.signed_params(call.d, &call.business, call.session.as_deref()).await?;
-        let body = params.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
+        let body =
+            params.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
         let req = HttpRequest {
             method: "POST",
             url: gateway.to_string(),
@@ -266,11 +280,13 @@ impl Protocol for TopClient {
             return f;
         }
         match error {
-            MendianError::Api { code, sub_code, server_message, .. } => match self.ban_wait(code, sub_code.as_deref(), server_message) {
-                Some(wait) => Failure::Refused { wait },
-                None if sub_code.as_deref().is_some_and(|s| s.starts_with("isp.")) => Failure::Transient,
-                None => Failure::Final,
-            },
+            MendianError::Api { code, sub_code, server_message, .. } => {
+                match self.ban_wait(code, sub_code.as_deref(), server_message) {
+                    Some(wait) => Failure::Refused { wait },
+                    None if sub_code.as_deref().is_some_and(|s| s.starts_with("isp.")) => Failure::Transient,
+                    None => Failure::Final,
+                }
+            }
             _ => Failure::Final,
         }
     }

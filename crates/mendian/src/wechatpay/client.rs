@@ -152,7 +152,9 @@ impl WechatpayClient {
         }
         if let Some(k) = &config.apiv3_key {
             if k.len() != 32 {
-                return Err(MendianError::Credentials { reason: format!("the APIv3 key must be 32 bytes, got {}", k.len()) });
+                return Err(MendianError::Credentials {
+                    reason: format!("the APIv3 key must be 32 bytes, got {}", k.len()),
+                });
             }
         }
         let public_key = match (&config.wechatpay_public_key_id, &config.wechatpay_public_key_pem) {
@@ -176,7 +178,13 @@ impl WechatpayClient {
             });
         }
         let engine = Engine::new(&config.options, WECHATPAY_DEFAULTS)?;
-        Ok(Arc::new(WechatpayClient { config, signer, engine, trust: TrustStore::new(public_key), clock: system_clock() }))
+        Ok(Arc::new(WechatpayClient {
+            config,
+            signer,
+            engine,
+            trust: TrustStore::new(public_key),
+            clock: system_clock(),
+        }))
     }
 
     /// Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
@@ -185,7 +193,8 @@ impl WechatpayClient {
         let mut offset = request.offset.unwrap_or(0);
         let mut all = Vec::new();
         loop {
-            let page = self.call(&QueryGuidesRequest { limit: Some(limit), offset: Some(offset), ..request.clone() }).await?;
+            let page =
+                self.call(&QueryGuidesRequest { limit: Some(limit), offset: Some(offset), ..request.clone() }).await?;
             let n = page.data.len() as i32;
             all.extend(page.data);
             let total = page.total_count.unwrap_or(i32::MAX);
@@ -199,16 +208,25 @@ impl WechatpayClient {
     /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
     /// body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
     /// APIv3 key is not configured.
-    pub async fn verify_notification(&self, headers: HashMap<String, String>, body: String) -> Result<WechatpayNotification, MendianError> {
+    pub async fn verify_notification(
+        &self,
+        headers: HashMap<String, String>,
+        body: String,
+    ) -> Result<WechatpayNotification, MendianError> {
         let headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
         self.verify(&headers, body.as_bytes()).await?;
-        let key = self.config.apiv3_key.as_deref().ok_or_else(|| MendianError::Credentials { reason: "notifications need the APIv3 key".into() })?;
+        let key = self
+            .config
+            .apiv3_key
+            .as_deref()
+            .ok_or_else(|| MendianError::Credentials { reason: "notifications need the APIv3 key".into() })?;
         let v: Value = serde_json::from_str(&body).map_err(|e| decode_error("the notification", e))?;
         let r = &v["resource"];
         let text = |x: &Value| x.as_str().unwrap_or("").to_string();
         let ct = b64_decode(r["ciphertext"].as_str().unwrap_or(""))
             .ok_or_else(|| decode_error("the notification", "resource.ciphertext is not base64"))?;
-        let pt = aes_gcm_decrypt(key.as_bytes(), text(&r["nonce"]).as_bytes(), text(&r["associated_data"]).as_bytes(), &ct)?;
+        let pt =
+            aes_gcm_decrypt(key.as_bytes(), text(&r["nonce"]).as_bytes(), text(&r["associated_data"]).as_bytes(), &ct)?;
         Ok(WechatpayNotification {
             id: text(&v["id"]),
             create_time: text(&v["create_time"]),
@@ -260,13 +278,19 @@ impl WechatpayClient {
         let (serial, key) = self.encryption_key().await?;
         for f in d.fields.iter().filter(|f| f.encrypted) {
             if let Some(Value::String(pt)) = value.get(f.name) {
-                let ct = b64(&key.encrypt_oaep_sha1(pt.as_bytes()).map_err(|_| MendianError::invalid(f.name, "too long to encrypt"))?);
+                let ct = b64(&key
+                    .encrypt_oaep_sha1(pt.as_bytes())
+                    .map_err(|_| MendianError::invalid(f.name, "too long to encrypt"))?);
                 value[f.name] = Value::String(ct);
             }
         }
         let layout = lay_out(d, &value);
         let url = layout.path_and_query();
-        let body = if d.method == "GET" || d.method == "DELETE" { String::new() } else { Value::Object(layout.body).to_string() };
+        let body = if d.method == "GET" || d.method == "DELETE" {
+            String::new()
+        } else {
+            Value::Object(layout.body).to_string()
+        };
         Ok(Prepared { d, method: d.method, url, body, serial: Some(serial) })
     }
 
@@ -280,7 +304,11 @@ impl WechatpayClient {
 
     /// Verifies and decodes the answer to a request built by
     /// [`WechatpayClient::build_signed_request`] (`signed` is the string that was signed).
-    pub async fn read_response<R: Request>(&self, resp: &HttpResponse, signed: &str) -> Result<R::Response, MendianError> {
+    pub async fn read_response<R: Request>(
+        &self,
+        resp: &HttpResponse,
+        signed: &str,
+    ) -> Result<R::Response, MendianError> {
         let d = R::descriptor();
         let v = self.read_value(d, resp, signed).await?;
         decode_payload(d, v)
@@ -298,7 +326,9 @@ impl WechatpayClient {
         if self.trust.public_key_id().is_none() && self.trust.certs_stale() {
             self.refresh_certificates(false).await?;
         }
-        self.trust.encryption_key().ok_or_else(|| MendianError::Credentials { reason: "no WeChat Pay key to encrypt sensitive fields with".into() })
+        self.trust.encryption_key().ok_or_else(|| MendianError::Credentials {
+            reason: "no WeChat Pay key to encrypt sensitive fields with".into(),
+        })
     }
 
     /// Signs a prepared request for one host: a fresh timestamp and nonce each time.
@@ -308,7 +338,10 @@ impl WechatpayClient {
         let message = auth::request_message(p.method, &p.url, ts, &nonce, &p.body);
         let signature = self.signer.sign(message.clone()).await?;
         let mut headers = vec![
-            ("authorization".to_string(), auth::authorization(&self.config.mchid, &self.config.merchant_serial_no, &nonce, ts, &signature)),
+            (
+                "authorization".to_string(),
+                auth::authorization(&self.config.mchid, &self.config.merchant_serial_no, &nonce, ts, &signature),
+            ),
             ("accept".to_string(), "application/json".to_string()),
         ];
         if !p.body.is_empty() {
@@ -317,12 +350,25 @@ impl WechatpayClient {
         if let Some(s) = &p.serial {
             headers.push(("wechatpay-serial".into(), s.clone()));
         }
-        Ok((HttpRequest { method: p.method, url: format!("{host}{}", p.url), headers, body: p.body.as_bytes().to_vec() }, message))
+        Ok((
+            HttpRequest {
+                method: p.method,
+                url: format!("{host}{}", p.url),
+                headers,
+                body: p.body.as_bytes().to_vec(),
+            },
+            message,
+        ))
     }
 
     /// Checks an answer: errors for non-2xx, then the signature, then decryption of the
     /// encrypted fields; the JSON (null for an empty body).
-    async fn read_value(&self, d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> Result<Value, MendianError> {
+    async fn read_value(
+        &self,
+        d: &EndpointDescriptor,
+        resp: &HttpResponse,
+        signed: &str,
+    ) -> Result<Value, MendianError> {
         if !(200..300).contains(&resp.status) {
             return Err(api_error_of(d, resp, signed));
         }
@@ -330,7 +376,8 @@ impl WechatpayClient {
         if resp.body.is_empty() {
             return Ok(Value::Null);
         }
-        let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| decode_error(format!("the {} response", d.id), e))?;
+        let mut v: Value =
+            serde_json::from_slice(&resp.body).map_err(|e| decode_error(format!("the {} response", d.id), e))?;
         for path in d.encrypted_response_paths {
             let parts: Vec<&str> = path.split('/').collect();
             let mut found = Vec::new();
@@ -346,17 +393,26 @@ impl WechatpayClient {
 
     /// Verifies a signed answer (response or notification) over its raw body.
     async fn verify(&self, headers: &[(String, String)], body: &[u8]) -> Result<(), MendianError> {
-        let h = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string());
+        let h =
+            |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string());
         let sig = h("wechatpay-signature").ok_or_else(|| MendianError::Signature {
             reason: "the answer carries no Wechatpay-Signature: WeChat Pay signs every success, so it was forged or a proxy stripped the header".into(),
         })?;
         if sig.starts_with(auth::SIGNTEST_PREFIX) {
-            return Err(MendianError::Signature { reason: "Wechatpay-Signature is a WECHATPAY/SIGNTEST/ probe, which never verifies".into() });
+            return Err(MendianError::Signature {
+                reason: "Wechatpay-Signature is a WECHATPAY/SIGNTEST/ probe, which never verifies".into(),
+            });
         }
-        let (Some(ts), Some(nonce), Some(serial)) = (h("wechatpay-timestamp"), h("wechatpay-nonce"), h("wechatpay-serial")) else {
-            return Err(MendianError::Signature { reason: "Wechatpay-Timestamp, Wechatpay-Nonce or Wechatpay-Serial is missing".into() });
+        let (Some(ts), Some(nonce), Some(serial)) =
+            (h("wechatpay-timestamp"), h("wechatpay-nonce"), h("wechatpay-serial"))
+        else {
+            return Err(MendianError::Signature {
+                reason: "Wechatpay-Timestamp, Wechatpay-Nonce or Wechatpay-Serial is missing".into(),
+            });
         };
-        let t: i64 = ts.parse().map_err(|_| MendianError::Signature { reason: format!("Wechatpay-Timestamp {ts:?} is not a number") })?;
+        let t: i64 = ts
+            .parse()
+            .map_err(|_| MendianError::Signature { reason: format!("Wechatpay-Timestamp {ts:?} is not a number") })?;
         let skew = (self.clock)() - t;
         if skew.abs() > auth::CLOCK_WINDOW_SECONDS {
             return Err(MendianError::Signature {
@@ -371,11 +427,18 @@ impl WechatpayClient {
                     reason: format!("Wechatpay-Serial {serial} is neither the configured public key id nor a downloaded platform certificate"),
                 })?
             }
-            None => return Err(MendianError::Signature { reason: format!("Wechatpay-Serial {serial} is not the configured WeChat Pay public key id") }),
+            None => {
+                return Err(MendianError::Signature {
+                    reason: format!("Wechatpay-Serial {serial} is not the configured WeChat Pay public key id"),
+                })
+            }
         };
-        let raw = b64_decode(&sig).ok_or_else(|| MendianError::Signature { reason: "Wechatpay-Signature is not base64".into() })?;
+        let raw = b64_decode(&sig)
+            .ok_or_else(|| MendianError::Signature { reason: "Wechatpay-Signature is not base64".into() })?;
         if !key.verify_sha256(&auth::response_message(&ts, &nonce, body), &raw) {
-            return Err(MendianError::Signature { reason: format!("the signature does not verify with the key {serial}") });
+            return Err(MendianError::Signature {
+                reason: format!("the signature does not verify with the key {serial}"),
+            });
         }
         Ok(())
     }
@@ -406,17 +469,21 @@ impl WechatpayClient {
         if !(200..300).contains(&resp.status) {
             return Err(api_error_of(&DOWNLOAD_CERTIFICATES, &resp, &signed));
         }
-        let parsed: DownloadCertificatesResponse = serde_json::from_slice(&resp.body)
-            .map_err(|e| decode_error("the platform certificate list", e))?;
+        let parsed: DownloadCertificatesResponse =
+            serde_json::from_slice(&resp.body).map_err(|e| decode_error("the platform certificate list", e))?;
         let mut certs = Vec::new();
         for c in parsed.data {
             let e = &c.encrypt_certificate;
-            let ct = b64_decode(&e.ciphertext).ok_or_else(|| decode_error("a platform certificate", "ciphertext is not base64"))?;
+            let ct = b64_decode(&e.ciphertext)
+                .ok_or_else(|| decode_error("a platform certificate", "ciphertext is not base64"))?;
             let pem = aes_gcm_decrypt(key.as_bytes(), e.nonce.as_bytes(), e.associated_data.as_bytes(), &ct)?;
             let pem = String::from_utf8(pem).map_err(|_| decode_error("a platform certificate", "not UTF-8"))?;
             let (cert_serial, public) = certificate_from_pem(&pem)?;
             if crate::crypto::der::normalize_serial(&c.serial_no) != cert_serial {
-                return Err(decode_error("a platform certificate", format!("serial_no {} does not match the certificate's serial {cert_serial}", c.serial_no)));
+                return Err(decode_error(
+                    "a platform certificate",
+                    format!("serial_no {} does not match the certificate's serial {cert_serial}", c.serial_no),
+                ));
             }
             certs.push(PlatformCert { serial: cert_serial, expire_time: c.expire_time.clone(), key: public });
         }
@@ -424,12 +491,23 @@ impl WechatpayClient {
         // against the certificates it carries (they arrived encrypted with the APIv3 key).
         let header = |n: &str| resp.header(n).unwrap_or("").to_string();
         let resp_serial = crate::crypto::der::normalize_serial(&header("wechatpay-serial"));
-        let key = certs.iter().find(|c| c.serial == resp_serial).map(|c| c.key.clone()).or_else(|| self.trust.verifier(&header("wechatpay-serial")));
+        let key = certs
+            .iter()
+            .find(|c| c.serial == resp_serial)
+            .map(|c| c.key.clone())
+            .or_else(|| self.trust.verifier(&header("wechatpay-serial")));
         let sig = b64_decode(&header("wechatpay-signature")).unwrap_or_default();
         let ts: i64 = header("wechatpay-timestamp").parse().unwrap_or(0);
-        let ok = key.is_some_and(|k| k.verify_sha256(&auth::response_message(&header("wechatpay-timestamp"), &header("wechatpay-nonce"), &resp.body), &sig));
+        let ok = key.is_some_and(|k| {
+            k.verify_sha256(
+                &auth::response_message(&header("wechatpay-timestamp"), &header("wechatpay-nonce"), &resp.body),
+                &sig,
+            )
+        });
         if !ok || ((self.clock)() - ts).abs() > auth::CLOCK_WINDOW_SECONDS {
-            return Err(MendianError::Signature { reason: "the platform certificate list is not validly signed".into() });
+            return Err(MendianError::Signature {
+                reason: "the platform certificate list is not validly signed".into(),
+            });
         }
         self.trust.set_certs(certs);
         Ok(())
@@ -464,7 +542,9 @@ fn api_error_of(d: &EndpointDescriptor, resp: &HttpResponse, signed: &str) -> Me
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let code = text("code").or_else(|| text("return_code")).unwrap_or_else(|| format!("HTTP_{}", resp.status));
-    let message = text("message").or_else(|| text("return_msg")).unwrap_or_else(|| String::from_utf8_lossy(&resp.body).chars().take(200).collect());
+    let message = text("message")
+        .or_else(|| text("return_msg"))
+        .unwrap_or_else(|| String::from_utf8_lossy(&resp.body).chars().take(200).collect());
     let shown_message = (code == "SIGN_ERROR").then(|| {
         match v.pointer("/detail/sign_information/truncated_sign_message").and_then(Value::as_str) {
             Some(t) => format!("{message} — WeChat Pay saw {t:?}; mendian signed {signed:?}"),

@@ -35,8 +35,11 @@ pub const WXA_BACKUP_BASE_URL: &str = "https://api2.weixin.qq.com";
 pub const TOKEN_ERRORS: &[&str] = &["40001", "40014", "42001"];
 
 /// The hosts and timeout WeChat documents.
-pub const WXA_DEFAULTS: PlatformDefaults =
-    PlatformDefaults { base_url: WXA_BASE_URL, backup_base_url: Some(WXA_BACKUP_BASE_URL), timeout: Duration::from_secs(10) };
+pub const WXA_DEFAULTS: PlatformDefaults = PlatformDefaults {
+    base_url: WXA_BASE_URL,
+    backup_base_url: Some(WXA_BACKUP_BASE_URL),
+    timeout: Duration::from_secs(10),
+};
 
 /// How a [`WxaClient`] talks to `api.weixin.qq.com`.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -188,7 +191,10 @@ impl WxaClient {
         } else if d.method == "GET" {
             Body { content_type: None, bytes: Vec::new() }
         } else {
-            Body { content_type: Some("application/json".into()), bytes: Value::Object(layout.body).to_string().into_bytes() }
+            Body {
+                content_type: Some("application/json".into()),
+                bytes: Value::Object(layout.body).to_string().into_bytes(),
+            }
         };
         let call = WxaCall { d, query: layout.query, body };
         let v = self.engine.execute(self, d, &call).await?;
@@ -224,7 +230,10 @@ impl Protocol for WxaClient {
             return Err(err);
         }
         if !(200..300).contains(&resp.status) {
-            return Err(crate::runtime::errors::decode_error(format!("the {} response", d.id), format!("HTTP {}", resp.status)));
+            return Err(crate::runtime::errors::decode_error(
+                format!("the {} response", d.id),
+                format!("HTTP {}", resp.status),
+            ));
         }
         // Endpoints without a response record answer only errcode/errmsg.
         Ok(if d.response.is_none() { Value::Null } else { v })

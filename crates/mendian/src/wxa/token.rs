@@ -16,10 +16,10 @@
 //!
 //! Tokens never appear in Debug output or errors.
 
+use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use serde_json::Value;
 
 use crate::error::MendianError;
 use crate::generated::wxa::{GetAccessTokenRequest, GetStableAccessTokenRequest};
@@ -172,7 +172,8 @@ impl Protocol for SecretProvider {
     type Ticket = ();
 
     async fn build(&self, call: &TokenCall, base: &str) -> Result<(HttpRequest, ()), MendianError> {
-        let headers = if call.body.is_some() { vec![("content-type".into(), "application/json".into())] } else { vec![] };
+        let headers =
+            if call.body.is_some() { vec![("content-type".into(), "application/json".into())] } else { vec![] };
         let url = format!("{base}{}", call.path_and_query);
         Ok((HttpRequest { method: call.d.method, url, headers, body: call.body.clone().unwrap_or_default() }, ()))
     }
@@ -214,7 +215,16 @@ impl WxaTokenProvider for SecretProvider {
 fn token_error(d: &EndpointDescriptor, v: &Value) -> MendianError {
     let code = v.get("errcode").map(|c| c.to_string()).unwrap_or_else(|| "?".into());
     let message = v.get("errmsg").and_then(Value::as_str).unwrap_or("").to_string();
-    api_error(d, ApiAnswer { request_id: super::client::rid_of(&message), transient: code == "-1", code, message, ..ApiAnswer::default() })
+    api_error(
+        d,
+        ApiAnswer {
+            request_id: super::client::rid_of(&message),
+            transient: code == "-1",
+            code,
+            message,
+            ..ApiAnswer::default()
+        },
+    )
 }
 
 /// A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens

@@ -260,3 +260,65 @@ pub struct ModifyStoreAuditEvent {
     #[uniffi(default)]
     pub reason: Option<String>,
 }
+
+/// A message pushed to the merchant's server: one of the documented events, or anything else.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum WxaEvent {
+    /// `apply_merchant_audit_info`: 事件推送 - 创建门店小程序的审核结果
+    ApplyMerchantAudit {
+        /// The event's fields.
+        event: ApplyMerchantAuditEvent,
+    },
+    /// `create_map_poi_audit_info`: 事件推送 --- 腾讯地图中创建门店的审核结果
+    CreateMapPoiAudit {
+        /// The event's fields.
+        event: CreateMapPoiAuditEvent,
+    },
+    /// `add_store_audit_info`: 事件推送 - 创建门店的审核结果
+    AddStoreAudit {
+        /// The event's fields.
+        event: AddStoreAuditEvent,
+    },
+    /// `modify_store_audit_info`: 事件推送 --- 修改门店图片的审核结果
+    ModifyStoreAudit {
+        /// The event's fields.
+        event: ModifyStoreAuditEvent,
+    },
+    /// Any other message or event: the top-level elements as text, and the raw XML.
+    Other {
+        /// `MsgType` (`event`, `text`, …); empty when the message has none.
+        msg_type: String,
+        /// `Event`, when present.
+        event: Option<String>,
+        /// Every child of `<xml>`: element name → its text (CDATA and entities resolved), or
+        /// for an element with nested elements, its inner XML as sent.
+        fields: std::collections::HashMap<String, String>,
+        /// The whole plaintext XML.
+        raw_xml: String,
+    },
+}
+
+/// Decodes the record of one event from a push; the push receiver implements it over the
+/// parsed message.
+pub trait EventDecoder {
+    /// The push decoded as `T`, the record of the event named `event`.
+    fn decode<T: serde::de::DeserializeOwned>(&self, event: &str) -> Result<T, MendianError>;
+}
+
+/// The documented event named `event` (compared case-insensitively), decoded through
+/// `decoder`; `None` when the spec documents no such event.
+pub fn decode_event(event: &str, decoder: &impl EventDecoder) -> Option<Result<WxaEvent, MendianError>> {
+    Some(match event.to_ascii_lowercase().as_str() {
+        "apply_merchant_audit_info" => {
+            decoder.decode("apply_merchant_audit_info").map(|event| WxaEvent::ApplyMerchantAudit { event })
+        }
+        "create_map_poi_audit_info" => {
+            decoder.decode("create_map_poi_audit_info").map(|event| WxaEvent::CreateMapPoiAudit { event })
+        }
+        "add_store_audit_info" => decoder.decode("add_store_audit_info").map(|event| WxaEvent::AddStoreAudit { event }),
+        "modify_store_audit_info" => {
+            decoder.decode("modify_store_audit_info").map(|event| WxaEvent::ModifyStoreAudit { event })
+        }
+        _ => return None,
+    })
+}
