@@ -10,6 +10,11 @@ use std::net::TcpStream;
 use mendian::catalog::{describe_error, endpoints};
 use mendian::{MendianError, Platform};
 
+/// Checks a request the way every call does before sending it.
+fn validate_update(r: mendian::wechatpay::UpdateGuideRequest) -> Result<(), MendianError> {
+    mendian::Validate::validate(&r)
+}
+
 fn title(s: &str) {
     println!("\n── {s} {}", "─".repeat(70usize.saturating_sub(s.chars().count())));
 }
@@ -61,10 +66,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         group_qrcode: Some("http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0".into()),
         ..base_update()
     };
-    show("the document's 服务人员信息更新 example", mendian::wechatpay::validate_update_guide_request(doc_example.clone()));
-    show("a name with an emoji", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { name: Some("张三😀".into()), ..doc_example.clone() }));
-    show("a 24-character, 72-byte name (the limit is 64 bytes before encryption)", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { name: Some("张".repeat(24)), ..doc_example.clone() }));
-    show("a 1025-character avatar URL", mendian::wechatpay::validate_update_guide_request(mendian::wechatpay::UpdateGuideRequest { avatar: Some(format!("https://x/{}", "a".repeat(1015))), ..doc_example }));
+    show("the document's 服务人员信息更新 example", validate_update(doc_example.clone()));
+    show("a name with an emoji", validate_update(mendian::wechatpay::UpdateGuideRequest { name: Some("张三😀".into()), ..doc_example.clone() }));
+    show("a 24-character, 72-byte name (the limit is 64 bytes before encryption)", validate_update(mendian::wechatpay::UpdateGuideRequest { name: Some("张".repeat(24)), ..doc_example.clone() }));
+    show("a 1025-character avatar URL", validate_update(mendian::wechatpay::UpdateGuideRequest { avatar: Some(format!("https://x/{}", "a".repeat(1015))), ..doc_example }));
 
     title("4. What an error code means (from the documents)");
     for (ep, code, sub, msg) in [
