@@ -55,7 +55,10 @@ fn the_descriptor_says_where_each_field_goes() {
     assert_eq!(d.field("guide_id").unwrap().location, mendian::schema::Location::Path);
     assert!(d.field("name").unwrap().encrypted);
     assert!(!d.field("avatar").unwrap().encrypted);
-    assert_eq!(AddStoreRequest::descriptor().field("pic_list").unwrap().encoding, mendian::schema::Encoding::JsonString);
+    assert_eq!(
+        AddStoreRequest::descriptor().field("pic_list").unwrap().encoding,
+        mendian::schema::Encoding::JsonString
+    );
 }
 
 #[test]

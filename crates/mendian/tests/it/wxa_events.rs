@@ -15,7 +15,7 @@ use mendian::MendianError;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/wechat_message_crypto.json");
+    let path = crate::common::vectors_dir().join("wechat_message_crypto.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -11,11 +11,11 @@ use mendian::crypto::{b64, der};
 use mendian::wechatpay::{wechatpay_pem_signer, WechatpayClient, WechatpayConfig};
 use mendian::MendianError;
 
-const APIV3_KEY: &str = "mendianEmulatorApiV3Key000000001";
-const KEY_ID: &str = "PUB_KEY_ID_01123456789020241124000000000001";
+use crate::common::credentials::wechatpay::{APIV3_KEY, PUBLIC_KEY_ID as KEY_ID};
+use crate::common::vector_text;
 
 fn keys(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../tests/vectors/wechatpay/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    vector_text(&format!("wechatpay/keys/{name}"))
 }
 
 fn client() -> Arc<WechatpayClient> {
@@ -29,7 +29,12 @@ fn client() -> Arc<WechatpayClient> {
 fn notification(plaintext: &str, signature_prefix: &str) -> (HashMap<String, String>, String) {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, APIV3_KEY.as_bytes()).unwrap());
     let mut buf = plaintext.as_bytes().to_vec();
-    key.seal_in_place_append_tag(Nonce::try_assume_unique_for_key(b"fdasflkjasdf").unwrap(), Aad::from(b"transaction"), &mut buf).unwrap();
+    key.seal_in_place_append_tag(
+        Nonce::try_assume_unique_for_key(b"fdasflkjasdf").unwrap(),
+        Aad::from(b"transaction"),
+        &mut buf,
+    )
+    .unwrap();
     let body = serde_json::json!({
         "id": "EV-2018022511223320873", "create_time": "2015-05-20T13:29:35+08:00", "resource_type": "encrypt-resource",
         "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
@@ -76,8 +81,7 @@ async fn tampered_or_probe_notifications_are_rejected() {
 
 #[tokio::test]
 async fn the_go_sdk_vector_verifies_with_an_injected_clock() {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{}/../../tests/vectors/wechatpay.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&vector_text("wechatpay.json")).unwrap();
     let n = &v["response_verify"][0];
     // Trust the Go test certificate's key as if it were the configured public key.
     let (_, key) = mendian::crypto::certificate_from_pem(&keys("go_test_certificate.pem")).unwrap();
@@ -86,7 +90,9 @@ async fn the_go_sdk_vector_verifies_with_an_injected_clock() {
     c.wechatpay_public_key_id = Some("PUB_KEY_ID_00000000000000000000000000000000".into());
     c.wechatpay_public_key_pem = Some(pem);
     let ts: i64 = n["wechatpay_timestamp"].as_str().unwrap().parse().unwrap();
-    let wx = WechatpayClient::new(c, wechatpay_pem_signer(keys("merchant_private_key.pem")).unwrap()).unwrap().set_clock(Arc::new(move || ts + 10));
+    let wx = WechatpayClient::new(c, wechatpay_pem_signer(keys("merchant_private_key.pem")).unwrap())
+        .unwrap()
+        .set_clock(Arc::new(move || ts + 10));
     let headers = HashMap::from([
         ("wechatpay-timestamp".to_string(), n["wechatpay_timestamp"].as_str().unwrap().to_string()),
         ("wechatpay-nonce".to_string(), n["wechatpay_nonce"].as_str().unwrap().to_string()),

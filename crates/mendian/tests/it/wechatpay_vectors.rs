@@ -2,13 +2,13 @@
 //! official SDKs' test suites): request signatures, response verification, AES-GCM,
 //! platform-certificate download decryption and RSA-OAEP (SHA-1) decryption.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mendian::crypto::{aes_gcm_decrypt, b64, b64_decode, certificate_from_pem, RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+    crate::common::vectors_dir()
 }
 
 fn vectors() -> Value {
@@ -43,7 +43,12 @@ fn response_signature_verifies_and_tampering_fails() {
     for v in vectors()["response_verify"].as_array().unwrap() {
         let (serial, key) = certificate_from_pem(&file(v["certificate"].as_str().unwrap())).unwrap();
         assert_eq!(serial, v["wechatpay_serial"].as_str().unwrap());
-        let msg = format!("{}\n{}\n{}\n", v["wechatpay_timestamp"].as_str().unwrap(), v["wechatpay_nonce"].as_str().unwrap(), v["body"].as_str().unwrap());
+        let msg = format!(
+            "{}\n{}\n{}\n",
+            v["wechatpay_timestamp"].as_str().unwrap(),
+            v["wechatpay_nonce"].as_str().unwrap(),
+            v["body"].as_str().unwrap()
+        );
         let sig = b64_decode(v["wechatpay_signature"].as_str().unwrap()).unwrap();
         assert!(key.verify_sha256(msg.as_bytes(), &sig));
         assert!(!key.verify_sha256(msg.replace("签约成功", "签约失败").as_bytes(), &sig));

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mendian::top::{
-    AddressDto, DivisionDto, TopAppSecretSigner, TopClient, TopConfig, TopSignMethod, WorkerCreateRequest, WorkerDeleteRequest,
-    WorkerDto, WorkerQueryRequest, WorkerQuerypageRequest, WorkerUpdateRequest,
+    AddressDto, DivisionDto, TopAppSecretSigner, TopClient, TopConfig, TopSignMethod, WorkerCreateRequest,
+    WorkerDeleteRequest, WorkerDto, WorkerQueryRequest, WorkerQuerypageRequest, WorkerUpdateRequest,
 };
 use mendian::MendianError;
 use mendian_emulator::{Emulator, Fault, FaultKind};
@@ -66,7 +66,9 @@ fn fault(route: &str, body: &str, times: u32) -> Fault {
 async fn worker_lifecycle_in_every_sign_method_and_envelope() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let secret = emu.profile().top_app_secret;
-    for (method, simplify) in [(TopSignMethod::HmacSha256, false), (TopSignMethod::Hmac, true), (TopSignMethod::Md5, false)] {
+    for (method, simplify) in
+        [(TopSignMethod::HmacSha256, false), (TopSignMethod::Hmac, true), (TopSignMethod::Md5, false)]
+    {
         emu.reset();
         let top = client(&emu, &secret, |c| {
             c.sign_method = Some(method);
@@ -81,7 +83,10 @@ async fn worker_lifecycle_in_every_sign_method_and_envelope() {
         let updated = top.worker_update(WorkerUpdateRequest { worker: Some(changed) }, None).await.unwrap();
         assert_eq!(updated.result.and_then(|r| r.value), Some(true));
 
-        let found = top.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None).await.unwrap();
+        let found = top
+            .worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None)
+            .await
+            .unwrap();
         let dto = found.result.and_then(|r| r.value).expect("query returns the worker");
         assert_eq!(dto.service_store_code.as_deref(), Some("网点B"));
         assert_eq!(dto.name.as_deref(), Some("张三"));
@@ -92,7 +97,11 @@ async fn worker_lifecycle_in_every_sign_method_and_envelope() {
 
         let deleted = top
             .worker_delete(
-                WorkerDeleteRequest { name: Some("张三".into()), phone: Some(1234567890), biz_type: Some("appliance_install".into()) },
+                WorkerDeleteRequest {
+                    name: Some("张三".into()),
+                    phone: Some(1234567890),
+                    biz_type: Some("appliance_install".into()),
+                },
                 None,
             )
             .await
@@ -128,7 +137,8 @@ async fn errors_carry_the_documents_words() {
     assert!(!e.to_string().contains("not-the-secret"));
 
     // A wrong session, given per call: code 27.
-    let e = top.worker_update(WorkerUpdateRequest { worker: Some(worker()) }, Some("expired".into())).await.unwrap_err();
+    let e =
+        top.worker_update(WorkerUpdateRequest { worker: Some(worker()) }, Some("expired".into())).await.unwrap_err();
     assert_eq!(api_code(&e), ("27", Some("invalid-sessionkey")));
     assert!(!e.to_string().contains("expired"));
 

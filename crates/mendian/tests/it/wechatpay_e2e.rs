@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use mendian::wechatpay::{
-    wechatpay_pem_signer, AssignGuideRequest, QueryGuidesRequest, RegisterGuideRequest, UpdateGuideRequest, WechatpayClient,
-    WechatpayConfig,
+    wechatpay_pem_signer, AssignGuideRequest, QueryGuidesRequest, RegisterGuideRequest, UpdateGuideRequest,
+    WechatpayClient, WechatpayConfig,
 };
 use mendian::MendianError;
 use mendian_emulator::{Emulator, Fault, FaultKind};
@@ -47,11 +47,27 @@ fn register(name: &str, mobile: &str) -> RegisterGuideRequest {
 }
 
 fn query(mobile: Option<&str>) -> QueryGuidesRequest {
-    QueryGuidesRequest { sub_mchid: None, store_id: 1234567, userid: None, mobile: mobile.map(str::to_string), work_id: None, limit: None, offset: None }
+    QueryGuidesRequest {
+        sub_mchid: None,
+        store_id: 1234567,
+        userid: None,
+        mobile: mobile.map(str::to_string),
+        work_id: None,
+        limit: None,
+        offset: None,
+    }
 }
 
 fn update(guide_id: &str) -> UpdateGuideRequest {
-    UpdateGuideRequest { guide_id: guide_id.into(), sub_mchid: None, name: None, mobile: None, qr_code: None, avatar: None, group_qrcode: None }
+    UpdateGuideRequest {
+        guide_id: guide_id.into(),
+        sub_mchid: None,
+        name: None,
+        mobile: None,
+        qr_code: None,
+        avatar: None,
+        group_qrcode: None,
+    }
 }
 
 #[tokio::test]
@@ -62,17 +78,25 @@ async fn staff_lifecycle_in_both_trust_modes() {
         let wx = client(&emu, mode, |_| {});
         let guide = wx.register_guide(register("张三", "13900000000")).await.unwrap().guide_id;
         assert_eq!(guide.len(), 34);
-        wx.assign_guide(AssignGuideRequest { guide_id: guide.clone(), sub_mchid: None, out_trade_no: "1217752501201407033233368018".into() })
-            .await
-            .unwrap();
+        wx.assign_guide(AssignGuideRequest {
+            guide_id: guide.clone(),
+            sub_mchid: None,
+            out_trade_no: "1217752501201407033233368018".into(),
+        })
+        .await
+        .unwrap();
         let found = wx.query_guides(query(Some("13900000000"))).await.unwrap();
         assert_eq!(found.data.len(), 1, "{mode:?}");
         assert_eq!(found.data[0].name.as_deref(), Some("张三"), "decrypted with the merchant key");
         assert_eq!(found.data[0].mobile.as_deref(), Some("13900000000"));
 
-        wx.update_guide(UpdateGuideRequest { name: Some("张三丰".into()), avatar: Some("https://wx.qlogo.cn/new/0".into()), ..update(&guide) })
-            .await
-            .unwrap();
+        wx.update_guide(UpdateGuideRequest {
+            name: Some("张三丰".into()),
+            avatar: Some("https://wx.qlogo.cn/new/0".into()),
+            ..update(&guide)
+        })
+        .await
+        .unwrap();
         let after = wx.query_guides(query(None)).await.unwrap();
         assert_eq!(after.data[0].name.as_deref(), Some("张三丰"));
 
@@ -81,11 +105,20 @@ async fn staff_lifecycle_in_both_trust_modes() {
         let recorded = emu.recorded();
         let reg = recorded.iter().find(|r| r.endpoint.as_deref() == Some("register_guide")).unwrap();
         assert!(!reg.body.contains("张三") && !reg.body.contains("13900000000"), "plaintext never leaves the client");
-        let expected_serial = if mode == Mode::PublicKey { emu.profile().wechatpay_public_key_id } else { emu.profile().wechatpay_platform_serial_no };
+        let expected_serial = if mode == Mode::PublicKey {
+            emu.profile().wechatpay_public_key_id
+        } else {
+            emu.profile().wechatpay_platform_serial_no
+        };
         assert_eq!(reg.headers["wechatpay-serial"], expected_serial);
         assert!(reg.headers["user-agent"].starts_with("mendian/"));
         assert_eq!(reg.headers["accept"], "application/json");
-        let q = recorded.iter().find(|r| r.endpoint.as_deref() == Some("query_guides") && r.query.as_deref().unwrap_or("").contains("mobile=")).unwrap();
+        let q = recorded
+            .iter()
+            .find(|r| {
+                r.endpoint.as_deref() == Some("query_guides") && r.query.as_deref().unwrap_or("").contains("mobile=")
+            })
+            .unwrap();
         let qs = q.query.as_deref().unwrap();
         assert!(!qs.contains('+') && !qs.contains('/') && !qs.contains("=="), "ciphertext is percent-encoded: {qs}");
         if mode == Mode::Certificates {
@@ -114,7 +147,9 @@ async fn paging_through_every_guide_of_a_store() {
 async fn tampered_skewed_or_probe_signatures_fail() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let wx = client(&emu, Mode::PublicKey, |_| {});
-    for kind in [FaultKind::WechatpayBadSignature, FaultKind::WechatpaySignTest, FaultKind::WechatpayClockSkew { seconds: 600 }] {
+    for kind in
+        [FaultKind::WechatpayBadSignature, FaultKind::WechatpaySignTest, FaultKind::WechatpayClockSkew { seconds: 600 }]
+    {
         emu.add_fault(Fault { id: 0, route: "POST /v3/smartguide/guides".into(), kind: kind.clone(), times: Some(1) });
         let e = wx.register_guide(register("张三", "13900000000")).await.unwrap_err();
         assert!(matches!(e, MendianError::Signature { .. }), "{kind:?}: {e:?}");
@@ -177,7 +212,7 @@ async fn platform_errors_carry_the_documents_words() {
         other => panic!("{other:?}"),
     }
     // A wrong merchant key: SIGN_ERROR shows what WeChat Pay saw next to what was signed.
-    let other_key = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/wechatpay/keys/go_test_private_key.pem")).unwrap();
+    let other_key = crate::common::vector_text("wechatpay/keys/go_test_private_key.pem");
     let p = emu.profile();
     let mut c = WechatpayConfig::new(p.wechatpay_mchid.clone(), p.wechatpay_merchant_serial_no.clone());
     c.options.base_url = Some(p.wechatpay_base_url.clone());
@@ -187,7 +222,10 @@ async fn platform_errors_carry_the_documents_words() {
     let wrong = WechatpayClient::new(c, wechatpay_pem_signer(other_key).unwrap()).unwrap();
     let e = wrong.query_guides(query(None)).await.unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("SIGN_ERROR") && text.contains("WeChat Pay saw") && text.contains("mendian signed"), "{text}");
+    assert!(
+        text.contains("SIGN_ERROR") && text.contains("WeChat Pay saw") && text.contains("mendian signed"),
+        "{text}"
+    );
     assert!(!text.contains("PRIVATE KEY"));
     emu.stop().await;
 }
@@ -197,11 +235,22 @@ async fn retries_only_where_the_spec_allows_and_fails_over_on_connect_errors() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let wx = client(&emu, Mode::PublicKey, |_| {});
     let guide = wx.register_guide(register("张三", "13900000000")).await.unwrap().guide_id;
-    let system_error = FaultKind::Status { status: 500, body: r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#.into(), content_type: None };
+    let system_error = FaultKind::Status {
+        status: 500,
+        body: r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#.into(),
+        content_type: None,
+    };
     // update is retried on SYSTEM_ERROR (请使用相同参数稍后重新调用)…
-    emu.add_fault(Fault { id: 0, route: format!("PATCH /v3/smartguide/guides/{guide}"), kind: system_error.clone(), times: Some(1) });
+    emu.add_fault(Fault {
+        id: 0,
+        route: format!("PATCH /v3/smartguide/guides/{guide}"),
+        kind: system_error.clone(),
+        times: Some(1),
+    });
     let before = emu.recorded().len();
-    wx.update_guide(UpdateGuideRequest { avatar: Some("https://wx.qlogo.cn/b/0".into()), ..update(&guide) }).await.unwrap();
+    wx.update_guide(UpdateGuideRequest { avatar: Some("https://wx.qlogo.cn/b/0".into()), ..update(&guide) })
+        .await
+        .unwrap();
     assert_eq!(emu.recorded().len(), before + 2);
     // …register is not (it creates).
     emu.add_fault(Fault { id: 0, route: "POST /v3/smartguide/guides".into(), kind: system_error, times: Some(1) });
@@ -213,7 +262,11 @@ async fn retries_only_where_the_spec_allows_and_fails_over_on_connect_errors() {
     emu.add_fault(Fault {
         id: 0,
         route: "GET /v3/smartguide/guides".into(),
-        kind: FaultKind::Status { status: 429, body: r#"{"code":"FREQUENCY_LIMITED","message":"频率超限"}"#.into(), content_type: None },
+        kind: FaultKind::Status {
+            status: 429,
+            body: r#"{"code":"FREQUENCY_LIMITED","message":"频率超限"}"#.into(),
+            content_type: None,
+        },
         times: Some(1),
     });
     assert_eq!(wx.query_guides(query(None)).await.unwrap().data.len(), 1);

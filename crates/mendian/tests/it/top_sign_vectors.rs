@@ -4,13 +4,12 @@
 //! Python's hashlib/hmac by `make_top_worker_vectors.py`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use mendian::top::sign::{canonical_string, sign_with_secret, TopSignMethod};
 use mendian::top::{WorkerDto, WorkerUpdateRequest};
 
 fn vectors(name: &str) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors").join(name);
+    let path = crate::common::vectors_dir().join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
@@ -56,6 +55,9 @@ fn chinese_worker_with_simplify_matches_an_independent_implementation() {
         assert_eq!(canonical, v["string_to_sign"].as_str().unwrap());
         assert!(!canonical.contains("partner_id"), "empty values are not signed");
         let method = TopSignMethod::from_wire(&p["sign_method"]).unwrap();
-        assert_eq!(sign_with_secret(method, v["secret"].as_str().unwrap().as_bytes(), &canonical), v["sign"].as_str().unwrap());
+        assert_eq!(
+            sign_with_secret(method, v["secret"].as_str().unwrap().as_bytes(), &canonical),
+            v["sign"].as_str().unwrap()
+        );
     }
 }

@@ -1,0 +1,14 @@
+//! The core's integration tests, in one binary: one module per concern, sharing the helpers
+//! in [`common`]. End-to-end tests run against the bundled emulator, whose crypto is its
+//! own: a passing test means two independent implementations agree.
+
+mod common;
+
+mod generated;
+mod top_e2e;
+mod top_sign_vectors;
+mod wechatpay_e2e;
+mod wechatpay_notify;
+mod wechatpay_vectors;
+mod wxa_e2e;
+mod wxa_events;
