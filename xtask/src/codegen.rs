@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use mendian_spec::{
     pascal_case, EnumDef, EnumRepr, Encoding, Endpoint, Event, Field, Format, LengthUnit, Location,
-    NamedType, Platform, Retry, Spec, SpecFile, TypeDef, TypeExpr,
+    NamedType, Paging, Platform, Retry, Spec, SpecFile, TypeDef, TypeExpr,
 };
 
 /// Where the generated model goes, relative to the workspace root.
@@ -284,6 +284,9 @@ impl<'a> Family<'a> {
         s.push_str("use crate::error::MendianError;\n");
         let _ = writeln!(s, "use crate::generated::{}::*;", f.name);
         s.push_str("use crate::schema::Validate;\n");
+        if self.fam.endpoints.iter().any(|e| e.paging.is_some()) {
+            s.push_str("use crate::runtime::pager;\n");
+        }
         match f.platform {
             Platform::Top => s.push_str("use crate::top::TopClient;\n"),
             Platform::Wechatpay => s.push_str("use crate::wechatpay::WechatpayClient;\n"),
@@ -733,6 +736,128 @@ impl<'a> Family<'a> {
             "pub async fn {}(&self, request: {request}{extra_args}) -> Result<{response}, MendianError> {{\n    {call}\n}}\n}}\n",
             ep.id
         );
+        if let Some(p) = &ep.paging {
+            self.render_pager(s, ep, p.get_ref(), client, extra_args, request, response);
+        }
+    }
+
+    /// The call that walks every page of a paged endpoint (its `[endpoints.paging]` table),
+    /// through `runtime::pager`. It takes the request only when the request has inputs
+    /// besides the paging fields.
+    #[allow(clippy::too_many_arguments)]
+    fn render_pager(&self, s: &mut String, ep: &Endpoint, p: &Paging, client: &str, extra_args: &str, request: &str, response: &str) {
+        let path = |dotted: &str| self.spec.field_path(response, dotted).expect("paging paths are checked by the loader");
+        let field = |name: &str| ep.fields.iter().find(|f| f.name == name).map(|f| f.get_ref()).expect("checked by the loader");
+        let paging_fields: Vec<&str> = [&p.offset, &p.limit, &p.page].into_iter().flatten().map(String::as_str).collect();
+        let takes_request = ep.fields.iter().any(|f| !paging_fields.contains(&f.name.as_str()));
+        // The page's items: follow the path, through `Option`s, to a list or a page text.
+        let items_path = path(&p.items);
+        let (mut expr, mut opt) = ("page".to_string(), false);
+        for f in &items_path {
+            let name = rust_field(&f.name);
+            expr = match (opt, f.required) {
+                (false, _) => format!("{expr}.{name}"),
+                (true, true) => format!("{expr}.map(|x| x.{name})"),
+                (true, false) => format!("{expr}.and_then(|x| x.{name})"),
+            };
+            opt = opt || !f.required;
+        }
+        let last = items_path.last().expect("a path has a field");
+        let (items, item_ty) = match last.ty.get_ref() {
+            TypeExpr::List(inner) => (if opt { format!("{expr}.unwrap_or_default()") } else { expr }, self.rust_type(inner)),
+            _ => (format!("pager::text_page({})", if opt { expr } else { format!("Some({expr})") }), "String".to_string()),
+        };
+        let total = match &p.total {
+            None => "None".to_string(),
+            Some(t) => {
+                let (mut expr, mut opt) = ("page".to_string(), false);
+                for f in path(t) {
+                    let name = rust_field(&f.name);
+                    expr = match (opt, f.required) {
+                        (false, _) => format!("{expr}.{name}"),
+                        (true, true) => format!("{expr}.as_ref().map(|x| x.{name})"),
+                        (true, false) => format!("{expr}.as_ref().and_then(|x| x.{name})"),
+                    };
+                    opt = opt || !f.required;
+                }
+                if opt { format!("{expr}.map(i64::from)") } else { format!("Some(i64::from({expr}))") }
+            }
+        };
+        let call = if extra_args.contains("session") { "self.call(&request, session).await?" } else { "self.call(&request).await?" };
+        // Sets a request field from the walk's i64, as the field's own integer type.
+        let set = |name: &str, var: &str| {
+            let f = field(name);
+            let value = format!("pager::narrow({}, {var})?", lit(name));
+            format!("request.{} = {};", rust_field(name), if f.required { value } else { format!("Some({value})") })
+        };
+        let read = |name: &str| {
+            let f = field(name);
+            let r = rust_field(name);
+            match (takes_request, f.required) {
+                (false, _) => None,
+                (true, true) => Some(format!("Some(i64::from(request.{r}))")),
+                (true, false) => Some(format!("request.{r}.map(i64::from)")),
+            }
+        };
+        let mut body = String::new();
+        if extra_args.contains("session") {
+            body.push_str("let session = session.as_deref();\n");
+        }
+        let base = if takes_request { "request.clone()".to_string() } else { format!("{request}::default()") };
+        let what = lit(&ep.id);
+        let (walk, how) = if let (Some(o), Some(l)) = (&p.offset, &p.limit) {
+            let max = field(l).maximum.expect("checked by the loader");
+            let start = read(o).map(|r| format!("{r}.unwrap_or(0)")).unwrap_or_else(|| "0".into());
+            let size = read(l).map(|r| format!("{r}.filter(|l| *l > 0).map_or({max}, |l| l.min({max}))")).unwrap_or_else(|| max.to_string());
+            let _ = writeln!(body, "let start = {start};\nlet size = {size};");
+            (
+                format!(
+                    "pager::by_offset({what}, start, size, |offset, limit| {{\n    let mut request = {base};\n    async move {{\n        {}\n        {}\n        let page = {call};\n        let total = {total};\n        Ok(pager::Page {{ items: {items}, total }})\n    }}\n}})\n.await",
+                    set(o, "offset"),
+                    set(l, "limit")
+                ),
+                format!(
+                    "Reads `{o}` from {} in pages of {} `{l}` items (at most {max}), until a page comes back short{}.",
+                    if takes_request { format!("the request's `{o}` (default 0)") } else { "0".into() },
+                    if takes_request { format!("the request's `{l}` or") } else { "".into() },
+                    if p.total.is_some() { " or the answer's total was read" } else { "" }
+                ),
+            )
+        } else {
+            let pg = p.page.as_deref().expect("checked by the loader");
+            let first = p.first_page.unwrap_or(1);
+            let start = read(pg).map(|r| format!("{r}.unwrap_or({first})")).unwrap_or_else(|| first.to_string());
+            let _ = writeln!(body, "let first = {start};");
+            (
+                format!(
+                    "pager::by_number({what}, first, {}, |number| {{\n    let mut request = {base};\n    async move {{\n        {}\n        let page = {call};\n        let total = {total};\n        Ok(pager::Page {{ items: {items}, total }})\n    }}\n}})\n.await",
+                    match &p.end_code { Some(c) => format!("Some({})", lit(c)), None => "None".into() },
+                    set(pg, "number")
+                ),
+                format!(
+                    "Reads pages numbered from {}{}, until a page comes back empty{}.",
+                    if takes_request { format!("the request's `{pg}` (default {first})") } else { first.to_string() },
+                    if matches!(last.ty.get_ref(), TypeExpr::List(_)) { "" } else { ", one page text per page" },
+                    p.end_code.as_ref().map(|c| format!(" or the platform answers {c} (past the last page; not an error)")).unwrap_or_default()
+                ),
+            )
+        };
+        body.push_str(&walk);
+        let _ = writeln!(s, "#[uniffi::export(async_runtime = \"tokio\")]\nimpl {client} {{");
+        doc(
+            s,
+            &format!(
+                "{} — every item: walks `{}` page by page.\n\n{how} Stops with `Decode` after {{MAX_PAGES}} pages or {{MAX_ITEMS}} items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.",
+                ep.title, ep.id
+            )
+            .replace("{MAX_PAGES}", "10 000")
+            .replace("{MAX_ITEMS}", "1 000 000"),
+        );
+        if extra_args.contains("session") {
+            s.push_str("#[uniffi::method(default(session))]\n");
+        }
+        let args = if takes_request { format!("request: {request}{extra_args}") } else { extra_args.trim_start_matches(", ").to_string() };
+        let _ = writeln!(s, "pub async fn {}(&self, {args}) -> Result<Vec<{item_ty}>, MendianError> {{\n{body}\n}}\n}}\n", p.all);
     }
 
     fn render_event(&self, s: &mut String, ev: &Event) -> Result<(), String> {

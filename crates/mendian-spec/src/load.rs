@@ -69,6 +69,29 @@ impl Spec {
         None
     }
 
+    /// The fields along a dot-separated `path` starting in record `record` (e.g.
+    /// `result.value`), each step a field of the record the previous one names.
+    pub fn field_path(&self, record: &str, path: &str) -> Result<Vec<&Field>, String> {
+        let mut out = Vec::new();
+        let mut current = record.to_string();
+        for (i, step) in path.split('.').enumerate() {
+            if i > 0 {
+                match out.last().map(|f: &&Field| f.ty.get_ref()) {
+                    Some(TypeExpr::Named(n)) => current = n.clone(),
+                    _ => return Err(format!("`{}` in `{path}` is not a record, so it has no field `{step}`", out.last().map(|f: &&Field| f.name.as_str()).unwrap_or(""))),
+                }
+            }
+            let Some(NamedType::Record(t)) = self.lookup(&current) else {
+                return Err(format!("`{current}` is not a record type"));
+            };
+            let Some(f) = t.fields.iter().find(|f| f.name == step) else {
+                return Err(format!("record `{current}` has no field `{step}`"));
+            };
+            out.push(f.get_ref());
+        }
+        Ok(out)
+    }
+
     /// The family with the given module name.
     pub fn family(&self, name: &str) -> Option<&SpecFile> {
         self.files.iter().map(|f| &f.spec).find(|s| s.family.name == name)
@@ -292,6 +315,59 @@ impl<'a> Checker<'a> {
         if let Some(e) = &ep.envelope {
             if !envelopes.contains(e.get_ref().as_str()) {
                 return self.err(fi, e.span(), format!("endpoint `{}`: envelope `{}` is not one of family.envelopes", ep.id, e.get_ref()));
+            }
+        }
+        if let Some(p) = &ep.paging {
+            if let Err(reason) = self.check_paging(ep, p.get_ref()) {
+                return self.err(fi, p.span(), format!("endpoint `{}`: paging: {reason}", ep.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// A paging table names request fields that exist with integer types, exactly one
+    /// paging style, and response paths that lead to a list or a text.
+    fn check_paging(&self, ep: &Endpoint, p: &Paging) -> Result<(), String> {
+        if !is_snake(&p.all) {
+            return Err(format!("`all` = `{}` must be snake_case", p.all));
+        }
+        let field = |name: &str| -> Result<&Field, String> {
+            let f = ep.fields.iter().find(|f| f.name == name).ok_or_else(|| format!("the request has no field `{name}`"))?;
+            match f.ty.get_ref() {
+                TypeExpr::Int32 | TypeExpr::Int64 => Ok(f.get_ref()),
+                _ => Err(format!("request field `{name}` must be int32 or int64")),
+            }
+        };
+        match (&p.offset, &p.limit, &p.page) {
+            (Some(o), Some(l), None) => {
+                field(o)?;
+                if field(l)?.maximum.is_none() {
+                    return Err(format!("limit field `{l}` needs a `maximum` (the page size the walk uses)"));
+                }
+                if p.first_page.is_some() {
+                    return Err("`first_page` goes with `page`, not with offset paging".into());
+                }
+            }
+            (None, None, Some(pg)) => {
+                field(pg)?;
+            }
+            _ => return Err("give either `offset` and `limit`, or `page`".into()),
+        }
+        let response = ep.response.as_ref().ok_or("a paged endpoint needs a response record")?;
+        let items = self.spec.field_path(response.get_ref(), &p.items)?;
+        match items.last().map(|f| f.ty.get_ref()) {
+            Some(TypeExpr::List(_)) | Some(TypeExpr::String) | Some(TypeExpr::Json) => {}
+            _ => return Err(format!("`items` = `{}` must lead to a list or a text", p.items)),
+        }
+        if let Some(t) = &p.total {
+            match self.spec.field_path(response.get_ref(), t)?.last().map(|f| f.ty.get_ref()) {
+                Some(TypeExpr::Int32) | Some(TypeExpr::Int64) => {}
+                _ => return Err(format!("`total` = `{t}` must lead to an integer")),
+            }
+        }
+        if let Some(code) = &p.end_code {
+            if !ep.errors.iter().any(|e| &e.code == code) {
+                return Err(format!("`end_code` = `{code}` is not in the endpoint's error table"));
             }
         }
         Ok(())

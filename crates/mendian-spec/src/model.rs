@@ -384,6 +384,43 @@ pub struct Endpoint {
     /// Quirks of this endpoint.
     #[serde(default)]
     pub quirks: Vec<String>,
+    /// How this endpoint pages through a list, when it does: the generator then adds a call
+    /// that walks every page.
+    #[serde(default)]
+    pub paging: Option<Spanned<Paging>>,
+}
+
+/// How a list endpoint pages, read from its `[endpoints.paging]` table.
+///
+/// Offset paging names `offset` and `limit` (the page size is the limit field's `maximum`);
+/// numbered paging names `page` and `first_page`. Either way the walk ends on a short or
+/// empty page, when `total` items were read, or on the business error `end_code`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    /// Name of the generated call that returns every item (e.g. `get_all_stores`).
+    pub all: String,
+    /// Request field holding the index of the first item to return (offset paging).
+    #[serde(default)]
+    pub offset: Option<String>,
+    /// Request field holding the page size (offset paging); it must have a `maximum`.
+    #[serde(default)]
+    pub limit: Option<String>,
+    /// Request field holding the page number (numbered paging).
+    #[serde(default)]
+    pub page: Option<String>,
+    /// The number of the first page (numbered paging).
+    #[serde(default)]
+    pub first_page: Option<i64>,
+    /// Dot-separated path in the response to the page's items: a list, or a text holding
+    /// the whole page (collected one text per page).
+    pub items: String,
+    /// Response field with the total number of items, when the platform sends one.
+    #[serde(default)]
+    pub total: Option<String>,
+    /// Business error code with which the platform answers a page past the last one.
+    #[serde(default)]
+    pub end_code: Option<String>,
 }
 
 fn default_status() -> u16 {

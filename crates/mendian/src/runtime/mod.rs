@@ -11,6 +11,8 @@
 //!   path, query and body.
 //! - [`errors`]: `Api` and `Decode` error constructors.
 //! - [`clock`]: the injectable clock.
+//! - [`pager`]: walking every page of a list endpoint, with the limits that stop a
+//!   misbehaving server.
 //!
 //! The platform modules (`wechatpay/`, `wxa/`, `top/`) keep only what differs between the
 //! platforms: signing, trust, tokens and envelopes.
@@ -20,6 +22,7 @@ pub mod encode;
 pub mod engine;
 pub mod errors;
 pub mod options;
+pub mod pager;
 pub mod retry;
 pub mod transport;
 

@@ -19,7 +19,7 @@ use super::auth::{self, WechatpayMerchantSigner};
 use super::trust::{PlatformCert, TrustStore};
 use crate::crypto::{aes_gcm_decrypt, b64, b64_decode, certificate_from_pem, random_nonce, RsaPublicKey};
 use crate::error::MendianError;
-use crate::generated::wechatpay::{DownloadCertificatesResponse, GuideInfo, QueryGuidesRequest, DOWNLOAD_CERTIFICATES};
+use crate::generated::wechatpay::{DownloadCertificatesResponse, DOWNLOAD_CERTIFICATES};
 use crate::runtime::encode::{lay_out, to_value};
 use crate::runtime::engine::transport_failure;
 use crate::runtime::errors::{api_error, decode_error, decode_payload, ApiAnswer};
@@ -185,24 +185,6 @@ impl WechatpayClient {
             trust: TrustStore::new(public_key),
             clock: system_clock(),
         }))
-    }
-
-    /// Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
-    pub async fn query_all_guides(&self, request: QueryGuidesRequest) -> Result<Vec<GuideInfo>, MendianError> {
-        let limit = request.limit.unwrap_or(10).clamp(1, 10);
-        let mut offset = request.offset.unwrap_or(0);
-        let mut all = Vec::new();
-        loop {
-            let page =
-                self.call(&QueryGuidesRequest { limit: Some(limit), offset: Some(offset), ..request.clone() }).await?;
-            let n = page.data.len() as i32;
-            all.extend(page.data);
-            let total = page.total_count.unwrap_or(i32::MAX);
-            offset += n;
-            if n < limit || offset >= total {
-                return Ok(all);
-            }
-        }
     }
 
     /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw

@@ -17,7 +17,7 @@ pub use client::{WxaClient, WxaConfig, WXA_BACKUP_BASE_URL, WXA_BASE_URL};
 pub use events::{
     wxa_parse_push, wxa_push_encrypt_with_random, wxa_push_signature, WxaEvent, WxaPush, WxaPushConfig, WxaPushReceiver,
 };
-pub use stores::{wxa_district_tree, WxaDistrictCity, WxaDistrictProvince, STORE_PAGE_LIMIT};
+pub use stores::{wxa_district_tree, WxaDistrictCity, WxaDistrictProvince};
 pub use token::{
     wxa_classic_token_provider, wxa_fixed_token_provider, wxa_memory_token_store, wxa_stable_token_provider,
     WxaAccessToken, WxaStoredToken, WxaTokenProvider, WxaTokenStore,

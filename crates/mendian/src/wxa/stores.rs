@@ -1,6 +1,6 @@
-//! Conveniences over the generated store calls that every user of them writes by hand
-//! otherwise: paging through all stores of a 门店小程序, and turning get_district's
-//! two-dimensional array into the province → city → district tree it encodes.
+//! Turning get_district's two-dimensional array into the province → city → district tree
+//! it encodes, which every user of that call otherwise writes by hand. (Paging through all
+//! stores is generated from the spec's paging table: `get_all_stores`.)
 //!
 //! get_district answers `result[0]` (provinces), `result[1]` (cities) and `result[2]`
 //! (districts); a province's `cidx` is the first and last index (inclusive) of its cities in
@@ -10,10 +10,7 @@
 
 use super::client::WxaClient;
 use crate::error::MendianError;
-use crate::generated::wxa::{GetDistrictRequest, GetDistrictResponse, GetStoreListRequest, MapDistrict, StoreBusiness};
-
-/// The largest page get_store_list serves (limit参数最大不能超过50).
-pub const STORE_PAGE_LIMIT: i32 = 50;
+use crate::generated::wxa::{GetDistrictRequest, GetDistrictResponse, MapDistrict};
 
 /// A city (市) of get_district with its districts (区).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -95,23 +92,6 @@ impl WxaClient {
         wxa_district_tree(self.get_district(GetDistrictRequest {}).await?)
     }
 
-    /// Every store of the 门店小程序: pages through get_store_list 50 at a time until
-    /// `total_count` stores were read (or a page comes back short).
-    pub async fn get_all_stores(&self) -> Result<Vec<StoreBusiness>, MendianError> {
-        let mut all: Vec<StoreBusiness> = Vec::new();
-        loop {
-            let page =
-                self.get_store_list(GetStoreListRequest { offset: all.len() as i32, limit: STORE_PAGE_LIMIT }).await?;
-            let got = page.business_list.len();
-            all.extend(page.business_list);
-            let total = page.total_count.map(|t| t.max(0) as usize);
-            // A short or empty page ends the listing even if total_count claims more, so a
-            // server that miscounts cannot make this loop forever.
-            if got < STORE_PAGE_LIMIT as usize || total.is_some_and(|t| all.len() >= t) {
-                return Ok(all);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -248,3 +248,27 @@ async fn requests_are_signed_form_posts_with_gmt8_timestamps() {
     assert!(!r.body.contains("partner_id"), "unset values are not sent");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn query_all_workers_walks_the_pages_until_20001() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let top = client(&emu, &emu.profile().top_app_secret, |_| {});
+    assert!(top.query_all_workers(None).await.unwrap().is_empty(), "no workers: one empty page, no error");
+    // 45 workers are three pages of the emulator's 20; the fourth page answers 20001.
+    for i in 0..45 {
+        let w = WorkerDto { phone: Some(13_800_000_000 + i), identity_id: Some(format!("id{i}")), ..worker() };
+        top.worker_create(WorkerCreateRequest { worker_dto: Some(w) }, None).await.unwrap();
+    }
+    emu.clear_recorded();
+    let pages = top.query_all_workers(None).await.unwrap();
+    assert_eq!(pages.len(), 3);
+    let workers: usize = pages.iter().map(|p| serde_json::from_str::<Vec<serde_json::Value>>(p).unwrap().len()).sum();
+    assert_eq!(workers, 45);
+    let asked: Vec<String> = emu
+        .recorded()
+        .iter()
+        .filter_map(|r| r.body.split('&').find_map(|kv| kv.strip_prefix("page_index=")).map(str::to_string))
+        .collect();
+    assert_eq!(asked, ["1", "2", "3", "4"]);
+    emu.stop().await;
+}

@@ -4,6 +4,7 @@
 
 use crate::error::MendianError;
 use crate::generated::top::*;
+use crate::runtime::pager;
 use crate::schema::Validate;
 use crate::top::TopClient;
 
@@ -121,6 +122,28 @@ impl TopClient {
         session: Option<String>,
     ) -> Result<WorkerQuerypageResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl TopClient {
+    /// 查询工人列表 — every item: walks `worker_querypage` page by page.
+    ///
+    /// Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error). Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    #[uniffi::method(default(session))]
+    pub async fn query_all_workers(&self, session: Option<String>) -> Result<Vec<String>, MendianError> {
+        let session = session.as_deref();
+        let first = 1;
+        pager::by_number("worker_querypage", first, Some("20001"), |number| {
+            let mut request = WorkerQuerypageRequest::default();
+            async move {
+                request.page_index = Some(pager::narrow("page_index", number)?);
+                let page = self.call(&request, session).await?;
+                let total = None;
+                Ok(pager::Page { items: pager::text_page(page.result.and_then(|x| x.value)), total })
+            }
+        })
+        .await
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::error::MendianError;
 use crate::generated::wechatpay::*;
+use crate::runtime::pager;
 use crate::schema::Validate;
 use crate::wechatpay::WechatpayClient;
 
@@ -56,6 +57,28 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
     pub async fn query_guides(&self, request: QueryGuidesRequest) -> Result<QueryGuidesResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// 服务人员查询API — every item: walks `query_guides` page by page.
+    ///
+    /// Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    pub async fn query_all_guides(&self, request: QueryGuidesRequest) -> Result<Vec<GuideInfo>, MendianError> {
+        let start = request.offset.map(i64::from).unwrap_or(0);
+        let size = request.limit.map(i64::from).filter(|l| *l > 0).map_or(10, |l| l.min(10));
+        pager::by_offset("query_guides", start, size, |offset, limit| {
+            let mut request = request.clone();
+            async move {
+                request.offset = Some(pager::narrow("offset", offset)?);
+                request.limit = Some(pager::narrow("limit", limit)?);
+                let page = self.call(&request).await?;
+                let total = page.total_count.map(i64::from);
+                Ok(pager::Page { items: page.data, total })
+            }
+        })
+        .await
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::error::MendianError;
 use crate::generated::wxa::*;
+use crate::runtime::pager;
 use crate::schema::Validate;
 use crate::wxa::WxaClient;
 
@@ -225,6 +226,28 @@ impl WxaClient {
     }
 }
 
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 获取门店信息列表 — every item: walks `get_store_list` page by page.
+    ///
+    /// Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    pub async fn get_all_stores(&self) -> Result<Vec<StoreBusiness>, MendianError> {
+        let start = 0;
+        let size = 50;
+        pager::by_offset("get_store_list", start, size, |offset, limit| {
+            let mut request = GetStoreListRequest::default();
+            async move {
+                request.offset = pager::narrow("offset", offset)?;
+                request.limit = pager::narrow("limit", limit)?;
+                let page = self.call(&request).await?;
+                let total = page.total_count.map(i64::from);
+                Ok(pager::Page { items: page.business_list, total })
+            }
+        })
+        .await
+    }
+}
+
 /// Checks a [`GetStoreListRequest`] against every documented constraint of 获取门店信息列表 without sending anything.
 ///
 /// Fails with `MendianError::InvalidArgument` naming the first offending field and the rule it breaks.
@@ -262,6 +285,28 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_poi_list(&self, request: GetPoiListRequest) -> Result<GetPoiListResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+    ///
+    /// Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    pub async fn get_all_pois(&self) -> Result<Vec<PoiListItem>, MendianError> {
+        let start = 0;
+        let size = 50;
+        pager::by_offset("get_poi_list", start, size, |offset, limit| {
+            let mut request = GetPoiListRequest::default();
+            async move {
+                request.begin = pager::narrow("begin", offset)?;
+                request.limit = pager::narrow("limit", limit)?;
+                let page = self.call(&request).await?;
+                let total = page.total_count.map(i64::from);
+                Ok(pager::Page { items: page.business_list, total })
+            }
+        })
+        .await
     }
 }
 
