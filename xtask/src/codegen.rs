@@ -33,7 +33,7 @@ pub fn generate(root: &Path, spec: &Spec) -> Result<Vec<(PathBuf, String)>, Stri
     for lf in &spec.files {
         let fam = &lf.spec;
         let src_name = lf.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let family = Family { spec, fam };
+        let family = Family { spec, fam, rules: Default::default() };
         for (name, text) in family.render(&src_name)? {
             out.push((PathBuf::from(OUT_DIR).join(&fam.family.name).join(name), format_rust(root, &text)?));
         }
@@ -156,12 +156,37 @@ fn doc_text(s: &str) -> String {
     s.replace("*/", "* /").replace("/*", "/ *").replace('\r', "")
 }
 
+/// Whether a doc line opens a Markdown list item (`- `, `* `, `+ `, `1. `, `1) `).
+fn is_list_item(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
+        return true;
+    }
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
+}
+
+/// Writes `text` as `///` lines. A line that continues a list item is indented under it,
+/// so Markdown (rustdoc, and the Kotlin/Swift/Python docs UniFFI copies) reads it as part
+/// of the item.
 fn doc(out: &mut String, text: &str) {
+    doc_as(out, text, "///");
+}
+
+/// [`doc`] with another comment marker (`//!` for module docs).
+fn doc_as(out: &mut String, text: &str, marker: &str) {
+    let mut in_list = false;
     for line in doc_text(text).lines() {
         if line.trim().is_empty() {
-            out.push_str("///\n");
+            in_list = false;
+            let _ = writeln!(out, "{marker}");
+        } else if is_list_item(line) {
+            in_list = true;
+            let _ = writeln!(out, "{marker} {}", line.trim_end());
+        } else if in_list && !line.starts_with("  ") {
+            let _ = writeln!(out, "{marker}   {}", line.trim_end());
         } else {
-            let _ = writeln!(out, "/// {}", line.trim_end());
+            let _ = writeln!(out, "{marker} {}", line.trim_end());
         }
     }
 }
@@ -187,6 +212,8 @@ fn toml_value_text(v: &mendian_spec::toml::Value) -> String {
 struct Family<'a> {
     spec: &'a Spec,
     fam: &'a SpecFile,
+    /// The string rule sets the family's checks use: constant name → (expression, doc).
+    rules: std::cell::RefCell<BTreeMap<String, (String, String)>>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -208,15 +235,8 @@ impl<'a> Family<'a> {
         };
         let mut m = header(&format!("spec/{source}"));
         let _ = writeln!(m, "//! {}\n//!", doc_text(&f.title));
-        for line in doc_text(&f.description).lines() {
-            let _ = writeln!(m, "//! {}", line.trim_end());
-        }
-        m.push_str("\n#![allow(clippy::doc_lazy_continuation)]\n\n");
-        m.push_str("use crate::error::{MendianError, Platform};\n");
-        m.push_str("use crate::generated::Envelope;\n");
-        m.push_str("use crate::schema::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};\n");
-        m.push_str("#[allow(unused_imports)]\nuse crate::schema::validate::{self, Format, LengthUnit, StrRules};\n");
-        m.push_str("#[allow(unused_imports)]\nuse crate::schema::{wire, Validate};\n\n");
+        doc_as(&mut m, &f.description, "//!");
+        m.push_str("\n");
         let mut files = Vec::new();
         let mut mods = vec!["types", "requests"];
 
@@ -253,6 +273,17 @@ impl<'a> Family<'a> {
         files.push(("errors.rs", er));
         mods.push("errors");
 
+        // Last: the rule sets are collected while the checks above were rendered.
+        let mut ru = head("Named string rule sets, shared by every field whose documented constraints match.");
+        for (name, (expr, d)) in self.rules.borrow().iter() {
+            doc(&mut ru, d);
+            let _ = writeln!(ru, "pub const {name}: StrRules = {expr};\n");
+        }
+        if !self.rules.borrow().is_empty() {
+            files.push(("rules.rs", ru));
+            mods.push("rules");
+        }
+
         let mut d = head("Endpoint descriptors: method, path, where each field goes, envelope, retry guidance.");
         for ep in &self.fam.endpoints {
             self.render_descriptor(&mut d, ep);
@@ -265,11 +296,56 @@ impl<'a> Family<'a> {
         files.push(("descriptors.rs", d));
         mods.push("descriptors");
 
+        // The names the family's files share through `use super::*`: only those some file
+        // uses, so no import needs an `allow(unused_imports)`.
+        let text: String = files.iter().map(|(_, t)| t.as_str()).collect();
+        let uses = |name: &str| {
+            text.match_indices(name).any(|(i, _)| {
+                let before = text[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+                let after = !name.ends_with("::")
+                    && text[i + name.len()..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !before && !after
+            })
+        };
+        let imports: [(&str, &[&str]); 5] = [
+            ("crate::error", &["MendianError", "Platform"]),
+            ("crate::generated", &["Envelope"]),
+            ("crate::schema::descriptor", &["Encoding", "EndpointDescriptor", "ErrorEntry", "FieldDescriptor", "Location", "Retry"]),
+            ("crate::schema::validate", &["self", "Format", "LengthUnit", "StrRules"]),
+            ("crate::schema", &["wire", "Validate"]),
+        ];
+        for (path, names) in imports {
+            let used: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| match *n {
+                    // Modules are used through a path, not just named in a doc.
+                    "self" => uses("validate::"),
+                    "wire" => uses("wire::"),
+                    _ => uses(n),
+                })
+                .map(|n| if n == "self" && path.ends_with("validate") { "self" } else { n })
+                .collect();
+            match used.as_slice() {
+                [] => {}
+                [one] if *one == "self" => {
+                    let _ = writeln!(m, "use {path};");
+                }
+                [one] => {
+                    let _ = writeln!(m, "use {path}::{one};");
+                }
+                many => {
+                    let _ = writeln!(m, "use {path}::{{{}}};", many.join(", "));
+                }
+            }
+        }
+        m.push('\n');
         for md in &mods {
             let _ = writeln!(m, "mod {md};");
         }
         m.push('\n');
-        for md in &mods {
+        // The rule constants stay in `rules::`, out of the family's public namespace.
+        for md in mods.iter().filter(|m| **m != "rules") {
             let _ = writeln!(m, "pub use {md}::*;");
         }
         files.push(("mod.rs", m));
@@ -519,28 +595,73 @@ impl<'a> Family<'a> {
         let _ = writeln!(s, "impl Validate for {name} {{\n    fn validate_at(&self, {at}: &str) -> Result<(), MendianError> {{\n{body}        Ok(())\n    }}\n}}\n");
     }
 
+    /// The named constant (in the family's `rules.rs`) holding the string rules of `f`,
+    /// when it has any; identical rule sets share one constant.
     fn str_rules(&self, f: &Field) -> Option<String> {
         let no_supp = self.fam.family.reject_supplementary_chars;
         let has = f.min_length.is_some() || f.max_length.is_some() || f.encrypted || f.format.is_some() || no_supp;
         if !has {
             return None;
         }
-        let unit = f.length_unit.map(|u| match u {
-            LengthUnit::Chars => "Some(LengthUnit::Chars)",
-            LengthUnit::Bytes => "Some(LengthUnit::Bytes)",
-            LengthUnit::Width => "Some(LengthUnit::Width)",
-        });
+        let unit = f.length_unit.unwrap_or(LengthUnit::Chars);
+        let (unit_expr, unit_name, unit_words) = match (f.length_unit, unit) {
+            (None, _) => ("None", "CHARS", "characters"),
+            (Some(_), LengthUnit::Chars) => ("Some(LengthUnit::Chars)", "CHARS", "characters"),
+            (Some(_), LengthUnit::Bytes) => ("Some(LengthUnit::Bytes)", "BYTES", "bytes of UTF-8"),
+            (Some(_), LengthUnit::Width) => ("Some(LengthUnit::Width)", "WIDTH", "width units (a CJK character counts 2)"),
+        };
         let o = |v: Option<u32>| v.map(|v| format!("Some({v})")).unwrap_or_else(|| "None".into());
-        Some(format!(
-            "StrRules {{ min_len: {}, max_len: {}, unit: {}, encrypted: {}, plaintext_max_bytes: {}, format: {}, no_supplementary: {} }}",
+        let expr = format!(
+            "StrRules {{ min_len: {}, max_len: {}, unit: {unit_expr}, encrypted: {}, plaintext_max_bytes: {}, format: {}, no_supplementary: {no_supp} }}",
             o(f.min_length),
             o(f.max_length),
-            unit.unwrap_or("None"),
             f.encrypted,
             o(f.plaintext_max_bytes),
             f.format.map(|x| format!("Some(Format::{})", format_variant(x))).unwrap_or_else(|| "None".into()),
-            no_supp
-        ))
+        );
+        let mut name = Vec::new();
+        let mut words = Vec::new();
+        match (f.min_length, f.max_length) {
+            (None, None) => {}
+            (a, b) => {
+                name.push(format!("LEN_{}_TO_{}_{unit_name}", a.unwrap_or(0), b.map(|b| b.to_string()).unwrap_or_else(|| "ANY".into())));
+                words.push(match (a, b) {
+                    (Some(a), Some(b)) => format!("{a}–{b} {unit_words}"),
+                    (Some(a), None) => format!("at least {a} {unit_words}"),
+                    (None, Some(b)) => format!("at most {b} {unit_words}"),
+                    (None, None) => unreachable!(),
+                });
+            }
+        }
+        if f.encrypted {
+            name.push(format!("ENCRYPTED{}", f.plaintext_max_bytes.map(|b| format!("_{b}_BYTES")).unwrap_or_default()));
+            words.push(match f.plaintext_max_bytes {
+                Some(b) => format!("encrypted before sending, at most {b} bytes of plaintext"),
+                None => "encrypted before sending".into(),
+            });
+        }
+        if let Some(x) = f.format {
+            name.push(format_variant(x).chars().fold(String::new(), |mut acc, c| {
+                if c.is_ascii_uppercase() && !acc.is_empty() {
+                    acc.push('_');
+                }
+                acc.push(c.to_ascii_uppercase());
+                acc
+            }));
+            words.push(format_words(x).to_string());
+        }
+        if no_supp {
+            name.push("NO_EMOJI".into());
+            words.push("no 4-byte UTF-8 characters (emoji), which the platform refuses".into());
+        }
+        let name = if name.is_empty() { "TEXT".to_string() } else { name.join("_") };
+        let doc = format!("String rule: {}.", words.join("; "));
+        let mut rules = self.rules.borrow_mut();
+        if let Some((other, _)) = rules.get(&name) {
+            assert_eq!(other, &expr, "two rule sets named {name}");
+        }
+        rules.insert(name.clone(), (expr, doc));
+        Some(format!("rules::{name}"))
     }
 
     fn validate_field(&self, out: &mut String, f: &Field, siblings: &[mendian_spec::Spanned<Field>]) {

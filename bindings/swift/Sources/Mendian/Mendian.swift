@@ -661,6 +661,13 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol TopClientProtocol: AnyObject, Sendable {
     
     /**
+     * 查询工人列表 — every item: walks `worker_querypage` page by page.
+     *
+     * Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error). Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+    func queryAllWorkers(session: String?) async throws  -> [String]
+    
+    /**
      * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
      *
      * 服务商工人信息创建
@@ -775,6 +782,27 @@ public convenience init(config: TopConfig, signer: TopSigner)throws  {
 
     
 
+    
+    /**
+     * 查询工人列表 — every item: walks `worker_querypage` page by page.
+     *
+     * Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error). Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+open func queryAllWorkers(session: String? = nil)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_topclient_query_all_workers(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(session)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
     
     /**
      * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
@@ -1207,6 +1235,13 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
     func downloadCertificates(request: DownloadCertificatesRequest) async throws  -> DownloadCertificatesResponse
     
     /**
+     * 服务人员查询API — every item: walks `query_guides` page by page.
+     *
+     * Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+    func queryAllGuides(request: QueryGuidesRequest) async throws  -> [GuideInfo]
+    
+    /**
      * 服务人员查询API — calls `/v3/smartguide/guides`.
      *
      * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
@@ -1232,11 +1267,6 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
      * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
      */
     func updateGuide(request: UpdateGuideRequest) async throws 
-    
-    /**
-     * Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
-     */
-    func queryAllGuides(request: QueryGuidesRequest) async throws  -> [GuideInfo]
     
     /**
      * Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
@@ -1363,6 +1393,27 @@ open func downloadCertificates(request: DownloadCertificatesRequest)async throws
 }
     
     /**
+     * 服务人员查询API — every item: walks `query_guides` page by page.
+     *
+     * Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+open func queryAllGuides(request: QueryGuidesRequest)async throws  -> [GuideInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_query_all_guides(
+                        self.uniffiCloneHandle(),FfiConverterTypeQueryGuidesRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeGuideInfo.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
      * 服务人员查询API — calls `/v3/smartguide/guides`.
      *
      * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
@@ -1427,25 +1478,6 @@ open func updateGuide(request: UpdateGuideRequest)async throws   {
             completeFunc: ffi_mendian_rust_future_complete_void,
             freeFunc: ffi_mendian_rust_future_free_void,
             liftFunc: { $0 },
-            errorHandler: FfiConverterTypeMendianError_lift
-        )
-}
-    
-    /**
-     * Every guide of a store, paging with `limit` ≤ 10 from `request.offset` (default 0).
-     */
-open func queryAllGuides(request: QueryGuidesRequest)async throws  -> [GuideInfo]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_mendian_fn_method_wechatpayclient_query_all_guides(
-                        self.uniffiCloneHandle(),FfiConverterTypeQueryGuidesRequest_lower(request)
-                )
-            },
-            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
-            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
-            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceTypeGuideInfo.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
 }
@@ -1872,6 +1904,20 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func delStore(request: DelStoreRequest) async throws 
     
     /**
+     * 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+     *
+     * Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+    func getAllPois() async throws  -> [PoiListItem]
+    
+    /**
+     * 获取门店信息列表 — every item: walks `get_store_list` page by page.
+     *
+     * Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+    func getAllStores() async throws  -> [StoreBusiness]
+    
+    /**
      * 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
      *
      * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
@@ -1991,12 +2037,6 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * day, 30 s apart: use it after a token leak, never routinely. The cache never does.
      */
     func forceRefreshToken() async throws 
-    
-    /**
-     * Every store of the 门店小程序: pages through get_store_list 50 at a time until
-     * `total_count` stores were read (or a page comes back short).
-     */
-    func getAllStores() async throws  -> [StoreBusiness]
     
     /**
      * Calls get_district and returns its provinces, each with its cities and their
@@ -2165,6 +2205,48 @@ open func delStore(request: DelStoreRequest)async throws   {
             completeFunc: ffi_mendian_rust_future_complete_void,
             freeFunc: ffi_mendian_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+     *
+     * Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+open func getAllPois()async throws  -> [PoiListItem]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_all_pois(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePoiListItem.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * 获取门店信息列表 — every item: walks `get_store_list` page by page.
+     *
+     * Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+     */
+open func getAllStores()async throws  -> [StoreBusiness]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxaclient_get_all_stores(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeStoreBusiness.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
 }
@@ -2482,26 +2564,6 @@ open func forceRefreshToken()async throws   {
             completeFunc: ffi_mendian_rust_future_complete_void,
             freeFunc: ffi_mendian_rust_future_free_void,
             liftFunc: { $0 },
-            errorHandler: FfiConverterTypeMendianError_lift
-        )
-}
-    
-    /**
-     * Every store of the 门店小程序: pages through get_store_list 50 at a time until
-     * `total_count` stores were read (or a page comes back short).
-     */
-open func getAllStores()async throws  -> [StoreBusiness]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_mendian_fn_method_wxaclient_get_all_stores(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
-            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
-            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceTypeStoreBusiness.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
 }
@@ -17446,6 +17508,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 10994) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_topclient_query_all_workers() != 33217) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_create() != 33760) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -17476,6 +17541,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 52390) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 5129) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 8142) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -17483,9 +17551,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 58097) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 46106) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 8184) {
@@ -17501,6 +17566,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_del_store() != 40782) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_pois() != 30598) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 47762) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district() != 58522) {
@@ -17543,9 +17614,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 50143) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 29394) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 39472) {

@@ -339,6 +339,11 @@ void uniffi_mendian_fn_free_topclient(uint64_t handle, RustCallStatus *_Nonnull 
 uint64_t uniffi_mendian_fn_constructor_topclient_new(RustBuffer config, uint64_t signer, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_QUERY_ALL_WORKERS
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_QUERY_ALL_WORKERS
+uint64_t uniffi_mendian_fn_method_topclient_query_all_workers(uint64_t ptr, RustBuffer session
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE
 uint64_t uniffi_mendian_fn_method_topclient_worker_create(uint64_t ptr, RustBuffer request, RustBuffer session
@@ -434,6 +439,11 @@ uint64_t uniffi_mendian_fn_method_wechatpayclient_assign_guide(uint64_t ptr, Rus
 uint64_t uniffi_mendian_fn_method_wechatpayclient_download_certificates(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+uint64_t uniffi_mendian_fn_method_wechatpayclient_query_all_guides(uint64_t ptr, RustBuffer request
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 uint64_t uniffi_mendian_fn_method_wechatpayclient_query_guides(uint64_t ptr, RustBuffer request
@@ -447,11 +457,6 @@ uint64_t uniffi_mendian_fn_method_wechatpayclient_register_guide(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 uint64_t uniffi_mendian_fn_method_wechatpayclient_update_guide(uint64_t ptr, RustBuffer request
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
-uint64_t uniffi_mendian_fn_method_wechatpayclient_query_all_guides(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
@@ -492,6 +497,16 @@ uint64_t uniffi_mendian_fn_method_wxaclient_create_map_poi(uint64_t ptr, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE
 uint64_t uniffi_mendian_fn_method_wxaclient_del_store(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_POIS
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_POIS
+uint64_t uniffi_mendian_fn_method_wxaclient_get_all_pois(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
+uint64_t uniffi_mendian_fn_method_wxaclient_get_all_stores(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT
@@ -562,11 +577,6 @@ uint64_t uniffi_mendian_fn_method_wxaclient_access_token(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
 uint64_t uniffi_mendian_fn_method_wxaclient_force_refresh_token(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
-uint64_t uniffi_mendian_fn_method_wxaclient_get_all_stores(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_TREE
@@ -1368,6 +1378,12 @@ uint16_t uniffi_mendian_checksum_func_wxa_stable_token_provider(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_QUERY_ALL_WORKERS
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_QUERY_ALL_WORKERS
+uint16_t uniffi_mendian_checksum_method_topclient_query_all_workers(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 uint16_t uniffi_mendian_checksum_method_topclient_worker_create(void
@@ -1428,6 +1444,12 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_download_certificates(vo
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_all_guides(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_guides(void
@@ -1443,12 +1465,6 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_register_guide(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 uint16_t uniffi_mendian_checksum_method_wechatpayclient_update_guide(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
-uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_all_guides(void
     
 );
 #endif
@@ -1479,6 +1495,18 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_create_map_poi(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE
 uint16_t uniffi_mendian_checksum_method_wxaclient_del_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_POIS
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_POIS
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_pois(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_stores(void
     
 );
 #endif
@@ -1563,12 +1591,6 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_access_token(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_FORCE_REFRESH_TOKEN
 uint16_t uniffi_mendian_checksum_method_wxaclient_force_refresh_token(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
-uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_stores(void
     
 );
 #endif

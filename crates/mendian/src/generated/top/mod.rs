@@ -3,19 +3,16 @@
 //!
 //! 天猫服务商品API中的工人（服务人员）管理接口：服务商工人信息创建（tmall.servicecenter.worker.create）、修改工人信息（tmall.servicecenter.worker.update）、删除工人（tmall.servicecenter.worker.delete）、工人信息查询（tmall.servicecenter.worker.query）、查询工人列表（tmall.servicecenter.worker.querypage）。All calls go through the TOP gateway (POST /router/rest, form-urlencoded), are routed by the `method` system parameter, signed over every parameter (md5 / hmac / hmac-sha256), and answer in the TOP envelopes; the family also carries the TOP platform error codes (code < 100, sub_code).
 
-#![allow(clippy::doc_lazy_continuation)]
-
 use crate::error::{MendianError, Platform};
 use crate::generated::Envelope;
 use crate::schema::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};
-#[allow(unused_imports)]
-use crate::schema::validate::{self, Format, LengthUnit, StrRules};
-#[allow(unused_imports)]
+use crate::schema::validate::{self, Format, StrRules};
 use crate::schema::{wire, Validate};
 
 mod descriptors;
 mod errors;
 mod requests;
+mod rules;
 mod types;
 
 pub use descriptors::*;

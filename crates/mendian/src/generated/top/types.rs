@@ -239,55 +239,16 @@ impl Validate for WorkerDto {
             v.validate_at(&validate::join(at, "address"))?;
         }
         if let Some(v) = &self.cover_category_ids {
-            validate::check_str(
-                at,
-                "cover_category_ids",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PipeList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "cover_category_ids", v, &rules::PIPE_LIST)?;
         }
         if let Some(v) = &self.register_time {
-            validate::check_str(
-                at,
-                "register_time",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::DateTime),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "register_time", v, &rules::DATE_TIME)?;
         }
         if let Some(v) = &self.service_areas {
             v.validate_at(&validate::join(at, "service_areas"))?;
         }
         if let Some(v) = &self.service_codes {
-            validate::check_str(
-                at,
-                "service_codes",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PipeList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "service_codes", v, &rules::PIPE_LIST)?;
         }
         Ok(())
     }

@@ -3,19 +3,16 @@
 //!
 //! WeChat Pay APIv3 支付即服务（经营能力 › 支付即服务）：服务人员注册、分配、查询、信息更新，以及下载微信支付平台证书。直连商户与服务商使用相同的路径，服务商调用时另传 sub_mchid。
 
-#![allow(clippy::doc_lazy_continuation)]
-
 use crate::error::{MendianError, Platform};
 use crate::generated::Envelope;
 use crate::schema::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};
-#[allow(unused_imports)]
 use crate::schema::validate::{self, Format, LengthUnit, StrRules};
-#[allow(unused_imports)]
-use crate::schema::{wire, Validate};
+use crate::schema::Validate;
 
 mod descriptors;
 mod errors;
 mod requests;
+mod rules;
 mod types;
 
 pub use descriptors::*;

@@ -82,138 +82,34 @@ pub struct RegisterGuideRequest {
 impl Validate for RegisterGuideRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         if let Some(v) = &self.sub_mchid {
-            validate::check_str(
-                at,
-                "sub_mchid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "sub_mchid", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.corpid;
-            validate::check_str(
-                at,
-                "corpid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(32),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "corpid", v, &rules::LEN_1_TO_32_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.userid;
-            validate::check_str(
-                at,
-                "userid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "userid", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.name;
-            validate::check_str(
-                at,
-                "name",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(512),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: true,
-                    plaintext_max_bytes: Some(64),
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "name", v, &rules::LEN_1_TO_512_CHARS_ENCRYPTED_64_BYTES_NO_EMOJI)?;
         }
         {
             let v = &self.mobile;
-            validate::check_str(
-                at,
-                "mobile",
-                v,
-                &StrRules {
-                    min_len: Some(5),
-                    max_len: Some(512),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: true,
-                    plaintext_max_bytes: Some(32),
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "mobile", v, &rules::LEN_5_TO_512_CHARS_ENCRYPTED_32_BYTES_NO_EMOJI)?;
         }
         {
             let v = &self.qr_code;
-            validate::check_str(
-                at,
-                "qr_code",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(1024),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "qr_code", v, &rules::LEN_1_TO_1024_CHARS_URL_NO_EMOJI)?;
         }
         {
             let v = &self.avatar;
-            validate::check_str(
-                at,
-                "avatar",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(1024),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "avatar", v, &rules::LEN_1_TO_1024_CHARS_URL_NO_EMOJI)?;
         }
         if let Some(v) = &self.group_qrcode {
-            validate::check_str(
-                at,
-                "group_qrcode",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(1024),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "group_qrcode", v, &rules::LEN_1_TO_1024_CHARS_URL_NO_EMOJI)?;
         }
         Ok(())
     }
@@ -265,53 +161,14 @@ impl Validate for AssignGuideRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.guide_id;
-            validate::check_str(
-                at,
-                "guide_id",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "guide_id", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         if let Some(v) = &self.sub_mchid {
-            validate::check_str(
-                at,
-                "sub_mchid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "sub_mchid", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.out_trade_no;
-            validate::check_str(
-                at,
-                "out_trade_no",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(32),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "out_trade_no", v, &rules::LEN_1_TO_32_CHARS_NO_EMOJI)?;
         }
         Ok(())
     }
@@ -396,68 +253,16 @@ pub struct QueryGuidesRequest {
 impl Validate for QueryGuidesRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         if let Some(v) = &self.sub_mchid {
-            validate::check_str(
-                at,
-                "sub_mchid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "sub_mchid", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         if let Some(v) = &self.userid {
-            validate::check_str(
-                at,
-                "userid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "userid", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         if let Some(v) = &self.mobile {
-            validate::check_str(
-                at,
-                "mobile",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: true,
-                    plaintext_max_bytes: Some(32),
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "mobile", v, &rules::ENCRYPTED_32_BYTES_NO_EMOJI)?;
         }
         if let Some(v) = &self.work_id {
-            validate::check_str(
-                at,
-                "work_id",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "work_id", v, &rules::NO_EMOJI)?;
         }
         if let Some(v) = &self.limit {
             validate::check_int(at, "limit", i64::from(*v), None, Some(10))?;
@@ -552,116 +357,25 @@ impl Validate for UpdateGuideRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.guide_id;
-            validate::check_str(
-                at,
-                "guide_id",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "guide_id", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         if let Some(v) = &self.sub_mchid {
-            validate::check_str(
-                at,
-                "sub_mchid",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(64),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "sub_mchid", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
         }
         if let Some(v) = &self.name {
-            validate::check_str(
-                at,
-                "name",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(512),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: true,
-                    plaintext_max_bytes: Some(64),
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "name", v, &rules::LEN_1_TO_512_CHARS_ENCRYPTED_64_BYTES_NO_EMOJI)?;
         }
         if let Some(v) = &self.mobile {
-            validate::check_str(
-                at,
-                "mobile",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(512),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: true,
-                    plaintext_max_bytes: Some(32),
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "mobile", v, &rules::LEN_1_TO_512_CHARS_ENCRYPTED_32_BYTES_NO_EMOJI)?;
         }
         if let Some(v) = &self.qr_code {
-            validate::check_str(
-                at,
-                "qr_code",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(1024),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "qr_code", v, &rules::LEN_1_TO_1024_CHARS_URL_NO_EMOJI)?;
         }
         if let Some(v) = &self.avatar {
-            validate::check_str(
-                at,
-                "avatar",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(1024),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "avatar", v, &rules::LEN_1_TO_1024_CHARS_URL_NO_EMOJI)?;
         }
         if let Some(v) = &self.group_qrcode {
-            validate::check_str(
-                at,
-                "group_qrcode",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(256),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "group_qrcode", v, &rules::LEN_1_TO_256_CHARS_URL_NO_EMOJI)?;
         }
         Ok(())
     }
@@ -710,20 +424,7 @@ pub struct DownloadCertificatesRequest {
 impl Validate for DownloadCertificatesRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         if let Some(v) = &self.algorithm_type {
-            validate::check_str(
-                at,
-                "algorithm_type",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "algorithm_type", v, &rules::NO_EMOJI)?;
         }
         Ok(())
     }

@@ -15,20 +15,7 @@ impl Validate for RegisterGuideResponse {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.guide_id;
-            validate::check_str(
-                at,
-                "guide_id",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "guide_id", v, &rules::NO_EMOJI)?;
         }
         Ok(())
     }
@@ -83,84 +70,19 @@ impl Validate for GuideInfo {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.guide_id;
-            validate::check_str(
-                at,
-                "guide_id",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "guide_id", v, &rules::NO_EMOJI)?;
         }
         if let Some(v) = &self.name {
-            validate::check_str(
-                at,
-                "name",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: true,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "name", v, &rules::ENCRYPTED_NO_EMOJI)?;
         }
         if let Some(v) = &self.mobile {
-            validate::check_str(
-                at,
-                "mobile",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: true,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "mobile", v, &rules::ENCRYPTED_NO_EMOJI)?;
         }
         if let Some(v) = &self.userid {
-            validate::check_str(
-                at,
-                "userid",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "userid", v, &rules::NO_EMOJI)?;
         }
         if let Some(v) = &self.work_id {
-            validate::check_str(
-                at,
-                "work_id",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "work_id", v, &rules::NO_EMOJI)?;
         }
         Ok(())
     }
@@ -238,71 +160,19 @@ impl Validate for EncryptedCertificate {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.algorithm;
-            validate::check_str(
-                at,
-                "algorithm",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "algorithm", v, &rules::NO_EMOJI)?;
         }
         {
             let v = &self.nonce;
-            validate::check_str(
-                at,
-                "nonce",
-                v,
-                &StrRules {
-                    min_len: Some(12),
-                    max_len: Some(12),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "nonce", v, &rules::LEN_12_TO_12_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.associated_data;
-            validate::check_str(
-                at,
-                "associated_data",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "associated_data", v, &rules::NO_EMOJI)?;
         }
         {
             let v = &self.ciphertext;
-            validate::check_str(
-                at,
-                "ciphertext",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "ciphertext", v, &rules::NO_EMOJI)?;
         }
         Ok(())
     }
@@ -337,54 +207,15 @@ impl Validate for PlatformCertificate {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.serial_no;
-            validate::check_str(
-                at,
-                "serial_no",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(40),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "serial_no", v, &rules::LEN_1_TO_40_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.effective_time;
-            validate::check_str(
-                at,
-                "effective_time",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(32),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "effective_time", v, &rules::LEN_1_TO_32_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.expire_time;
-            validate::check_str(
-                at,
-                "expire_time",
-                v,
-                &StrRules {
-                    min_len: Some(1),
-                    max_len: Some(32),
-                    unit: Some(LengthUnit::Chars),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: true,
-                },
-            )?;
+            validate::check_str(at, "expire_time", v, &rules::LEN_1_TO_32_CHARS_NO_EMOJI)?;
         }
         {
             let v = &self.encrypt_certificate;

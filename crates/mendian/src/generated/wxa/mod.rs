@@ -3,20 +3,17 @@
 //!
 //! 门店小程序是公众平台向商户提供的对其线下门店相关功能的管理能力。门店小程序接口是为商户提供批量新增、查询、修改、删除门店等主要功能,包括创建小程序商家账号,方便商户快速高效进行门店管理和操作。Also covers the access-token endpoints (cgi-bin/stable_token, cgi-bin/token) and the temporary media upload (cgi-bin/media/upload) the store calls depend on, and the four audit-result event pushes.
 
-#![allow(clippy::doc_lazy_continuation)]
-
 use crate::error::{MendianError, Platform};
 use crate::generated::Envelope;
 use crate::schema::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};
-#[allow(unused_imports)]
 use crate::schema::validate::{self, Format, LengthUnit, StrRules};
-#[allow(unused_imports)]
 use crate::schema::{wire, Validate};
 
 mod descriptors;
 mod errors;
 mod events;
 mod requests;
+mod rules;
 mod types;
 
 pub use descriptors::*;

@@ -91,53 +91,14 @@ pub struct ApplyMerchantRequest {
 impl Validate for ApplyMerchantRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         if let Some(v) = &self.qualification_list {
-            validate::check_str(
-                at,
-                "qualification_list",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PipeList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "qualification_list", v, &rules::PIPE_LIST)?;
         }
         {
             let v = &self.nickname;
-            validate::check_str(
-                at,
-                "nickname",
-                v,
-                &StrRules {
-                    min_len: Some(4),
-                    max_len: Some(30),
-                    unit: Some(LengthUnit::Width),
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: None,
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "nickname", v, &rules::LEN_4_TO_30_WIDTH)?;
         }
         if let Some(v) = &self.other_files {
-            validate::check_str(
-                at,
-                "other_files",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PipeList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "other_files", v, &rules::PIPE_LIST)?;
         }
         Ok(())
     }
@@ -353,105 +314,27 @@ impl Validate for CreateMapPoiRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.longitude;
-            validate::check_str(
-                at,
-                "longitude",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::DecimalString),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "longitude", v, &rules::DECIMAL_STRING)?;
         }
         {
             let v = &self.latitude;
-            validate::check_str(
-                at,
-                "latitude",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::DecimalString),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "latitude", v, &rules::DECIMAL_STRING)?;
         }
         {
             let v = &self.category;
-            validate::check_str(
-                at,
-                "category",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::CategoryPair),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "category", v, &rules::CATEGORY_PAIR)?;
         }
         {
             let v = &self.telephone;
-            validate::check_str(
-                at,
-                "telephone",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PhoneList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "telephone", v, &rules::PHONE_LIST)?;
         }
         {
             let v = &self.photo;
-            validate::check_str(
-                at,
-                "photo",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "photo", v, &rules::URL)?;
         }
         {
             let v = &self.license;
-            validate::check_str(
-                at,
-                "license",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::Url),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "license", v, &rules::URL)?;
         }
         Ok(())
     }
@@ -544,53 +427,14 @@ impl Validate for AddStoreRequest {
         }
         {
             let v = &self.contract_phone;
-            validate::check_str(
-                at,
-                "contract_phone",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PhoneList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "contract_phone", v, &rules::PHONE_LIST)?;
         }
         {
             let v = &self.hour;
-            validate::check_str(
-                at,
-                "hour",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::HourRange),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "hour", v, &rules::HOUR_RANGE)?;
         }
         if let Some(v) = &self.qualification_list {
-            validate::check_str(
-                at,
-                "qualification_list",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PipeList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "qualification_list", v, &rules::PIPE_LIST)?;
         }
         Ok(())
     }
@@ -654,37 +498,11 @@ impl Validate for UpdateStoreRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         {
             let v = &self.hour;
-            validate::check_str(
-                at,
-                "hour",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::HourRange),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "hour", v, &rules::HOUR_RANGE)?;
         }
         {
             let v = &self.contract_phone;
-            validate::check_str(
-                at,
-                "contract_phone",
-                v,
-                &StrRules {
-                    min_len: None,
-                    max_len: None,
-                    unit: None,
-                    encrypted: false,
-                    plaintext_max_bytes: None,
-                    format: Some(Format::PhoneList),
-                    no_supplementary: false,
-                },
-            )?;
+            validate::check_str(at, "contract_phone", v, &rules::PHONE_LIST)?;
         }
         {
             let v = &self.pic_list;

@@ -1307,20 +1307,7 @@ impl Validate for StorePicList {
         {
             let v = &self.list;
             for (i, item) in v.iter().enumerate() {
-                validate::check_str(
-                    at,
-                    &format!("list[{i}]"),
-                    item,
-                    &StrRules {
-                        min_len: None,
-                        max_len: None,
-                        unit: None,
-                        encrypted: false,
-                        plaintext_max_bytes: None,
-                        format: Some(Format::Url),
-                        no_supplementary: false,
-                    },
-                )?;
+                validate::check_str(at, &format!("list[{i}]"), item, &rules::URL)?;
             }
         }
         Ok(())
