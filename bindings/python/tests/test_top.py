@@ -56,14 +56,14 @@ def test_worker_lifecycle(fresh):
     top = client(fresh, simplify=True)
 
     async def flow():
-        created = await top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
+        created = await top.worker_create_async(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
         assert created.result.value is True
-        updated = await top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker(service_store_code="网点B")))
+        updated = await top.worker_update_async(mendian.WorkerUpdateRequest(worker=doc_worker(service_store_code="网点B")))
         assert updated.result.value is True
-        found = await top.worker_query(mendian.WorkerQueryRequest(identity_id="330106199001011234"))
+        found = await top.worker_query_async(mendian.WorkerQueryRequest(identity_id="330106199001011234"))
         assert found.result.value.service_store_code == "网点B"
         assert found.result.value.phone == 1234567890
-        deleted = await top.worker_delete(
+        deleted = await top.worker_delete_async(
             mendian.WorkerDeleteRequest(name="张三", phone=1234567890, biz_type="appliance_install"))
         assert deleted.result.value is True
 
@@ -75,7 +75,7 @@ def test_worker_lifecycle(fresh):
 def test_a_signer_implemented_in_python(fresh):
     signer = ServerSideSigner(fresh.profile["top_app_secret"])
     top = client(fresh, signer=signer)
-    created = asyncio.run(top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker())))
+    created = top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
     assert created.result.value is True
     assert signer.calls == 1
 
@@ -83,7 +83,7 @@ def test_a_signer_implemented_in_python(fresh):
 def test_unknown_worker_surfaces_10006_with_the_documents_message(fresh):
     top = client(fresh)
     with pytest.raises(mendian.MendianError.Api) as info:
-        asyncio.run(top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker())))
+        top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker()))
     e = info.value
     assert e.code == "10006"
     assert e.server_message == "工人不存在"
@@ -94,7 +94,7 @@ def test_unknown_worker_surfaces_10006_with_the_documents_message(fresh):
 def test_a_wrong_secret_surfaces_code_25(fresh):
     top = client(fresh, signer=mendian.top_app_secret_signer("wrong-secret"))
     with pytest.raises(mendian.MendianError.Api) as info:
-        asyncio.run(top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker())))
+        top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker()))
     assert info.value.code == "25"
     assert "wrong-secret" not in str(info.value)
 
@@ -102,6 +102,6 @@ def test_a_wrong_secret_surfaces_code_25(fresh):
 def test_bad_input_is_rejected_and_nothing_is_sent(fresh):
     top = client(fresh)
     with pytest.raises(mendian.MendianError.InvalidArgument) as info:
-        asyncio.run(top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker(cover_category_ids="123||456"))))
+        top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker(cover_category_ids="123||456")))
     assert info.value.field == "worker.cover_category_ids"
     assert fresh.admin("GET", "/requests") == []

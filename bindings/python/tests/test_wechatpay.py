@@ -38,12 +38,12 @@ def test_staff_lifecycle(fresh, mode):
     wx = client(fresh, mode)
 
     async def flow():
-        guide = (await wx.register_guide(register())).guide_id
-        await wx.assign_guide(mendian.AssignGuideRequest(guide_id=guide, out_trade_no="1217752501201407033233368018"))
-        found = await wx.query_guides(mendian.QueryGuidesRequest(store_id=1234567, mobile="13900000000"))
+        guide = (await wx.register_guide_async(register())).guide_id
+        await wx.assign_guide_async(mendian.AssignGuideRequest(guide_id=guide, out_trade_no="1217752501201407033233368018"))
+        found = await wx.query_guides_async(mendian.QueryGuidesRequest(store_id=1234567, mobile="13900000000"))
         assert [(g.name, g.mobile) for g in found.data] == [("张三", "13900000000")]
-        await wx.update_guide(mendian.UpdateGuideRequest(guide_id=guide, name="张三丰"))
-        after = await wx.query_guides(mendian.QueryGuidesRequest(store_id=1234567))
+        await wx.update_guide_async(mendian.UpdateGuideRequest(guide_id=guide, name="张三丰"))
+        after = await wx.query_guides_async(mendian.QueryGuidesRequest(store_id=1234567))
         assert after.data[0].name == "张三丰"
 
     asyncio.run(flow())
@@ -57,7 +57,7 @@ def test_a_tampered_answer_raises_a_signature_error(fresh):
     wx = client(fresh)
     fresh.admin("POST", "/faults", {"route": "POST /v3/smartguide/guides", "kind": {"type": "wechatpay_bad_signature"}, "times": 1})
     with pytest.raises(mendian.MendianError.Signature):
-        asyncio.run(wx.register_guide(register()))
+        wx.register_guide(register())
 
 
 @pytest.mark.parametrize("field,request_", [
@@ -68,7 +68,7 @@ def test_a_tampered_answer_raises_a_signature_error(fresh):
 def test_bad_input_raises_invalid_argument_and_nothing_is_sent(fresh, field, request_):
     wx = client(fresh)
     with pytest.raises(mendian.MendianError.InvalidArgument) as info:
-        asyncio.run(wx.register_guide(request_()))
+        wx.register_guide(request_())
     assert info.value.field == field
     assert fresh.admin("GET", "/requests") == []
 
@@ -77,9 +77,9 @@ def test_errors_carry_the_documents_words(fresh):
     wx = client(fresh)
 
     async def flow():
-        guide = (await wx.register_guide(register())).guide_id
+        guide = (await wx.register_guide_async(register())).guide_id
         with pytest.raises(mendian.MendianError.Api) as info:
-            await wx.update_guide(mendian.UpdateGuideRequest(guide_id=guide))
+            await wx.update_guide_async(mendian.UpdateGuideRequest(guide_id=guide))
         return info.value
 
     e = asyncio.run(flow())

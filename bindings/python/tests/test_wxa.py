@@ -227,8 +227,8 @@ def update_request(poi_id, hour="09:00-22:00", pics=(PIC_2,)):
 
 
 async def upload_and_apply(wx):
-    media = await wx.upload_media(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=PNG))
-    await wx.apply_merchant(apply_request(media.media_id))
+    media = await wx.upload_media_async(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=PNG))
+    await wx.apply_merchant_async(apply_request(media.media_id))
     return media
 
 
@@ -237,15 +237,15 @@ def test_store_onboarding_with_safe_mode_pushes(fresh, callback_factory):
     wx = client(fresh)
 
     async def flow():
-        cats = (await wx.get_merchant_category(mendian.GetMerchantCategoryRequest())).data.all_category_info.categories
+        cats = (await wx.get_merchant_category_async(mendian.GetMerchantCategoryRequest())).data.all_category_info.categories
         second = next(c for c in cats if c.level == mendian.MerchantCategoryLevel.SECOND())
         assert second.name == "便利店" and second.father == 278
         assert second.sensitive_type == mendian.MerchantCategorySensitiveType.NEEDS_QUALIFICATION()
 
-        head = await wx.upload_media(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=PNG))
+        head = await wx.upload_media_async(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=PNG))
         assert head.media_id and head.type == mendian.WxaMediaType.IMAGE()
-        licence = await wx.upload_media(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=PNG))
-        await wx.apply_merchant(apply_request(head.media_id, first=second.father, second=second.id,
+        licence = await wx.upload_media_async(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=PNG))
+        await wx.apply_merchant_async(apply_request(head.media_id, first=second.father, second=second.id,
                                               qualification=licence.media_id))
 
         push = cb.next_push()
@@ -255,7 +255,7 @@ def test_store_onboarding_with_safe_mode_pushes(fresh, callback_factory):
         assert merchant.status == mendian.ApplyMerchantAuditEventStatus.APPROVED()
         assert merchant.to_user_name == fresh.profile["wxa_original_id"]
         assert "<Event><![CDATA[apply_merchant_audit_info]]></Event>" in push.xml
-        audit = (await wx.get_merchant_audit_info(mendian.GetMerchantAuditInfoRequest())).data
+        audit = (await wx.get_merchant_audit_info_async(mendian.GetMerchantAuditInfoRequest())).data
         assert (audit.audit_id, audit.status) == (merchant.audit_id, mendian.MerchantAuditStatus.APPROVED())
 
         tree = await wx.get_district_tree()
@@ -265,7 +265,7 @@ def test_store_onboarding_with_safe_mode_pushes(fresh, callback_factory):
         haizhu = next(d for d in guangzhou.districts if d.fullname == "海珠区")
         assert haizhu.id == "440105"
 
-        created = await wx.create_map_poi(mendian.CreateMapPoiRequest(
+        created = await wx.create_map_poi_async(mendian.CreateMapPoiRequest(
             name="龙涤小区熟食店", longitude="113.323753357", latitude="23.0974903107", province=guangdong.province.fullname,
             city=guangzhou.city.fullname, district=haizhu.fullname, address="怡安路172号", category="美食:中餐厅",
             telephone="020-89190388", photo="http://mmbiz.qpic.cn/mmbiz_png/a/0", license="http://mmbiz.qpic.cn/mmbiz_png/b/0",
@@ -276,10 +276,10 @@ def test_store_onboarding_with_safe_mode_pushes(fresh, callback_factory):
         assert poi.audit_id == created.data.base_id
         assert poi.status == mendian.MapPoiAuditStatus.APPROVED()
         assert poi.name == "龙涤小区熟食店" and poi.map_poi_id
-        found = await wx.search_map_poi(mendian.SearchMapPoiRequest(districtid=int(haizhu.id), keyword="熟食"))
+        found = await wx.search_map_poi_async(mendian.SearchMapPoiRequest(districtid=int(haizhu.id), keyword="熟食"))
         assert [i.sosomap_poi_uid for i in found.data.item] == [poi.map_poi_id]
 
-        added = await wx.add_store(store_request(poi.map_poi_id))
+        added = await wx.add_store_async(store_request(poi.map_poi_id))
         push = cb.next_push()
         assert isinstance(push.event, mendian.WxaEvent.ADD_STORE_AUDIT), push.event
         store_event = push.event.event
@@ -288,33 +288,33 @@ def test_store_onboarding_with_safe_mode_pushes(fresh, callback_factory):
         poi_id = store_event.poiid
         assert poi_id and poi_id.isdigit()
 
-        info = (await wx.get_store_info(mendian.GetStoreInfoRequest(poi_id=poi_id))).business.base_info
+        info = (await wx.get_store_info_async(mendian.GetStoreInfoRequest(poi_id=poi_id))).business.base_info
         assert (info.poi_id, info.business_name, info.open_time) == (poi_id, "龙涤小区熟食店", "10:00-21:00")
         assert info.status == mendian.StoreAuditStatus.APPROVED()
         assert [ph.photo_url for ph in info.photo_list] == [PIC_1]
-        stores = await wx.get_all_stores()
+        stores = await wx.get_all_stores_async()
         assert [s.base_info.poi_id for s in stores] == [poi_id]
 
-        same_pictures = await wx.update_store(update_request(poi_id, hour="08:00-20:00", pics=(PIC_1,)))
+        same_pictures = await wx.update_store_async(update_request(poi_id, hour="08:00-20:00", pics=(PIC_1,)))
         assert same_pictures.data.has_audit_id is False
-        new_pictures = await wx.update_store(update_request(poi_id))
+        new_pictures = await wx.update_store_async(update_request(poi_id))
         assert new_pictures.data.has_audit_id is True
         push = cb.next_push()
         assert isinstance(push.event, mendian.WxaEvent.MODIFY_STORE_AUDIT), push.event
         assert push.event.event.audit_id == new_pictures.data.audit_id
-        info = (await wx.get_store_info(mendian.GetStoreInfoRequest(poi_id=poi_id))).business.base_info
+        info = (await wx.get_store_info_async(mendian.GetStoreInfoRequest(poi_id=poi_id))).business.base_info
         assert info.open_time == "09:00-22:00"
         assert [ph.photo_url for ph in info.photo_list] == [PIC_2]
 
-        await wx.set_store_card(mendian.SetStoreCardRequest(poi_id=int(poi_id), card_id="pabcedfg1234567hijklmn"))
-        card = await wx.get_store_card(mendian.GetStoreCardRequest(poi_id=int(poi_id)))
+        await wx.set_store_card_async(mendian.SetStoreCardRequest(poi_id=int(poi_id), card_id="pabcedfg1234567hijklmn"))
+        card = await wx.get_store_card_async(mendian.GetStoreCardRequest(poi_id=int(poi_id)))
         assert card.card_id == "pabcedfg1234567hijklmn"
 
-        await wx.del_store(mendian.DelStoreRequest(poi_id=poi_id))
+        await wx.del_store_async(mendian.DelStoreRequest(poi_id=poi_id))
         with pytest.raises(mendian.MendianError.Api) as info:
-            await wx.get_store_info(mendian.GetStoreInfoRequest(poi_id=poi_id))
+            await wx.get_store_info_async(mendian.GetStoreInfoRequest(poi_id=poi_id))
         assert info.value.code == "65115" and info.value.description == "门店不存在"
-        assert await wx.get_all_stores() == []
+        assert await wx.get_all_stores_async() == []
 
     asyncio.run(flow())
     assert cb.errors == []
@@ -330,11 +330,11 @@ def test_a_token_provider_written_in_python(fresh):
     wx = client(fresh, provider=provider)
 
     async def flow():
-        await wx.get_merchant_category(mendian.GetMerchantCategoryRequest())
-        await wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10))
+        await wx.get_merchant_category_async(mendian.GetMerchantCategoryRequest())
+        await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=10))
         assert provider.calls == 1
         add_fault(fresh, "*", {"type": "wxa_expire_tokens"})
-        await wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10))
+        await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=10))
 
     asyncio.run(flow())
     assert provider.calls == 2 and provider.forced == [False, False]
@@ -355,18 +355,18 @@ def test_a_token_store_shared_by_two_servers(fresh):
     second = client(fresh, provider=second_provider, store=store)
 
     async def flow():
-        await first.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+        await first.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1))
         assert (fetches(fresh), store.saves) == (1, 1)
-        await second.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+        await second.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1))
         assert fetches(fresh) == 1, "the second server must use the stored token"
         assert second_provider.calls == 0 and store.saves == 1
         token = store.tokens[fresh.profile["wxa_appid"]].access_token
         assert token in sent(fresh, "get_store_list")[1]["query"]
         # The token expires: the second server refreshes it once, and the first one uses that.
         add_fault(fresh, "*", {"type": "wxa_expire_tokens"})
-        await second.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+        await second.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1))
         assert store.invalidated == [token] and second_provider.calls == 1
-        await first.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+        await first.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1))
         assert fetches(fresh) == 2 and store.saves == 2
 
     asyncio.run(flow())
@@ -376,9 +376,9 @@ def test_a_token_that_expires_mid_flow_is_recovered_with_one_refresh(fresh):
     wx = client(fresh)
 
     async def flow():
-        await wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10))
+        await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=10))
         add_fault(fresh, "*", {"type": "wxa_expire_tokens"})
-        return await wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10))
+        return await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=10))
 
     assert asyncio.run(flow()).total_count == 0
     state = wxa_state(fresh)
@@ -390,7 +390,7 @@ def test_a_token_that_expires_mid_flow_is_recovered_with_one_refresh(fresh):
 def test_system_busy_is_retried_on_a_transient_call(fresh):
     wx = client(fresh)
     add_fault(fresh, "POST /wxa/get_store_list", {"type": "wxa_errcode", "errcode": -1, "errmsg": ""})
-    listing = asyncio.run(wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10)))
+    listing = wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10))
     assert listing.business_list == [] and listing.total_count == 0
     assert len(sent(fresh, "get_store_list")) == 2
     assert fresh.admin("GET", "/faults") == []
@@ -400,7 +400,7 @@ def test_daily_quota_45009_is_reported_and_not_retried(fresh):
     wx = client(fresh)
     add_fault(fresh, "POST /wxa/get_store_list", {"type": "wxa_errcode", "errcode": 45009, "errmsg": ""})
     with pytest.raises(mendian.MendianError.Api) as info:
-        asyncio.run(wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10)))
+        wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10))
     e = info.value
     assert e.code == "45009"
     assert e.platform == mendian.Platform.WXA
@@ -414,17 +414,28 @@ def test_two_hundred_concurrent_calls_after_expiry_make_one_token_request(fresh)
     wx = client(fresh)
 
     async def flow():
-        await wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+        await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1))
         before = fetches(fresh)
         add_fault(fresh, "*", {"type": "wxa_expire_tokens"})
         add_fault(fresh, "POST /cgi-bin/stable_token", {"type": "delay", "millis": 300})
-        results = await asyncio.gather(*(wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1)) for _ in range(200)))
+        results = await asyncio.gather(*(wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1)) for _ in range(200)))
         return before, results
 
     before, results = asyncio.run(flow())
     assert len(results) == 200 and all(r.total_count == 0 for r in results)
     assert fetches(fresh) - before == 1
     assert len(sent(fresh, "get_store_list")) >= 201
+
+
+class AsyncForm:
+    """The same client seen through its coroutine methods: `AsyncForm(wx).add_store(...)` is
+    `wx.add_store_async(...)`."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getattr__(self, name):
+        return getattr(self.client, name + "_async")
 
 
 @pytest.mark.parametrize("field,call", [
@@ -437,11 +448,15 @@ def test_two_hundred_concurrent_calls_after_expiry_make_one_token_request(fresh)
     ("media", lambda wx: wx.upload_media(mendian.UploadMediaRequest(type=mendian.WxaMediaType.IMAGE(), media=b""))),
     ("pic_list.list[1]", lambda wx: wx.add_store(store_request(pics=(PIC_1, "not a url")))),
 ], ids=["limit-51", "nickname-short", "nickname-wide", "hour-add", "hour-update", "gif", "empty-file", "pic-not-url"])
-def test_bad_input_raises_invalid_argument_and_nothing_is_sent(fresh, field, call):
+@pytest.mark.parametrize("form", ["blocking", "asyncio"])
+def test_bad_input_raises_invalid_argument_and_nothing_is_sent(fresh, field, call, form):
     wx = client(fresh)
     before = fresh.admin("GET", "/requests")
     with pytest.raises(mendian.MendianError.InvalidArgument) as info:
-        asyncio.run(call(wx))
+        if form == "blocking":
+            call(wx)
+        else:
+            asyncio.run(call(AsyncForm(wx)))
     assert info.value.field == field, info.value
     assert fresh.admin("GET", "/requests") == before
     assert fetches(fresh) == 0
@@ -533,3 +548,36 @@ def test_url_verification_with_echostr(fresh, callback_factory):
     assert receiver(fresh).verify_url(safe) == echostr
     with pytest.raises(mendian.MendianError.Signature):
         receiver(fresh).verify_url(dict(safe, msg_signature=sha1_signature(token, timestamp, nonce, echostr)))
+
+
+def test_blocking_calls_need_no_event_loop_and_honour_the_timeout(fresh):
+    # The plain name blocks; the coroutine is the `_async` twin of the same call.
+    wx = client(fresh)
+    assert wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=10)).total_count == 0
+    assert wx.get_all_stores() == []
+    assert asyncio.run(wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=10))).total_count == 0
+
+    p = fresh.profile
+    slow = mendian.WxaClient(
+        mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(
+            base_url=p["wxa_base_url"], backup_base_url="", timeout_ms=300, max_retries=0)),
+        mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+    slow.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))  # token cached
+    add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 3000})
+    started = time.monotonic()
+    with pytest.raises(mendian.MendianError.Timeout):
+        slow.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+    assert time.monotonic() - started < 2.5
+
+
+def test_python_callbacks_work_from_blocking_calls(fresh):
+    # An `async def` token provider and store written in Python, reached from a blocking
+    # call that runs outside any event loop.
+    provider = BackendTokenProvider(fresh)
+    store = SharedTokenStore()
+    wx = client(fresh, provider=provider, store=store)
+    assert wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1)).total_count == 0
+    assert (provider.calls, store.loads >= 1, store.saves) == (1, True, 1)
+    add_fault(fresh, "*", {"type": "wxa_expire_tokens"})
+    assert wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1)).total_count == 0
+    assert provider.calls == 2 and len(store.invalidated) == 1

@@ -668,6 +668,15 @@ public protocol TopClientProtocol: AnyObject, Sendable {
     func queryAllWorkers(session: String?) async throws  -> [String]
     
     /**
+     * 查询工人列表 — every item: walks `worker_querypage` page by page.
+     *
+     * Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error).
+     *
+     * Blocking form of [`Self::query_all_workers`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func queryAllWorkersBlocking(session: String?) throws  -> [String]
+    
+    /**
      * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
      *
      * 服务商工人信息创建
@@ -675,6 +684,17 @@ public protocol TopClientProtocol: AnyObject, Sendable {
      * `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
      */
     func workerCreate(request: WorkerCreateRequest, session: String?) async throws  -> WorkerCreateResponse
+    
+    /**
+     * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+     *
+     * 服务商工人信息创建
+     *
+     * `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::worker_create`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func workerCreateBlocking(request: WorkerCreateRequest, session: String?) throws  -> WorkerCreateResponse
     
     /**
      * 删除工人 — calls `tmall.servicecenter.worker.delete`.
@@ -686,6 +706,17 @@ public protocol TopClientProtocol: AnyObject, Sendable {
     func workerDelete(request: WorkerDeleteRequest, session: String?) async throws  -> WorkerDeleteResponse
     
     /**
+     * 删除工人 — calls `tmall.servicecenter.worker.delete`.
+     *
+     * 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_delete`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func workerDeleteBlocking(request: WorkerDeleteRequest, session: String?) throws  -> WorkerDeleteResponse
+    
+    /**
      * 工人信息查询 — calls `tmall.servicecenter.worker.query`.
      *
      * 查询服务商对应的工人信息
@@ -693,6 +724,17 @@ public protocol TopClientProtocol: AnyObject, Sendable {
      * `session` overrides the client's session for this call. Retried automatically on transient failures.
      */
     func workerQuery(request: WorkerQueryRequest, session: String?) async throws  -> WorkerQueryResponse
+    
+    /**
+     * 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+     *
+     * 查询服务商对应的工人信息
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_query`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func workerQueryBlocking(request: WorkerQueryRequest, session: String?) throws  -> WorkerQueryResponse
     
     /**
      * 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
@@ -704,6 +746,17 @@ public protocol TopClientProtocol: AnyObject, Sendable {
     func workerQuerypage(request: WorkerQuerypageRequest, session: String?) async throws  -> WorkerQuerypageResponse
     
     /**
+     * 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+     *
+     * 服务商查询工人列表
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_querypage`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func workerQuerypageBlocking(request: WorkerQuerypageRequest, session: String?) throws  -> WorkerQuerypageResponse
+    
+    /**
      * 修改工人信息 — calls `tmall.servicecenter.worker.update`.
      *
      * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
@@ -711,6 +764,17 @@ public protocol TopClientProtocol: AnyObject, Sendable {
      * `session` overrides the client's session for this call. Retried automatically on transient failures.
      */
     func workerUpdate(request: WorkerUpdateRequest, session: String?) async throws  -> WorkerUpdateResponse
+    
+    /**
+     * 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+     *
+     * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_update`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func workerUpdateBlocking(request: WorkerUpdateRequest, session: String?) throws  -> WorkerUpdateResponse
     
 }
 /**
@@ -805,6 +869,23 @@ open func queryAllWorkers(session: String? = nil)async throws  -> [String]  {
 }
     
     /**
+     * 查询工人列表 — every item: walks `worker_querypage` page by page.
+     *
+     * Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error).
+     *
+     * Blocking form of [`Self::query_all_workers`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func queryAllWorkersBlocking(session: String? = nil)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_query_all_workers_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
      *
      * 服务商工人信息创建
@@ -825,6 +906,26 @@ open func workerCreate(request: WorkerCreateRequest, session: String? = nil)asyn
             liftFunc: FfiConverterTypeWorkerCreateResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+     *
+     * 服务商工人信息创建
+     *
+     * `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::worker_create`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func workerCreateBlocking(request: WorkerCreateRequest, session: String? = nil)throws  -> WorkerCreateResponse  {
+    return try  FfiConverterTypeWorkerCreateResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_worker_create_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeWorkerCreateRequest_lower(request),
+        FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -851,6 +952,26 @@ open func workerDelete(request: WorkerDeleteRequest, session: String? = nil)asyn
 }
     
     /**
+     * 删除工人 — calls `tmall.servicecenter.worker.delete`.
+     *
+     * 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_delete`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func workerDeleteBlocking(request: WorkerDeleteRequest, session: String? = nil)throws  -> WorkerDeleteResponse  {
+    return try  FfiConverterTypeWorkerDeleteResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_worker_delete_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeWorkerDeleteRequest_lower(request),
+        FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 工人信息查询 — calls `tmall.servicecenter.worker.query`.
      *
      * 查询服务商对应的工人信息
@@ -871,6 +992,26 @@ open func workerQuery(request: WorkerQueryRequest, session: String? = nil)async 
             liftFunc: FfiConverterTypeWorkerQueryResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+     *
+     * 查询服务商对应的工人信息
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_query`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func workerQueryBlocking(request: WorkerQueryRequest, session: String? = nil)throws  -> WorkerQueryResponse  {
+    return try  FfiConverterTypeWorkerQueryResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_worker_query_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeWorkerQueryRequest_lower(request),
+        FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -897,6 +1038,26 @@ open func workerQuerypage(request: WorkerQuerypageRequest, session: String? = ni
 }
     
     /**
+     * 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+     *
+     * 服务商查询工人列表
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_querypage`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func workerQuerypageBlocking(request: WorkerQuerypageRequest, session: String? = nil)throws  -> WorkerQuerypageResponse  {
+    return try  FfiConverterTypeWorkerQuerypageResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_worker_querypage_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeWorkerQuerypageRequest_lower(request),
+        FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 修改工人信息 — calls `tmall.servicecenter.worker.update`.
      *
      * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
@@ -917,6 +1078,26 @@ open func workerUpdate(request: WorkerUpdateRequest, session: String? = nil)asyn
             liftFunc: FfiConverterTypeWorkerUpdateResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+     *
+     * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+     *
+     * `session` overrides the client's session for this call. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::worker_update`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func workerUpdateBlocking(request: WorkerUpdateRequest, session: String? = nil)throws  -> WorkerUpdateResponse  {
+    return try  FfiConverterTypeWorkerUpdateResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_worker_update_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeWorkerUpdateRequest_lower(request),
+        FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
 }
     
 
@@ -1226,6 +1407,17 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
     func assignGuide(request: AssignGuideRequest) async throws 
     
     /**
+     * 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+     *
+     * 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::assign_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func assignGuideBlocking(request: AssignGuideRequest) throws 
+    
+    /**
      * 下载平台证书 — calls `/v3/certificates`.
      *
      * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
@@ -1235,11 +1427,31 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
     func downloadCertificates(request: DownloadCertificatesRequest) async throws  -> DownloadCertificatesResponse
     
     /**
+     * 下载平台证书 — calls `/v3/certificates`.
+     *
+     * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::download_certificates`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func downloadCertificatesBlocking(request: DownloadCertificatesRequest) throws  -> DownloadCertificatesResponse
+    
+    /**
      * 服务人员查询API — every item: walks `query_guides` page by page.
      *
      * Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
      */
     func queryAllGuides(request: QueryGuidesRequest) async throws  -> [GuideInfo]
+    
+    /**
+     * 服务人员查询API — every item: walks `query_guides` page by page.
+     *
+     * Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read.
+     *
+     * Blocking form of [`Self::query_all_guides`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func queryAllGuidesBlocking(request: QueryGuidesRequest) throws  -> [GuideInfo]
     
     /**
      * 服务人员查询API — calls `/v3/smartguide/guides`.
@@ -1251,6 +1463,17 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
     func queryGuides(request: QueryGuidesRequest) async throws  -> QueryGuidesResponse
     
     /**
+     * 服务人员查询API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::query_guides`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func queryGuidesBlocking(request: QueryGuidesRequest) throws  -> QueryGuidesResponse
+    
+    /**
      * 服务人员注册API — calls `/v3/smartguide/guides`.
      *
      * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
@@ -1260,6 +1483,17 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
     func registerGuide(request: RegisterGuideRequest) async throws  -> RegisterGuideResponse
     
     /**
+     * 服务人员注册API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::register_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func registerGuideBlocking(request: RegisterGuideRequest) throws  -> RegisterGuideResponse
+    
+    /**
      * 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
      *
      * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
@@ -1267,6 +1501,17 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
      * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
      */
     func updateGuide(request: UpdateGuideRequest) async throws 
+    
+    /**
+     * 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+     *
+     * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::update_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func updateGuideBlocking(request: UpdateGuideRequest) throws 
     
     /**
      * Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
@@ -1370,6 +1615,24 @@ open func assignGuide(request: AssignGuideRequest)async throws   {
 }
     
     /**
+     * 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+     *
+     * 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::assign_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func assignGuideBlocking(request: AssignGuideRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_assign_guide_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAssignGuideRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * 下载平台证书 — calls `/v3/certificates`.
      *
      * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
@@ -1393,6 +1656,25 @@ open func downloadCertificates(request: DownloadCertificatesRequest)async throws
 }
     
     /**
+     * 下载平台证书 — calls `/v3/certificates`.
+     *
+     * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::download_certificates`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func downloadCertificatesBlocking(request: DownloadCertificatesRequest)throws  -> DownloadCertificatesResponse  {
+    return try  FfiConverterTypeDownloadCertificatesResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_download_certificates_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDownloadCertificatesRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 服务人员查询API — every item: walks `query_guides` page by page.
      *
      * Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
@@ -1411,6 +1693,23 @@ open func queryAllGuides(request: QueryGuidesRequest)async throws  -> [GuideInfo
             liftFunc: FfiConverterSequenceTypeGuideInfo.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 服务人员查询API — every item: walks `query_guides` page by page.
+     *
+     * Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read.
+     *
+     * Blocking form of [`Self::query_all_guides`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func queryAllGuidesBlocking(request: QueryGuidesRequest)throws  -> [GuideInfo]  {
+    return try  FfiConverterSequenceTypeGuideInfo.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_query_all_guides_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryGuidesRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1437,6 +1736,25 @@ open func queryGuides(request: QueryGuidesRequest)async throws  -> QueryGuidesRe
 }
     
     /**
+     * 服务人员查询API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::query_guides`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func queryGuidesBlocking(request: QueryGuidesRequest)throws  -> QueryGuidesResponse  {
+    return try  FfiConverterTypeQueryGuidesResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_query_guides_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueryGuidesRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 服务人员注册API — calls `/v3/smartguide/guides`.
      *
      * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
@@ -1460,6 +1778,25 @@ open func registerGuide(request: RegisterGuideRequest)async throws  -> RegisterG
 }
     
     /**
+     * 服务人员注册API — calls `/v3/smartguide/guides`.
+     *
+     * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::register_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func registerGuideBlocking(request: RegisterGuideRequest)throws  -> RegisterGuideResponse  {
+    return try  FfiConverterTypeRegisterGuideResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_register_guide_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRegisterGuideRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
      *
      * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
@@ -1480,6 +1817,24 @@ open func updateGuide(request: UpdateGuideRequest)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+     *
+     * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+     *
+     * Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::update_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func updateGuideBlocking(request: UpdateGuideRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_update_guide_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeUpdateGuideRequest_lower(request),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1877,6 +2232,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func addStore(request: AddStoreRequest) async throws  -> AddStoreResponse
     
     /**
+     * 添加门店 — calls `/wxa/add_store`.
+     *
+     * 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::add_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func addStoreBlocking(request: AddStoreRequest) throws  -> AddStoreResponse
+    
+    /**
      * 创建门店小程序 — calls `/wxa/apply_merchant`.
      *
      * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
@@ -1884,6 +2250,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
      */
     func applyMerchant(request: ApplyMerchantRequest) async throws 
+    
+    /**
+     * 创建门店小程序 — calls `/wxa/apply_merchant`.
+     *
+     * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::apply_merchant`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func applyMerchantBlocking(request: ApplyMerchantRequest) throws 
     
     /**
      * 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
@@ -1895,6 +2272,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func createMapPoi(request: CreateMapPoiRequest) async throws  -> CreateMapPoiResponse
     
     /**
+     * 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+     *
+     * 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::create_map_poi`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func createMapPoiBlocking(request: CreateMapPoiRequest) throws  -> CreateMapPoiResponse
+    
+    /**
      * 删除门店 — calls `/wxa/del_store`.
      *
      * 删除门店: delete a store of the 门店小程序.
@@ -1904,6 +2292,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func delStore(request: DelStoreRequest) async throws 
     
     /**
+     * 删除门店 — calls `/wxa/del_store`.
+     *
+     * 删除门店: delete a store of the 门店小程序.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::del_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func delStoreBlocking(request: DelStoreRequest) throws 
+    
+    /**
      * 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
      *
      * Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
@@ -1911,11 +2310,29 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func getAllPois() async throws  -> [PoiListItem]
     
     /**
+     * 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+     *
+     * Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read.
+     *
+     * Blocking form of [`Self::get_all_pois`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getAllPoisBlocking() throws  -> [PoiListItem]
+    
+    /**
      * 获取门店信息列表 — every item: walks `get_store_list` page by page.
      *
      * Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
      */
     func getAllStores() async throws  -> [StoreBusiness]
+    
+    /**
+     * 获取门店信息列表 — every item: walks `get_store_list` page by page.
+     *
+     * Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read.
+     *
+     * Blocking form of [`Self::get_all_stores`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getAllStoresBlocking() throws  -> [StoreBusiness]
     
     /**
      * 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
@@ -1927,6 +2344,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func getDistrict(request: GetDistrictRequest) async throws  -> GetDistrictResponse
     
     /**
+     * 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+     *
+     * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_district`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getDistrictBlocking(request: GetDistrictRequest) throws  -> GetDistrictResponse
+    
+    /**
      * 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
      *
      * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
@@ -1934,6 +2362,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
      */
     func getMerchantAuditInfo(request: GetMerchantAuditInfoRequest) async throws  -> GetMerchantAuditInfoResponse
+    
+    /**
+     * 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+     *
+     * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_merchant_audit_info`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getMerchantAuditInfoBlocking(request: GetMerchantAuditInfoRequest) throws  -> GetMerchantAuditInfoResponse
     
     /**
      * 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
@@ -1945,6 +2384,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func getMerchantCategory(request: GetMerchantCategoryRequest) async throws  -> GetMerchantCategoryResponse
     
     /**
+     * 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+     *
+     * 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_merchant_category`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getMerchantCategoryBlocking(request: GetMerchantCategoryRequest) throws  -> GetMerchantCategoryResponse
+    
+    /**
      * 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
      *
      * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
@@ -1952,6 +2402,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
      */
     func getPoiList(request: GetPoiListRequest) async throws  -> GetPoiListResponse
+    
+    /**
+     * 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+     *
+     * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_poi_list`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getPoiListBlocking(request: GetPoiListRequest) throws  -> GetPoiListResponse
     
     /**
      * 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
@@ -1963,6 +2424,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func getStoreCard(request: GetStoreCardRequest) async throws  -> GetStoreCardResponse
     
     /**
+     * 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+     *
+     * 第一步获取门店小程序配置的卡券: the card configured for a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_store_card`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getStoreCardBlocking(request: GetStoreCardRequest) throws  -> GetStoreCardResponse
+    
+    /**
      * 获取单个门店信息 — calls `/wxa/get_store_info`.
      *
      * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
@@ -1970,6 +2442,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
      */
     func getStoreInfo(request: GetStoreInfoRequest) async throws  -> GetStoreInfoResponse
+    
+    /**
+     * 获取单个门店信息 — calls `/wxa/get_store_info`.
+     *
+     * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_store_info`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getStoreInfoBlocking(request: GetStoreInfoRequest) throws  -> GetStoreInfoResponse
     
     /**
      * 获取门店信息列表 — calls `/wxa/get_store_list`.
@@ -1981,6 +2464,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func getStoreList(request: GetStoreListRequest) async throws  -> GetStoreListResponse
     
     /**
+     * 获取门店信息列表 — calls `/wxa/get_store_list`.
+     *
+     * 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_store_list`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func getStoreListBlocking(request: GetStoreListRequest) throws  -> GetStoreListResponse
+    
+    /**
      * 修改门店小程序信息 — calls `/wxa/modify_merchant`.
      *
      * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
@@ -1988,6 +2482,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
      */
     func modifyMerchant(request: ModifyMerchantRequest) async throws 
+    
+    /**
+     * 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+     *
+     * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::modify_merchant`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func modifyMerchantBlocking(request: ModifyMerchantRequest) throws 
     
     /**
      * 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
@@ -1999,6 +2504,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func searchMapPoi(request: SearchMapPoiRequest) async throws  -> SearchMapPoiResponse
     
     /**
+     * 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+     *
+     * 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::search_map_poi`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func searchMapPoiBlocking(request: SearchMapPoiRequest) throws  -> SearchMapPoiResponse
+    
+    /**
      * 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
      *
      * 第二步设置门店小程序配置的卡券: attach a card to a store.
@@ -2006,6 +2522,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
      */
     func setStoreCard(request: SetStoreCardRequest) async throws 
+    
+    /**
+     * 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+     *
+     * 第二步设置门店小程序配置的卡券: attach a card to a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::set_store_card`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func setStoreCardBlocking(request: SetStoreCardRequest) throws 
     
     /**
      * 更新门店信息 — calls `/wxa/update_store`.
@@ -2017,6 +2544,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func updateStore(request: UpdateStoreRequest) async throws  -> UpdateStoreResponse
     
     /**
+     * 更新门店信息 — calls `/wxa/update_store`.
+     *
+     * 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::update_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func updateStoreBlocking(request: UpdateStoreRequest) throws  -> UpdateStoreResponse
+    
+    /**
      * 新增临时素材 — calls `/cgi-bin/media/upload`.
      *
      * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
@@ -2024,6 +2562,17 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
      */
     func uploadMedia(request: UploadMediaRequest) async throws  -> UploadMediaResponse
+    
+    /**
+     * 新增临时素材 — calls `/cgi-bin/media/upload`.
+     *
+     * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::upload_media`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+    func uploadMediaBlocking(request: UploadMediaRequest) throws  -> UploadMediaResponse
     
     /**
      * A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
@@ -2141,6 +2690,25 @@ open func addStore(request: AddStoreRequest)async throws  -> AddStoreResponse  {
 }
     
     /**
+     * 添加门店 — calls `/wxa/add_store`.
+     *
+     * 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::add_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func addStoreBlocking(request: AddStoreRequest)throws  -> AddStoreResponse  {
+    return try  FfiConverterTypeAddStoreResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_add_store_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAddStoreRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 创建门店小程序 — calls `/wxa/apply_merchant`.
      *
      * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
@@ -2161,6 +2729,24 @@ open func applyMerchant(request: ApplyMerchantRequest)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 创建门店小程序 — calls `/wxa/apply_merchant`.
+     *
+     * 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::apply_merchant`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func applyMerchantBlocking(request: ApplyMerchantRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_apply_merchant_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeApplyMerchantRequest_lower(request),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2187,6 +2773,25 @@ open func createMapPoi(request: CreateMapPoiRequest)async throws  -> CreateMapPo
 }
     
     /**
+     * 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+     *
+     * 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::create_map_poi`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func createMapPoiBlocking(request: CreateMapPoiRequest)throws  -> CreateMapPoiResponse  {
+    return try  FfiConverterTypeCreateMapPoiResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_create_map_poi_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCreateMapPoiRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 删除门店 — calls `/wxa/del_store`.
      *
      * 删除门店: delete a store of the 门店小程序.
@@ -2207,6 +2812,24 @@ open func delStore(request: DelStoreRequest)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 删除门店 — calls `/wxa/del_store`.
+     *
+     * 删除门店: delete a store of the 门店小程序.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::del_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func delStoreBlocking(request: DelStoreRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_del_store_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDelStoreRequest_lower(request),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2231,6 +2854,22 @@ open func getAllPois()async throws  -> [PoiListItem]  {
 }
     
     /**
+     * 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+     *
+     * Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read.
+     *
+     * Blocking form of [`Self::get_all_pois`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getAllPoisBlocking()throws  -> [PoiListItem]  {
+    return try  FfiConverterSequenceTypePoiListItem.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_all_pois_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 获取门店信息列表 — every item: walks `get_store_list` page by page.
      *
      * Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
@@ -2249,6 +2888,22 @@ open func getAllStores()async throws  -> [StoreBusiness]  {
             liftFunc: FfiConverterSequenceTypeStoreBusiness.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 获取门店信息列表 — every item: walks `get_store_list` page by page.
+     *
+     * Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read.
+     *
+     * Blocking form of [`Self::get_all_stores`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getAllStoresBlocking()throws  -> [StoreBusiness]  {
+    return try  FfiConverterSequenceTypeStoreBusiness.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_all_stores_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2275,6 +2930,25 @@ open func getDistrict(request: GetDistrictRequest)async throws  -> GetDistrictRe
 }
     
     /**
+     * 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+     *
+     * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_district`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getDistrictBlocking(request: GetDistrictRequest)throws  -> GetDistrictResponse  {
+    return try  FfiConverterTypeGetDistrictResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_district_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetDistrictRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
      *
      * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
@@ -2295,6 +2969,25 @@ open func getMerchantAuditInfo(request: GetMerchantAuditInfoRequest)async throws
             liftFunc: FfiConverterTypeGetMerchantAuditInfoResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+     *
+     * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_merchant_audit_info`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getMerchantAuditInfoBlocking(request: GetMerchantAuditInfoRequest)throws  -> GetMerchantAuditInfoResponse  {
+    return try  FfiConverterTypeGetMerchantAuditInfoResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_merchant_audit_info_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetMerchantAuditInfoRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2321,6 +3014,25 @@ open func getMerchantCategory(request: GetMerchantCategoryRequest)async throws  
 }
     
     /**
+     * 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+     *
+     * 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_merchant_category`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getMerchantCategoryBlocking(request: GetMerchantCategoryRequest)throws  -> GetMerchantCategoryResponse  {
+    return try  FfiConverterTypeGetMerchantCategoryResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_merchant_category_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetMerchantCategoryRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
      *
      * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
@@ -2341,6 +3053,25 @@ open func getPoiList(request: GetPoiListRequest)async throws  -> GetPoiListRespo
             liftFunc: FfiConverterTypeGetPoiListResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+     *
+     * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_poi_list`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getPoiListBlocking(request: GetPoiListRequest)throws  -> GetPoiListResponse  {
+    return try  FfiConverterTypeGetPoiListResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_poi_list_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetPoiListRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2367,6 +3098,25 @@ open func getStoreCard(request: GetStoreCardRequest)async throws  -> GetStoreCar
 }
     
     /**
+     * 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+     *
+     * 第一步获取门店小程序配置的卡券: the card configured for a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_store_card`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getStoreCardBlocking(request: GetStoreCardRequest)throws  -> GetStoreCardResponse  {
+    return try  FfiConverterTypeGetStoreCardResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_store_card_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetStoreCardRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 获取单个门店信息 — calls `/wxa/get_store_info`.
      *
      * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
@@ -2387,6 +3137,25 @@ open func getStoreInfo(request: GetStoreInfoRequest)async throws  -> GetStoreInf
             liftFunc: FfiConverterTypeGetStoreInfoResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 获取单个门店信息 — calls `/wxa/get_store_info`.
+     *
+     * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_store_info`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getStoreInfoBlocking(request: GetStoreInfoRequest)throws  -> GetStoreInfoResponse  {
+    return try  FfiConverterTypeGetStoreInfoResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_store_info_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetStoreInfoRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2413,6 +3182,25 @@ open func getStoreList(request: GetStoreListRequest)async throws  -> GetStoreLis
 }
     
     /**
+     * 获取门店信息列表 — calls `/wxa/get_store_list`.
+     *
+     * 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::get_store_list`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func getStoreListBlocking(request: GetStoreListRequest)throws  -> GetStoreListResponse  {
+    return try  FfiConverterTypeGetStoreListResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_store_list_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGetStoreListRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 修改门店小程序信息 — calls `/wxa/modify_merchant`.
      *
      * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
@@ -2433,6 +3221,24 @@ open func modifyMerchant(request: ModifyMerchantRequest)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+     *
+     * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::modify_merchant`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func modifyMerchantBlocking(request: ModifyMerchantRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_modify_merchant_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeModifyMerchantRequest_lower(request),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2459,6 +3265,25 @@ open func searchMapPoi(request: SearchMapPoiRequest)async throws  -> SearchMapPo
 }
     
     /**
+     * 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+     *
+     * 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::search_map_poi`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func searchMapPoiBlocking(request: SearchMapPoiRequest)throws  -> SearchMapPoiResponse  {
+    return try  FfiConverterTypeSearchMapPoiResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_search_map_poi_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSearchMapPoiRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
      *
      * 第二步设置门店小程序配置的卡券: attach a card to a store.
@@ -2479,6 +3304,24 @@ open func setStoreCard(request: SetStoreCardRequest)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+     *
+     * 第二步设置门店小程序配置的卡券: attach a card to a store.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::set_store_card`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func setStoreCardBlocking(request: SetStoreCardRequest)throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_set_store_card_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSetStoreCardRequest_lower(request),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2505,6 +3348,25 @@ open func updateStore(request: UpdateStoreRequest)async throws  -> UpdateStoreRe
 }
     
     /**
+     * 更新门店信息 — calls `/wxa/update_store`.
+     *
+     * 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+     *
+     * Blocking form of [`Self::update_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func updateStoreBlocking(request: UpdateStoreRequest)throws  -> UpdateStoreResponse  {
+    return try  FfiConverterTypeUpdateStoreResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_update_store_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeUpdateStoreRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * 新增临时素材 — calls `/cgi-bin/media/upload`.
      *
      * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
@@ -2525,6 +3387,25 @@ open func uploadMedia(request: UploadMediaRequest)async throws  -> UploadMediaRe
             liftFunc: FfiConverterTypeUploadMediaResponse_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * 新增临时素材 — calls `/cgi-bin/media/upload`.
+     *
+     * 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+     *
+     * The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+     *
+     * Blocking form of [`Self::upload_media`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+     */
+open func uploadMediaBlocking(request: UploadMediaRequest)throws  -> UploadMediaResponse  {
+    return try  FfiConverterTypeUploadMediaResponse_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_upload_media_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeUploadMediaRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -17511,19 +18392,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_topclient_query_all_workers() != 33217) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_topclient_query_all_workers_blocking() != 6540) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_create() != 33760) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_create_blocking() != 35220) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_delete() != 19553) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_topclient_worker_delete_blocking() != 39196) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_query() != 11686) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_query_blocking() != 30981) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_querypage() != 32717) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_topclient_worker_querypage_blocking() != 24014) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topclient_worker_update() != 60732) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_topclient_worker_update_blocking() != 57527) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topsigner_sign() != 2938) {
@@ -17538,19 +18437,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide() != 48623) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide_blocking() != 31489) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 52390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates_blocking() != 43180) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 5129) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides_blocking() != 18741) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 8142) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_guides_blocking() != 33556) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_register_guide() != 42881) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wechatpayclient_register_guide_blocking() != 61734) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 58097) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_update_guide_blocking() != 559) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 8184) {
@@ -17559,55 +18476,109 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxaclient_add_store() != 23701) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_add_store_blocking() != 21180) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_apply_merchant() != 40762) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_apply_merchant_blocking() != 25306) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_create_map_poi() != 11656) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_create_map_poi_blocking() != 10441) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_del_store() != 40782) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_del_store_blocking() != 33724) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_all_pois() != 30598) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_pois_blocking() != 28567) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 47762) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores_blocking() != 29806) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district() != 58522) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_get_district_blocking() != 14990) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info() != 4228) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info_blocking() != 29285) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category() != 13609) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category_blocking() != 49482) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_get_poi_list() != 32694) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_poi_list_blocking() != 38538) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_store_card() != 23276) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_card_blocking() != 19807) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_get_store_info() != 33311) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_info_blocking() != 10193) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_store_list() != 1974) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_list_blocking() != 49008) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_modify_merchant() != 3348) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_modify_merchant_blocking() != 8255) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_search_map_poi() != 45032) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_search_map_poi_blocking() != 58357) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_set_store_card() != 62182) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_set_store_card_blocking() != 34245) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_update_store() != 47981) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_update_store_blocking() != 48497) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_upload_media() != 51693) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_upload_media_blocking() != 55429) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_access_token() != 36274) {

@@ -11,12 +11,14 @@
 //!   path, query and body.
 //! - [`errors`]: `Api` and `Decode` error constructors.
 //! - [`clock`]: the injectable clock.
+//! - [`blocking`]: the shared runtime behind the generated `*_blocking` calls.
 //! - [`pager`]: walking every page of a list endpoint, with the limits that stop a
 //!   misbehaving server.
 //!
 //! The platform modules (`wechatpay/`, `wxa/`, `top/`) keep only what differs between the
 //! platforms: signing, trust, tokens and envelopes.
 
+pub mod blocking;
 pub mod clock;
 pub mod encode;
 pub mod engine;

@@ -60,6 +60,27 @@ fun registerTopTests(s: Suite, emu: () -> Emulator) {
         }
     }
 
+    s.test("blocking calls for Java callers and worker threads: no coroutine needed") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val top = topClient(e)
+        assertEquals(true, top.workerCreateBlocking(WorkerCreateRequest(workerDto = docWorker())).result?.value, "created")
+        val pages = top.queryAllWorkersBlocking()
+        assertEquals(1, pages.size, "one page of workers")
+        check(pages[0].contains("张三")) { "the page lists the worker: ${pages[0]}" }
+        // A Kotlin signer is a suspend function; a blocking call still reaches it.
+        val signer = BackendSigner(e.profileValue("top_app_secret"))
+        val err = assertThrows<MendianException.Api> {
+            topClient(e, signer).workerCreateBlocking(WorkerCreateRequest(workerDto = docWorker()))
+        }
+        assertEquals("10007", err.code, "the worker exists already")
+        assertEquals(1, signer.calls, "signer calls")
+        val bad = assertThrows<MendianException.InvalidArgument> {
+            top.workerUpdateBlocking(WorkerUpdateRequest(worker = docWorker(registerTime = "2016/06/28")))
+        }
+        assertEquals("worker.register_time", bad.field, "field")
+    }
+
     s.test("a TOP signer implemented in Kotlin") {
         val e = emu()
         e.admin("POST", "/reset")

@@ -344,9 +344,19 @@ uint64_t uniffi_mendian_fn_constructor_topclient_new(RustBuffer config, uint64_t
 uint64_t uniffi_mendian_fn_method_topclient_query_all_workers(uint64_t ptr, RustBuffer session
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_QUERY_ALL_WORKERS_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_QUERY_ALL_WORKERS_BLOCKING
+RustBuffer uniffi_mendian_fn_method_topclient_query_all_workers_blocking(uint64_t ptr, RustBuffer session, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE
 uint64_t uniffi_mendian_fn_method_topclient_worker_create(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_CREATE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_topclient_worker_create_blocking(uint64_t ptr, RustBuffer request, RustBuffer session, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_DELETE
@@ -354,9 +364,19 @@ uint64_t uniffi_mendian_fn_method_topclient_worker_create(uint64_t ptr, RustBuff
 uint64_t uniffi_mendian_fn_method_topclient_worker_delete(uint64_t ptr, RustBuffer request, RustBuffer session
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_DELETE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_DELETE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_topclient_worker_delete_blocking(uint64_t ptr, RustBuffer request, RustBuffer session, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERY
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERY
 uint64_t uniffi_mendian_fn_method_topclient_worker_query(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERY_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERY_BLOCKING
+RustBuffer uniffi_mendian_fn_method_topclient_worker_query_blocking(uint64_t ptr, RustBuffer request, RustBuffer session, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERYPAGE
@@ -364,9 +384,19 @@ uint64_t uniffi_mendian_fn_method_topclient_worker_query(uint64_t ptr, RustBuffe
 uint64_t uniffi_mendian_fn_method_topclient_worker_querypage(uint64_t ptr, RustBuffer request, RustBuffer session
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERYPAGE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_QUERYPAGE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_topclient_worker_querypage_blocking(uint64_t ptr, RustBuffer request, RustBuffer session, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_UPDATE
 uint64_t uniffi_mendian_fn_method_topclient_worker_update(uint64_t ptr, RustBuffer request, RustBuffer session
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_UPDATE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WORKER_UPDATE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_topclient_worker_update_blocking(uint64_t ptr, RustBuffer request, RustBuffer session, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
@@ -434,9 +464,19 @@ uint64_t uniffi_mendian_fn_constructor_wechatpayclient_new(RustBuffer config, ui
 uint64_t uniffi_mendian_fn_method_wechatpayclient_assign_guide(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE_BLOCKING
+void uniffi_mendian_fn_method_wechatpayclient_assign_guide_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
 uint64_t uniffi_mendian_fn_method_wechatpayclient_download_certificates(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wechatpayclient_download_certificates_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES
@@ -444,9 +484,19 @@ uint64_t uniffi_mendian_fn_method_wechatpayclient_download_certificates(uint64_t
 uint64_t uniffi_mendian_fn_method_wechatpayclient_query_all_guides(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wechatpayclient_query_all_guides_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 uint64_t uniffi_mendian_fn_method_wechatpayclient_query_guides(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_QUERY_GUIDES_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wechatpayclient_query_guides_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE
@@ -454,9 +504,19 @@ uint64_t uniffi_mendian_fn_method_wechatpayclient_query_guides(uint64_t ptr, Rus
 uint64_t uniffi_mendian_fn_method_wechatpayclient_register_guide(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wechatpayclient_register_guide_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 uint64_t uniffi_mendian_fn_method_wechatpayclient_update_guide(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE_BLOCKING
+void uniffi_mendian_fn_method_wechatpayclient_update_guide_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION
@@ -484,9 +544,19 @@ uint64_t uniffi_mendian_fn_constructor_wxaclient_new(RustBuffer config, uint64_t
 uint64_t uniffi_mendian_fn_method_wxaclient_add_store(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ADD_STORE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ADD_STORE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_add_store_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_APPLY_MERCHANT
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_APPLY_MERCHANT
 uint64_t uniffi_mendian_fn_method_wxaclient_apply_merchant(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_APPLY_MERCHANT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_APPLY_MERCHANT_BLOCKING
+void uniffi_mendian_fn_method_wxaclient_apply_merchant_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_CREATE_MAP_POI
@@ -494,9 +564,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_apply_merchant(uint64_t ptr, RustBuf
 uint64_t uniffi_mendian_fn_method_wxaclient_create_map_poi(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_CREATE_MAP_POI_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_CREATE_MAP_POI_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_create_map_poi_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE
 uint64_t uniffi_mendian_fn_method_wxaclient_del_store(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_DEL_STORE_BLOCKING
+void uniffi_mendian_fn_method_wxaclient_del_store_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_POIS
@@ -504,9 +584,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_del_store(uint64_t ptr, RustBuffer r
 uint64_t uniffi_mendian_fn_method_wxaclient_get_all_pois(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_POIS_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_POIS_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_all_pois_blocking(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES
 uint64_t uniffi_mendian_fn_method_wxaclient_get_all_stores(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_ALL_STORES_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_all_stores_blocking(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT
@@ -514,9 +604,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_get_all_stores(uint64_t ptr
 uint64_t uniffi_mendian_fn_method_wxaclient_get_district(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_district_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
 uint64_t uniffi_mendian_fn_method_wxaclient_get_merchant_audit_info(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_merchant_audit_info_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY
@@ -524,9 +624,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_get_merchant_audit_info(uint64_t ptr
 uint64_t uniffi_mendian_fn_method_wxaclient_get_merchant_category(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_merchant_category_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_POI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_POI_LIST
 uint64_t uniffi_mendian_fn_method_wxaclient_get_poi_list(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_POI_LIST_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_POI_LIST_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_poi_list_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_CARD
@@ -534,9 +644,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_get_poi_list(uint64_t ptr, RustBuffe
 uint64_t uniffi_mendian_fn_method_wxaclient_get_store_card(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_CARD_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_CARD_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_store_card_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_INFO
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_INFO
 uint64_t uniffi_mendian_fn_method_wxaclient_get_store_info(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_INFO_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_INFO_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_store_info_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_LIST
@@ -544,9 +664,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_get_store_info(uint64_t ptr, RustBuf
 uint64_t uniffi_mendian_fn_method_wxaclient_get_store_list(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_LIST_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_STORE_LIST_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_get_store_list_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_MODIFY_MERCHANT
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_MODIFY_MERCHANT
 uint64_t uniffi_mendian_fn_method_wxaclient_modify_merchant(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_MODIFY_MERCHANT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_MODIFY_MERCHANT_BLOCKING
+void uniffi_mendian_fn_method_wxaclient_modify_merchant_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SEARCH_MAP_POI
@@ -554,9 +684,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_modify_merchant(uint64_t ptr, RustBu
 uint64_t uniffi_mendian_fn_method_wxaclient_search_map_poi(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SEARCH_MAP_POI_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SEARCH_MAP_POI_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_search_map_poi_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SET_STORE_CARD
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SET_STORE_CARD
 uint64_t uniffi_mendian_fn_method_wxaclient_set_store_card(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SET_STORE_CARD_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_SET_STORE_CARD_BLOCKING
+void uniffi_mendian_fn_method_wxaclient_set_store_card_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPDATE_STORE
@@ -564,9 +704,19 @@ uint64_t uniffi_mendian_fn_method_wxaclient_set_store_card(uint64_t ptr, RustBuf
 uint64_t uniffi_mendian_fn_method_wxaclient_update_store(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPDATE_STORE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPDATE_STORE_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_update_store_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPLOAD_MEDIA
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPLOAD_MEDIA
 uint64_t uniffi_mendian_fn_method_wxaclient_upload_media(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPLOAD_MEDIA_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_UPLOAD_MEDIA_BLOCKING
+RustBuffer uniffi_mendian_fn_method_wxaclient_upload_media_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_ACCESS_TOKEN
@@ -1384,9 +1534,21 @@ uint16_t uniffi_mendian_checksum_method_topclient_query_all_workers(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_QUERY_ALL_WORKERS_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_QUERY_ALL_WORKERS_BLOCKING
+uint16_t uniffi_mendian_checksum_method_topclient_query_all_workers_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE
 uint16_t uniffi_mendian_checksum_method_topclient_worker_create(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_CREATE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_topclient_worker_create_blocking(void
     
 );
 #endif
@@ -1396,9 +1558,21 @@ uint16_t uniffi_mendian_checksum_method_topclient_worker_delete(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_DELETE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_DELETE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_topclient_worker_delete_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERY
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERY
 uint16_t uniffi_mendian_checksum_method_topclient_worker_query(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERY_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERY_BLOCKING
+uint16_t uniffi_mendian_checksum_method_topclient_worker_query_blocking(void
     
 );
 #endif
@@ -1408,9 +1582,21 @@ uint16_t uniffi_mendian_checksum_method_topclient_worker_querypage(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERYPAGE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_QUERYPAGE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_topclient_worker_querypage_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_UPDATE
 uint16_t uniffi_mendian_checksum_method_topclient_worker_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_UPDATE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WORKER_UPDATE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_topclient_worker_update_blocking(void
     
 );
 #endif
@@ -1438,9 +1624,21 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_assign_guide(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_ASSIGN_GUIDE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_assign_guide_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES
 uint16_t uniffi_mendian_checksum_method_wechatpayclient_download_certificates(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_DOWNLOAD_CERTIFICATES_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_download_certificates_blocking(void
     
 );
 #endif
@@ -1450,9 +1648,21 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_all_guides(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_ALL_GUIDES_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_all_guides_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES
 uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_guides(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_QUERY_GUIDES_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_query_guides_blocking(void
     
 );
 #endif
@@ -1462,9 +1672,21 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_register_guide(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_REGISTER_GUIDE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_register_guide_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE
 uint16_t uniffi_mendian_checksum_method_wechatpayclient_update_guide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_UPDATE_GUIDE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_update_guide_blocking(void
     
 );
 #endif
@@ -1480,9 +1702,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_add_store(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ADD_STORE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_ADD_STORE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_add_store_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_APPLY_MERCHANT
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_APPLY_MERCHANT
 uint16_t uniffi_mendian_checksum_method_wxaclient_apply_merchant(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_APPLY_MERCHANT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_APPLY_MERCHANT_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_apply_merchant_blocking(void
     
 );
 #endif
@@ -1492,9 +1726,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_create_map_poi(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_CREATE_MAP_POI_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_CREATE_MAP_POI_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_create_map_poi_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE
 uint16_t uniffi_mendian_checksum_method_wxaclient_del_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_DEL_STORE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_del_store_blocking(void
     
 );
 #endif
@@ -1504,9 +1750,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_pois(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_POIS_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_POIS_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_pois_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES
 uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_stores(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_ALL_STORES_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_all_stores_blocking(void
     
 );
 #endif
@@ -1516,9 +1774,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_get_district(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_district_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO
 uint16_t uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_AUDIT_INFO_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info_blocking(void
     
 );
 #endif
@@ -1528,9 +1798,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_get_merchant_category(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_MERCHANT_CATEGORY_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_merchant_category_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_POI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_POI_LIST
 uint16_t uniffi_mendian_checksum_method_wxaclient_get_poi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_POI_LIST_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_POI_LIST_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_poi_list_blocking(void
     
 );
 #endif
@@ -1540,9 +1822,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_card(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_CARD_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_CARD_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_card_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_INFO
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_INFO
 uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_INFO_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_INFO_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_info_blocking(void
     
 );
 #endif
@@ -1552,9 +1846,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_LIST_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_STORE_LIST_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_get_store_list_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_MODIFY_MERCHANT
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_MODIFY_MERCHANT
 uint16_t uniffi_mendian_checksum_method_wxaclient_modify_merchant(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_MODIFY_MERCHANT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_MODIFY_MERCHANT_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_modify_merchant_blocking(void
     
 );
 #endif
@@ -1564,9 +1870,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_search_map_poi(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SEARCH_MAP_POI_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SEARCH_MAP_POI_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_search_map_poi_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SET_STORE_CARD
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SET_STORE_CARD
 uint16_t uniffi_mendian_checksum_method_wxaclient_set_store_card(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SET_STORE_CARD_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_SET_STORE_CARD_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_set_store_card_blocking(void
     
 );
 #endif
@@ -1576,9 +1894,21 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_update_store(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPDATE_STORE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPDATE_STORE_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_update_store_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPLOAD_MEDIA
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPLOAD_MEDIA
 uint16_t uniffi_mendian_checksum_method_wxaclient_upload_media(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPLOAD_MEDIA_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_UPLOAD_MEDIA_BLOCKING
+uint16_t uniffi_mendian_checksum_method_wxaclient_upload_media_blocking(void
     
 );
 #endif

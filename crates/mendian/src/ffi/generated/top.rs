@@ -23,6 +23,22 @@ impl TopClient {
     ) -> Result<WorkerUpdateResponse, MendianError> {
         self.call(&request, session.as_deref()).await
     }
+
+    /// 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+    ///
+    /// 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::worker_update`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    #[uniffi::method(default(session))]
+    pub fn worker_update_blocking(
+        &self,
+        request: WorkerUpdateRequest,
+        session: Option<String>,
+    ) -> Result<WorkerUpdateResponse, MendianError> {
+        crate::runtime::blocking::run(self.worker_update(request, session))
+    }
 }
 
 /// Checks a [`WorkerUpdateRequest`] against every documented constraint of 修改工人信息 without sending anything.
@@ -47,6 +63,22 @@ impl TopClient {
         session: Option<String>,
     ) -> Result<WorkerCreateResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+
+    /// 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+    ///
+    /// 服务商工人信息创建
+    ///
+    /// `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::worker_create`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    #[uniffi::method(default(session))]
+    pub fn worker_create_blocking(
+        &self,
+        request: WorkerCreateRequest,
+        session: Option<String>,
+    ) -> Result<WorkerCreateResponse, MendianError> {
+        crate::runtime::blocking::run(self.worker_create(request, session))
     }
 }
 
@@ -73,6 +105,22 @@ impl TopClient {
     ) -> Result<WorkerDeleteResponse, MendianError> {
         self.call(&request, session.as_deref()).await
     }
+
+    /// 删除工人 — calls `tmall.servicecenter.worker.delete`.
+    ///
+    /// 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::worker_delete`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    #[uniffi::method(default(session))]
+    pub fn worker_delete_blocking(
+        &self,
+        request: WorkerDeleteRequest,
+        session: Option<String>,
+    ) -> Result<WorkerDeleteResponse, MendianError> {
+        crate::runtime::blocking::run(self.worker_delete(request, session))
+    }
 }
 
 /// Checks a [`WorkerDeleteRequest`] against every documented constraint of 删除工人 without sending anything.
@@ -97,6 +145,22 @@ impl TopClient {
         session: Option<String>,
     ) -> Result<WorkerQueryResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+
+    /// 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+    ///
+    /// 查询服务商对应的工人信息
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::worker_query`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    #[uniffi::method(default(session))]
+    pub fn worker_query_blocking(
+        &self,
+        request: WorkerQueryRequest,
+        session: Option<String>,
+    ) -> Result<WorkerQueryResponse, MendianError> {
+        crate::runtime::blocking::run(self.worker_query(request, session))
     }
 }
 
@@ -123,6 +187,22 @@ impl TopClient {
     ) -> Result<WorkerQuerypageResponse, MendianError> {
         self.call(&request, session.as_deref()).await
     }
+
+    /// 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+    ///
+    /// 服务商查询工人列表
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::worker_querypage`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    #[uniffi::method(default(session))]
+    pub fn worker_querypage_blocking(
+        &self,
+        request: WorkerQuerypageRequest,
+        session: Option<String>,
+    ) -> Result<WorkerQuerypageResponse, MendianError> {
+        crate::runtime::blocking::run(self.worker_querypage(request, session))
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -144,6 +224,16 @@ impl TopClient {
             }
         })
         .await
+    }
+
+    /// 查询工人列表 — every item: walks `worker_querypage` page by page.
+    ///
+    /// Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error).
+    ///
+    /// Blocking form of [`Self::query_all_workers`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    #[uniffi::method(default(session))]
+    pub fn query_all_workers_blocking(&self, session: Option<String>) -> Result<Vec<String>, MendianError> {
+        crate::runtime::blocking::run(self.query_all_workers(session))
     }
 }
 

@@ -18,6 +18,20 @@ impl WechatpayClient {
     pub async fn register_guide(&self, request: RegisterGuideRequest) -> Result<RegisterGuideResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 服务人员注册API — calls `/v3/smartguide/guides`.
+    ///
+    /// 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::register_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn register_guide_blocking(
+        &self,
+        request: RegisterGuideRequest,
+    ) -> Result<RegisterGuideResponse, MendianError> {
+        crate::runtime::blocking::run(self.register_guide(request))
+    }
 }
 
 /// Checks a [`RegisterGuideRequest`] against every documented constraint of 服务人员注册API without sending anything.
@@ -38,6 +52,17 @@ impl WechatpayClient {
     pub async fn assign_guide(&self, request: AssignGuideRequest) -> Result<(), MendianError> {
         self.call(&request).await
     }
+
+    /// 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+    ///
+    /// 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::assign_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn assign_guide_blocking(&self, request: AssignGuideRequest) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.assign_guide(request))
+    }
 }
 
 /// Checks a [`AssignGuideRequest`] against every documented constraint of 服务人员分配API without sending anything.
@@ -57,6 +82,17 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
     pub async fn query_guides(&self, request: QueryGuidesRequest) -> Result<QueryGuidesResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 服务人员查询API — calls `/v3/smartguide/guides`.
+    ///
+    /// 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::query_guides`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn query_guides_blocking(&self, request: QueryGuidesRequest) -> Result<QueryGuidesResponse, MendianError> {
+        crate::runtime::blocking::run(self.query_guides(request))
     }
 }
 
@@ -80,6 +116,15 @@ impl WechatpayClient {
         })
         .await
     }
+
+    /// 服务人员查询API — every item: walks `query_guides` page by page.
+    ///
+    /// Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read.
+    ///
+    /// Blocking form of [`Self::query_all_guides`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn query_all_guides_blocking(&self, request: QueryGuidesRequest) -> Result<Vec<GuideInfo>, MendianError> {
+        crate::runtime::blocking::run(self.query_all_guides(request))
+    }
 }
 
 /// Checks a [`QueryGuidesRequest`] against every documented constraint of 服务人员查询API without sending anything.
@@ -99,6 +144,17 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
     pub async fn update_guide(&self, request: UpdateGuideRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+
+    /// 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+    ///
+    /// 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::update_guide`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn update_guide_blocking(&self, request: UpdateGuideRequest) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.update_guide(request))
     }
 }
 
@@ -122,6 +178,20 @@ impl WechatpayClient {
         request: DownloadCertificatesRequest,
     ) -> Result<DownloadCertificatesResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 下载平台证书 — calls `/v3/certificates`.
+    ///
+    /// 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::download_certificates`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn download_certificates_blocking(
+        &self,
+        request: DownloadCertificatesRequest,
+    ) -> Result<DownloadCertificatesResponse, MendianError> {
+        crate::runtime::blocking::run(self.download_certificates(request))
     }
 }
 

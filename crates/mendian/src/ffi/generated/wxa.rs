@@ -21,6 +21,20 @@ impl WxaClient {
     ) -> Result<GetMerchantCategoryResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+    ///
+    /// 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_merchant_category`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_merchant_category_blocking(
+        &self,
+        request: GetMerchantCategoryRequest,
+    ) -> Result<GetMerchantCategoryResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_merchant_category(request))
+    }
 }
 
 /// Checks a [`GetMerchantCategoryRequest`] against every documented constraint of 拉取门店小程序类目 without sending anything.
@@ -40,6 +54,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn apply_merchant(&self, request: ApplyMerchantRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+
+    /// 创建门店小程序 — calls `/wxa/apply_merchant`.
+    ///
+    /// 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::apply_merchant`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn apply_merchant_blocking(&self, request: ApplyMerchantRequest) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.apply_merchant(request))
     }
 }
 
@@ -64,6 +89,20 @@ impl WxaClient {
     ) -> Result<GetMerchantAuditInfoResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+    ///
+    /// 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_merchant_audit_info`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_merchant_audit_info_blocking(
+        &self,
+        request: GetMerchantAuditInfoRequest,
+    ) -> Result<GetMerchantAuditInfoResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_merchant_audit_info(request))
+    }
 }
 
 /// Checks a [`GetMerchantAuditInfoRequest`] against every documented constraint of 查询门店小程序审核结果 without sending anything.
@@ -83,6 +122,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn modify_merchant(&self, request: ModifyMerchantRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+
+    /// 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+    ///
+    /// 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::modify_merchant`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn modify_merchant_blocking(&self, request: ModifyMerchantRequest) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.modify_merchant(request))
     }
 }
 
@@ -104,6 +154,17 @@ impl WxaClient {
     pub async fn get_district(&self, request: GetDistrictRequest) -> Result<GetDistrictResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+    ///
+    /// 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_district`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_district_blocking(&self, request: GetDistrictRequest) -> Result<GetDistrictResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_district(request))
+    }
 }
 
 /// Checks a [`GetDistrictRequest`] against every documented constraint of 从腾讯地图拉取省市区信息 without sending anything.
@@ -123,6 +184,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn search_map_poi(&self, request: SearchMapPoiRequest) -> Result<SearchMapPoiResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+    ///
+    /// 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::search_map_poi`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn search_map_poi_blocking(&self, request: SearchMapPoiRequest) -> Result<SearchMapPoiResponse, MendianError> {
+        crate::runtime::blocking::run(self.search_map_poi(request))
     }
 }
 
@@ -144,6 +216,17 @@ impl WxaClient {
     pub async fn create_map_poi(&self, request: CreateMapPoiRequest) -> Result<CreateMapPoiResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+    ///
+    /// 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::create_map_poi`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn create_map_poi_blocking(&self, request: CreateMapPoiRequest) -> Result<CreateMapPoiResponse, MendianError> {
+        crate::runtime::blocking::run(self.create_map_poi(request))
+    }
 }
 
 /// Checks a [`CreateMapPoiRequest`] against every documented constraint of 在腾讯地图中创建门店 without sending anything.
@@ -163,6 +246,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn add_store(&self, request: AddStoreRequest) -> Result<AddStoreResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 添加门店 — calls `/wxa/add_store`.
+    ///
+    /// 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::add_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn add_store_blocking(&self, request: AddStoreRequest) -> Result<AddStoreResponse, MendianError> {
+        crate::runtime::blocking::run(self.add_store(request))
     }
 }
 
@@ -184,6 +278,17 @@ impl WxaClient {
     pub async fn update_store(&self, request: UpdateStoreRequest) -> Result<UpdateStoreResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 更新门店信息 — calls `/wxa/update_store`.
+    ///
+    /// 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::update_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn update_store_blocking(&self, request: UpdateStoreRequest) -> Result<UpdateStoreResponse, MendianError> {
+        crate::runtime::blocking::run(self.update_store(request))
+    }
 }
 
 /// Checks a [`UpdateStoreRequest`] against every documented constraint of 更新门店信息 without sending anything.
@@ -204,6 +309,17 @@ impl WxaClient {
     pub async fn get_store_info(&self, request: GetStoreInfoRequest) -> Result<GetStoreInfoResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 获取单个门店信息 — calls `/wxa/get_store_info`.
+    ///
+    /// 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_store_info`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_store_info_blocking(&self, request: GetStoreInfoRequest) -> Result<GetStoreInfoResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_store_info(request))
+    }
 }
 
 /// Checks a [`GetStoreInfoRequest`] against every documented constraint of 获取单个门店信息 without sending anything.
@@ -223,6 +339,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_store_list(&self, request: GetStoreListRequest) -> Result<GetStoreListResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 获取门店信息列表 — calls `/wxa/get_store_list`.
+    ///
+    /// 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_store_list`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_store_list_blocking(&self, request: GetStoreListRequest) -> Result<GetStoreListResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_store_list(request))
     }
 }
 
@@ -246,6 +373,15 @@ impl WxaClient {
         })
         .await
     }
+
+    /// 获取门店信息列表 — every item: walks `get_store_list` page by page.
+    ///
+    /// Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read.
+    ///
+    /// Blocking form of [`Self::get_all_stores`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_all_stores_blocking(&self) -> Result<Vec<StoreBusiness>, MendianError> {
+        crate::runtime::blocking::run(self.get_all_stores())
+    }
 }
 
 /// Checks a [`GetStoreListRequest`] against every documented constraint of 获取门店信息列表 without sending anything.
@@ -266,6 +402,17 @@ impl WxaClient {
     pub async fn del_store(&self, request: DelStoreRequest) -> Result<(), MendianError> {
         self.call(&request).await
     }
+
+    /// 删除门店 — calls `/wxa/del_store`.
+    ///
+    /// 删除门店: delete a store of the 门店小程序.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::del_store`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn del_store_blocking(&self, request: DelStoreRequest) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.del_store(request))
+    }
 }
 
 /// Checks a [`DelStoreRequest`] against every documented constraint of 删除门店 without sending anything.
@@ -285,6 +432,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_poi_list(&self, request: GetPoiListRequest) -> Result<GetPoiListResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+    ///
+    /// 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_poi_list`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_poi_list_blocking(&self, request: GetPoiListRequest) -> Result<GetPoiListResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_poi_list(request))
     }
 }
 
@@ -308,6 +466,15 @@ impl WxaClient {
         })
         .await
     }
+
+    /// 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+    ///
+    /// Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read.
+    ///
+    /// Blocking form of [`Self::get_all_pois`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_all_pois_blocking(&self) -> Result<Vec<PoiListItem>, MendianError> {
+        crate::runtime::blocking::run(self.get_all_pois())
+    }
 }
 
 /// Checks a [`GetPoiListRequest`] against every documented constraint of 拉取待迁移门店列表 without sending anything.
@@ -328,6 +495,17 @@ impl WxaClient {
     pub async fn get_store_card(&self, request: GetStoreCardRequest) -> Result<GetStoreCardResponse, MendianError> {
         self.call(&request).await
     }
+
+    /// 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+    ///
+    /// 第一步获取门店小程序配置的卡券: the card configured for a store.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::get_store_card`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn get_store_card_blocking(&self, request: GetStoreCardRequest) -> Result<GetStoreCardResponse, MendianError> {
+        crate::runtime::blocking::run(self.get_store_card(request))
+    }
 }
 
 /// Checks a [`GetStoreCardRequest`] against every documented constraint of 获取门店小程序配置的卡券 without sending anything.
@@ -347,6 +525,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn set_store_card(&self, request: SetStoreCardRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+
+    /// 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+    ///
+    /// 第二步设置门店小程序配置的卡券: attach a card to a store.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    ///
+    /// Blocking form of [`Self::set_store_card`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn set_store_card_blocking(&self, request: SetStoreCardRequest) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.set_store_card(request))
     }
 }
 
@@ -383,6 +572,17 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn upload_media(&self, request: UploadMediaRequest) -> Result<UploadMediaResponse, MendianError> {
         self.call(&request).await
+    }
+
+    /// 新增临时素材 — calls `/cgi-bin/media/upload`.
+    ///
+    /// 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    ///
+    /// Blocking form of [`Self::upload_media`]: waits on the calling thread (within the client's `timeout_ms` and `call_deadline_ms`); for code without an event loop. Fails with `InvalidArgument` when called inside a Tokio runtime.
+    pub fn upload_media_blocking(&self, request: UploadMediaRequest) -> Result<UploadMediaResponse, MendianError> {
+        crate::runtime::blocking::run(self.upload_media(request))
     }
 }
 
