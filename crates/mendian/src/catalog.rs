@@ -6,6 +6,9 @@ use crate::error::{MendianError, Platform};
 use crate::generated::ALL_ENDPOINTS;
 use crate::schema::{EndpointDescriptor, Retry};
 
+/// The exported functions of this module (`crate::ffi::catalog`), re-exported for Rust callers.
+pub use crate::ffi::catalog::{describe_error, endpoints};
+
 /// A summary of one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EndpointInfo {
@@ -68,25 +71,21 @@ pub fn descriptor(id: &str) -> Option<&'static EndpointDescriptor> {
     ALL_ENDPOINTS.iter().copied().find(|d| d.id == id)
 }
 
-/// Every endpoint the SDK knows, in spec order.
-#[uniffi::export]
-pub fn endpoints() -> Vec<EndpointInfo> {
+/// The summaries of every endpoint, in spec order (exported as [`endpoints`]).
+pub(crate) fn endpoint_infos() -> Vec<EndpointInfo> {
     ALL_ENDPOINTS.iter().map(|d| info(d)).collect()
 }
 
-/// What the documents say about `code` (and `sub_code`, for TOP) answered by the endpoint
-/// `endpoint_id`; `message` (the server's text) picks among entries sharing a code.
-/// Returns `None` when the documents do not list the code.
-#[uniffi::export]
-pub fn describe_error(
-    endpoint_id: String,
-    code: String,
-    sub_code: Option<String>,
-    message: String,
+/// The documented entry for an error code of an endpoint (exported as [`describe_error`]).
+pub(crate) fn error_info(
+    endpoint_id: &str,
+    code: &str,
+    sub_code: Option<&str>,
+    message: &str,
 ) -> Result<Option<ErrorInfo>, MendianError> {
-    let d = descriptor(&endpoint_id)
+    let d = descriptor(endpoint_id)
         .ok_or_else(|| MendianError::invalid("endpoint_id", format!("no endpoint `{endpoint_id}` in the spec")))?;
-    Ok(d.lookup_error(&code, sub_code.as_deref(), &message).map(|e| ErrorInfo {
+    Ok(d.lookup_error(code, sub_code, message).map(|e| ErrorInfo {
         code: e.code.to_string(),
         sub_code: e.sub_code.map(str::to_string),
         http_status: e.status,

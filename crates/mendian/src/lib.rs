@@ -7,7 +7,9 @@
 //! Layers that only point down:
 //!
 //! - [`ffi`]: the exported surface. `ffi::generated` holds one method per endpoint on each
-//!   client and the `validate_<endpoint>_request` functions, generated from `spec/`.
+//!   client and the `validate_<endpoint>_request` functions, generated from `spec/`; the
+//!   hand-written `ffi::{catalog, top, wechatpay, wxa}` hold the other exported functions,
+//!   constructors and methods, each a thin call into the modules below.
 //! - [`wechatpay`], [`wxa`], [`top`]: what differs per platform (signing, trust, tokens,
 //!   envelopes, push crypto). Each client implements [`runtime::Protocol`].
 //! - [`runtime`]: the one call engine: [`ClientOptions`], failover, the retry policy and its
@@ -44,12 +46,7 @@ pub mod wechatpay;
 pub mod wxa;
 
 pub use error::{MendianError, Platform};
+pub use ffi::catalog::mendian_version;
 pub use runtime::transport;
 pub use runtime::ClientOptions;
 pub use schema::{Request, Validate};
-
-/// The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).
-#[uniffi::export]
-pub fn mendian_version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}

@@ -17745,16 +17745,6 @@ public func uniffiForeignFutureHandleCountMendian() -> Int {
     UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
 }
 /**
- * The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).
- */
-public func mendianVersion() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_mendian_version(uniffiCallStatus
-    )
-})
-}
-/**
  * What the documents say about `code` (and `sub_code`, for TOP) answered by the endpoint
  * `endpoint_id`; `message` (the server's text) picks among entries sharing a code.
  * Returns `None` when the documents do not list the code.
@@ -17777,6 +17767,16 @@ public func endpoints() -> [EndpointInfo]  {
     return try!  FfiConverterSequenceTypeEndpointInfo.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_mendian_fn_func_endpoints(uniffiCallStatus
+    )
+})
+}
+/**
+ * The SDK version, as sent in `User-Agent` headers (`mendian/<version>`).
+ */
+public func mendianVersion() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_mendian_version(uniffiCallStatus
     )
 })
 }
@@ -18141,6 +18141,68 @@ public func wechatpayPemSigner(privateKeyPem: String)throws  -> WechatpayMerchan
 })
 }
 /**
+ * A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
+ * classic token of the appid).
+ */
+public func wxaClassicTokenProvider(appid: String, secret: String, baseUrl: String?)throws  -> WxaTokenProvider  {
+    return try  FfiConverterTypeWxaTokenProvider_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_classic_token_provider(
+        FfiConverterString.lower(appid),
+        FfiConverterString.lower(secret),
+        FfiConverterOptionString.lower(baseUrl),uniffiCallStatus
+    )
+})
+}
+/**
+ * The province → city → district tree that a get_district answer encodes.
+ *
+ * Fails with `Decode` when a `cidx` range points outside the next level.
+ */
+public func wxaDistrictTree(response: GetDistrictResponse)throws  -> [WxaDistrictProvince]  {
+    return try  FfiConverterSequenceTypeWxaDistrictProvince.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_district_tree(
+        FfiConverterTypeGetDistrictResponse_lower(response),uniffiCallStatus
+    )
+})
+}
+/**
+ * A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
+ */
+public func wxaFixedTokenProvider(accessToken: String, expiresIn: UInt64) -> WxaTokenProvider  {
+    return try!  FfiConverterTypeWxaTokenProvider_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_fixed_token_provider(
+        FfiConverterString.lower(accessToken),
+        FfiConverterUInt64.lower(expiresIn),uniffiCallStatus
+    )
+})
+}
+/**
+ * The in-memory token store, for Kotlin/Swift/Python callers that want to pass one
+ * explicitly.
+ */
+public func wxaMemoryTokenStore() -> WxaTokenStore  {
+    return try!  FfiConverterTypeWxaTokenStore_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_memory_token_store(uniffiCallStatus
+    )
+})
+}
+/**
+ * Parses a plaintext push XML into a [`WxaEvent`], without any verification: only for XML
+ * that was already verified (or for tests); use [`WxaPushReceiver::receive`] for pushes.
+ */
+public func wxaParsePush(xml: String)throws  -> WxaEvent  {
+    return try  FfiConverterTypeWxaEvent_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_wxa_parse_push(
+        FfiConverterString.lower(xml),uniffiCallStatus
+    )
+})
+}
+/**
  * Encrypts `message` for safe mode with an explicit 16-byte random prefix and returns the
  * base64 `Encrypt` value: AES-256-CBC over random + length (u32 big-endian) + message +
  * appid, PKCS#7-padded to a multiple of 32. For known-answer tests; replies should use
@@ -18170,68 +18232,6 @@ public func wxaPushSignature(token: String, timestamp: String, nonce: String, en
         FfiConverterString.lower(timestamp),
         FfiConverterString.lower(nonce),
         FfiConverterOptionString.lower(encrypt),uniffiCallStatus
-    )
-})
-}
-/**
- * Parses a plaintext push XML into a [`WxaEvent`], without any verification: only for XML
- * that was already verified (or for tests); use [`WxaPushReceiver::receive`] for pushes.
- */
-public func wxaParsePush(xml: String)throws  -> WxaEvent  {
-    return try  FfiConverterTypeWxaEvent_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_wxa_parse_push(
-        FfiConverterString.lower(xml),uniffiCallStatus
-    )
-})
-}
-/**
- * The province → city → district tree that a get_district answer encodes.
- *
- * Fails with `Decode` when a `cidx` range points outside the next level.
- */
-public func wxaDistrictTree(response: GetDistrictResponse)throws  -> [WxaDistrictProvince]  {
-    return try  FfiConverterSequenceTypeWxaDistrictProvince.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_wxa_district_tree(
-        FfiConverterTypeGetDistrictResponse_lower(response),uniffiCallStatus
-    )
-})
-}
-/**
- * A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
- * classic token of the appid).
- */
-public func wxaClassicTokenProvider(appid: String, secret: String, baseUrl: String?)throws  -> WxaTokenProvider  {
-    return try  FfiConverterTypeWxaTokenProvider_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_wxa_classic_token_provider(
-        FfiConverterString.lower(appid),
-        FfiConverterString.lower(secret),
-        FfiConverterOptionString.lower(baseUrl),uniffiCallStatus
-    )
-})
-}
-/**
- * A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
- */
-public func wxaFixedTokenProvider(accessToken: String, expiresIn: UInt64) -> WxaTokenProvider  {
-    return try!  FfiConverterTypeWxaTokenProvider_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_wxa_fixed_token_provider(
-        FfiConverterString.lower(accessToken),
-        FfiConverterUInt64.lower(expiresIn),uniffiCallStatus
-    )
-})
-}
-/**
- * The in-memory token store, for Kotlin/Swift/Python callers that want to pass one
- * explicitly.
- */
-public func wxaMemoryTokenStore() -> WxaTokenStore  {
-    return try!  FfiConverterTypeWxaTokenStore_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_mendian_fn_func_wxa_memory_token_store(uniffiCallStatus
     )
 })
 }
@@ -18266,13 +18266,13 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_mendian_checksum_func_mendian_version() != 35199) {
+    if (uniffi_mendian_checksum_func_describe_error() != 55842) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_describe_error() != 51089) {
+    if (uniffi_mendian_checksum_func_endpoints() != 13588) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_endpoints() != 17623) {
+    if (uniffi_mendian_checksum_func_mendian_version() != 9038) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_func_validate_worker_create_request() != 25116) {
@@ -18359,34 +18359,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_validate_upload_media_request() != 41769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_top_app_secret_signer() != 39027) {
+    if (uniffi_mendian_checksum_func_top_app_secret_signer() != 39457) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wechatpay_pem_signer() != 60148) {
+    if (uniffi_mendian_checksum_func_wechatpay_pem_signer() != 39525) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_push_encrypt_with_random() != 21931) {
+    if (uniffi_mendian_checksum_func_wxa_classic_token_provider() != 47316) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_push_signature() != 22887) {
+    if (uniffi_mendian_checksum_func_wxa_district_tree() != 57270) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_parse_push() != 54454) {
+    if (uniffi_mendian_checksum_func_wxa_fixed_token_provider() != 9866) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_district_tree() != 38762) {
+    if (uniffi_mendian_checksum_func_wxa_memory_token_store() != 22771) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_classic_token_provider() != 49791) {
+    if (uniffi_mendian_checksum_func_wxa_parse_push() != 214) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_fixed_token_provider() != 16217) {
+    if (uniffi_mendian_checksum_func_wxa_push_encrypt_with_random() != 31364) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_memory_token_store() != 61187) {
+    if (uniffi_mendian_checksum_func_wxa_push_signature() != 31650) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 10994) {
+    if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 8456) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_query_all_workers() != 33217) {
@@ -18470,7 +18470,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpayclient_update_guide_blocking() != 559) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 8184) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 58420) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_add_store() != 23701) {
@@ -18581,22 +18581,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxaclient_upload_media_blocking() != 55429) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_access_token() != 36274) {
+    if (uniffi_mendian_checksum_method_wxaclient_access_token() != 54205) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 50143) {
+    if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 31002) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 39472) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 42680) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 15294) {
+    if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 580) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxapushreceiver_receive() != 39989) {
+    if (uniffi_mendian_checksum_method_wxapushreceiver_receive() != 18278) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxapushreceiver_verify_url() != 61401) {
+    if (uniffi_mendian_checksum_method_wxapushreceiver_verify_url() != 35734) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxatokenprovider_fetch_token() != 53259) {
@@ -18611,16 +18611,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxatokenstore_invalidate() != 5582) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_topclient_new() != 22076) {
+    if (uniffi_mendian_checksum_constructor_topclient_new() != 54483) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_wechatpayclient_new() != 13391) {
+    if (uniffi_mendian_checksum_constructor_wechatpayclient_new() != 45363) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_wxaclient_new() != 12967) {
+    if (uniffi_mendian_checksum_constructor_wxaclient_new() != 428) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_wxapushreceiver_new() != 61038) {
+    if (uniffi_mendian_checksum_constructor_wxapushreceiver_new() != 8607) {
         return InitializationResult.apiChecksumMismatch
     }
 

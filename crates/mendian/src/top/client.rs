@@ -109,12 +109,10 @@ impl fmt::Debug for TopClient {
     }
 }
 
-#[uniffi::export]
 impl TopClient {
-    /// A client with this configuration and signer (for example a `TopAppSecretSigner`, or
-    /// your own signer that asks your server).
-    #[uniffi::constructor]
-    pub fn new(config: TopConfig, signer: Arc<dyn TopSigner>) -> Result<Arc<Self>, MendianError> {
+    /// Checks the configuration and builds the client; exported as `TopClient::new` (in
+    /// `crate::ffi::top`).
+    pub(crate) fn create(config: TopConfig, signer: Arc<dyn TopSigner>) -> Result<Arc<Self>, MendianError> {
         if config.app_key.trim().is_empty() {
             return Err(MendianError::invalid("app_key", "must not be empty"));
         }

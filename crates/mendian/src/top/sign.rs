@@ -18,6 +18,9 @@ use sha2::Sha256;
 
 use crate::error::MendianError;
 
+/// Exported from `crate::ffi::top`; re-exported here for Rust callers.
+pub use crate::ffi::top::top_app_secret_signer;
+
 /// The digest TOP uses for `sign`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum TopSignMethod {
@@ -130,13 +133,6 @@ impl TopAppSecretSigner {
         }
         Ok(std::sync::Arc::new(TopAppSecretSigner { secret: app_secret }))
     }
-}
-
-/// The built-in [`TopSigner`] for an app secret held by this process. Prefer a signer of
-/// your own on a phone, so the secret stays on your server. Fails if the secret is empty.
-#[uniffi::export]
-pub fn top_app_secret_signer(app_secret: String) -> Result<std::sync::Arc<dyn TopSigner>, MendianError> {
-    Ok(TopAppSecretSigner::new(app_secret)?)
 }
 
 #[async_trait::async_trait]

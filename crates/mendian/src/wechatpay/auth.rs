@@ -7,10 +7,12 @@
 //! of a 204.
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::crypto::{b64, b64_decode, RsaPrivateKey};
 use crate::error::MendianError;
+
+/// Exported from `crate::ffi::wechatpay`; re-exported here for Rust callers.
+pub use crate::ffi::wechatpay::wechatpay_pem_signer;
 
 /// The `Authorization` scheme.
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
@@ -84,13 +86,6 @@ impl WechatpayMerchantSigner for PemMerchantSigner {
         String::from_utf8(self.key.decrypt_oaep_sha1(&ct)?)
             .map_err(|_| MendianError::Decode { what: "an encrypted field".into(), reason: "the plaintext is not UTF-8".into() })
     }
-}
-
-/// The built-in [`WechatpayMerchantSigner`] for a merchant private key PEM (PKCS#8 or
-/// PKCS#1). On a phone, prefer a signer of your own backed by a keystore or your server.
-#[uniffi::export]
-pub fn wechatpay_pem_signer(private_key_pem: String) -> Result<Arc<dyn WechatpayMerchantSigner>, MendianError> {
-    Ok(Arc::new(PemMerchantSigner::new(&private_key_pem)?))
 }
 
 #[cfg(test)]

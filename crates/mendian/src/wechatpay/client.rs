@@ -138,12 +138,13 @@ impl fmt::Debug for WechatpayClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
-    /// A client with this configuration and merchant signer (for example
-    /// `wechatpay_pem_signer(pem)`, or your own keystore-backed signer).
-    #[uniffi::constructor]
-    pub fn new(config: WechatpayConfig, signer: Arc<dyn WechatpayMerchantSigner>) -> Result<Arc<Self>, MendianError> {
+    /// Checks the configuration (merchant id, APIv3 key, what to verify WeChat Pay with) and
+    /// builds the client; exported as `WechatpayClient::new` (in `crate::ffi::wechatpay`).
+    pub(crate) fn create(
+        config: WechatpayConfig,
+        signer: Arc<dyn WechatpayMerchantSigner>,
+    ) -> Result<Arc<Self>, MendianError> {
         if config.mchid.is_empty() || !config.mchid.bytes().all(|b| b.is_ascii_digit()) {
             return Err(MendianError::invalid("mchid", "must be the digits of a 商户号"));
         }
@@ -187,10 +188,9 @@ impl WechatpayClient {
         }))
     }
 
-    /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
-    /// body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
-    /// APIv3 key is not configured.
-    pub async fn verify_notification(
+    /// Verifies and decrypts a notification; exported as
+    /// [`WechatpayClient::verify_notification`] (in `crate::ffi::wechatpay`).
+    pub(crate) async fn notification(
         &self,
         headers: HashMap<String, String>,
         body: String,

@@ -73,13 +73,10 @@ impl fmt::Debug for WxaClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
-    /// A client for `config.appid` whose tokens come from `provider` (for example
-    /// `wxa_stable_token_provider(appid, secret)`, or your own) and are kept in `store`
-    /// (in memory when absent).
-    #[uniffi::constructor(default(store = None))]
-    pub fn new(
+    /// Checks the configuration and builds the client, with an in-memory store when `store`
+    /// is absent; exported as `WxaClient::new` (in `crate::ffi::wxa`).
+    pub(crate) fn create(
         config: WxaConfig,
         provider: Arc<dyn WxaTokenProvider>,
         store: Option<Arc<dyn WxaTokenStore>>,
@@ -92,17 +89,9 @@ impl WxaClient {
         Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store), config, engine }))
     }
 
-    /// A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
-    /// mendian does not cover; never log it.
-    pub async fn access_token(&self) -> Result<String, MendianError> {
-        self.tokens.get().await
-    }
-
-    /// Fetches a new token with `force_refresh = true` and stores it. With stable_token this
-    /// invalidates the previous token for every server of the appid and is limited to 20 a
-    /// day, 30 s apart: use it after a token leak, never routinely. The cache never does.
-    pub async fn force_refresh_token(&self) -> Result<(), MendianError> {
-        self.tokens.force_refresh().await.map(|_| ())
+    /// The token cache behind `access_token` and `force_refresh_token` (in `crate::ffi::wxa`).
+    pub(crate) fn tokens(&self) -> &TokenCache {
+        &self.tokens
     }
 }
 

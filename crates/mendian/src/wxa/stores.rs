@@ -8,9 +8,11 @@
 //! the data leave `cidx` out; then children are matched by the six-digit administrative code
 //! (a city shares its province's first two digits, a district its city's first four).
 
-use super::client::WxaClient;
 use crate::error::MendianError;
-use crate::generated::wxa::{GetDistrictRequest, GetDistrictResponse, MapDistrict};
+use crate::generated::wxa::{GetDistrictResponse, MapDistrict};
+
+/// Exported from `crate::ffi::wxa`; re-exported here for Rust callers.
+pub use crate::ffi::wxa::wxa_district_tree;
 
 /// A city (市) of get_district with its districts (区).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -59,11 +61,9 @@ fn children<'a>(
     }
 }
 
-/// The province → city → district tree that a get_district answer encodes.
-///
-/// Fails with `Decode` when a `cidx` range points outside the next level.
-#[uniffi::export]
-pub fn wxa_district_tree(response: GetDistrictResponse) -> Result<Vec<WxaDistrictProvince>, MendianError> {
+/// The tree of a get_district answer; exported as [`wxa_district_tree`] (in
+/// `crate::ffi::wxa`), which also backs `WxaClient::get_district_tree`.
+pub(crate) fn district_tree(response: GetDistrictResponse) -> Result<Vec<WxaDistrictProvince>, MendianError> {
     let empty = Vec::new();
     let level = |i: usize| response.result.get(i).unwrap_or(&empty);
     let (provinces, cities, districts) = (level(0), level(1), level(2));
@@ -82,16 +82,6 @@ pub fn wxa_district_tree(response: GetDistrictResponse) -> Result<Vec<WxaDistric
             Ok(WxaDistrictProvince { province: p.clone(), cities })
         })
         .collect()
-}
-
-#[uniffi::export(async_runtime = "tokio")]
-impl WxaClient {
-    /// Calls get_district and returns its provinces, each with its cities and their
-    /// districts (see [`wxa_district_tree`]).
-    pub async fn get_district_tree(&self) -> Result<Vec<WxaDistrictProvince>, MendianError> {
-        wxa_district_tree(self.get_district(GetDistrictRequest {}).await?)
-    }
-
 }
 
 #[cfg(test)]

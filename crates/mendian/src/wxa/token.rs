@@ -31,6 +31,11 @@ use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_now, ClientOptions, Engine, Failure, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
 
+/// Exported from `crate::ffi::wxa`; re-exported here for Rust callers.
+pub use crate::ffi::wxa::{
+    wxa_classic_token_provider, wxa_fixed_token_provider, wxa_memory_token_store, wxa_stable_token_provider,
+};
+
 /// Tokens are refreshed when fewer seconds than this remain (the platform rotates stable
 /// tokens 5 minutes early and keeps the old one valid meanwhile).
 pub const REFRESH_AHEAD_SECONDS: i64 = 300;
@@ -111,20 +116,13 @@ impl WxaTokenStore for MemoryTokenStore {
     }
 }
 
-/// The in-memory token store, for Kotlin/Swift/Python callers that want to pass one
-/// explicitly.
-#[uniffi::export]
-pub fn wxa_memory_token_store() -> Arc<dyn WxaTokenStore> {
-    Arc::new(MemoryTokenStore::default())
-}
-
 pub(crate) fn now() -> i64 {
     system_now()
 }
 
 /// Which credential endpoint a built-in provider calls.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
+pub(crate) enum Kind {
     Stable,
     Classic,
 }
@@ -227,30 +225,10 @@ fn token_error(d: &EndpointDescriptor, v: &Value) -> MendianError {
     )
 }
 
-/// A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens
-/// are shared safely with other users of the same appid). `base_url` defaults to
-/// `https://api.weixin.qq.com`, with failover to `https://api2.weixin.qq.com`.
-#[uniffi::export]
-pub fn wxa_stable_token_provider(
-    appid: String,
-    secret: String,
-    base_url: Option<String>,
-) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
-    secret_provider(Kind::Stable, appid, secret, base_url)
-}
-
-/// A provider calling the classic `cgi-bin/token` (each fetch invalidates the previous
-/// classic token of the appid).
-#[uniffi::export]
-pub fn wxa_classic_token_provider(
-    appid: String,
-    secret: String,
-    base_url: Option<String>,
-) -> Result<Arc<dyn WxaTokenProvider>, MendianError> {
-    secret_provider(Kind::Classic, appid, secret, base_url)
-}
-
-fn secret_provider(
+/// A built-in provider of `kind` for `appid` and `secret`, against `base_url` (no backup) or
+/// the default hosts; exported as [`wxa_stable_token_provider`] and
+/// [`wxa_classic_token_provider`] (in `crate::ffi::wxa`).
+pub(crate) fn secret_provider(
     kind: Kind,
     appid: String,
     secret: String,
@@ -271,9 +249,9 @@ fn secret_provider(
     Ok(Arc::new(SecretProvider { kind, appid, secret, engine }))
 }
 
-/// A fixed token (for tests or tokens managed elsewhere), valid for `expires_in` seconds.
-#[uniffi::export]
-pub fn wxa_fixed_token_provider(access_token: String, expires_in: u64) -> Arc<dyn WxaTokenProvider> {
+/// A provider that always answers this token; exported as [`wxa_fixed_token_provider`] (in
+/// `crate::ffi::wxa`).
+pub(crate) fn fixed_provider(access_token: String, expires_in: u64) -> Arc<dyn WxaTokenProvider> {
     struct Fixed(WxaAccessToken);
     #[async_trait::async_trait]
     impl WxaTokenProvider for Fixed {

@@ -814,12 +814,6 @@ uint64_t uniffi_mendian_fn_method_wxatokenstore_save(uint64_t ptr, RustBuffer ap
 uint64_t uniffi_mendian_fn_method_wxatokenstore_invalidate(uint64_t ptr, RustBuffer appid, RustBuffer access_token
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
-RustBuffer uniffi_mendian_fn_func_mendian_version(RustCallStatus *_Nonnull out_status
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_DESCRIBE_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_DESCRIBE_ERROR
 RustBuffer uniffi_mendian_fn_func_describe_error(RustBuffer endpoint_id, RustBuffer code, RustBuffer sub_code, RustBuffer message, RustCallStatus *_Nonnull out_status
@@ -828,6 +822,12 @@ RustBuffer uniffi_mendian_fn_func_describe_error(RustBuffer endpoint_id, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_ENDPOINTS
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_ENDPOINTS
 RustBuffer uniffi_mendian_fn_func_endpoints(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_MENDIAN_VERSION
+RustBuffer uniffi_mendian_fn_func_mendian_version(RustCallStatus *_Nonnull out_status
     
 );
 #endif
@@ -981,29 +981,14 @@ uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, Rus
 uint64_t uniffi_mendian_fn_func_wechatpay_pem_signer(RustBuffer private_key_pem, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
-RustBuffer uniffi_mendian_fn_func_wxa_push_encrypt_with_random(RustBuffer encoding_aes_key, RustBuffer appid, RustBuffer random, RustBuffer message, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
-RustBuffer uniffi_mendian_fn_func_wxa_push_signature(RustBuffer token, RustBuffer timestamp, RustBuffer nonce, RustBuffer encrypt, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
-RustBuffer uniffi_mendian_fn_func_wxa_parse_push(RustBuffer xml, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+uint64_t uniffi_mendian_fn_func_wxa_classic_token_provider(RustBuffer appid, RustBuffer secret, RustBuffer base_url, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_DISTRICT_TREE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_DISTRICT_TREE
 RustBuffer uniffi_mendian_fn_func_wxa_district_tree(RustBuffer response, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
-uint64_t uniffi_mendian_fn_func_wxa_classic_token_provider(RustBuffer appid, RustBuffer secret, RustBuffer base_url, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_FIXED_TOKEN_PROVIDER
@@ -1015,6 +1000,21 @@ uint64_t uniffi_mendian_fn_func_wxa_fixed_token_provider(RustBuffer access_token
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_MEMORY_TOKEN_STORE
 uint64_t uniffi_mendian_fn_func_wxa_memory_token_store(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PARSE_PUSH
+RustBuffer uniffi_mendian_fn_func_wxa_parse_push(RustBuffer xml, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+RustBuffer uniffi_mendian_fn_func_wxa_push_encrypt_with_random(RustBuffer encoding_aes_key, RustBuffer appid, RustBuffer random, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_PUSH_SIGNATURE
+RustBuffer uniffi_mendian_fn_func_wxa_push_signature(RustBuffer token, RustBuffer timestamp, RustBuffer nonce, RustBuffer encrypt, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_WXA_STABLE_TOKEN_PROVIDER
@@ -1282,12 +1282,6 @@ void ffi_mendian_rust_future_free_void(uint64_t handle
 void ffi_mendian_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_MENDIAN_VERSION
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_MENDIAN_VERSION
-uint16_t uniffi_mendian_checksum_func_mendian_version(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_DESCRIBE_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_DESCRIBE_ERROR
 uint16_t uniffi_mendian_checksum_func_describe_error(void
@@ -1297,6 +1291,12 @@ uint16_t uniffi_mendian_checksum_func_describe_error(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_ENDPOINTS
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_ENDPOINTS
 uint16_t uniffi_mendian_checksum_func_endpoints(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_MENDIAN_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_MENDIAN_VERSION
+uint16_t uniffi_mendian_checksum_func_mendian_version(void
     
 );
 #endif
@@ -1480,33 +1480,15 @@ uint16_t uniffi_mendian_checksum_func_wechatpay_pem_signer(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
-uint16_t uniffi_mendian_checksum_func_wxa_push_encrypt_with_random(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
-uint16_t uniffi_mendian_checksum_func_wxa_push_signature(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
-uint16_t uniffi_mendian_checksum_func_wxa_parse_push(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
+uint16_t uniffi_mendian_checksum_func_wxa_classic_token_provider(void
     
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_DISTRICT_TREE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_DISTRICT_TREE
 uint16_t uniffi_mendian_checksum_func_wxa_district_tree(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
-#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_CLASSIC_TOKEN_PROVIDER
-uint16_t uniffi_mendian_checksum_func_wxa_classic_token_provider(void
     
 );
 #endif
@@ -1519,6 +1501,24 @@ uint16_t uniffi_mendian_checksum_func_wxa_fixed_token_provider(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_MEMORY_TOKEN_STORE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_MEMORY_TOKEN_STORE
 uint16_t uniffi_mendian_checksum_func_wxa_memory_token_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PARSE_PUSH
+uint16_t uniffi_mendian_checksum_func_wxa_parse_push(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_ENCRYPT_WITH_RANDOM
+uint16_t uniffi_mendian_checksum_func_wxa_push_encrypt_with_random(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_PUSH_SIGNATURE
+uint16_t uniffi_mendian_checksum_func_wxa_push_signature(void
     
 );
 #endif

@@ -11,11 +11,6 @@ use base64::{alphabet, Engine};
 
 use crate::error::MendianError;
 
-// Only for the intra-doc link in `wxa_push_encrypt_with_random`'s doc comment, which must stay
-// the same text (it becomes the Kotlin/Swift/Python doc).
-#[cfg(doc)]
-use super::WxaPushReceiver;
-
 /// The PKCS#7 block size WeChat uses for message encryption (K = 32, not the AES block size).
 const PKCS7_BLOCK: usize = 32;
 
@@ -37,34 +32,28 @@ impl AesKey {
     }
 }
 
-/// The push signature: SHA-1 (lower-case hex) of the lexicographically sorted concatenation
-/// of token, timestamp and nonce (plain `signature`), plus `Encrypt` when given
-/// (`msg_signature`).
-#[uniffi::export]
-pub fn wxa_push_signature(token: String, timestamp: String, nonce: String, encrypt: Option<String>) -> String {
+/// The plain `signature` (token, timestamp, nonce) or, with `encrypt`, the `msg_signature`;
+/// exported as `wxa_push_signature` (in `crate::ffi::wxa`).
+pub(crate) fn push_signature(token: &str, timestamp: &str, nonce: &str, encrypt: Option<&str>) -> String {
     match encrypt {
-        Some(e) => signature(&[&token, &timestamp, &nonce, &e]),
-        None => signature(&[&token, &timestamp, &nonce]),
+        Some(e) => signature(&[token, timestamp, nonce, e]),
+        None => signature(&[token, timestamp, nonce]),
     }
 }
 
-/// Encrypts `message` for safe mode with an explicit 16-byte random prefix and returns the
-/// base64 `Encrypt` value: AES-256-CBC over random + length (u32 big-endian) + message +
-/// appid, PKCS#7-padded to a multiple of 32. For known-answer tests; replies should use
-/// [`WxaPushReceiver::encrypt_reply`], which draws a fresh prefix.
-#[uniffi::export]
-pub fn wxa_push_encrypt_with_random(
-    encoding_aes_key: String,
-    appid: String,
-    random: Vec<u8>,
-    message: String,
+/// The base64 `Encrypt` value of `message` with an explicit 16-byte random prefix; exported
+/// as `wxa_push_encrypt_with_random` (in `crate::ffi::wxa`).
+pub(crate) fn encrypt_with_random(
+    encoding_aes_key: &str,
+    appid: &str,
+    random: &[u8],
+    message: &str,
 ) -> Result<String, MendianError> {
-    let key = decode_encoding_aes_key(&encoding_aes_key, "encoding_aes_key")?;
+    let key = decode_encoding_aes_key(encoding_aes_key, "encoding_aes_key")?;
     let random: [u8; 16] = random
-        .as_slice()
         .try_into()
         .map_err(|_| MendianError::invalid("random", format!("must be exactly 16 bytes (got {})", random.len())))?;
-    encrypt_message(&key, &appid, &random, message.as_bytes())
+    encrypt_message(&key, appid, &random, message.as_bytes())
 }
 
 pub(super) fn signature(parts: &[&str]) -> String {

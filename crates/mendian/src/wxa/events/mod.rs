@@ -27,13 +27,16 @@
 //! The files, one concern each:
 //!
 //! - `receiver`: [`WxaPushReceiver`] and [`WxaPushConfig`] (URL verification, `receive`,
-//!   `encrypt_reply`, key rotation), [`WxaPush`] and [`wxa_parse_push`];
+//!   `encrypt_reply`, key rotation), [`WxaPush`] and the parsing behind [`wxa_parse_push`];
 //! - `crypto`: the message crypto — EncodingAESKey decoding, the AES-256-CBC message format
-//!   with 32-byte PKCS#7 and the appid check, the SHA-1 signatures ([`wxa_push_signature`],
-//!   [`wxa_push_encrypt_with_random`]);
+//!   with 32-byte PKCS#7 and the appid check, the SHA-1 signatures (behind
+//!   [`wxa_push_signature`] and [`wxa_push_encrypt_with_random`]);
 //! - `xml`: the strict XML reader;
 //! - `de`: the serde deserializer over the element texts, decoding the generated event records;
 //! - `event`: [`WxaEvent`] and the mapping from parsed fields to it (`event_from_fields`).
+//!
+//! The exported functions, and the receiver's exported constructor and methods, are thin
+//! calls into these files from `crate::ffi::wxa`.
 
 // `MendianError` is the one error type that crosses the FFI; it is large by design. (Lint
 // levels set here apply to every file of this module.)
@@ -45,6 +48,11 @@ mod event;
 mod receiver;
 mod xml;
 
-pub use crypto::{wxa_push_encrypt_with_random, wxa_push_signature};
+pub(crate) use crypto::{encrypt_with_random, push_signature};
 pub use event::WxaEvent;
-pub use receiver::{wxa_parse_push, WxaPush, WxaPushConfig, WxaPushReceiver};
+pub(crate) use receiver::parse_push;
+pub use receiver::{WxaPush, WxaPushConfig, WxaPushReceiver};
+
+/// Exported from `crate::ffi::wxa` (with the receiver's constructor and methods); re-exported
+/// here for Rust callers.
+pub use crate::ffi::wxa::{wxa_parse_push, wxa_push_encrypt_with_random, wxa_push_signature};

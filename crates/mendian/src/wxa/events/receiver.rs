@@ -1,8 +1,9 @@
 //! The exported receiver: [`WxaPushConfig`], [`WxaPushReceiver`] (URL verification, verifying
 //! and decrypting a POST push, encrypting a reply, trying the previous EncodingAESKey during a
-//! rotation), the [`WxaPush`] it returns, and [`wxa_parse_push`]. This is the FFI surface of
-//! push handling; it checks query parameters and signatures and leaves the message crypto to
-//! `crypto`, the XML to `xml` and the typed events to `event`.
+//! rotation), the [`WxaPush`] it returns, and the parsing behind `wxa_parse_push`. The
+//! exported constructor, methods and function are thin calls into this file, in
+//! `crate::ffi::wxa`. It checks query parameters and signatures and leaves the message crypto
+//! to `crypto`, the XML to `xml` and the typed events to `event`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -79,13 +80,10 @@ impl fmt::Debug for WxaPushReceiver {
     }
 }
 
-#[uniffi::export]
 impl WxaPushReceiver {
-    /// A receiver for `config`. Fails with `InvalidArgument` for an empty token or appid, and
-    /// with `Credentials` naming the key when an EncodingAESKey is not 43 characters of
-    /// A-Z, a-z, 0-9 (the value is never included).
-    #[uniffi::constructor]
-    pub fn new(config: WxaPushConfig) -> Result<Arc<Self>, MendianError> {
+    /// Checks the configuration and decodes the EncodingAESKeys; exported as
+    /// `WxaPushReceiver::new` (in `crate::ffi::wxa`).
+    pub(crate) fn create(config: WxaPushConfig) -> Result<Arc<Self>, MendianError> {
         if config.token.is_empty() {
             return Err(MendianError::invalid("token", "the Token must not be empty"));
         }
@@ -108,11 +106,9 @@ impl WxaPushReceiver {
         Ok(Arc::new(WxaPushReceiver { token: config.token, key, previous_key, appid: config.appid }))
     }
 
-    /// URL verification (the GET WeChat sends when you save the server configuration): checks
-    /// `signature` (plain) or, when `msg_signature` is present, `msg_signature` over the
-    /// encrypted `echostr` (safe mode), and returns the echostr to answer with (decrypted in
-    /// safe mode). `query` holds the URL-decoded query parameters.
-    pub fn verify_url(&self, query: HashMap<String, String>) -> Result<String, MendianError> {
+    /// The echostr that answers a URL verification; exported as
+    /// [`WxaPushReceiver::verify_url`] (in `crate::ffi::wxa`).
+    pub(crate) fn url_echo(&self, query: HashMap<String, String>) -> Result<String, MendianError> {
         let timestamp = required_param(&query, "timestamp")?;
         let nonce = required_param(&query, "nonce")?;
         let echostr = required_param(&query, "echostr")?;
@@ -141,15 +137,9 @@ impl WxaPushReceiver {
         }
     }
 
-    /// One call for a POST push: takes the URL-decoded query parameters (`signature`,
-    /// `timestamp`, `nonce`, and in safe mode `encrypt_type=aes` and `msg_signature`) and the
-    /// raw body; verifies, decrypts and parses.
-    ///
-    /// Safe mode is `encrypt_type=aes`, or an `<Encrypt>` element when an EncodingAESKey is
-    /// configured (compatibility-mode bodies carry both plaintext fields and `Encrypt`; the
-    /// encrypted part is used). In safe mode `msg_signature` is required and checked; the
-    /// plain `signature` is checked whenever present, and required in plain mode.
-    pub fn receive(&self, query: HashMap<String, String>, body: String) -> Result<WxaPush, MendianError> {
+    /// Verifies, decrypts and parses a POST push; exported as [`WxaPushReceiver::receive`]
+    /// (in `crate::ffi::wxa`).
+    pub(crate) fn open_push(&self, query: HashMap<String, String>, body: String) -> Result<WxaPush, MendianError> {
         let timestamp = required_param(&query, "timestamp")?;
         let nonce = required_param(&query, "nonce")?;
         let plain = param(&query, "signature");
@@ -187,15 +177,13 @@ impl WxaPushReceiver {
             "token, timestamp, nonce, Encrypt",
         )?;
         let (xml, used_previous_key) = self.decrypt_with_rotation(encrypt, "the <Encrypt> element")?;
-        let event = wxa_parse_push(xml.clone())?;
+        let event = parse_push(&xml)?;
         Ok(WxaPush { event, xml, encrypted: true, used_previous_key })
     }
 
-    /// Encrypts a reply XML into the `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`
-    /// envelope, with the key that decrypted the push (`use_previous_key`, see
-    /// [`WxaPush::used_previous_key`]), a fresh random 16-byte prefix and the given timestamp
-    /// (digits) and nonce (letters, digits, `-`, `_`).
-    pub fn encrypt_reply(
+    /// The encrypted reply envelope; exported as [`WxaPushReceiver::encrypt_reply`] (in
+    /// `crate::ffi::wxa`).
+    pub(crate) fn seal_reply(
         &self,
         reply_xml: String,
         timestamp: String,
@@ -267,12 +255,11 @@ impl WxaPushReceiver {
     }
 }
 
-/// Parses a plaintext push XML into a [`WxaEvent`], without any verification: only for XML
-/// that was already verified (or for tests); use [`WxaPushReceiver::receive`] for pushes.
-#[uniffi::export]
-pub fn wxa_parse_push(xml: String) -> Result<WxaEvent, MendianError> {
-    let doc = xml::parse(&xml).map_err(|reason| MendianError::Decode { what: "the push XML".into(), reason })?;
-    event_from_document(doc, &xml)
+/// Parses a plaintext push XML without any verification; exported as `wxa_parse_push` (in
+/// `crate::ffi::wxa`).
+pub(crate) fn parse_push(xml: &str) -> Result<WxaEvent, MendianError> {
+    let doc = xml::parse(xml).map_err(|reason| MendianError::Decode { what: "the push XML".into(), reason })?;
+    event_from_document(doc, xml)
 }
 
 fn param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {

@@ -1,0 +1,43 @@
+//! Exports the hand-written part of the WeChat Pay surface: the [`WechatpayClient`]
+//! constructor, [`WechatpayClient::verify_notification`] and [`wechatpay_pem_signer`]. Each
+//! is a thin call into [`crate::wechatpay`], which re-exports `wechatpay_pem_signer` for Rust
+//! callers. (The per-endpoint methods are in `ffi::generated::wechatpay`.)
+
+// `MendianError` is the one error type that crosses the FFI; it is large by design.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::MendianError;
+use crate::wechatpay::{
+    PemMerchantSigner, WechatpayClient, WechatpayConfig, WechatpayMerchantSigner, WechatpayNotification,
+};
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// A client with this configuration and merchant signer (for example
+    /// `wechatpay_pem_signer(pem)`, or your own keystore-backed signer).
+    #[uniffi::constructor]
+    pub fn new(config: WechatpayConfig, signer: Arc<dyn WechatpayMerchantSigner>) -> Result<Arc<Self>, MendianError> {
+        WechatpayClient::create(config, signer)
+    }
+
+    /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
+    /// body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
+    /// APIv3 key is not configured.
+    pub async fn verify_notification(
+        &self,
+        headers: HashMap<String, String>,
+        body: String,
+    ) -> Result<WechatpayNotification, MendianError> {
+        self.notification(headers, body).await
+    }
+}
+
+/// The built-in [`WechatpayMerchantSigner`] for a merchant private key PEM (PKCS#8 or
+/// PKCS#1). On a phone, prefer a signer of your own backed by a keystore or your server.
+#[uniffi::export]
+pub fn wechatpay_pem_signer(private_key_pem: String) -> Result<Arc<dyn WechatpayMerchantSigner>, MendianError> {
+    Ok(Arc::new(PemMerchantSigner::new(&private_key_pem)?))
+}
