@@ -258,7 +258,7 @@ def test_store_onboarding_with_safe_mode_pushes(fresh, callback_factory):
         audit = (await wx.get_merchant_audit_info_async(mendian.GetMerchantAuditInfoRequest())).data
         assert (audit.audit_id, audit.status) == (merchant.audit_id, mendian.MerchantAuditStatus.APPROVED())
 
-        tree = await wx.get_district_tree()
+        tree = await wx.get_district_tree_async()
         assert tree and all(p.cities for p in tree) and all(c.districts for p in tree for c in p.cities)
         guangdong = next(p for p in tree if p.province.fullname == "广东省")
         guangzhou = next(c for c in guangdong.cities if c.city.fullname == "广州市")

@@ -307,6 +307,11 @@ pub struct Field {
     /// The decoder accepts the value as number or string (and booleans as strings).
     #[serde(default)]
     pub lenient: bool,
+    /// A credential (AppSecret, access token): shown as `<redacted>` by the record's `Debug`
+    /// and `Display`, and so by Python `str`/`repr`, Kotlin `toString` and Swift
+    /// `description`.
+    #[serde(default)]
+    pub secret: bool,
     /// The documented default applied by the server when the field is absent or zero.
     #[serde(default)]
     pub server_default: Option<toml::Value>,

@@ -41,6 +41,7 @@ pub mod ffi;
 pub mod generated;
 pub mod runtime;
 pub mod schema;
+pub mod secret;
 pub mod top;
 pub mod wechatpay;
 pub mod wxa;

@@ -47,3 +47,7 @@ def _event_loop() -> "_asyncio.AbstractEventLoop":
 # Without this, a Python `async def` callback reached from a blocking call would find no
 # running loop, and the call would wait forever.
 _generated._uniffi_get_event_loop = _event_loop
+
+# The User-Agent names the calling language: from Python it says "(python)" without the
+# caller passing `language="python"`.
+ClientOptions.__init__.__kwdefaults__["language"] = "python"  # noqa: F405

@@ -1520,6 +1520,12 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
      */
     func verifyNotification(headers: [String: String], body: String) async throws  -> WechatpayNotification
     
+    /**
+     * Blocking form of [`Self::verify_notification`] (it may download platform
+     * certificates, so it can wait on the network).
+     */
+    func verifyNotificationBlocking(headers: [String: String], body: String) throws  -> WechatpayNotification
+    
 }
 /**
  * A client for the WeChat Pay APIv3 支付即服务 endpoints.
@@ -1856,6 +1862,21 @@ open func verifyNotification(headers: [String: String], body: String)async throw
             liftFunc: FfiConverterTypeWechatpayNotification_lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * Blocking form of [`Self::verify_notification`] (it may download platform
+     * certificates, so it can wait on the network).
+     */
+open func verifyNotificationBlocking(headers: [String: String], body: String)throws  -> WechatpayNotification  {
+    return try  FfiConverterTypeWechatpayNotification_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_verify_notification_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterDictionaryStringString.lower(headers),
+        FfiConverterString.lower(body),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2581,6 +2602,11 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func accessToken() async throws  -> String
     
     /**
+     * Blocking form of [`Self::access_token`].
+     */
+    func accessTokenBlocking() throws  -> String
+    
+    /**
      * Fetches a new token with `force_refresh = true` and stores it. With stable_token this
      * invalidates the previous token for every server of the appid and is limited to 20 a
      * day, 30 s apart: use it after a token leak, never routinely. The cache never does.
@@ -2588,10 +2614,20 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
     func forceRefreshToken() async throws 
     
     /**
+     * Blocking form of [`Self::force_refresh_token`].
+     */
+    func forceRefreshTokenBlocking() throws 
+    
+    /**
      * Calls get_district and returns its provinces, each with its cities and their
      * districts (see [`wxa_district_tree`]).
      */
     func getDistrictTree() async throws  -> [WxaDistrictProvince]
+    
+    /**
+     * Blocking form of [`Self::get_district_tree`].
+     */
+    func getDistrictTreeBlocking() throws  -> [WxaDistrictProvince]
     
 }
 /**
@@ -3429,6 +3465,18 @@ open func accessToken()async throws  -> String  {
 }
     
     /**
+     * Blocking form of [`Self::access_token`].
+     */
+open func accessTokenBlocking()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_access_token_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Fetches a new token with `force_refresh = true` and stores it. With stable_token this
      * invalidates the previous token for every server of the appid and is limited to 20 a
      * day, 30 s apart: use it after a token leak, never routinely. The cache never does.
@@ -3450,6 +3498,17 @@ open func forceRefreshToken()async throws   {
 }
     
     /**
+     * Blocking form of [`Self::force_refresh_token`].
+     */
+open func forceRefreshTokenBlocking()throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_force_refresh_token_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Calls get_district and returns its provinces, each with its cities and their
      * districts (see [`wxa_district_tree`]).
      */
@@ -3467,6 +3526,18 @@ open func getDistrictTree()async throws  -> [WxaDistrictProvince]  {
             liftFunc: FfiConverterSequenceTypeWxaDistrictProvince.lift,
             errorHandler: FfiConverterTypeMendianError_lift
         )
+}
+    
+    /**
+     * Blocking form of [`Self::get_district_tree`].
+     */
+open func getDistrictTreeBlocking()throws  -> [WxaDistrictProvince]  {
+    return try  FfiConverterSequenceTypeWxaDistrictProvince.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_get_district_tree_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 
@@ -6897,7 +6968,7 @@ public func FfiConverterTypeErrorInfo_lower(_ value: ErrorInfo) -> RustBuffer {
  *
  * Quirk: 建议开发者使用中控服务器统一获取和刷新access_token，其他业务逻辑服务器所使用的access_token 均来自于该中控服务器，不应该各自去刷新，否则容易造成冲突，导致access_token覆盖而影响业务.
  */
-public struct GetAccessTokenRequest: Equatable, Hashable {
+public struct GetAccessTokenRequest: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * 授权类型 (`grant_type`): 填写 client_credential
      *
@@ -6947,6 +7018,28 @@ public struct GetAccessTokenRequest: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getaccesstokenrequest_uniffi_trait_debug(
+            FfiConverterTypeGetAccessTokenRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getaccesstokenrequest_uniffi_trait_display(
+            FfiConverterTypeGetAccessTokenRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -6992,7 +7085,7 @@ public func FfiConverterTypeGetAccessTokenRequest_lower(_ value: GetAccessTokenR
 /**
  * Payload of cgi-bin/token.
  */
-public struct GetAccessTokenResponse: Equatable, Hashable {
+public struct GetAccessTokenResponse: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * 获取到的凭证 (`access_token`): 获取到的凭证
      *
@@ -7030,6 +7123,28 @@ public struct GetAccessTokenResponse: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getaccesstokenresponse_uniffi_trait_debug(
+            FfiConverterTypeGetAccessTokenResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getaccesstokenresponse_uniffi_trait_display(
+            FfiConverterTypeGetAccessTokenResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -7620,7 +7735,7 @@ public func FfiConverterTypeGetPoiListResponse_lower(_ value: GetPoiListResponse
  *
  * Quirk: secret is a credential: the token provider fills it from its configuration; never logged.
  */
-public struct GetStableAccessTokenRequest: Equatable, Hashable {
+public struct GetStableAccessTokenRequest: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * 授权类型 (`grant_type`): 填写 client_credential
      *
@@ -7690,6 +7805,28 @@ public struct GetStableAccessTokenRequest: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getstableaccesstokenrequest_uniffi_trait_debug(
+            FfiConverterTypeGetStableAccessTokenRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getstableaccesstokenrequest_uniffi_trait_display(
+            FfiConverterTypeGetStableAccessTokenRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -7737,7 +7874,7 @@ public func FfiConverterTypeGetStableAccessTokenRequest_lower(_ value: GetStable
 /**
  * Payload of cgi-bin/stable_token.
  */
-public struct GetStableAccessTokenResponse: Equatable, Hashable {
+public struct GetStableAccessTokenResponse: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * 获取到的凭证 (`access_token`): 获取到的凭证 (access_token存储空间至少保留 512 字符).
      *
@@ -7775,6 +7912,28 @@ public struct GetStableAccessTokenResponse: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getstableaccesstokenresponse_uniffi_trait_debug(
+            FfiConverterTypeGetStableAccessTokenResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_getstableaccesstokenresponse_uniffi_trait_display(
+            FfiConverterTypeGetStableAccessTokenResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -11570,7 +11729,7 @@ public func FfiConverterTypeStorePicList_lower(_ value: StorePicList) -> RustBuf
 /**
  * How a [`TopClient`] talks to TOP.
  */
-public struct TopConfig: Equatable, Hashable {
+public struct TopConfig: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The app key (`app_key`).
      */
@@ -11648,6 +11807,28 @@ public struct TopConfig: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topconfig_uniffi_trait_debug(
+            FfiConverterTypeTopConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topconfig_uniffi_trait_display(
+            FfiConverterTypeTopConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -12387,7 +12568,7 @@ public func FfiConverterTypeUploadMediaResponse_lower(_ value: UploadMediaRespon
 /**
  * How a [`WechatpayClient`] authenticates and whom it trusts.
  */
-public struct WechatpayConfig: Equatable, Hashable {
+public struct WechatpayConfig: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * 商户号 (`mchid`); for a 服务商, the 服务商's own mchid.
      */
@@ -12457,6 +12638,28 @@ public struct WechatpayConfig: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayconfig_uniffi_trait_debug(
+            FfiConverterTypeWechatpayConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayconfig_uniffi_trait_display(
+            FfiConverterTypeWechatpayConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -14393,7 +14596,7 @@ public func FfiConverterTypeWorkerUpdateResponse_lower(_ value: WorkerUpdateResp
 /**
  * A token and how long it lives.
  */
-public struct WxaAccessToken: Equatable, Hashable {
+public struct WxaAccessToken: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The access token.
      */
@@ -14419,6 +14622,28 @@ public struct WxaAccessToken: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaaccesstoken_uniffi_trait_debug(
+            FfiConverterTypeWxaAccessToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaaccesstoken_uniffi_trait_display(
+            FfiConverterTypeWxaAccessToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -14763,7 +14988,7 @@ public func FfiConverterTypeWxaPush_lower(_ value: WxaPush) -> RustBuffer {
  * How pushes to your server URL are secured (the 服务器配置 of the official account: URL,
  * Token, EncodingAESKey and 消息加解密方式).
  */
-public struct WxaPushConfig: Equatable, Hashable {
+public struct WxaPushConfig: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The Token configured in the console (used for `signature` and `msg_signature`).
      */
@@ -14809,6 +15034,28 @@ public struct WxaPushConfig: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxapushconfig_uniffi_trait_debug(
+            FfiConverterTypeWxaPushConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxapushconfig_uniffi_trait_display(
+            FfiConverterTypeWxaPushConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -14856,7 +15103,7 @@ public func FfiConverterTypeWxaPushConfig_lower(_ value: WxaPushConfig) -> RustB
 /**
  * A token as stored, with its absolute expiry.
  */
-public struct WxaStoredToken: Equatable, Hashable {
+public struct WxaStoredToken: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The access token.
      */
@@ -14882,6 +15129,28 @@ public struct WxaStoredToken: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxastoredtoken_uniffi_trait_debug(
+            FfiConverterTypeWxaStoredToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxastoredtoken_uniffi_trait_display(
+            FfiConverterTypeWxaStoredToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -18473,6 +18742,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 58420) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification_blocking() != 2631) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_add_store() != 23701) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -18584,10 +18856,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxaclient_access_token() != 54205) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_access_token_blocking() != 28592) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 31002) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token_blocking() != 59988) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 42680) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_get_district_tree_blocking() != 1607) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 580) {

@@ -33,6 +33,16 @@ impl WechatpayClient {
     ) -> Result<WechatpayNotification, MendianError> {
         self.notification(headers, body).await
     }
+
+    /// Blocking form of [`Self::verify_notification`] (it may download platform
+    /// certificates, so it can wait on the network).
+    pub fn verify_notification_blocking(
+        &self,
+        headers: HashMap<String, String>,
+        body: String,
+    ) -> Result<WechatpayNotification, MendianError> {
+        crate::runtime::blocking::run(self.verify_notification(headers, body))
+    }
 }
 
 /// The built-in [`WechatpayMerchantSigner`] for a merchant private key PEM (PKCS#8 or

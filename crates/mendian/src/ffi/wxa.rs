@@ -54,6 +54,21 @@ impl WxaClient {
     pub async fn get_district_tree(&self) -> Result<Vec<WxaDistrictProvince>, MendianError> {
         wxa_district_tree(self.get_district(GetDistrictRequest {}).await?)
     }
+
+    /// Blocking form of [`Self::access_token`].
+    pub fn access_token_blocking(&self) -> Result<String, MendianError> {
+        crate::runtime::blocking::run(self.access_token())
+    }
+
+    /// Blocking form of [`Self::force_refresh_token`].
+    pub fn force_refresh_token_blocking(&self) -> Result<(), MendianError> {
+        crate::runtime::blocking::run(self.force_refresh_token())
+    }
+
+    /// Blocking form of [`Self::get_district_tree`].
+    pub fn get_district_tree_blocking(&self) -> Result<Vec<WxaDistrictProvince>, MendianError> {
+        crate::runtime::blocking::run(self.get_district_tree())
+    }
 }
 
 /// The province → city → district tree that a get_district answer encodes.

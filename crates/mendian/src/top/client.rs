@@ -38,6 +38,7 @@ pub const TOP_DEFAULTS: PlatformDefaults =
 
 /// How a [`TopClient`] talks to TOP.
 #[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct TopConfig {
     /// The app key (`app_key`).
     pub app_key: String,
@@ -93,6 +94,8 @@ impl fmt::Debug for TopConfig {
             .finish_non_exhaustive()
     }
 }
+
+crate::display_as_debug!(TopConfig);
 
 /// A client for the TOP worker APIs.
 #[derive(uniffi::Object)]

@@ -34,6 +34,7 @@ pub const WECHATPAY_BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
 
 /// How a [`WechatpayClient`] authenticates and whom it trusts.
 #[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct WechatpayConfig {
     /// 商户号 (`mchid`); for a 服务商, the 服务商's own mchid.
     pub mchid: String,
@@ -85,6 +86,8 @@ impl fmt::Debug for WechatpayConfig {
             .finish_non_exhaustive()
     }
 }
+
+crate::display_as_debug!(WechatpayConfig);
 
 /// A verified and decrypted APIv3 notification.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

@@ -42,6 +42,7 @@ pub const REFRESH_AHEAD_SECONDS: i64 = 300;
 
 /// A token and how long it lives.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct WxaAccessToken {
     /// The access token.
     pub access_token: String,
@@ -55,8 +56,11 @@ impl fmt::Debug for WxaAccessToken {
     }
 }
 
+crate::display_as_debug!(WxaAccessToken);
+
 /// A token as stored, with its absolute expiry.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct WxaStoredToken {
     /// The access token.
     pub access_token: String,
@@ -69,6 +73,8 @@ impl fmt::Debug for WxaStoredToken {
         write!(f, "WxaStoredToken {{ access_token: <redacted>, expires_at: {} }}", self.expires_at)
     }
 }
+
+crate::display_as_debug!(WxaStoredToken);
 
 /// Where tokens come from. Implement it to get tokens from your own server.
 #[uniffi::export(with_foreign)]

@@ -740,7 +740,8 @@ impl crate::schema::Request for SetStoreCardRequest {
 /// Quirk: 强制刷新模式每天限用 20 次且需间隔 30 秒. 使用强制刷新模式以间隔30s发起两次调用可将已经泄漏的access_token立即失效，同时正常的业务请求可能会返回错误码40001.
 ///
 /// Quirk: secret is a credential: the token provider fills it from its configuration; never logged.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct GetStableAccessTokenRequest {
     /// 授权类型 (`grant_type`): 填写 client_credential
     ///
@@ -768,6 +769,23 @@ pub struct GetStableAccessTokenRequest {
     pub force_refresh: Option<bool>,
 }
 
+impl std::fmt::Debug for GetStableAccessTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetStableAccessTokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("appid", &self.appid)
+            .field("secret", &crate::secret::Redacted)
+            .field("force_refresh", &self.force_refresh)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for GetStableAccessTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 impl Validate for GetStableAccessTokenRequest {
     fn validate_at(&self, _at: &str) -> Result<(), MendianError> {
         Ok(())
@@ -792,7 +810,8 @@ impl crate::schema::Request for GetStableAccessTokenRequest {
 /// Quirk: secret travels in the query string: never log request URLs of this call.
 ///
 /// Quirk: 建议开发者使用中控服务器统一获取和刷新access_token，其他业务逻辑服务器所使用的access_token 均来自于该中控服务器，不应该各自去刷新，否则容易造成冲突，导致access_token覆盖而影响业务.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct GetAccessTokenRequest {
     /// 授权类型 (`grant_type`): 填写 client_credential
     ///
@@ -808,6 +827,22 @@ pub struct GetAccessTokenRequest {
     ///
     /// Quirk: A credential: listed as an endpoint field because it goes on the wire, but the token provider fills it from its configuration; it must never appear in logs, Debug output or errors.
     pub secret: String,
+}
+
+impl std::fmt::Debug for GetAccessTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetAccessTokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("appid", &self.appid)
+            .field("secret", &crate::secret::Redacted)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for GetAccessTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
 }
 
 impl Validate for GetAccessTokenRequest {

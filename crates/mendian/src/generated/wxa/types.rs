@@ -1829,7 +1829,8 @@ impl Validate for GetStoreCardResponse {
 }
 
 /// Payload of cgi-bin/stable_token.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct GetStableAccessTokenResponse {
     /// 获取到的凭证 (`access_token`): 获取到的凭证 (access_token存储空间至少保留 512 字符).
     ///
@@ -1844,6 +1845,21 @@ pub struct GetStableAccessTokenResponse {
     pub expires_in: i64,
 }
 
+impl std::fmt::Debug for GetStableAccessTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetStableAccessTokenResponse")
+            .field("access_token", &crate::secret::Redacted)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for GetStableAccessTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 impl Validate for GetStableAccessTokenResponse {
     fn validate_at(&self, _at: &str) -> Result<(), MendianError> {
         Ok(())
@@ -1851,7 +1867,8 @@ impl Validate for GetStableAccessTokenResponse {
 }
 
 /// Payload of cgi-bin/token.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct GetAccessTokenResponse {
     /// 获取到的凭证 (`access_token`): 获取到的凭证
     ///
@@ -1864,6 +1881,21 @@ pub struct GetAccessTokenResponse {
     /// Required. Example: `7200`.
     #[serde(deserialize_with = "wire::i64")]
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for GetAccessTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetAccessTokenResponse")
+            .field("access_token", &crate::secret::Redacted)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for GetAccessTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
 }
 
 impl Validate for GetAccessTokenResponse {

@@ -20,6 +20,7 @@ use crate::error::MendianError;
 /// How pushes to your server URL are secured (the 服务器配置 of the official account: URL,
 /// Token, EncodingAESKey and 消息加解密方式).
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct WxaPushConfig {
     /// The Token configured in the console (used for `signature` and `msg_signature`).
     pub token: String,
@@ -45,6 +46,8 @@ impl fmt::Debug for WxaPushConfig {
             .finish()
     }
 }
+
+crate::display_as_debug!(WxaPushConfig);
 
 /// A verified, decrypted and parsed push.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

@@ -1,0 +1,50 @@
+"""No credential ever shows in str(), repr(), f-strings, containers or error messages of
+anything that holds one: configs, tokens, push settings, the token endpoints' records,
+clients, signers and providers."""
+
+import mendian
+import pytest
+
+SECRET = "S3CRET-value-that-must-not-show"
+
+
+def holders():
+    options = mendian.ClientOptions(base_url="http://127.0.0.1:9", backup_base_url="")
+    return {
+        "WechatpayConfig": mendian.WechatpayConfig(mchid="1900000109", merchant_serial_no="SERIAL", apiv3_key=SECRET, options=options),
+        "TopConfig": mendian.TopConfig(app_key="12345678", session=SECRET, options=options),
+        "WxaAccessToken": mendian.WxaAccessToken(access_token=SECRET, expires_in=7200),
+        "WxaStoredToken": mendian.WxaStoredToken(access_token=SECRET, expires_at=1_900_000_000),
+        "WxaPushConfig": mendian.WxaPushConfig(token=SECRET, encoding_aes_key=SECRET, previous_encoding_aes_key=SECRET, appid="wx1"),
+        "GetStableAccessTokenRequest": mendian.GetStableAccessTokenRequest(grant_type="client_credential", appid="wx1", secret=SECRET),
+        "GetAccessTokenRequest": mendian.GetAccessTokenRequest(grant_type="client_credential", appid="wx1", secret=SECRET),
+        "GetStableAccessTokenResponse": mendian.GetStableAccessTokenResponse(access_token=SECRET, expires_in=7200),
+        "GetAccessTokenResponse": mendian.GetAccessTokenResponse(access_token=SECRET, expires_in=7200),
+        "top signer": mendian.top_app_secret_signer(SECRET),
+        "stable provider": mendian.wxa_stable_token_provider("wx1", SECRET, None),
+        "classic provider": mendian.wxa_classic_token_provider("wx1", SECRET, None),
+        "TopClient": mendian.TopClient(mendian.TopConfig(app_key="12345678", session=SECRET, options=options), mendian.top_app_secret_signer(SECRET)),
+        "WxaPushReceiver": mendian.WxaPushReceiver(mendian.WxaPushConfig(token=SECRET, appid="wx1")),
+    }
+
+
+@pytest.mark.parametrize("name", list(holders()))
+def test_no_credential_in_any_printed_form(name):
+    value = holders()[name]
+    for shown in (str(value), repr(value), f"{value}", f"{value!r}", str([value]), str({"k": value})):
+        assert SECRET not in shown, f"{name}: {shown}"
+
+
+def test_records_still_show_their_other_fields_and_whether_a_secret_is_set():
+    config = holders()["WechatpayConfig"]
+    assert "1900000109" in repr(config) and "apiv3_key" in repr(config) and "<redacted>" in repr(config)
+    assert "wx1" in str(holders()["GetStableAccessTokenRequest"])
+    # Records still compare by value.
+    assert holders()["WxaAccessToken"] == mendian.WxaAccessToken(access_token=SECRET, expires_in=7200)
+
+
+def test_errors_from_bad_credentials_do_not_echo_them():
+    with pytest.raises(mendian.MendianError) as info:
+        mendian.wechatpay_pem_signer("-----BEGIN PRIVATE KEY-----\n" + SECRET + "\n-----END PRIVATE KEY-----\n")
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+
