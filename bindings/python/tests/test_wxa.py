@@ -581,3 +581,43 @@ def test_python_callbacks_work_from_blocking_calls(fresh):
     add_fault(fresh, "*", {"type": "wxa_expire_tokens"})
     assert wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1)).total_count == 0
     assert provider.calls == 2 and len(store.invalidated) == 1
+
+
+def _client_connections(port):
+    """Established client-side TCP connections of this machine to `port` (only this test
+    process connects to the emulator)."""
+    count = 0
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(path).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if remote_port == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+def test_a_cancelled_asyncio_call_stops_at_once_and_closes_its_connection(fresh):
+    wx = client(fresh)
+    request = mendian.GetStoreListRequest(offset=0, limit=1)
+    wx.get_store_list(request)                       # token cached, connection pooled
+    port = urllib.parse.urlparse(fresh.profile["wxa_base_url"]).port
+    before = _client_connections(port)
+    assert before >= 1
+    add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 5000})
+
+    async def cancelled():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(wx.get_store_list_async(request), 0.3)
+
+    started = time.monotonic()
+    asyncio.run(cancelled())
+    assert time.monotonic() - started < 2, "cancelling does not wait for the server"
+    deadline = time.monotonic() + 2
+    while _client_connections(port) >= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _client_connections(port) == before - 1, "the cancelled call's connection is closed, not kept"
+    assert wx.get_store_list(request).total_count == 0, "the client keeps working"

@@ -197,6 +197,35 @@ inline fun <reified T : WxaEvent> eventOf(push: WxaPush): T =
 fun changedLast(s: String) = s.dropLast(1) + (if (s.last() == '0') '1' else '0')
 
 fun registerWxaTests(s: Suite, emu: () -> Emulator) {
+    s.test("a cancelled coroutine stops the call at once; blocking calls honour timeoutMs") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val wx = wxaClient(e)
+        val request = GetStoreListRequest(offset = 0, limit = 1)
+        assertEquals(0, wx.getStoreListBlocking(request).totalCount, "blocking call")
+        e.fault("POST /wxa/get_store_list", """{"type":"delay","millis":5000}""")
+        val started = System.nanoTime()
+        val result = runBlocking { kotlinx.coroutines.withTimeoutOrNull(300) { wx.getStoreList(request) } }
+        val tookMs = (System.nanoTime() - started) / 1_000_000
+        assertEquals(null, result, "cancelled by withTimeout")
+        check(tookMs < 2000) { "cancelling waited for the server: $tookMs ms" }
+        assertEquals(0, wx.getStoreListBlocking(request).totalCount, "the client keeps working")
+
+        val slow = WxaClient(
+            WxaConfig(
+                appid = e.profileValue("wxa_appid"),
+                options = ClientOptions(baseUrl = e.profileValue("wxa_base_url"), backupBaseUrl = "", timeoutMs = 300UL, maxRetries = 0U, language = "kotlin"),
+            ),
+            wxaStableTokenProvider(e.profileValue("wxa_appid"), e.profileValue("wxa_secret"), e.profileValue("wxa_base_url")),
+            null,
+        )
+        slow.getStoreListBlocking(request)
+        e.fault("POST /wxa/get_store_list", """{"type":"delay","millis":3000}""")
+        val t0 = System.nanoTime()
+        assertThrows<MendianException.Timeout> { slow.getStoreListBlocking(request) }
+        check((System.nanoTime() - t0) / 1_000_000 < 2500) { "the blocking call outlived timeoutMs" }
+    }
+
     s.test("wxa onboarding with safe-mode pushes verified by WxaPushReceiver") {
         val e = emu()
         e.admin("POST", "/reset")
