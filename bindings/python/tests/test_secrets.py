@@ -48,3 +48,39 @@ def test_errors_from_bad_credentials_do_not_echo_them():
         mendian.wechatpay_pem_signer("-----BEGIN PRIVATE KEY-----\n" + SECRET + "\n-----END PRIVATE KEY-----\n")
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
 
+
+
+class CollectingLogger(mendian.MendianLogger):
+    def __init__(self):
+        self.exchanges = []
+
+    def log(self, exchange):
+        self.exchanges.append(exchange)
+
+
+def test_the_logger_sees_every_exchange_without_credentials(fresh):
+    p = fresh.profile
+    logger = CollectingLogger()
+    mendian.set_mendian_logger(logger, mendian.LogLevel.INFO)
+    try:
+        wx = mendian.WxaClient(
+            mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(base_url=p["wxa_base_url"], backup_base_url="")),
+            mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+        wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+        fresh.admin("POST", "/faults", {"route": "POST /wxa/get_store_list",
+                                        "kind": {"type": "status", "status": 503, "body": "busy"}, "times": 1})
+        wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))   # 503, then repeated
+    finally:
+        mendian.set_mendian_logger(None, mendian.LogLevel.INFO)
+    paths = [e.url.split("?")[0].rsplit("/", 2)[-2:] for e in logger.exchanges]
+    assert ["cgi-bin", "stable_token"] in paths and ["wxa", "get_store_list"] in paths, paths
+    assert [(e.status, e.level) for e in logger.exchanges if e.status != 200] == [(503, mendian.LogLevel.WARN)]
+    for e in logger.exchanges:
+        assert e.method == "POST" and e.error is None, e
+        assert e.latency_ms >= 0
+        for secret in (p["wxa_secret"], wx.access_token()):
+            assert secret not in str(e), e
+    assert any("access_token=<redacted>" in e.url for e in logger.exchanges)
+    count = len(logger.exchanges)
+    wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
+    assert len(logger.exchanges) == count, "removed loggers see nothing"

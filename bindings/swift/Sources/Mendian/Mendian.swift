@@ -656,6 +656,216 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Receives HTTP exchanges. Called on the SDK's I/O threads: return quickly.
+ */
+public protocol MendianLogger: AnyObject, Sendable {
+    
+    /**
+     * One exchange at or above the level the logger was set with.
+     */
+    func log(exchange: HttpExchange) 
+    
+}
+/**
+ * Receives HTTP exchanges. Called on the SDK's I/O threads: return quickly.
+ */
+open class MendianLoggerImpl: MendianLogger, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_mendianlogger(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_mendianlogger(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One exchange at or above the level the logger was set with.
+     */
+open func log(exchange: HttpExchange)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_mendianlogger_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpExchange_lower(exchange),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceMendianLogger {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceMendianLogger = UniffiVTableCallbackInterfaceMendianLogger(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeMendianLogger.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface MendianLogger: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeMendianLogger.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface MendianLogger: handle missing in uniffiClone")
+            }
+        },
+        log: { (
+            uniffiHandle: UInt64,
+            exchange: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeMendianLogger.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.log(
+                     exchange: try FfiConverterTypeHttpExchange_lift(exchange)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceMendianLogger> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceMendianLogger>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitMendianLogger() {
+    uniffi_mendian_fn_init_callback_vtable_mendianlogger(UniffiCallbackInterfaceMendianLogger.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMendianLogger: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<MendianLogger>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = MendianLogger
+
+    public static func lift(_ handle: UInt64) throws -> MendianLogger {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return MendianLoggerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: MendianLogger) -> UInt64 {
+         if let rustImpl = value as? MendianLoggerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MendianLogger {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: MendianLogger, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMendianLogger_lift(_ handle: UInt64) throws -> MendianLogger {
+    return try FfiConverterTypeMendianLogger.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMendianLogger_lower(_ value: MendianLogger) -> UInt64 {
+    return FfiConverterTypeMendianLogger.lower(value)
+}
+
+
+
+
+
+
+/**
  * A client for the TOP worker APIs.
  */
 public protocol TopClientProtocol: AnyObject, Sendable {
@@ -8552,6 +8762,127 @@ public func FfiConverterTypeGuideInfo_lower(_ value: GuideInfo) -> RustBuffer {
 
 
 /**
+ * One HTTP exchange as a logger sees it.
+ */
+public struct HttpExchange: Equatable, Hashable {
+    /**
+     * How it went: `Error` (no answer), `Warn` (non-2xx) or `Info`.
+     */
+    public var level: LogLevel
+    /**
+     * HTTP method.
+     */
+    public var method: String
+    /**
+     * The URL with the values of `access_token`, `secret`, `session` and `sign` replaced by
+     * `<redacted>`.
+     */
+    public var url: String
+    /**
+     * HTTP status, when an answer came.
+     */
+    public var status: UInt16?
+    /**
+     * Time from sending to the whole answer read, in milliseconds.
+     */
+    public var latencyMs: UInt64
+    /**
+     * The platform's request id header (`Request-ID`, `X-Request-Id`), when sent.
+     */
+    public var requestId: String?
+    /**
+     * What failed, for `Error` (never a credential).
+     */
+    public var error: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How it went: `Error` (no answer), `Warn` (non-2xx) or `Info`.
+         */level: LogLevel, 
+        /**
+         * HTTP method.
+         */method: String, 
+        /**
+         * The URL with the values of `access_token`, `secret`, `session` and `sign` replaced by
+         * `<redacted>`.
+         */url: String, 
+        /**
+         * HTTP status, when an answer came.
+         */status: UInt16?, 
+        /**
+         * Time from sending to the whole answer read, in milliseconds.
+         */latencyMs: UInt64, 
+        /**
+         * The platform's request id header (`Request-ID`, `X-Request-Id`), when sent.
+         */requestId: String?, 
+        /**
+         * What failed, for `Error` (never a credential).
+         */error: String?) {
+        self.level = level
+        self.method = method
+        self.url = url
+        self.status = status
+        self.latencyMs = latencyMs
+        self.requestId = requestId
+        self.error = error
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpExchange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpExchange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpExchange {
+        return
+            try HttpExchange(
+                level: FfiConverterTypeLogLevel.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                status: FfiConverterOptionUInt16.read(from: &buf), 
+                latencyMs: FfiConverterUInt64.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpExchange, into buf: inout [UInt8]) {
+        FfiConverterTypeLogLevel.write(value.level, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterOptionUInt16.write(value.status, into: &buf)
+        FfiConverterUInt64.write(value.latencyMs, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpExchange_lift(_ buf: RustBuffer) throws -> HttpExchange {
+    return try FfiConverterTypeHttpExchange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpExchange_lower(_ value: HttpExchange) -> RustBuffer {
+    return FfiConverterTypeHttpExchange.lower(value)
+}
+
+
+/**
  * One 省, 市 or 区 of get_district.
  *
  * Quirk: 区 entries (result[2]) carry only id, fullname and location: name, pinyin and cidx are absent.
@@ -15388,6 +15719,91 @@ public func FfiConverterTypeApplyMerchantAuditEventStatus_lower(_ value: ApplyMe
 
 
 /**
+ * How much a logger wants to see. Each level includes the ones above it.
+ */
+
+public enum LogLevel: Equatable, Hashable {
+    
+    /**
+     * Exchanges that failed in transport (no answer: connection, TLS, timeout).
+     */
+    case error
+    /**
+     * … and answers with a non-2xx status.
+     */
+    case warn
+    /**
+     * … and every other exchange.
+     */
+    case info
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LogLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .error
+        
+        case 2: return .warn
+        
+        case 3: return .info
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .error:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .warn:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .info:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel {
+    return try FfiConverterTypeLogLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+    return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
  * 审核状态 in the create_map_poi_audit_info event (腾讯地图中创建门店的审核结果).
  *
  * Values the platform may send that this version does not know are kept in `Unknown`.
@@ -16971,6 +17387,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMendianLogger: FfiConverterRustBuffer {
+    typealias SwiftType = MendianLogger?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMendianLogger.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMendianLogger.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeWxaTokenStore: FfiConverterRustBuffer {
     typealias SwiftType = WxaTokenStore?
 
@@ -18386,6 +18826,19 @@ public func validateUploadMediaRequest(request: UploadMediaRequest)throws   {try
 }
 }
 /**
+ * Installs `logger` for every client and token provider in the process: it sees each HTTP
+ * exchange at `level` and above (method, URL with credentials redacted, status, latency,
+ * request id), never a header value, body or credential. `None` removes it.
+ */
+public func setMendianLogger(logger: MendianLogger?, level: LogLevel)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_func_set_mendian_logger(
+        FfiConverterOptionTypeMendianLogger.lower(logger),
+        FfiConverterTypeLogLevel_lower(level),uniffiCallStatus
+    )
+}
+}
+/**
  * The built-in [`TopSigner`] for an app secret held by this process. Prefer a signer of
  * your own on a phone, so the secret stays on your server. Fails if the secret is empty.
  */
@@ -18628,6 +19081,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_validate_upload_media_request() != 41769) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_func_set_mendian_logger() != 50554) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_func_top_app_secret_signer() != 39457) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -18656,6 +19112,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 8456) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_mendianlogger_log() != 50037) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_query_all_workers() != 33217) {
@@ -18905,6 +19364,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitMendianLogger()
     uniffiCallbackInitTopSigner()
     uniffiCallbackInitWechatpayMerchantSigner()
     uniffiCallbackInitWxaTokenProvider()

@@ -11,6 +11,7 @@
 //!   path, query and body.
 //! - [`errors`]: `Api` and `Decode` error constructors.
 //! - [`clock`]: the injectable clock.
+//! - [`log`]: the process-wide logger hook that sees every HTTP exchange, redacted.
 //! - [`blocking`]: the shared runtime behind the generated `*_blocking` calls.
 //! - [`pager`]: walking every page of a list endpoint, with the limits that stop a
 //!   misbehaving server.
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod encode;
 pub mod engine;
 pub mod errors;
+pub mod log;
 pub mod options;
 pub mod pager;
 pub mod retry;

@@ -114,6 +114,24 @@ impl Transport {
     /// could have reached the server (DNS, connect, TLS): only those are safe to repeat on
     /// another host for every kind of call.
     pub async fn send_classified(&self, req: HttpRequest) -> Result<HttpResponse, (MendianError, bool)> {
+        let Some((method_name, url, started)) =
+            super::log::enabled().then(|| (req.method, req.url.clone(), std::time::Instant::now()))
+        else {
+            return self.exchange(req).await;
+        };
+        let result = self.exchange(req).await;
+        let latency = started.elapsed();
+        match &result {
+            Ok(r) => {
+                let rid = r.header("request-id").or_else(|| r.header("x-request-id"));
+                super::log::exchange(method_name, &url, Some(r.status), latency, rid, None);
+            }
+            Err((e, _)) => super::log::exchange(method_name, &url, None, latency, None, Some(&e.to_string())),
+        }
+        result
+    }
+
+    async fn exchange(&self, req: HttpRequest) -> Result<HttpResponse, (MendianError, bool)> {
         let host = host_of(&req.url).to_string();
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| (MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)), false))?;

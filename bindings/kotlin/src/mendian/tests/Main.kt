@@ -128,7 +128,7 @@ fun main() {
     registerTopTests(s) { emulator.value }
     registerWechatpayTests(s) { emulator.value }
     registerWxaTests(s) { emulator.value }
-    registerSecretsTests(s)
+    registerSecretsTests(s) { emulator.value }
     val failures = s.run()
     if (emulator.isInitialized()) emulator.value.close()
     exitProcess(if (failures == 0) 0 else 1)

@@ -7,7 +7,33 @@ import mendian.*
 
 const val KOTLIN_SECRET = "S3CRET-value-that-must-not-show"
 
-fun registerSecretsTests(s: Suite) {
+class CollectingLogger : MendianLogger {
+    val exchanges = java.util.Collections.synchronizedList(mutableListOf<HttpExchange>())
+    override fun log(exchange: HttpExchange) {
+        exchanges.add(exchange)
+    }
+}
+
+fun registerSecretsTests(s: Suite, emu: () -> Emulator) {
+    s.test("the logger sees every exchange, with credentials redacted") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val logger = CollectingLogger()
+        setMendianLogger(logger, LogLevel.INFO)
+        val wx = wxaClient(e)
+        try {
+            wx.getStoreListBlocking(GetStoreListRequest(offset = 0, limit = 1))
+        } finally {
+            setMendianLogger(null, LogLevel.INFO)
+        }
+        val token = wx.accessTokenBlocking()
+        check(logger.exchanges.size >= 2) { "token fetch and call: ${logger.exchanges}" }
+        for (x in logger.exchanges) {
+            check(!x.toString().contains(token) && !x.toString().contains(e.profileValue("wxa_secret"))) { "credential in $x" }
+        }
+        check(logger.exchanges.any { it.url.contains("access_token=<redacted>") && it.status == 200.toUShort() }) { "${logger.exchanges}" }
+    }
+
     s.test("credentials never show in toString()") {
         val options = ClientOptions(baseUrl = "http://127.0.0.1:9", backupBaseUrl = "")
         val holders: Map<String, Any> = mapOf(

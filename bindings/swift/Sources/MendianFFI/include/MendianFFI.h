@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_MENDIAN_LOGGER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_MENDIAN_LOGGER_METHOD0
+typedef void (*UniffiCallbackInterfaceMendianLoggerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOP_SIGNER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOP_SIGNER_METHOD0
 typedef void (*UniffiCallbackInterfaceTopSignerMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
@@ -285,6 +292,15 @@ typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod2)(uint64_t, RustBuffer
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MENDIAN_LOGGER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MENDIAN_LOGGER
+typedef struct UniffiVTableCallbackInterfaceMendianLogger {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceMendianLoggerMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfaceMendianLogger;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOP_SIGNER
 typedef struct UniffiVTableCallbackInterfaceTopSigner {
@@ -323,6 +339,26 @@ typedef struct UniffiVTableCallbackInterfaceWxaTokenStore {
     UniffiCallbackInterfaceWxaTokenStoreMethod2 _Nonnull invalidate;
 } UniffiVTableCallbackInterfaceWxaTokenStore;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_MENDIANLOGGER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_MENDIANLOGGER
+uint64_t uniffi_mendian_fn_clone_mendianlogger(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_MENDIANLOGGER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_MENDIANLOGGER
+void uniffi_mendian_fn_free_mendianlogger(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_MENDIANLOGGER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_INIT_CALLBACK_VTABLE_MENDIANLOGGER
+void uniffi_mendian_fn_init_callback_vtable_mendianlogger(const UniffiVTableCallbackInterfaceMendianLogger* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_MENDIANLOGGER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_MENDIANLOGGER_LOG
+void uniffi_mendian_fn_method_mendianlogger_log(uint64_t ptr, RustBuffer exchange, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPCLIENT
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPCLIENT
@@ -1081,6 +1117,11 @@ void uniffi_mendian_fn_func_validate_update_store_request(RustBuffer request, Ru
 void uniffi_mendian_fn_func_validate_upload_media_request(RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_SET_MENDIAN_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_SET_MENDIAN_LOGGER
+void uniffi_mendian_fn_func_set_mendian_logger(RustBuffer logger, RustBuffer level, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_TOP_APP_SECRET_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FUNC_TOP_APP_SECRET_SIGNER
 uint64_t uniffi_mendian_fn_func_top_app_secret_signer(RustBuffer app_secret, RustCallStatus *_Nonnull out_status
@@ -1578,6 +1619,12 @@ uint16_t uniffi_mendian_checksum_func_validate_upload_media_request(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_SET_MENDIAN_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_SET_MENDIAN_LOGGER
+uint16_t uniffi_mendian_checksum_func_set_mendian_logger(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_TOP_APP_SECRET_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_TOP_APP_SECRET_SIGNER
 uint16_t uniffi_mendian_checksum_func_top_app_secret_signer(void
@@ -1635,6 +1682,12 @@ uint16_t uniffi_mendian_checksum_func_wxa_push_signature(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_STABLE_TOKEN_PROVIDER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_FUNC_WXA_STABLE_TOKEN_PROVIDER
 uint16_t uniffi_mendian_checksum_func_wxa_stable_token_provider(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_MENDIANLOGGER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_MENDIANLOGGER_LOG
+uint16_t uniffi_mendian_checksum_method_mendianlogger_log(void
     
 );
 #endif
