@@ -11,6 +11,7 @@ SECRET = "S3CRET-value-that-must-not-show"
 def holders():
     options = mendian.ClientOptions(base_url="http://127.0.0.1:9", backup_base_url="")
     return {
+        "ClientOptions with a proxy password": mendian.ClientOptions(proxy_url=f"http://user:{SECRET}@proxy.example:3128"),
         "WechatpayConfig": mendian.WechatpayConfig(mchid="1900000109", merchant_serial_no="SERIAL", apiv3_key=SECRET, options=options),
         "TopConfig": mendian.TopConfig(app_key="12345678", session=SECRET, options=options),
         "WxaAccessToken": mendian.WxaAccessToken(access_token=SECRET, expires_in=7200),

@@ -5734,7 +5734,7 @@ public func FfiConverterTypeAssignGuideRequest_lower(_ value: AssignGuideRequest
  * Settings shared by every mendian client. Each platform config embeds one as `options`;
  * leave a field at its default to get the platform's documented behaviour.
  */
-public struct ClientOptions: Equatable, Hashable {
+public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * Base URL of the API (or the TOP gateway URL). `None`: the platform's production host.
      */
@@ -5762,6 +5762,17 @@ public struct ClientOptions: Equatable, Hashable {
      * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
      */
     public var language: String
+    /**
+     * An HTTP(S) proxy every exchange goes through (`http://user:password@proxy:3128`).
+     * `None`: the `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` environment variables apply, if set.
+     * Its credentials never print.
+     */
+    public var proxyUrl: String?
+    /**
+     * PEM certificates trusted as roots in addition to the system's (a corporate TLS
+     * proxy's CA, a test server's). Each entry may hold several certificates.
+     */
+    public var extraRootCertificatesPem: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5786,18 +5797,51 @@ public struct ClientOptions: Equatable, Hashable {
          */callDeadlineMs: UInt64? = nil, 
         /**
          * The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
-         */language: String = "rust") {
+         */language: String = "rust", 
+        /**
+         * An HTTP(S) proxy every exchange goes through (`http://user:password@proxy:3128`).
+         * `None`: the `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` environment variables apply, if set.
+         * Its credentials never print.
+         */proxyUrl: String? = nil, 
+        /**
+         * PEM certificates trusted as roots in addition to the system's (a corporate TLS
+         * proxy's CA, a test server's). Each entry may hold several certificates.
+         */extraRootCertificatesPem: [String] = []) {
         self.baseUrl = baseUrl
         self.backupBaseUrl = backupBaseUrl
         self.timeoutMs = timeoutMs
         self.maxRetries = maxRetries
         self.callDeadlineMs = callDeadlineMs
         self.language = language
+        self.proxyUrl = proxyUrl
+        self.extraRootCertificatesPem = extraRootCertificatesPem
     }
 
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_clientoptions_uniffi_trait_debug(
+            FfiConverterTypeClientOptions_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_clientoptions_uniffi_trait_display(
+            FfiConverterTypeClientOptions_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5816,7 +5860,9 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 timeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
                 maxRetries: FfiConverterUInt32.read(from: &buf), 
                 callDeadlineMs: FfiConverterOptionUInt64.read(from: &buf), 
-                language: FfiConverterString.read(from: &buf)
+                language: FfiConverterString.read(from: &buf), 
+                proxyUrl: FfiConverterOptionString.read(from: &buf), 
+                extraRootCertificatesPem: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -5827,6 +5873,8 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.maxRetries, into: &buf)
         FfiConverterOptionUInt64.write(value.callDeadlineMs, into: &buf)
         FfiConverterString.write(value.language, into: &buf)
+        FfiConverterOptionString.write(value.proxyUrl, into: &buf)
+        FfiConverterSequenceString.write(value.extraRootCertificatesPem, into: &buf)
     }
 }
 

@@ -65,7 +65,7 @@ impl Engine {
     /// An engine for already resolved options.
     pub fn from_resolved(r: ResolvedOptions) -> Result<Engine, MendianError> {
         Ok(Engine {
-            transport: Transport::new(r.timeout, &r.user_agent)?,
+            transport: Transport::with_network(r.timeout, &r.user_agent, r.proxy, r.roots)?,
             hosts: r.hosts,
             policy: RetryPolicy { max_retries: r.max_retries },
             deadline: r.call_deadline,

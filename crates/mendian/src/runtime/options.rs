@@ -10,7 +10,8 @@ use crate::error::MendianError;
 
 /// Settings shared by every mendian client. Each platform config embeds one as `options`;
 /// leave a field at its default to get the platform's documented behaviour.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct ClientOptions {
     /// Base URL of the API (or the TOP gateway URL). `None`: the platform's production host.
     #[uniffi(default)]
@@ -33,6 +34,42 @@ pub struct ClientOptions {
     /// The calling language, reported in `User-Agent` (`mendian/<version> (<language>)`).
     #[uniffi(default = "rust")]
     pub language: String,
+    /// An HTTP(S) proxy every exchange goes through (`http://user:password@proxy:3128`).
+    /// `None`: the `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` environment variables apply, if set.
+    /// Its credentials never print.
+    #[uniffi(default)]
+    pub proxy_url: Option<String>,
+    /// PEM certificates trusted as roots in addition to the system's (a corporate TLS
+    /// proxy's CA, a test server's). Each entry may hold several certificates.
+    #[uniffi(default)]
+    pub extra_root_certificates_pem: Vec<String>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("base_url", &self.base_url)
+            .field("backup_base_url", &self.backup_base_url)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("max_retries", &self.max_retries)
+            .field("call_deadline_ms", &self.call_deadline_ms)
+            .field("language", &self.language)
+            .field("proxy_url", &self.proxy_url.as_deref().map(without_userinfo))
+            .field("extra_root_certificates_pem", &self.extra_root_certificates_pem.len())
+            .finish()
+    }
+}
+
+crate::display_as_debug!(ClientOptions);
+
+/// `url` with any `user:password@` replaced by `<redacted>@`.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 impl Default for ClientOptions {
@@ -44,6 +81,8 @@ impl Default for ClientOptions {
             max_retries: 2,
             call_deadline_ms: None,
             language: "rust".into(),
+            proxy_url: None,
+            extra_root_certificates_pem: Vec::new(),
         }
     }
 }
@@ -84,6 +123,10 @@ pub struct ResolvedOptions {
     pub call_deadline: Option<Duration>,
     /// `User-Agent` value.
     pub user_agent: String,
+    /// The proxy, checked.
+    pub proxy: Option<reqwest::Proxy>,
+    /// Extra trusted roots, parsed.
+    pub roots: Vec<reqwest::Certificate>,
 }
 
 fn check_url(field: &str, url: &str) -> Result<String, MendianError> {
@@ -118,12 +161,41 @@ impl ClientOptions {
             Some(0) => return Err(MendianError::invalid("options.call_deadline_ms", "must be at least 1 ms")),
             other => other.map(Duration::from_millis),
         };
+        let proxy = match self.proxy_url.as_deref() {
+            None => None,
+            Some(p) => {
+                let url = check_url("options.proxy_url", p)?;
+                Some(reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                    MendianError::invalid("options.proxy_url", "is not a proxy URL reqwest accepts")
+                })?)
+            }
+        };
+        let mut roots = Vec::new();
+        for (i, pem) in self.extra_root_certificates_pem.iter().enumerate() {
+            let field = format!("options.extra_root_certificates_pem[{i}]");
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(MendianError::invalid(field, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"));
+            }
+            const END: &str = "-----END CERTIFICATE-----";
+            for (n, block) in pem.split_inclusive(END).filter(|b| b.contains(END)).enumerate() {
+                let der = crate::crypto::der::pem_block(block, "CERTIFICATE")
+                    .map_err(|e| MendianError::invalid(field.clone(), format!("certificate {}: {}", n + 1, e.0)))?;
+                crate::crypto::der::certificate(&der).map_err(|e| {
+                    MendianError::invalid(field.clone(), format!("certificate {} is not an X.509 certificate: {}", n + 1, e.0))
+                })?;
+                roots.push(reqwest::Certificate::from_der(&der).map_err(|_| {
+                    MendianError::invalid(field.clone(), format!("certificate {} is not accepted by the TLS stack", n + 1))
+                })?);
+            }
+        }
         Ok(ResolvedOptions {
             hosts,
             timeout,
             max_retries: self.max_retries,
             call_deadline,
             user_agent: super::transport::user_agent(&self.language),
+            proxy,
+            roots,
         })
     }
 }
@@ -131,6 +203,27 @@ impl ClientOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_and_roots_are_checked_and_the_proxy_password_never_prints() {
+        let o = ClientOptions { proxy_url: Some("http://user:pa55word@proxy.example:3128".into()), ..Default::default() };
+        assert!(o.resolve(D).unwrap().proxy.is_some());
+        assert!(!format!("{o:?}").contains("pa55word") && !format!("{o}").contains("pa55word"), "{o:?}");
+        let e = ClientOptions { proxy_url: Some("socks9://x".into()), ..Default::default() }.resolve(D).unwrap_err();
+        assert!(matches!(&e, MendianError::InvalidArgument { field, .. } if field == "options.proxy_url"), "{e}");
+        let e = ClientOptions { extra_root_certificates_pem: vec!["not a pem".into()], ..Default::default() }.resolve(D).unwrap_err();
+        assert!(matches!(&e, MendianError::InvalidArgument { field, .. } if field == "options.extra_root_certificates_pem[0]"), "{e}");
+        let two = [
+            include_str!("../../../../tests/vectors/wechatpay/keys/wechat_pay_certificate.pem"),
+            include_str!("../../../../tests/vectors/wechatpay/keys/merchant_certificate.pem"),
+        ]
+        .concat();
+        let r = ClientOptions { extra_root_certificates_pem: vec![two], ..Default::default() }.resolve(D).unwrap();
+        assert_eq!(r.roots.len(), 2, "a bundle gives each of its certificates");
+        let broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string();
+        let e = ClientOptions { extra_root_certificates_pem: vec![broken], ..Default::default() }.resolve(D).unwrap_err();
+        assert!(matches!(e, MendianError::InvalidArgument { .. }), "{e}");
+    }
 
     const D: PlatformDefaults = PlatformDefaults {
         base_url: "https://a.example",

@@ -94,10 +94,28 @@ fn host_of(url: &str) -> &str {
 impl Transport {
     /// A transport with the given overall timeout per request.
     pub fn new(timeout: Duration, user_agent: &str) -> Result<Transport, MendianError> {
-        let client = reqwest::Client::builder()
+        Transport::with_network(timeout, user_agent, None, Vec::new())
+    }
+
+    /// A transport through `proxy` (none: the `HTTP(S)_PROXY` environment variables apply,
+    /// as reqwest reads them) that also trusts `roots`.
+    pub fn with_network(
+        timeout: Duration,
+        user_agent: &str,
+        proxy: Option<reqwest::Proxy>,
+        roots: Vec<reqwest::Certificate>,
+    ) -> Result<Transport, MendianError> {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(user_agent)
+            .user_agent(user_agent);
+        if let Some(p) = proxy {
+            builder = builder.proxy(p);
+        }
+        for root in roots {
+            builder = builder.add_root_certificate(root);
+        }
+        let client = builder
             .build()
             .map_err(|e| MendianError::Network {
                 reason: format!("cannot create the HTTP client: {}", e.without_url()),

@@ -623,3 +623,28 @@ async fn documented_errors_carry_the_spec_description() {
     assert_eq!(code(&e), "85050");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn calls_go_through_the_configured_proxy() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let p = emu.profile();
+    // A host that does not resolve: only a proxy (here the emulator, which serves
+    // absolute-form requests by their path) can deliver the call.
+    let options = ClientOptions {
+        proxy_url: Some(p.wxa_base_url.clone()),
+        ..ClientOptions::with_base_url("http://wxa.mendian-proxy-test.invalid")
+    };
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let wx = WxaClient::new(WxaConfig { options, ..WxaConfig::new(p.wxa_appid.clone()) }, provider.clone(), None).unwrap();
+    let listing = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap();
+    assert_eq!(listing.total_count, Some(0));
+    let direct = WxaClient::new(
+        WxaConfig { options: ClientOptions::with_base_url("http://wxa.mendian-proxy-test.invalid"), ..WxaConfig::new(p.wxa_appid.clone()) },
+        provider,
+        None,
+    )
+    .unwrap();
+    let e = direct.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap_err();
+    assert!(matches!(e, MendianError::Network { .. }), "without the proxy the host cannot be reached: {e:?}");
+    emu.stop().await;
+}
