@@ -621,3 +621,23 @@ def test_a_cancelled_asyncio_call_stops_at_once_and_closes_its_connection(fresh)
         time.sleep(0.05)
     assert _client_connections(port) == before - 1, "the cancelled call's connection is closed, not kept"
     assert wx.get_store_list(request).total_count == 0, "the client keeps working"
+
+
+def test_a_per_request_timeout_next_to_the_clients(fresh):
+    p = fresh.profile
+    wx = mendian.WxaClient(
+        mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(
+            base_url=p["wxa_base_url"], backup_base_url="", timeout_ms=10_000, max_retries=0)),
+        mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+    request = mendian.GetStoreListRequest(offset=0, limit=1)
+    wx.get_store_list(request)
+    add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 1500})
+    started = time.monotonic()
+    with pytest.raises(mendian.MendianError.Timeout) as info:
+        wx.with_timeout(300).get_store_list(request)
+    assert info.value.millis == 300 and time.monotonic() - started < 1.2
+    add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 1000})
+    assert wx.get_store_list(request).total_count == 0, "the client itself keeps its 10 s"
+    assert fetches(fresh) == 1, "the shorter-timeout view shares the token cache"
+    with pytest.raises(mendian.MendianError.InvalidArgument):
+        wx.with_timeout(0)

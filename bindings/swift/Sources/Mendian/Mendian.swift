@@ -986,6 +986,14 @@ public protocol TopClientProtocol: AnyObject, Sendable {
      */
     func workerUpdateBlocking(request: WorkerUpdateRequest, session: String?) throws  -> WorkerUpdateResponse
     
+    /**
+     * This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+     * the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+     * everything else with this client: credentials, caches, the connection pool. Fails with
+     * `InvalidArgument` for 0.
+     */
+    func withTimeout(timeoutMs: UInt64) throws  -> TopClient
+    
 }
 /**
  * A client for the TOP worker APIs.
@@ -1306,6 +1314,22 @@ open func workerUpdateBlocking(request: WorkerUpdateRequest, session: String? = 
             self.uniffiCloneHandle(),
         FfiConverterTypeWorkerUpdateRequest_lower(request),
         FfiConverterOptionString.lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+     * the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+     * everything else with this client: credentials, caches, the connection pool. Fails with
+     * `InvalidArgument` for 0.
+     */
+open func withTimeout(timeoutMs: UInt64)throws  -> TopClient  {
+    return try  FfiConverterTypeTopClient_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topclient_with_timeout(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -1736,6 +1760,14 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
      */
     func verifyNotificationBlocking(headers: [String: String], body: String) throws  -> WechatpayNotification
     
+    /**
+     * This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+     * the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+     * everything else with this client: credentials, caches, the connection pool. Fails with
+     * `InvalidArgument` for 0.
+     */
+    func withTimeout(timeoutMs: UInt64) throws  -> WechatpayClient
+    
 }
 /**
  * A client for the WeChat Pay APIv3 支付即服务 endpoints.
@@ -2085,6 +2117,22 @@ open func verifyNotificationBlocking(headers: [String: String], body: String)thr
             self.uniffiCloneHandle(),
         FfiConverterDictionaryStringString.lower(headers),
         FfiConverterString.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+     * the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+     * everything else with this client: credentials, caches, the connection pool. Fails with
+     * `InvalidArgument` for 0.
+     */
+open func withTimeout(timeoutMs: UInt64)throws  -> WechatpayClient  {
+    return try  FfiConverterTypeWechatpayClient_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_with_timeout(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -2838,6 +2886,14 @@ public protocol WxaClientProtocol: AnyObject, Sendable {
      * Blocking form of [`Self::get_district_tree`].
      */
     func getDistrictTreeBlocking() throws  -> [WxaDistrictProvince]
+    
+    /**
+     * This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+     * the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+     * everything else with this client: credentials, caches, the connection pool. Fails with
+     * `InvalidArgument` for 0.
+     */
+    func withTimeout(timeoutMs: UInt64) throws  -> WxaClient
     
 }
 /**
@@ -3746,6 +3802,22 @@ open func getDistrictTreeBlocking()throws  -> [WxaDistrictProvince]  {
         uniffiCallStatus in
     uniffi_mendian_fn_method_wxaclient_get_district_tree_blocking(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+     * the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+     * everything else with this client: credentials, caches, the connection pool. Fails with
+     * `InvalidArgument` for 0.
+     */
+open func withTimeout(timeoutMs: UInt64)throws  -> WxaClient  {
+    return try  FfiConverterTypeWxaClient_lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wxaclient_with_timeout(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -19201,6 +19273,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_topclient_worker_update_blocking() != 57527) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_topclient_with_timeout() != 42615) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_topsigner_sign() != 2938) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -19250,6 +19325,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification_blocking() != 2631) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_with_timeout() != 54947) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_add_store() != 23701) {
@@ -19376,6 +19454,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district_tree_blocking() != 1607) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxaclient_with_timeout() != 21944) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxapushreceiver_encrypt_reply() != 580) {

@@ -13,6 +13,17 @@ use crate::top::{TopAppSecretSigner, TopClient, TopConfig, TopSigner};
 
 #[uniffi::export]
 impl TopClient {
+    /// This client with `timeout_ms` per HTTP exchange instead of the configured one, for
+    /// the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
+    /// everything else with this client: credentials, caches, the connection pool. Fails with
+    /// `InvalidArgument` for 0.
+    pub fn with_timeout(&self, timeout_ms: u64) -> Result<Arc<Self>, MendianError> {
+        if timeout_ms == 0 {
+            return Err(MendianError::invalid("timeout_ms", "must be at least 1 ms"));
+        }
+        Ok(self.timed(std::time::Duration::from_millis(timeout_ms)))
+    }
+
     /// A client with this configuration and signer (for example a `TopAppSecretSigner`, or
     /// your own signer that asks your server).
     #[uniffi::constructor]

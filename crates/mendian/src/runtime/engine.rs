@@ -72,6 +72,11 @@ impl Engine {
         })
     }
 
+    /// The same engine (hosts, retries, connection pool) with another timeout per exchange.
+    pub fn with_timeout(&self, timeout: Duration) -> Engine {
+        Engine { transport: self.transport.with_timeout(timeout), ..self.clone() }
+    }
+
     /// The primary base URL.
     pub fn primary(&self) -> &str {
         &self.hosts[0]

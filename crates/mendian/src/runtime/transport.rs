@@ -123,6 +123,11 @@ impl Transport {
         Ok(Transport { client, timeout })
     }
 
+    /// The same client (connection pool included) with another timeout per exchange.
+    pub fn with_timeout(&self, timeout: Duration) -> Transport {
+        Transport { client: self.client.clone(), timeout }
+    }
+
     /// Sends one request; a transport failure becomes `Network` or `Timeout`.
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, MendianError> {
         self.send_classified(req).await.map_err(|(e, _)| e)
@@ -153,7 +158,7 @@ impl Transport {
         let host = host_of(&req.url).to_string();
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| (MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)), false))?;
-        let mut builder = self.client.request(method, &req.url);
+        let mut builder = self.client.request(method, &req.url).timeout(self.timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }

@@ -174,6 +174,16 @@ impl TopClient {
         })
     }
 
+    /// This client with another timeout per HTTP exchange; everything else is shared.
+    pub(crate) fn timed(&self, timeout: std::time::Duration) -> Arc<Self> {
+        Arc::new(TopClient {
+            config: self.config.clone(),
+            signer: self.signer.clone(),
+            engine: self.engine.with_timeout(timeout),
+            clock: self.clock.clone(),
+        })
+    }
+
     /// The business parameters of a request, by the descriptor's form fields.
     fn business_params<R: Request>(request: &R) -> Result<BTreeMap<String, String>, MendianError> {
         let d = R::descriptor();

@@ -131,7 +131,7 @@ pub struct WechatpayClient {
     config: WechatpayConfig,
     signer: Arc<dyn WechatpayMerchantSigner>,
     engine: Engine,
-    trust: TrustStore,
+    trust: Arc<TrustStore>,
     clock: Clock,
 }
 
@@ -186,7 +186,7 @@ impl WechatpayClient {
             config,
             signer,
             engine,
-            trust: TrustStore::new(public_key),
+            trust: Arc::new(TrustStore::new(public_key)),
             clock: system_clock(),
         }))
     }
@@ -232,8 +232,20 @@ impl WechatpayClient {
             config: self.config.clone(),
             signer: self.signer.clone(),
             engine: self.engine.clone(),
-            trust: TrustStore::new(self.trust_public_key()),
+            trust: Arc::new(TrustStore::new(self.trust_public_key())),
             clock,
+        })
+    }
+
+    /// This client with another timeout per HTTP exchange; everything else (signer, trusted
+    /// keys and certificates, connection pool) is shared.
+    pub(crate) fn timed(&self, timeout: std::time::Duration) -> Arc<Self> {
+        Arc::new(WechatpayClient {
+            config: self.config.clone(),
+            signer: self.signer.clone(),
+            engine: self.engine.with_timeout(timeout),
+            trust: self.trust.clone(),
+            clock: self.clock.clone(),
         })
     }
 

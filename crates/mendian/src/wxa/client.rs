@@ -169,6 +169,12 @@ pub struct WxaCall {
 }
 
 impl WxaClient {
+    /// This client with another timeout per HTTP exchange; the token cache, store and
+    /// connection pool are shared.
+    pub(crate) fn timed(&self, timeout: std::time::Duration) -> Arc<Self> {
+        Arc::new(WxaClient { config: self.config.clone(), tokens: self.tokens.clone(), engine: self.engine.with_timeout(timeout) })
+    }
+
     /// Calls the endpoint of `R`.
     pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
         request.validate()?;

@@ -278,7 +278,9 @@ fn refresh_lock(appid: &str) -> Arc<tokio::sync::Mutex<()>> {
 /// How often a fetch answered with -1 (system busy) is repeated (after the runtime's backoff).
 const BUSY_RETRIES: u32 = 3;
 
-/// Hands out valid tokens for one appid.
+/// Hands out valid tokens for one appid. Clones share the cache, the store and the
+/// refresh lock.
+#[derive(Clone)]
 pub struct TokenCache {
     appid: String,
     provider: Arc<dyn WxaTokenProvider>,

@@ -435,6 +435,11 @@ uint64_t uniffi_mendian_fn_method_topclient_worker_update(uint64_t ptr, RustBuff
 RustBuffer uniffi_mendian_fn_method_topclient_worker_update_blocking(uint64_t ptr, RustBuffer request, RustBuffer session, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WITH_TIMEOUT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPCLIENT_WITH_TIMEOUT
+uint64_t uniffi_mendian_fn_method_topclient_with_timeout(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_TOPSIGNER
 uint64_t uniffi_mendian_fn_clone_topsigner(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -563,6 +568,11 @@ uint64_t uniffi_mendian_fn_method_wechatpayclient_verify_notification(uint64_t p
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION_BLOCKING
 RustBuffer uniffi_mendian_fn_method_wechatpayclient_verify_notification_blocking(uint64_t ptr, RustBuffer headers, RustBuffer body, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_WITH_TIMEOUT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYCLIENT_WITH_TIMEOUT
+uint64_t uniffi_mendian_fn_method_wechatpayclient_with_timeout(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXACLIENT
@@ -788,6 +798,11 @@ uint64_t uniffi_mendian_fn_method_wxaclient_get_district_tree(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_TREE_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_GET_DISTRICT_TREE_BLOCKING
 RustBuffer uniffi_mendian_fn_method_wxaclient_get_district_tree_blocking(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_WITH_TIMEOUT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXACLIENT_WITH_TIMEOUT
+uint64_t uniffi_mendian_fn_method_wxaclient_with_timeout(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WXAPUSHRECEIVER
@@ -1773,6 +1788,12 @@ uint16_t uniffi_mendian_checksum_method_topclient_worker_update_blocking(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WITH_TIMEOUT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPCLIENT_WITH_TIMEOUT
+uint16_t uniffi_mendian_checksum_method_topclient_with_timeout(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPSIGNER_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_TOPSIGNER_SIGN
 uint16_t uniffi_mendian_checksum_method_topsigner_sign(void
@@ -1872,6 +1893,12 @@ uint16_t uniffi_mendian_checksum_method_wechatpayclient_verify_notification(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_VERIFY_NOTIFICATION_BLOCKING
 uint16_t uniffi_mendian_checksum_method_wechatpayclient_verify_notification_blocking(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_WITH_TIMEOUT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WECHATPAYCLIENT_WITH_TIMEOUT
+uint16_t uniffi_mendian_checksum_method_wechatpayclient_with_timeout(void
     
 );
 #endif
@@ -2124,6 +2151,12 @@ uint16_t uniffi_mendian_checksum_method_wxaclient_get_district_tree(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT_TREE_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_GET_DISTRICT_TREE_BLOCKING
 uint16_t uniffi_mendian_checksum_method_wxaclient_get_district_tree_blocking(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_WITH_TIMEOUT
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXACLIENT_WITH_TIMEOUT
+uint16_t uniffi_mendian_checksum_method_wxaclient_with_timeout(void
     
 );
 #endif
