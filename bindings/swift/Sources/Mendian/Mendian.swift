@@ -5845,6 +5845,11 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, 
      * proxy's CA, a test server's). Each entry may hold several certificates.
      */
     public var extraRootCertificatesPem: [String]
+    /**
+     * The largest answer body read, in bytes; a larger one fails with `Decode` without
+     * being read. `None`: 16 MiB.
+     */
+    public var maxResponseBytes: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5878,7 +5883,11 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, 
         /**
          * PEM certificates trusted as roots in addition to the system's (a corporate TLS
          * proxy's CA, a test server's). Each entry may hold several certificates.
-         */extraRootCertificatesPem: [String] = []) {
+         */extraRootCertificatesPem: [String] = [], 
+        /**
+         * The largest answer body read, in bytes; a larger one fails with `Decode` without
+         * being read. `None`: 16 MiB.
+         */maxResponseBytes: UInt64? = nil) {
         self.baseUrl = baseUrl
         self.backupBaseUrl = backupBaseUrl
         self.timeoutMs = timeoutMs
@@ -5887,6 +5896,7 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, 
         self.language = language
         self.proxyUrl = proxyUrl
         self.extraRootCertificatesPem = extraRootCertificatesPem
+        self.maxResponseBytes = maxResponseBytes
     }
 
     
@@ -5934,7 +5944,8 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 callDeadlineMs: FfiConverterOptionUInt64.read(from: &buf), 
                 language: FfiConverterString.read(from: &buf), 
                 proxyUrl: FfiConverterOptionString.read(from: &buf), 
-                extraRootCertificatesPem: FfiConverterSequenceString.read(from: &buf)
+                extraRootCertificatesPem: FfiConverterSequenceString.read(from: &buf), 
+                maxResponseBytes: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
@@ -5947,6 +5958,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterString.write(value.language, into: &buf)
         FfiConverterOptionString.write(value.proxyUrl, into: &buf)
         FfiConverterSequenceString.write(value.extraRootCertificatesPem, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxResponseBytes, into: &buf)
     }
 }
 

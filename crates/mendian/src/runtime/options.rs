@@ -43,6 +43,10 @@ pub struct ClientOptions {
     /// proxy's CA, a test server's). Each entry may hold several certificates.
     #[uniffi(default)]
     pub extra_root_certificates_pem: Vec<String>,
+    /// The largest answer body read, in bytes; a larger one fails with `Decode` without
+    /// being read. `None`: 16 MiB.
+    #[uniffi(default)]
+    pub max_response_bytes: Option<u64>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -56,6 +60,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("language", &self.language)
             .field("proxy_url", &self.proxy_url.as_deref().map(without_userinfo))
             .field("extra_root_certificates_pem", &self.extra_root_certificates_pem.len())
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -83,6 +88,7 @@ impl Default for ClientOptions {
             language: "rust".into(),
             proxy_url: None,
             extra_root_certificates_pem: Vec::new(),
+            max_response_bytes: None,
         }
     }
 }
@@ -127,6 +133,8 @@ pub struct ResolvedOptions {
     pub proxy: Option<reqwest::Proxy>,
     /// Extra trusted roots, parsed.
     pub roots: Vec<reqwest::Certificate>,
+    /// The largest answer body read.
+    pub max_body: u64,
 }
 
 fn check_url(field: &str, url: &str) -> Result<String, MendianError> {
@@ -196,6 +204,11 @@ impl ClientOptions {
             user_agent: super::transport::user_agent(&self.language),
             proxy,
             roots,
+            max_body: match self.max_response_bytes {
+                Some(0) => return Err(MendianError::invalid("options.max_response_bytes", "must be at least 1")),
+                Some(n) => n,
+                None => super::transport::DEFAULT_MAX_RESPONSE_BYTES,
+            },
         })
     }
 }

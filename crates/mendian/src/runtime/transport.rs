@@ -84,7 +84,12 @@ impl HttpResponse {
 pub struct Transport {
     client: reqwest::Client,
     timeout: Duration,
+    max_body: u64,
 }
+
+/// The largest answer read when the options set no limit: far above any documented answer
+/// (a full page of 50 stores is about 40 KB), far below what would hurt a phone.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
@@ -120,12 +125,18 @@ impl Transport {
             .map_err(|e| MendianError::Network {
                 reason: format!("cannot create the HTTP client: {}", e.without_url()),
             })?;
-        Ok(Transport { client, timeout })
+        Ok(Transport { client, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES })
+    }
+
+    /// This transport reading answers of at most `max_body` bytes.
+    pub fn with_max_body(mut self, max_body: u64) -> Transport {
+        self.max_body = max_body;
+        self
     }
 
     /// The same client (connection pool included) with another timeout per exchange.
     pub fn with_timeout(&self, timeout: Duration) -> Transport {
-        Transport { client: self.client.clone(), timeout }
+        Transport { client: self.client.clone(), timeout, max_body: self.max_body }
     }
 
     /// Sends one request; a transport failure becomes `Network` or `Timeout`.
@@ -172,7 +183,21 @@ impl Transport {
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp.bytes().await.map_err(|e| (self.map_err(&host, e), false))?.to_vec();
+        let too_large = || MendianError::Decode {
+            what: format!("the answer from {host}"),
+            reason: format!("larger than {} bytes (options.max_response_bytes); not read", self.max_body),
+        };
+        if resp.content_length().is_some_and(|n| n > self.max_body) {
+            return Err((too_large(), false));
+        }
+        let mut resp = resp;
+        let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| (self.map_err(&host, e), false))? {
+            if (body.len() + chunk.len()) as u64 > self.max_body {
+                return Err((too_large(), false));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse { status, headers, body })
     }
 

@@ -648,3 +648,25 @@ async fn calls_go_through_the_configured_proxy() {
     assert!(matches!(e, MendianError::Network { .. }), "without the proxy the host cannot be reached: {e:?}");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_the_cap_fails_without_being_read() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let p = emu.profile();
+    let options = ClientOptions { max_response_bytes: Some(4096), ..ClientOptions::with_base_url(p.wxa_base_url.clone()) };
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let wx = WxaClient::new(WxaConfig { options, ..WxaConfig::new(p.wxa_appid.clone()) }, provider, None).unwrap();
+    assert_eq!(wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap().total_count, Some(0));
+    let huge = format!(r#"{{"errcode":0,"business_list":[],"total_count":0,"pad":"{}"}}"#, "x".repeat(100_000));
+    emu.add_fault(mendian_emulator::Fault {
+        id: 0,
+        route: "POST /wxa/get_store_list".into(),
+        kind: mendian_emulator::FaultKind::Status { status: 200, body: huge, content_type: None },
+        times: Some(1),
+    });
+    let e = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap_err();
+    assert!(matches!(&e, MendianError::Decode { reason, .. } if reason.contains("larger than 4096 bytes")), "{e:?}");
+    let e = ClientOptions { max_response_bytes: Some(0), ..ClientOptions::default() };
+    assert!(WxaClient::new(WxaConfig { options: e, ..WxaConfig::new("wx1") }, wxa_stable_token_provider("wx1".into(), "s".into(), None).unwrap(), None).is_err());
+    emu.stop().await;
+}
