@@ -7,8 +7,9 @@
 //!   the Python suite against a freshly built and installed wheel, the Kotlin suite on the
 //!   JVM. Missing tools are bootstrapped into a cache; a language is never silently skipped.
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.
-//! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, and 门店小程序
-//!   calls per second against the emulator next to plain reqwest (release builds).
+//! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, 门店小程序
+//!   calls per second against the emulator next to plain reqwest, and client CPU per call
+//!   from Python next to plain reqwest and `requests` (release builds).
 //!
 //! xtask itself depends only on the spec crate so it compiles in seconds; heavier work runs
 //! as separate cargo invocations sharing one target directory.

@@ -306,7 +306,7 @@ pub fn demo(root: &Path) -> Result<(), String> {
 
 /// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build, with the default
 /// aws-lc-rs backend and then with the pure-Rust `rsa` backend; then 门店小程序 calls per
-/// second against the emulator next to plain reqwest.
+/// second against the emulator next to plain reqwest; then client CPU per call from Python.
 pub fn bench(root: &Path) -> Result<(), String> {
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
     println!();
@@ -314,5 +314,57 @@ pub fn bench(root: &Path) -> Result<(), String> {
         "run", "-q", "--release", "-p", "mendian", "--features", "rsa-backend", "--example", "bench_wechatpay",
     ]))?;
     println!();
-    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wxa"]))
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wxa"]))?;
+    python_bench(root)
+}
+
+/// Client CPU per call from Python (`bindings/python/bench/bench_calls.py`): the release
+/// wheel in its own virtualenv with `requests`, the release emulator as its own process and
+/// the plain-reqwest baseline (`examples/bench_baseline.rs`) as another.
+fn python_bench(root: &Path) -> Result<(), String> {
+    step("bench: release builds of the emulator and the plain-reqwest baseline");
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian", "--example", "bench_baseline"]))?;
+    let release = target_dir(root).join("release");
+    let emulator = release.join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX));
+    let baseline = release.join("examples").join(format!("bench_baseline{}", std::env::consts::EXE_SUFFIX));
+
+    let tools = tools_venv()?;
+    step("bench: build the release wheel (maturin --release)");
+    let wheels = target_dir(root).join("bench-wheels");
+    let _ = std::fs::remove_dir_all(&wheels);
+    run(Command::new(tools.join("bin/maturin"))
+        .current_dir(root.join("bindings/python"))
+        .args(["build", "--release", "--quiet", "--out"])
+        .arg(&wheels)
+        .env("PATH", path_with(&tools.join("bin"))))?;
+    let wheel = std::fs::read_dir(&wheels)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or("maturin produced no wheel")?;
+
+    step("bench: install the wheel and requests into the bench virtualenv");
+    let venv = cache_dir().join("bench-venv");
+    let python = venv.join("bin/python");
+    if !ok(Command::new(&python).args(["-c", "import requests"])) {
+        let _ = std::fs::remove_dir_all(&venv);
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "requests"]))?;
+    }
+    // Same version number every build: force the freshly built wheel in.
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--force-reinstall", "--no-deps"]).arg(&wheel))?;
+
+    step("bench: client CPU per call from Python");
+    // Run from the bench directory so `import mendian` is the installed wheel.
+    run(Command::new(&python)
+        .current_dir(root.join("bindings/python/bench"))
+        .arg("bench_calls.py")
+        .arg("--emulator")
+        .arg(&emulator)
+        .arg("--baseline")
+        .arg(&baseline)
+        .arg("--json")
+        .arg(target_dir(root).join("bench-python.json")))
 }
