@@ -3,7 +3,8 @@
 //! - the [`WxaClient`] constructor, its token methods and [`WxaClient::get_district_tree`],
 //!   with [`wxa_district_tree`];
 //! - the access-token providers and store ([`wxa_stable_token_provider`],
-//!   [`wxa_classic_token_provider`], [`wxa_fixed_token_provider`], [`wxa_memory_token_store`]);
+//!   [`wxa_classic_token_provider`], [`wxa_fixed_token_provider`], [`wxa_memory_token_store`],
+//!   and with the `redis` feature `wxa_redis_token_store`);
 //! - push handling: the [`WxaPushReceiver`] constructor and methods, [`wxa_parse_push`],
 //!   [`wxa_push_signature`] and [`wxa_push_encrypt_with_random`].
 //!
@@ -95,6 +96,25 @@ pub fn wxa_district_tree(response: GetDistrictResponse) -> Result<Vec<WxaDistric
 #[uniffi::export]
 pub fn wxa_memory_token_store() -> Arc<dyn WxaTokenStore> {
     Arc::new(MemoryTokenStore::default())
+}
+
+/// The token store a fleet of servers shares, on Redis at `url` (`redis://[user:password@]host:port/db`,
+/// or `rediss://` for TLS), with its keys under `key_prefix` (e.g. `"shop-backend:wxa:"`).
+///
+/// Reading a fresh token is one round trip. Only one process of the fleet fetches a new token
+/// at a time (a lock in Redis that expires, released only by its holder); the others read the
+/// winner's token. When Redis is down, calls go on with this process's token while it is
+/// valid; a new token then fails with `Network` unless `options.fetch_when_unavailable`.
+/// Nothing is sent until the first call. Fails with `InvalidArgument` for a bad URL, prefix
+/// or option (the password is never shown).
+#[cfg(feature = "redis")]
+#[uniffi::export(default(options = None))]
+pub fn wxa_redis_token_store(
+    url: String,
+    key_prefix: String,
+    options: Option<crate::wxa::redis_store::WxaRedisStoreOptions>,
+) -> Result<Arc<dyn WxaTokenStore>, MendianError> {
+    crate::wxa::redis_store::open_store(url, key_prefix, options)
 }
 
 /// A provider calling `cgi-bin/stable_token` with `appid` and `secret` (recommended: tokens

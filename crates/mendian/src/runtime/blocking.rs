@@ -27,6 +27,12 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, MendianError> {
         .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
 }
 
+/// The shared runtime's handle, for work that must outlive the caller's own runtime (the
+/// Redis store's connection tasks).
+pub fn handle() -> Result<tokio::runtime::Handle, MendianError> {
+    Ok(runtime()?.handle().clone())
+}
+
 /// Runs `call` to completion on the calling thread.
 ///
 /// Fails with `InvalidArgument` (nothing sent) when called from inside a Tokio runtime,

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::token::{MemoryTokenStore, TokenCache, WxaTokenProvider, WxaTokenStore};
+use super::token::{MemoryTokenStore, WxaTokenProvider, WxaTokenStore};
+use super::token_cache::{TokenCache, DEFAULT_LOCK_TTL_MS};
 use crate::error::MendianError;
 use crate::generated::Envelope;
 use crate::runtime::encode::{lay_out, percent_encode, to_value, value_text};
@@ -50,12 +51,18 @@ pub struct WxaConfig {
     /// `api2.weixin.qq.com` as backup, 10 s per exchange, 2 retries of -1 where safe).
     #[uniffi(default)]
     pub options: ClientOptions,
+    /// How long the fleet-wide token refresh lock lives, in milliseconds, when the token store
+    /// is shared (Redis): a process that crashed while fetching blocks the others at most this
+    /// long, and a waiter gives up after twice this. Default 10 000; must exceed a normal
+    /// token fetch.
+    #[uniffi(default = 10000)]
+    pub token_lock_ttl_ms: u64,
 }
 
 impl WxaConfig {
     /// A configuration for `appid` with every default.
     pub fn new(appid: impl Into<String>) -> WxaConfig {
-        WxaConfig { appid: appid.into(), options: ClientOptions::default() }
+        WxaConfig { appid: appid.into(), options: ClientOptions::default(), token_lock_ttl_ms: DEFAULT_LOCK_TTL_MS }
     }
 }
 
@@ -84,9 +91,12 @@ impl WxaClient {
         if config.appid.trim().is_empty() {
             return Err(MendianError::invalid("appid", "must not be empty"));
         }
+        if !(100..=600_000).contains(&config.token_lock_ttl_ms) {
+            return Err(MendianError::invalid("token_lock_ttl_ms", "must be between 100 and 600000 milliseconds"));
+        }
         let store = store.unwrap_or_else(|| Arc::new(MemoryTokenStore::default()));
         let engine = Engine::new(&config.options, WXA_DEFAULTS)?;
-        Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store), config, engine }))
+        Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store, config.token_lock_ttl_ms), config, engine }))
     }
 
     /// The token cache behind `access_token` and `force_refresh_token` (in `crate::ffi::wxa`).

@@ -1,16 +1,12 @@
-//! Access tokens for `api.weixin.qq.com`: where they come from (providers), where they are
-//! kept (stores), and the cache that hands them out.
+//! Access tokens for `api.weixin.qq.com`: where they come from (providers) and where they are
+//! kept (stores); `super::token_cache` hands them out.
 //!
 //! - Providers: `cgi-bin/stable_token` (the default; never force-refreshed on its own, so it
 //!   does not knock out other servers using the same appid), classic `cgi-bin/token`, a fixed
 //!   token, or [`WxaTokenProvider`] implemented in Kotlin/Swift/Python (an app asks its backend
 //!   and never holds the AppSecret).
-//! - Stores: [`WxaTokenStore`], in memory by default; a fleet of servers can share one.
-//! - The cache refreshes [`REFRESH_AHEAD_SECONDS`] before expiry, with one fetch at a time per
-//!   appid in the process (every client of that appid shares one lock, so concurrent callers
-//!   wait for the fetch in progress instead of starting their own), and invalidates a token
-//!   after 40001/40014/42001 only if it is still the one that failed. A fetch answered with -1
-//!   (system busy) is repeated after 0.5 s, 1 s and 2 s.
+//! - Stores: [`WxaTokenStore`], in memory by default; a fleet of servers shares one (Redis:
+//!   `super::redis_store`), whose lock makes one process of the fleet fetch at a time.
 //! - The built-in providers fail over to `api2.weixin.qq.com` when `api.weixin.qq.com` cannot
 //!   be reached (only when they use the default hosts).
 //!
@@ -26,7 +22,6 @@ use crate::generated::wxa::{GetAccessTokenRequest, GetStableAccessTokenRequest};
 use crate::runtime::encode::{lay_out, to_value};
 use crate::runtime::engine::transport_failure;
 use crate::runtime::errors::{api_error, parse_json, ApiAnswer};
-use crate::runtime::retry::backoff;
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_now, ClientOptions, Engine, Failure, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
@@ -85,8 +80,15 @@ pub trait WxaTokenProvider: Send + Sync {
     async fn fetch_token(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError>;
 }
 
-/// Where tokens are kept between calls. Implement it over Redis or a database to share
-/// tokens across servers.
+/// Where tokens are kept between calls. mendian ships one in memory
+/// (`wxa_memory_token_store`) and one on Redis (`wxa_redis_token_store`, for a fleet of
+/// servers); implement it over a database to share tokens another way.
+///
+/// A store shared by several processes also offers a lock, so that only one process of the
+/// fleet fetches a new token at a time: `try_lock` takes it for a limited time and `unlock`
+/// releases it only for the holder that took it. A store used by one process answers
+/// `try_lock` with `true` and does nothing in `unlock` (the cache already lets one caller per
+/// appid fetch at a time within a process).
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait WxaTokenStore: Send + Sync {
@@ -96,6 +98,12 @@ pub trait WxaTokenStore: Send + Sync {
     async fn save(&self, appid: String, token: WxaStoredToken) -> Result<(), MendianError>;
     /// Forgets the token of `appid` only if it is still `access_token`.
     async fn invalidate(&self, appid: String, access_token: String) -> Result<(), MendianError>;
+    /// Takes the refresh lock of `appid` for `holder` (a value unique to this attempt) for at
+    /// most `ttl_ms` milliseconds; `false` when another holder has it.
+    async fn try_lock(&self, appid: String, holder: String, ttl_ms: u64) -> Result<bool, MendianError>;
+    /// Releases the refresh lock of `appid` if `holder` still holds it (a lock that expired
+    /// and was taken by another holder is left alone).
+    async fn unlock(&self, appid: String, holder: String) -> Result<(), MendianError>;
 }
 
 /// The default store: this process's memory.
@@ -118,6 +126,12 @@ impl WxaTokenStore for MemoryTokenStore {
         if t.get(&appid).is_some_and(|s| s.access_token == access_token) {
             t.remove(&appid);
         }
+        Ok(())
+    }
+    async fn try_lock(&self, _appid: String, _holder: String, _ttl_ms: u64) -> Result<bool, MendianError> {
+        Ok(true)
+    }
+    async fn unlock(&self, _appid: String, _holder: String) -> Result<(), MendianError> {
         Ok(())
     }
 }
@@ -266,99 +280,4 @@ pub(crate) fn fixed_provider(access_token: String, expires_in: u64) -> Arc<dyn W
         }
     }
     Arc::new(Fixed(WxaAccessToken { access_token, expires_in }))
-}
-
-/// The refresh lock of each appid, shared by every cache of this process.
-fn refresh_lock(appid: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: std::sync::OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = std::sync::OnceLock::new();
-    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
-    locks.entry(appid.to_string()).or_default().clone()
-}
-
-/// How often a fetch answered with -1 (system busy) is repeated (after the runtime's backoff).
-const BUSY_RETRIES: u32 = 3;
-
-/// Hands out valid tokens for one appid. Clones share the cache, the store and the
-/// refresh lock.
-#[derive(Clone)]
-pub struct TokenCache {
-    appid: String,
-    provider: Arc<dyn WxaTokenProvider>,
-    store: Arc<dyn WxaTokenStore>,
-    refresh: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl fmt::Debug for TokenCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenCache").field("appid", &self.appid).finish_non_exhaustive()
-    }
-}
-
-impl TokenCache {
-    /// A cache for `appid`.
-    pub fn new(appid: String, provider: Arc<dyn WxaTokenProvider>, store: Arc<dyn WxaTokenStore>) -> TokenCache {
-        let refresh = refresh_lock(&appid);
-        TokenCache { appid, provider, store, refresh }
-    }
-
-    fn fresh(t: &WxaStoredToken) -> bool {
-        t.expires_at - now() > REFRESH_AHEAD_SECONDS
-    }
-
-    /// A token valid for more than [`REFRESH_AHEAD_SECONDS`]; fetches one (once, however
-    /// many callers are waiting) when needed.
-    pub async fn get(&self) -> Result<String, MendianError> {
-        if let Some(t) = self.store.load(self.appid.clone()).await? {
-            if Self::fresh(&t) {
-                return Ok(t.access_token);
-            }
-        }
-        let _guard = self.refresh.lock().await;
-        // Another caller may have refreshed while we waited.
-        if let Some(t) = self.store.load(self.appid.clone()).await? {
-            if Self::fresh(&t) {
-                return Ok(t.access_token);
-            }
-        }
-        let fetched = self.fetch(false).await?;
-        self.keep(fetched).await
-    }
-
-    /// Stores a fetched token with its absolute expiry and hands it out.
-    async fn keep(&self, fetched: WxaAccessToken) -> Result<String, MendianError> {
-        let stored = WxaStoredToken {
-            access_token: fetched.access_token.clone(),
-            expires_at: now() + fetched.expires_in as i64,
-        };
-        self.store.save(self.appid.clone(), stored).await?;
-        Ok(fetched.access_token)
-    }
-
-    /// Fetches from the provider, repeating a -1 (system busy) answer with backoff.
-    async fn fetch(&self, force_refresh: bool) -> Result<WxaAccessToken, MendianError> {
-        let mut attempt = 0;
-        loop {
-            match self.provider.fetch_token(force_refresh).await {
-                Err(MendianError::Api { ref code, .. }) if code == "-1" && attempt < BUSY_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Replaces the stored token with one fetched with `force_refresh = true` (for
-    /// stable_token: invalidates the previous token everywhere, limited to 20 a day, 30 s
-    /// apart). Use it after a token leak, never routinely.
-    pub async fn force_refresh(&self) -> Result<String, MendianError> {
-        let _guard = self.refresh.lock().await;
-        let fetched = self.provider.fetch_token(true).await?;
-        self.keep(fetched).await
-    }
-
-    /// Forgets `failed` if it is still the stored token.
-    pub async fn invalidate(&self, failed: &str) -> Result<(), MendianError> {
-        self.store.invalidate(self.appid.clone(), failed.to_string()).await
-    }
 }

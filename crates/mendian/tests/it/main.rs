@@ -12,3 +12,5 @@ mod wechatpay_notify;
 mod wechatpay_vectors;
 mod wxa_e2e;
 mod wxa_events;
+#[cfg(feature = "redis")]
+mod wxa_redis;
