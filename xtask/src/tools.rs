@@ -1,6 +1,7 @@
 //! The commands behind `cargo xtask bindings | test | demo`, and the bootstrap of the tools
 //! they need (a Python virtualenv with maturin and pytest, kotlinc from the npm
-//! `kotlin-compiler` package, JNA from Debian's `libjna-java`).
+//! `kotlin-compiler` package, JNA from Debian's `libjna-java`, `redis-server` from Debian's
+//! `redis-server` for the Redis token-store tests).
 //!
 //! Tools go into a cache outside the clone (`$MENDIAN_CACHE`, default `~/.cache/mendian`) so a
 //! fresh clone reuses them; anything that cannot be installed is an error, never a skip.
@@ -49,14 +50,53 @@ fn step(name: &str) {
     println!("\n==> {name}");
 }
 
-/// Builds the core library (debug) and returns the path of the shared library.
-fn build_core(root: &Path) -> Result<PathBuf, String> {
-    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-p", "mendian", "--lib"]))?;
-    let lib = target_dir(root).join("debug").join(format!("{}mendian{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
-    if !lib.exists() {
-        return Err(format!("{} was not built", lib.display()));
+/// The cargo features of the server builds (the Python wheel, the JVM library): the Redis
+/// token store. Mobile builds (the Swift package, an Android AAR) leave it out.
+pub const SERVER_FEATURES: &str = "redis";
+
+/// Builds the core library (debug) with `features` and returns the path of a copy of the
+/// shared library in a directory of its own (`<target>/native/<features or default>/`), so
+/// a later build with other features does not replace it.
+fn build_core(root: &Path, features: Option<&str>) -> Result<PathBuf, String> {
+    let mut cmd = Command::new(cargo_bin());
+    cmd.current_dir(root).args(["build", "-p", "mendian", "--lib"]);
+    if let Some(f) = features {
+        cmd.args(["--features", f]);
     }
+    run(&mut cmd)?;
+    let name = format!("{}mendian{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let built = target_dir(root).join("debug").join(&name);
+    if !built.exists() {
+        return Err(format!("{} was not built", built.display()));
+    }
+    let dir = target_dir(root).join("native").join(features.unwrap_or("default"));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let lib = dir.join(name);
+    std::fs::copy(&built, &lib).map_err(|e| format!("{}: {e}", lib.display()))?;
     Ok(lib)
+}
+
+/// `redis-server` for the Redis token-store tests: `$MENDIAN_REDIS_SERVER`, or on the PATH,
+/// or installed from Debian's `redis-server` package.
+fn redis_server() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("MENDIAN_REDIS_SERVER") {
+        return Ok(PathBuf::from(p));
+    }
+    let found = || {
+        std::env::var_os("PATH")
+            .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("redis-server")).find(|p| p.is_file()))
+    };
+    if let Some(p) = found() {
+        return Ok(p);
+    }
+    step("bootstrap: redis-server from Debian's redis-server package");
+    if !ok(Command::new("apt-get").args(["install", "-y", "-qq", "redis-server"])) {
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(Command::new("apt-get").args(["install", "-y", "-qq", "redis-server"]))?;
+    }
+    // The package starts a system service; the tests start their own servers.
+    let _ = Command::new("sh").args(["-c", "service redis-server stop >/dev/null 2>&1 || true"]).status();
+    found().ok_or_else(|| "redis-server is still missing after installing Debian's redis-server".to_string())
 }
 
 fn build_emulator(root: &Path) -> Result<PathBuf, String> {
@@ -78,13 +118,15 @@ fn swift_files(generated: &Path, root: &Path) -> Vec<(PathBuf, PathBuf)> {
 /// `<target>/bindings/<language>`; copies (or with `check`, compares) the Swift sources into
 /// the committed Swift package. Returns the output directory.
 pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
-    step("bindings: build the core library");
-    let lib = build_core(root)?;
+    step("bindings: build the core library (mobile: default features)");
+    let mobile = build_core(root, None)?;
+    step(&format!("bindings: build the core library (servers: --features {SERVER_FEATURES})"));
+    let server = build_core(root, Some(SERVER_FEATURES))?;
     let out = target_dir(root).join("bindings");
     let _ = std::fs::remove_dir_all(&out);
-    for lang in ["kotlin", "swift", "python"] {
+    for (lang, lib) in [("kotlin", &server), ("swift", &mobile), ("python", &server)] {
         step(&format!("bindings: generate {lang}"));
-        run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(&lib))?;
+        run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(lib))?;
     }
     let mut stale = Vec::new();
     for (from, to) in swift_files(&out, root) {
@@ -122,7 +164,7 @@ fn tools_venv() -> Result<PathBuf, String> {
 }
 
 /// Builds the wheel with maturin, installs it into a fresh virtualenv and runs pytest.
-fn python_suite(root: &Path, emulator: &Path) -> Result<(), String> {
+fn python_suite(root: &Path, emulator: &Path, redis: &Path) -> Result<(), String> {
     let venv = tools_venv()?;
     step("python: build the wheel (maturin, bindings = \"uniffi\")");
     let wheels = target_dir(root).join("wheels");
@@ -150,6 +192,7 @@ fn python_suite(root: &Path, emulator: &Path) -> Result<(), String> {
         .current_dir(root.join("bindings/python/tests"))
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
         .env("MENDIAN_EMULATOR_BIN", emulator)
+        .env("MENDIAN_REDIS_SERVER", redis)
         .status()
         .map_err(|e| e.to_string())?;
     match status.code() {
@@ -204,7 +247,7 @@ fn join_cp(paths: &[PathBuf]) -> String {
 }
 
 /// Compiles the generated Kotlin with the test program and runs it on the JVM.
-fn kotlin_suite(root: &Path, generated: &Path, lib: &Path, emulator: &Path) -> Result<(), String> {
+fn kotlin_suite(root: &Path, generated: &Path, lib: &Path, emulator: &Path, redis: &Path) -> Result<(), String> {
     let tools = kotlin_tools()?;
     step("kotlin: compile the bindings and the tests");
     let out_jar = target_dir(root).join("kotlin").join("mendian-kotlin-tests.jar");
@@ -226,6 +269,7 @@ fn kotlin_suite(root: &Path, generated: &Path, lib: &Path, emulator: &Path) -> R
         .arg(join_cp(&cp))
         .arg(format!("-Djna.library.path={}", lib.parent().expect("has a parent").display()))
         .arg(format!("-Dmendian.emulator={}", emulator.display()))
+        .arg(format!("-Dmendian.redis={}", redis.display()))
         .arg("mendian.tests.MainKt"))
 }
 
@@ -242,13 +286,16 @@ fn collect_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn nextest(root: &Path) -> Result<(), String> {
+fn nextest(root: &Path, redis: &Path) -> Result<(), String> {
     if !ok(Command::new(cargo_bin()).args(["nextest", "--version"])) {
         step("bootstrap: cargo-nextest");
         run(Command::new(cargo_bin()).args(["install", "--locked", "cargo-nextest"]))?;
     }
-    step("rust: cargo nextest run --workspace");
-    run(Command::new(cargo_bin()).current_dir(root).args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+    step(&format!("rust: cargo nextest run --workspace --features mendian/{SERVER_FEATURES}"));
+    run(Command::new(cargo_bin())
+        .current_dir(root)
+        .args(["nextest", "run", "--workspace", "--no-fail-fast", "--features", &format!("mendian/{SERVER_FEATURES}")])
+        .env("MENDIAN_REDIS_SERVER", redis))?;
     step("rust: the WeChat Pay vectors and end-to-end tests with the pure-Rust rsa backend");
     run(Command::new(cargo_bin()).current_dir(root).args([
         "nextest", "run", "-p", "mendian", "--features", "rsa-backend", "--no-fail-fast",
@@ -263,13 +310,18 @@ pub fn test_all(root: &Path) -> Result<(), String> {
     let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
     step("codegen --check");
     results.push(("codegen is fresh", crate::codegen::run(root, true)));
-    results.push(("rust (nextest)", nextest(root)));
-    let prepared = bindings(root, true).and_then(|generated| Ok((generated, build_core(root)?, build_emulator(root)?)));
+    let redis = match redis_server() {
+        Ok(r) => r,
+        Err(e) => return Err(format!("cannot provide redis-server for the tests: {e}")),
+    };
+    results.push(("rust (nextest)", nextest(root, &redis)));
+    let prepared = bindings(root, true)
+        .and_then(|generated| Ok((generated, build_core(root, Some(SERVER_FEATURES))?, build_emulator(root)?)));
     match prepared {
         Ok((generated, lib, emulator)) => {
             results.push(("swift bindings are fresh (generated, not compiled)", Ok(())));
-            results.push(("python (wheel + pytest)", python_suite(root, &emulator)));
-            results.push(("kotlin (JVM)", kotlin_suite(root, &generated, &lib, &emulator)));
+            results.push(("python (wheel + pytest)", python_suite(root, &emulator, &redis)));
+            results.push(("kotlin (JVM)", kotlin_suite(root, &generated, &lib, &emulator, &redis)));
         }
         Err(e) => {
             results.push(("bindings", Err(e)));

@@ -133,6 +133,13 @@ class SharedTokenStore(mendian.WxaTokenStore):
         if current is not None and current.access_token == access_token:
             del self.tokens[appid]
 
+    async def try_lock(self, appid, holder, ttl_ms):
+        # One process here: the cache's own per-process lock is enough.
+        return True
+
+    async def unlock(self, appid, holder):
+        pass
+
 
 class PushCallback:
     """The merchant's server URL on loopback: every POST is verified and decrypted with the

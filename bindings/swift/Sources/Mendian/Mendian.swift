@@ -4321,8 +4321,15 @@ public func FfiConverterTypeWxaTokenProvider_lower(_ value: WxaTokenProvider) ->
 
 
 /**
- * Where tokens are kept between calls. Implement it over Redis or a database to share
- * tokens across servers.
+ * Where tokens are kept between calls. mendian ships one in memory
+ * (`wxa_memory_token_store`) and one on Redis (`wxa_redis_token_store`, for a fleet of
+ * servers); implement it over a database to share tokens another way.
+ *
+ * A store shared by several processes also offers a lock, so that only one process of the
+ * fleet fetches a new token at a time: `try_lock` takes it for a limited time and `unlock`
+ * releases it only for the holder that took it. A store used by one process answers
+ * `try_lock` with `true` and does nothing in `unlock` (the cache already lets one caller per
+ * appid fetch at a time within a process).
  */
 public protocol WxaTokenStore: AnyObject, Sendable {
     
@@ -4341,10 +4348,29 @@ public protocol WxaTokenStore: AnyObject, Sendable {
      */
     func invalidate(appid: String, accessToken: String) async throws 
     
+    /**
+     * Takes the refresh lock of `appid` for `holder` (a value unique to this attempt) for at
+     * most `ttl_ms` milliseconds; `false` when another holder has it.
+     */
+    func tryLock(appid: String, holder: String, ttlMs: UInt64) async throws  -> Bool
+    
+    /**
+     * Releases the refresh lock of `appid` if `holder` still holds it (a lock that expired
+     * and was taken by another holder is left alone).
+     */
+    func unlock(appid: String, holder: String) async throws 
+    
 }
 /**
- * Where tokens are kept between calls. Implement it over Redis or a database to share
- * tokens across servers.
+ * Where tokens are kept between calls. mendian ships one in memory
+ * (`wxa_memory_token_store`) and one on Redis (`wxa_redis_token_store`, for a fleet of
+ * servers); implement it over a database to share tokens another way.
+ *
+ * A store shared by several processes also offers a lock, so that only one process of the
+ * fleet fetches a new token at a time: `try_lock` takes it for a limited time and `unlock`
+ * releases it only for the holder that took it. A store used by one process answers
+ * `try_lock` with `true` and does nothing in `unlock` (the cache already lets one caller per
+ * appid fetch at a time within a process).
  */
 open class WxaTokenStoreImpl: WxaTokenStore, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -4446,6 +4472,46 @@ open func invalidate(appid: String, accessToken: String)async throws   {
             rustFutureFunc: {
                 uniffi_mendian_fn_method_wxatokenstore_invalidate(
                         self.uniffiCloneHandle(),FfiConverterString.lower(appid),FfiConverterString.lower(accessToken)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_void,
+            completeFunc: ffi_mendian_rust_future_complete_void,
+            freeFunc: ffi_mendian_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Takes the refresh lock of `appid` for `holder` (a value unique to this attempt) for at
+     * most `ttl_ms` milliseconds; `false` when another holder has it.
+     */
+open func tryLock(appid: String, holder: String, ttlMs: UInt64)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxatokenstore_try_lock(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(appid),FfiConverterString.lower(holder),FfiConverterUInt64.lower(ttlMs)
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_i8,
+            completeFunc: ffi_mendian_rust_future_complete_i8,
+            freeFunc: ffi_mendian_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Releases the refresh lock of `appid` if `holder` still holds it (a lock that expired
+     * and was taken by another holder is left alone).
+     */
+open func unlock(appid: String, holder: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wxatokenstore_unlock(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(appid),FfiConverterString.lower(holder)
                 )
             },
             pollFunc: ffi_mendian_rust_future_poll_void,
@@ -4586,6 +4652,96 @@ fileprivate struct UniffiCallbackInterfaceWxaTokenStore {
                 return try await uniffiObj.invalidate(
                      appid: try FfiConverterString.lift(appid),
                      accessToken: try FfiConverterString.lift(accessToken)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: ()) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        tryLock: { (
+            uniffiHandle: UInt64,
+            appid: RustBuffer,
+            holder: RustBuffer,
+            ttlMs: UInt64,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteI8,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> Bool in
+                guard let uniffiObj = try? FfiConverterTypeWxaTokenStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.tryLock(
+                     appid: try FfiConverterString.lift(appid),
+                     holder: try FfiConverterString.lift(holder),
+                     ttlMs: try FfiConverterUInt64.lift(ttlMs)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: Bool) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultI8(
+                        returnValue: FfiConverterBool.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultI8(
+                        returnValue: 0,
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeMendianError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        unlock: { (
+            uniffiHandle: UInt64,
+            appid: RustBuffer,
+            holder: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteVoid,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeWxaTokenStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.unlock(
+                     appid: try FfiConverterString.lift(appid),
+                     holder: try FfiConverterString.lift(holder)
                 )
             }
 
@@ -15160,6 +15316,13 @@ public struct WxaConfig: Equatable, Hashable {
      * `api2.weixin.qq.com` as backup, 10 s per exchange, 2 retries of -1 where safe).
      */
     public var options: ClientOptions
+    /**
+     * How long the fleet-wide token refresh lock lives, in milliseconds, when the token store
+     * is shared (Redis): a process that crashed while fetching blocks the others at most this
+     * long, and a waiter gives up after twice this. Default 10 000; must exceed a normal
+     * token fetch.
+     */
+    public var tokenLockTtlMs: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -15170,9 +15333,16 @@ public struct WxaConfig: Equatable, Hashable {
         /**
          * Hosts, timeouts, retries, deadline and language (defaults: the production host with
          * `api2.weixin.qq.com` as backup, 10 s per exchange, 2 retries of -1 where safe).
-         */options: ClientOptions = ClientOptions()) {
+         */options: ClientOptions = ClientOptions(), 
+        /**
+         * How long the fleet-wide token refresh lock lives, in milliseconds, when the token store
+         * is shared (Redis): a process that crashed while fetching blocks the others at most this
+         * long, and a waiter gives up after twice this. Default 10 000; must exceed a normal
+         * token fetch.
+         */tokenLockTtlMs: UInt64 = UInt64(10000)) {
         self.appid = appid
         self.options = options
+        self.tokenLockTtlMs = tokenLockTtlMs
     }
 
     
@@ -15192,13 +15362,15 @@ public struct FfiConverterTypeWxaConfig: FfiConverterRustBuffer {
         return
             try WxaConfig(
                 appid: FfiConverterString.read(from: &buf), 
-                options: FfiConverterTypeClientOptions.read(from: &buf)
+                options: FfiConverterTypeClientOptions.read(from: &buf), 
+                tokenLockTtlMs: FfiConverterUInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: WxaConfig, into buf: inout [UInt8]) {
         FfiConverterString.write(value.appid, into: &buf)
         FfiConverterTypeClientOptions.write(value.options, into: &buf)
+        FfiConverterUInt64.write(value.tokenLockTtlMs, into: &buf)
     }
 }
 
@@ -19490,6 +19662,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxatokenstore_invalidate() != 5582) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxatokenstore_try_lock() != 22494) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wxatokenstore_unlock() != 17742) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_topclient_new() != 54483) {

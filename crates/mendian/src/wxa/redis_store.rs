@@ -104,9 +104,9 @@ pub struct RedisTokenStore {
     fetch_when_unavailable: bool,
     /// The last token this process read or saved per appid: the answer while Redis is down.
     last_known: Mutex<HashMap<String, WxaStoredToken>>,
-    save: Script,
-    invalidate: Script,
-    unlock: Script,
+    save: Arc<Script>,
+    invalidate: Arc<Script>,
+    unlock: Arc<Script>,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -188,9 +188,9 @@ impl RedisTokenStore {
             timeout,
             fetch_when_unavailable: options.fetch_when_unavailable,
             last_known: Mutex::new(HashMap::new()),
-            save: Script::new(SAVE),
-            invalidate: Script::new(INVALIDATE),
-            unlock: Script::new(UNLOCK),
+            save: Arc::new(Script::new(SAVE)),
+            invalidate: Arc::new(Script::new(INVALIDATE)),
+            unlock: Arc::new(Script::new(UNLOCK)),
         })
     }
 
@@ -206,13 +206,27 @@ impl RedisTokenStore {
         MendianError::Network { reason: format!("Redis at {} could not {what}: {e}", self.shown_url) }
     }
 
-    /// Runs one command or script with the store's timeout.
-    async fn query<T: redis::FromRedisValue>(
-        &self,
-        what: &str,
-        run: impl std::future::Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, MendianError> {
-        match tokio::time::timeout(self.timeout, run).await {
+    /// Runs one command or script with the store's timeout: inline when the caller runs in
+    /// Tokio (the clients do), else on the SDK's own runtime (a store method awaited directly
+    /// from Python, Kotlin or Swift).
+    async fn query<T, F, Fut>(&self, what: &str, op: F) -> Result<T, MendianError>
+    where
+        T: Send + 'static,
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = redis::RedisResult<T>> + Send + 'static,
+    {
+        let con = self.redis.clone();
+        let timeout = self.timeout;
+        let run = async move { tokio::time::timeout(timeout, op(con)).await };
+        let outcome = if tokio::runtime::Handle::try_current().is_ok() {
+            run.await
+        } else {
+            crate::runtime::blocking::handle()?
+                .spawn(run)
+                .await
+                .map_err(|e| self.unavailable(what, format!("the Redis task ended: {e}")))?
+        };
+        match outcome {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.unavailable(what, redacted_error(&e))),
             Err(_) => Err(self.unavailable(what, format!("no answer within {} ms", self.timeout.as_millis()))),
@@ -262,9 +276,10 @@ fn parse_stored(value: &str) -> Option<WxaStoredToken> {
 impl WxaTokenStore for RedisTokenStore {
     async fn load(&self, appid: String) -> Result<Option<WxaStoredToken>, MendianError> {
         check_appid(&appid)?;
-        let mut con = self.redis.clone();
         let key = self.token_key(&appid);
-        let read = self.query::<Option<String>>("read the token", redis::cmd("GET").arg(&key).query_async(&mut con)).await;
+        let read = self
+            .query("read the token", move |mut con| async move { redis::cmd("GET").arg(&key).query_async::<Option<String>>(&mut con).await })
+            .await;
         match read {
             Ok(value) => {
                 let token = value.as_deref().and_then(parse_stored);
@@ -290,11 +305,13 @@ impl WxaTokenStore for RedisTokenStore {
         if token.expires_at <= now() {
             return Ok(());
         }
-        let mut con = self.redis.clone();
+        let (script, key) = (self.save.clone(), self.token_key(&appid));
         let value = format!("{}:{}", token.expires_at, token.access_token);
-        let mut call = self.save.key(self.token_key(&appid));
-        call.arg(value).arg(token.expires_at).arg(&token.access_token);
-        let saved: i64 = self.query("save the token", call.invoke_async(&mut con)).await?;
+        let saved: i64 = self
+            .query("save the token", move |mut con| async move {
+                script.key(key).arg(value).arg(token.expires_at).arg(&token.access_token).invoke_async(&mut con).await
+            })
+            .await?;
         if saved == 0 {
             // A longer-lived token of another process stays; this process follows it.
             self.remember(&appid, None);
@@ -310,19 +327,20 @@ impl WxaTokenStore for RedisTokenStore {
                 known.remove(&appid);
             }
         }
-        let mut con = self.redis.clone();
-        let mut call = self.invalidate.key(self.token_key(&appid));
-        call.arg(&access_token);
-        let _: i64 = self.query("invalidate the token", call.invoke_async(&mut con)).await?;
+        let (script, key) = (self.invalidate.clone(), self.token_key(&appid));
+        let _: i64 = self
+            .query("invalidate the token", move |mut con| async move { script.key(key).arg(access_token).invoke_async(&mut con).await })
+            .await?;
         Ok(())
     }
 
     async fn try_lock(&self, appid: String, holder: String, ttl_ms: u64) -> Result<bool, MendianError> {
         check_appid(&appid)?;
-        let mut con = self.redis.clone();
-        let mut set = redis::cmd("SET");
-        set.arg(self.lock_key(&appid)).arg(&holder).arg("NX").arg("PX").arg(ttl_ms.max(1));
-        match self.query::<Option<String>>("take the refresh lock", set.query_async(&mut con)).await {
+        let key = self.lock_key(&appid);
+        let set = move |mut con: ConnectionManager| async move {
+            redis::cmd("SET").arg(key).arg(holder).arg("NX").arg("PX").arg(ttl_ms.max(1)).query_async::<Option<String>>(&mut con).await
+        };
+        match self.query("take the refresh lock", set).await {
             Ok(answer) => Ok(answer.is_some()),
             Err(_) if self.fetch_when_unavailable => Ok(true),
             Err(e) => Err(e),
@@ -331,10 +349,10 @@ impl WxaTokenStore for RedisTokenStore {
 
     async fn unlock(&self, appid: String, holder: String) -> Result<(), MendianError> {
         check_appid(&appid)?;
-        let mut con = self.redis.clone();
-        let mut call = self.unlock.key(self.lock_key(&appid));
-        call.arg(&holder);
-        let _: i64 = self.query("release the refresh lock", call.invoke_async(&mut con)).await?;
+        let (script, key) = (self.unlock.clone(), self.lock_key(&appid));
+        let _: i64 = self
+            .query("release the refresh lock", move |mut con| async move { script.key(key).arg(holder).invoke_async(&mut con).await })
+            .await?;
         Ok(())
     }
 }

@@ -87,3 +87,35 @@ class Emulator(binary: String) : AutoCloseable {
         process.waitFor()
     }
 }
+
+/**
+ * A `redis-server` (the binary in the `mendian.redis` system property, which `cargo xtask
+ * test` sets) on a free loopback port, keeping nothing on disk; stopped by `close`.
+ */
+class RedisServer : AutoCloseable {
+    val port: Int = java.net.ServerSocket(0).use { it.localPort }
+    private val process: Process
+    val url: String get() = "redis://127.0.0.1:$port/"
+
+    init {
+        val binary = System.getProperty("mendian.redis") ?: error("-Dmendian.redis is not set: run the suite through `cargo xtask test`")
+        process = ProcessBuilder(binary, "--bind", "127.0.0.1", "--port", port.toString(), "--save", "", "--appendonly", "no")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start()
+        val deadline = System.nanoTime() + 10_000_000_000L
+        while (true) {
+            try {
+                java.net.Socket("127.0.0.1", port).close()
+                break
+            } catch (e: java.io.IOException) {
+                check(System.nanoTime() < deadline) { "redis-server did not listen on $port" }
+                Thread.sleep(20)
+            }
+        }
+    }
+
+    override fun close() {
+        process.destroy()
+        process.waitFor()
+    }
+}

@@ -124,6 +124,11 @@ class SharedTokenStore : WxaTokenStore {
         invalidated += accessToken
         synchronized(tokens) { if (tokens[appid]?.accessToken == accessToken) tokens.remove(appid) }
     }
+
+    // One process here: the cache's own per-process lock is enough.
+    override suspend fun tryLock(appid: String, holder: String, ttlMs: ULong): Boolean = true
+
+    override suspend fun unlock(appid: String, holder: String) {}
 }
 
 fun parseQuery(raw: String?): Map<String, String> =
@@ -351,6 +356,27 @@ fun registerWxaTests(s: Suite, emu: () -> Emulator) {
             assertEquals(1, secondProvider.calls, "second provider refreshed once")
             first.getStoreList(GetStoreListRequest(offset = 0, limit = 1))
             assertEquals(2L to 2, e.tokenFetches() to store.saves, "the first server uses the refreshed token")
+        }
+    }
+
+    s.test("the Redis token store: two servers share one token; the password never prints") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        RedisServer().use { redis ->
+            val options = WxaRedisStoreOptions(password = "never-printed")
+            check(!options.toString().contains("never-printed")) { options.toString() }
+            // Two stores, as two processes of a fleet would have (no password on this server).
+            val first = wxaClient(e, store = wxaRedisTokenStore(redis.url, "kotlin-test:"))
+            val second = wxaClient(e, store = wxaRedisTokenStore(redis.url, "kotlin-test:"))
+            repeat(5) {
+                first.getStoreListBlocking(GetStoreListRequest(offset = 0, limit = 1))
+                runBlocking { second.getStoreList(GetStoreListRequest(offset = 0, limit = 1)) }
+            }
+            assertEquals(1L, e.tokenFetches(), "one token fetch for both servers")
+            e.fault("*", """{"type":"wxa_expire_tokens"}""")
+            second.getStoreListBlocking(GetStoreListRequest(offset = 0, limit = 1))
+            first.getStoreListBlocking(GetStoreListRequest(offset = 0, limit = 1))
+            assertEquals(2L, e.tokenFetches(), "one refresh after the token expired")
         }
     }
 

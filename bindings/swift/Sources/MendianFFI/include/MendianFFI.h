@@ -292,6 +292,18 @@ typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod2)(uint64_t, RustBuffer
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD3
+typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod3)(uint64_t, RustBuffer, RustBuffer, uint64_t, UniffiForeignFutureCompleteI8 _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD4
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WXA_TOKEN_STORE_METHOD4
+typedef void (*UniffiCallbackInterfaceWxaTokenStoreMethod4)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteVoid _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MENDIAN_LOGGER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MENDIAN_LOGGER
 typedef struct UniffiVTableCallbackInterfaceMendianLogger {
@@ -337,6 +349,8 @@ typedef struct UniffiVTableCallbackInterfaceWxaTokenStore {
     UniffiCallbackInterfaceWxaTokenStoreMethod0 _Nonnull load;
     UniffiCallbackInterfaceWxaTokenStoreMethod1 _Nonnull save;
     UniffiCallbackInterfaceWxaTokenStoreMethod2 _Nonnull invalidate;
+    UniffiCallbackInterfaceWxaTokenStoreMethod3 _Nonnull tryLock;
+    UniffiCallbackInterfaceWxaTokenStoreMethod4 _Nonnull unlock;
 } UniffiVTableCallbackInterfaceWxaTokenStore;
 
 #endif
@@ -883,6 +897,16 @@ uint64_t uniffi_mendian_fn_method_wxatokenstore_save(uint64_t ptr, RustBuffer ap
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_INVALIDATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_INVALIDATE
 uint64_t uniffi_mendian_fn_method_wxatokenstore_invalidate(uint64_t ptr, RustBuffer appid, RustBuffer access_token
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_TRY_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_TRY_LOCK
+uint64_t uniffi_mendian_fn_method_wxatokenstore_try_lock(uint64_t ptr, RustBuffer appid, RustBuffer holder, uint64_t ttl_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_UNLOCK
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WXATOKENSTORE_UNLOCK
+uint64_t uniffi_mendian_fn_method_wxatokenstore_unlock(uint64_t ptr, RustBuffer appid, RustBuffer holder
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_GETACCESSTOKENREQUEST_UNIFFI_TRAIT_DEBUG
@@ -2199,6 +2223,18 @@ uint16_t uniffi_mendian_checksum_method_wxatokenstore_save(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_INVALIDATE
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_INVALIDATE
 uint16_t uniffi_mendian_checksum_method_wxatokenstore_invalidate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_TRY_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_TRY_LOCK
+uint16_t uniffi_mendian_checksum_method_wxatokenstore_try_lock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_UNLOCK
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_UNLOCK
+uint16_t uniffi_mendian_checksum_method_wxatokenstore_unlock(void
     
 );
 #endif
