@@ -8,8 +8,9 @@
 //!   JVM. Missing tools are bootstrapped into a cache; a language is never silently skipped.
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.
 //! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, 门店小程序
-//!   calls per second against the emulator next to plain reqwest, and client CPU per call
-//!   from Python next to plain reqwest and `requests` (release builds).
+//!   calls per second against the emulator next to plain reqwest, the access-token read from
+//!   Redis next to memory, and client CPU per call from Python next to plain reqwest and
+//!   `requests` (release builds).
 //!
 //! xtask itself depends only on the spec crate so it compiles in seconds; heavier work runs
 //! as separate cargo invocations sharing one target directory.

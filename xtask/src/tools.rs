@@ -358,7 +358,8 @@ pub fn demo(root: &Path) -> Result<(), String> {
 
 /// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build, with the default
 /// aws-lc-rs backend and then with the pure-Rust `rsa` backend; then 门店小程序 calls per
-/// second against the emulator next to plain reqwest; then client CPU per call from Python.
+/// second against the emulator next to plain reqwest; then the access-token read from Redis
+/// next to memory; then client CPU per call from Python.
 pub fn bench(root: &Path) -> Result<(), String> {
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
     println!();
@@ -367,6 +368,12 @@ pub fn bench(root: &Path) -> Result<(), String> {
     ]))?;
     println!();
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wxa"]))?;
+    println!();
+    let redis = redis_server()?;
+    run(Command::new(cargo_bin())
+        .current_dir(root)
+        .args(["run", "-q", "--release", "-p", "mendian", "--features", SERVER_FEATURES, "--example", "bench_tokens", "--"])
+        .arg(&redis))?;
     python_bench(root)
 }
 
