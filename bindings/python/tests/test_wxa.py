@@ -501,6 +501,19 @@ def test_plain_mode_pushes_and_tampered_pushes(fresh, callback_factory):
     # A receiver that expects safe mode still verifies the plain signature of a plain push.
     with pytest.raises(mendian.MendianError.Signature):
         receiver(fresh).receive(tampered, body)
+    # The same push again is a replay.
+    with pytest.raises(mendian.MendianError.Signature, match="replayed"):
+        plain.receive(dict(query), body)
+    # With an EncodingAESKey configured, a plain push is refused even with a genuine
+    # signature: that signature does not cover the body, so a forged "approved" body with a
+    # signature copied from an access log must go nowhere.
+    forged = body.replace("<status>1</status>", "<status>3</status>")
+    with pytest.raises(mendian.MendianError.Signature, match="plain-mode push was refused"):
+        receiver(fresh).receive(dict(query), forged)
+    # Stale pushes are refused (the window is 300 s by default).
+    with pytest.raises(mendian.MendianError.Signature):
+        plain.receive(dict(query, timestamp=str(int(query["timestamp"]) - 400)), body)
+    assert "max_timestamp_skew_seconds: 300" in repr(mendian.WxaPushConfig(token="t", appid="wx1"))
 
 
 def test_tampered_safe_mode_pushes_raise_signature_errors(fresh, callback_factory):
@@ -535,7 +548,7 @@ def sha1_signature(*parts):
 def test_url_verification_with_echostr(fresh, callback_factory):
     p = fresh.profile
     cb = callback_factory("safe")
-    token, timestamp, nonce, echostr = p["wxa_push_token"], "1714037059", "486452656", "5837397520138328391"
+    token, timestamp, nonce, echostr = p["wxa_push_token"], str(int(time.time())), "486452656", "5837397520138328391"
     plain = {"signature": sha1_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "echostr": echostr}
     assert receiver(fresh, safe=False).verify_url(plain) == echostr
     # As WeChat does it: a GET to the server URL, answered with the echostr.

@@ -299,6 +299,8 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
         encoding_aes_key: Some(p.wxa_encoding_aes_key.clone()),
         previous_encoding_aes_key: None,
         appid: p.wxa_appid.clone(),
+        max_timestamp_skew_seconds: 300,
+        accept_plain_mode: false,
     })?;
     let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))?;
     let config = WxaConfig { options: mendian::ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) };

@@ -15642,6 +15642,19 @@ public struct WxaPushConfig: Equatable, Hashable, CustomDebugStringConvertible, 
      * Your AppID; every decrypted message must end with it.
      */
     public var appid: String
+    /**
+     * How far (seconds, either way) a push's `timestamp` may be from local time; older or
+     * newer pushes are refused as replays. 0 turns the check off (only for replaying saved
+     * samples). Default 300.
+     */
+    public var maxTimestampSkewSeconds: UInt32
+    /**
+     * With an EncodingAESKey configured, plain-mode pushes are refused unless this is set:
+     * their `signature` covers only token, timestamp and nonce, not the body, so anyone who
+     * saw one push URL could forge any event. Set it only while switching the console from
+     * 明文模式 to 安全模式. Default false.
+     */
+    public var acceptPlainMode: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -15659,11 +15672,24 @@ public struct WxaPushConfig: Equatable, Hashable, CustomDebugStringConvertible, 
          */previousEncodingAesKey: String? = nil, 
         /**
          * Your AppID; every decrypted message must end with it.
-         */appid: String) {
+         */appid: String, 
+        /**
+         * How far (seconds, either way) a push's `timestamp` may be from local time; older or
+         * newer pushes are refused as replays. 0 turns the check off (only for replaying saved
+         * samples). Default 300.
+         */maxTimestampSkewSeconds: UInt32 = UInt32(300), 
+        /**
+         * With an EncodingAESKey configured, plain-mode pushes are refused unless this is set:
+         * their `signature` covers only token, timestamp and nonce, not the body, so anyone who
+         * saw one push URL could forge any event. Set it only while switching the console from
+         * 明文模式 to 安全模式. Default false.
+         */acceptPlainMode: Bool = false) {
         self.token = token
         self.encodingAesKey = encodingAesKey
         self.previousEncodingAesKey = previousEncodingAesKey
         self.appid = appid
+        self.maxTimestampSkewSeconds = maxTimestampSkewSeconds
+        self.acceptPlainMode = acceptPlainMode
     }
 
     
@@ -15707,7 +15733,9 @@ public struct FfiConverterTypeWxaPushConfig: FfiConverterRustBuffer {
                 token: FfiConverterString.read(from: &buf), 
                 encodingAesKey: FfiConverterOptionString.read(from: &buf), 
                 previousEncodingAesKey: FfiConverterOptionString.read(from: &buf), 
-                appid: FfiConverterString.read(from: &buf)
+                appid: FfiConverterString.read(from: &buf), 
+                maxTimestampSkewSeconds: FfiConverterUInt32.read(from: &buf), 
+                acceptPlainMode: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -15716,6 +15744,8 @@ public struct FfiConverterTypeWxaPushConfig: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.encodingAesKey, into: &buf)
         FfiConverterOptionString.write(value.previousEncodingAesKey, into: &buf)
         FfiConverterString.write(value.appid, into: &buf)
+        FfiConverterUInt32.write(value.maxTimestampSkewSeconds, into: &buf)
+        FfiConverterBool.write(value.acceptPlainMode, into: &buf)
     }
 }
 

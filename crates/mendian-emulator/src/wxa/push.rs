@@ -11,7 +11,8 @@
 //! - Delivery: after the audit's delay a spawned task POSTs `text/xml` to the callback URL
 //!   with `?signature=…&timestamp=…&nonce=…&openid=…` (safe mode adds `&encrypt_type=aes&msg_signature=…`).
 //!   A delivery fails when the connection or the 5-second answer window fails or the status is
-//!   not 2xx; like WeChat it is then retried 3 times (at most 4 attempts, 200 ms apart). Every
+//!   not 2xx; like WeChat it is then retried 3 times (at most 4 attempts, 200 ms apart), each
+//!   retry a new request (new timestamp, nonce and encryption; same event XML). Every
 //!   attempt is recorded (`GET /__admin/wxa` → `pushes`), including the answer, which the
 //!   platform expects to be `success` or empty. Nothing is delivered (or recorded) while no
 //!   callback is configured. The callback URL and mode are read when the push is due.
@@ -228,24 +229,10 @@ async fn deliver(shared: Arc<Shared>, p: PendingPush) {
     let Some(url) = url.and_then(|u| parse_callback_url(&u).ok()) else { return };
     let create_time = unix_now();
     let xml = event_xml(&p, create_time);
-    let timestamp = create_time.to_string();
-    let mut n = [0u8; 4];
-    let mut random = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut n).expect("RNG");
-    aws_lc_rs::rand::fill(&mut random).expect("RNG");
-    let nonce = (u32::from_be_bytes(n) % 1_000_000_000 + 1).to_string();
-    let token = PUSH_TOKEN;
-    let mut query =
-        format!("signature={}&timestamp={timestamp}&nonce={nonce}&openid={}", signature(token, &timestamp, &nonce), PUSH_OPENID);
-    let body = match mode {
-        PushMode::Plain => xml,
-        PushMode::Safe => {
-            let enc = encrypt(ENCODING_AES_KEY, APPID, &xml, random);
-            query += &format!("&encrypt_type=aes&msg_signature={}", msg_signature(token, &timestamp, &nonce, &enc));
-            format!("<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt></xml>", cdata(ORIGINAL_ID), cdata(&enc))
-        }
-    };
     for attempt in 1..=ATTEMPTS {
+        // Each attempt is a new request: the event (and its CreateTime) is the same, the
+        // timestamp, nonce and encryption are new.
+        let (query, body) = signed_request(&xml, mode);
         let outcome = tokio::time::timeout(ANSWER_WINDOW, post(&url, &query, &body)).await;
         let (status, answer, error) = match outcome {
             Ok(Ok((status, answer))) if (200..300).contains(&status) => (Some(status), answer, None),
@@ -262,6 +249,28 @@ async fn deliver(shared: Arc<Shared>, p: PendingPush) {
             tokio::time::sleep(RETRY_INTERVAL).await;
         }
     }
+}
+
+/// The query and body of one delivery attempt of `xml` in `mode`.
+fn signed_request(xml: &str, mode: PushMode) -> (String, String) {
+    let timestamp = unix_now().to_string();
+    let mut n = [0u8; 4];
+    let mut random = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut n).expect("RNG");
+    aws_lc_rs::rand::fill(&mut random).expect("RNG");
+    let nonce = (u32::from_be_bytes(n) % 1_000_000_000 + 1).to_string();
+    let token = PUSH_TOKEN;
+    let mut query =
+        format!("signature={}&timestamp={timestamp}&nonce={nonce}&openid={}", signature(token, &timestamp, &nonce), PUSH_OPENID);
+    let body = match mode {
+        PushMode::Plain => xml.to_string(),
+        PushMode::Safe => {
+            let enc = encrypt(ENCODING_AES_KEY, APPID, xml, random);
+            query += &format!("&encrypt_type=aes&msg_signature={}", msg_signature(token, &timestamp, &nonce, &enc));
+            format!("<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt></xml>", cdata(ORIGINAL_ID), cdata(&enc))
+        }
+    };
+    (query, body)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

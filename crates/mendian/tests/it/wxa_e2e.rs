@@ -143,6 +143,8 @@ fn receiver(emu: &Emulator) -> Arc<WxaPushReceiver> {
         encoding_aes_key: Some(p.wxa_encoding_aes_key.clone()),
         previous_encoding_aes_key: None,
         appid: p.wxa_appid.clone(),
+        max_timestamp_skew_seconds: 300,
+        accept_plain_mode: false,
     })
     .unwrap()
 }
@@ -346,11 +348,34 @@ async fn plain_mode_pushes_verify_and_a_forged_one_is_refused() {
         encoding_aes_key: None,
         previous_encoding_aes_key: None,
         appid: p.wxa_appid.clone(),
+        max_timestamp_skew_seconds: 300,
+        accept_plain_mode: false,
     })
     .unwrap();
     let push = plain.receive(r.query.clone(), r.body.clone()).unwrap();
     assert!(!push.encrypted);
     assert!(matches!(push.event, WxaEvent::ApplyMerchantAudit { .. }));
+    // The same push again is a replay.
+    match plain.receive(r.query.clone(), r.body.clone()) {
+        Err(MendianError::Signature { reason }) => assert!(reason.contains("replayed"), "{reason}"),
+        other => panic!("a replayed push was not refused: {other:?}"),
+    }
+    // A receiver with an EncodingAESKey refuses plain mode (its signature does not cover the
+    // body), unless told to accept it while the console switches modes.
+    match receiver(&emu).receive(r.query.clone(), r.body.clone()) {
+        Err(MendianError::Signature { reason }) => assert!(reason.contains("plain-mode push was refused"), "{reason}"),
+        other => panic!("a plain push reached a safe-mode receiver: {other:?}"),
+    }
+    let switching = WxaPushReceiver::new(WxaPushConfig {
+        token: p.wxa_push_token.clone(),
+        encoding_aes_key: Some(p.wxa_encoding_aes_key.clone()),
+        previous_encoding_aes_key: None,
+        appid: p.wxa_appid.clone(),
+        max_timestamp_skew_seconds: 300,
+        accept_plain_mode: true,
+    })
+    .unwrap();
+    assert!(!switching.receive(r.query.clone(), r.body.clone()).unwrap().encrypted);
     // A forged body keeps the old signature: refused.
     let forged = r.body.replace("<status>1</status>", "<status>3</status>");
     assert_ne!(forged, r.body);
@@ -363,6 +388,8 @@ async fn plain_mode_pushes_verify_and_a_forged_one_is_refused() {
         encoding_aes_key: None,
         previous_encoding_aes_key: None,
         appid: p.wxa_appid.clone(),
+        max_timestamp_skew_seconds: 300,
+        accept_plain_mode: false,
     })
     .unwrap();
     assert!(matches!(wrong.receive(r.query, r.body), Err(MendianError::Signature { .. })));

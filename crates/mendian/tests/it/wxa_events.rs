@@ -29,6 +29,8 @@ fn receiver(token: &str, key: Option<&str>, previous: Option<&str>, appid: &str)
         encoding_aes_key: key.map(Into::into),
         previous_encoding_aes_key: previous.map(Into::into),
         appid: appid.into(),
+        max_timestamp_skew_seconds: 0,
+        accept_plain_mode: false,
     })
     .unwrap()
 }
@@ -221,7 +223,10 @@ fn url_verification_with_url_encoded_echostr() {
 #[test]
 fn safe_mode_decrypt_vectors() {
     for v in vectors()["decrypt_message"].as_array().unwrap() {
-        let r = receiver(s(v, "token"), Some(s(v, "encoding_aes_key")), None, s(v, "appid"));
+        // The sample's timestamp and nonce are fixed, so each accepted push needs a receiver
+        // that has not seen them (the replay guard).
+        let fresh = || receiver(s(v, "token"), Some(s(v, "encoding_aes_key")), None, s(v, "appid"));
+        let r = fresh();
         let q = query(&[
             ("timestamp", s(v, "timestamp")),
             ("nonce", s(v, "nonce")),
@@ -247,13 +252,13 @@ fn safe_mode_decrypt_vectors() {
         // configured.
         let mut no_type = q.clone();
         no_type.remove("encrypt_type");
-        assert_eq!(r.receive(no_type, s(v, "body").into()).unwrap().xml, s(v, "plaintext"));
+        assert_eq!(fresh().receive(no_type, s(v, "body").into()).unwrap().xml, s(v, "plaintext"));
 
         // The plain signature, when present, is checked too.
         let plain = wxa_push_signature(s(v, "token").into(), s(v, "timestamp").into(), s(v, "nonce").into(), None);
         let mut with_plain = q.clone();
         with_plain.insert("signature".into(), plain.clone());
-        assert!(r.receive(with_plain.clone(), s(v, "body").into()).is_ok());
+        assert!(fresh().receive(with_plain.clone(), s(v, "body").into()).is_ok());
         with_plain.insert("signature".into(), "0".repeat(40));
         assert!(signature_reason(r.receive(with_plain, s(v, "body").into()).unwrap_err()).contains("`signature`"));
 
@@ -301,6 +306,8 @@ fn non_canonical_keys_are_accepted_and_bad_keys_named() {
             encoding_aes_key: Some(key.into()),
             previous_encoding_aes_key: None,
             appid: APPID.into(),
+            max_timestamp_skew_seconds: 0,
+            accept_plain_mode: false,
         })
         .unwrap_or_else(|e| panic!("{key}: {e}"));
     }
@@ -319,6 +326,8 @@ fn non_canonical_keys_are_accepted_and_bad_keys_named() {
             encoding_aes_key: Some(if previous { KEY_A.into() } else { bad.to_string() }),
             previous_encoding_aes_key: previous.then(|| bad.to_string()),
             appid: APPID.into(),
+            max_timestamp_skew_seconds: 0,
+            accept_plain_mode: false,
         };
         for previous in [false, true] {
             let err = WxaPushReceiver::new(config(previous)).unwrap_err();
@@ -335,6 +344,8 @@ fn non_canonical_keys_are_accepted_and_bad_keys_named() {
         encoding_aes_key: None,
         previous_encoding_aes_key: None,
         appid: APPID.into(),
+        max_timestamp_skew_seconds: 0,
+        accept_plain_mode: false,
     })
     .unwrap_err();
     assert!(matches!(err, MendianError::InvalidArgument { ref field, .. } if field == "token"), "{err:?}");
@@ -343,6 +354,8 @@ fn non_canonical_keys_are_accepted_and_bad_keys_named() {
         encoding_aes_key: None,
         previous_encoding_aes_key: Some(KEY_A.into()),
         appid: APPID.into(),
+        max_timestamp_skew_seconds: 0,
+        accept_plain_mode: false,
     })
     .unwrap_err();
     assert!(
@@ -485,12 +498,14 @@ fn expected_events() -> Vec<(&'static str, WxaEvent)> {
 
 #[test]
 fn document_examples_parse_to_typed_events() {
-    let r = receiver("storetoken", Some(KEY_A), None, APPID);
-    for (xml, expected) in expected_events() {
+    let plain = receiver("storetoken", None, None, APPID);
+    let safe = receiver("storetoken", Some(KEY_A), None, APPID);
+    for (i, (xml, expected)) in expected_events().into_iter().enumerate() {
         assert_eq!(wxa_parse_push(xml.into()).unwrap(), expected);
+        let nonce = format!("{}", 1234 + i);
 
         // Plain mode.
-        let push = r.receive(plain_query("storetoken", "1488856741", "1234"), xml.into()).unwrap();
+        let push = plain.receive(plain_query("storetoken", "1488856741", &nonce), xml.into()).unwrap();
         assert_eq!(push.event, expected);
         assert_eq!(push.xml, xml, "never trimmed");
         assert!(!push.encrypted);
@@ -498,11 +513,75 @@ fn document_examples_parse_to_typed_events() {
         // Safe mode.
         let enc =
             wxa_push_encrypt_with_random(KEY_A.into(), APPID.into(), b"0123456789abcdef".to_vec(), xml.into()).unwrap();
-        let push = r.receive(safe_query("storetoken", "1488856741", "1234", &enc), envelope(&enc)).unwrap();
+        let push = safe.receive(safe_query("storetoken", "1488856741", &nonce, &enc), envelope(&enc)).unwrap();
         assert_eq!(push.event, expected);
         assert_eq!(push.xml, xml);
         assert!(push.encrypted);
     }
+}
+
+/// The receiver's defaults against forged and replayed pushes, with the clock's real time.
+#[test]
+fn stale_replayed_and_plain_pushes_are_refused_by_default() {
+    let fresh = |skew: i64| (mendian_now() + skew).to_string();
+    let config = |key: Option<&str>| WxaPushConfig {
+        token: "storetoken".into(),
+        encoding_aes_key: key.map(Into::into),
+        previous_encoding_aes_key: None,
+        appid: APPID.into(),
+        max_timestamp_skew_seconds: 300,
+        accept_plain_mode: false,
+    };
+    let (xml, expected) = expected_events().remove(0);
+    let enc = wxa_push_encrypt_with_random(KEY_A.into(), APPID.into(), b"0123456789abcdef".to_vec(), xml.into()).unwrap();
+    let r = WxaPushReceiver::new(config(Some(KEY_A))).unwrap();
+
+    // Inside the window: accepted once, then refused as a replay.
+    let ts = fresh(-200);
+    assert_eq!(r.receive(safe_query("storetoken", &ts, "777", &enc), envelope(&enc)).unwrap().event, expected);
+    let again = signature_reason(r.receive(safe_query("storetoken", &ts, "777", &enc), envelope(&enc)).unwrap_err());
+    assert!(again.contains("replayed push"), "{again}");
+    // Another nonce is another push (WeChat's retry is a new request).
+    r.receive(safe_query("storetoken", &ts, "778", &enc), envelope(&enc)).unwrap();
+
+    // Outside the window, either way.
+    for skew in [-400, 400] {
+        let reason =
+            signature_reason(r.receive(safe_query("storetoken", &fresh(skew), "779", &enc), envelope(&enc)).unwrap_err());
+        assert!(reason.contains("outside the 300 s window"), "{reason}");
+    }
+    // A signed but absurd timestamp is named, not parsed into an overflow.
+    let reason = signature_reason(
+        r.receive(safe_query("storetoken", "99999999999999999999", "780", &enc), envelope(&enc)).unwrap_err(),
+    );
+    assert!(reason.contains("`timestamp`"), "{reason}");
+
+    // With a key configured, a plain push (its signature does not cover the body) is refused,
+    // so a forged "approved" body with a signature copied from a log goes nowhere.
+    let forged = xml.replace("<status>1</status>", "<status>3</status>");
+    let reason = signature_reason(r.receive(plain_query("storetoken", &fresh(0), "781"), forged.clone()).unwrap_err());
+    assert!(reason.contains("plain-mode push was refused"), "{reason}");
+    let switching = WxaPushReceiver::new(WxaPushConfig { accept_plain_mode: true, ..config(Some(KEY_A)) }).unwrap();
+    assert!(!switching.receive(plain_query("storetoken", &fresh(0), "782"), xml.into()).unwrap().encrypted);
+
+    // Plain-mode URL verification echoes only a plausible echostr.
+    let plain = WxaPushReceiver::new(config(None)).unwrap();
+    let ts = fresh(0);
+    let mut q = plain_query("storetoken", &ts, "783");
+    q.insert("echostr".into(), "5837397749754009888".into());
+    assert_eq!(plain.verify_url(q.clone()).unwrap(), "5837397749754009888");
+    q.insert("echostr".into(), "<script>alert(1)</script>".into());
+    let reason = signature_reason(plain.verify_url(q.clone()).unwrap_err());
+    assert!(reason.contains("`echostr`") && !reason.contains("script"), "{reason}");
+    q.insert("echostr".into(), "1".repeat(129));
+    assert!(plain.verify_url(q.clone()).is_err());
+    let mut stale = plain_query("storetoken", &fresh(-301), "784");
+    stale.insert("echostr".into(), "123".into());
+    assert!(signature_reason(plain.verify_url(stale).unwrap_err()).contains("window"));
+}
+
+fn mendian_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 #[test]

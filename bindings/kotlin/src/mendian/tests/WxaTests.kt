@@ -461,6 +461,13 @@ fun registerWxaTests(s: Suite, emu: () -> Emulator) {
             assertThrows<MendianException.Signature> { plain.receive(query + ("timestamp" to (query.getValue("timestamp").toLong() + 1).toString()), body) }
             assertThrows<MendianException.Signature> { plain.receive(query - "signature", body) }
             assertThrows<MendianException.Signature> { pushReceiver(e).receive(tampered, body) }
+            // The same push again is a replay; a receiver with an EncodingAESKey refuses plain
+            // mode even with a genuine signature (it does not cover the body).
+            val replay = assertThrows<MendianException.Signature> { plain.receive(query, body) }
+            check(replay.reason.contains("replayed")) { replay.reason }
+            val forged = body.replace("<status>1</status>", "<status>3</status>")
+            val refused = assertThrows<MendianException.Signature> { pushReceiver(e).receive(query, forged) }
+            check(refused.reason.contains("plain-mode push was refused")) { refused.reason }
         }
     }
 
@@ -490,7 +497,7 @@ fun registerWxaTests(s: Suite, emu: () -> Emulator) {
         e.admin("POST", "/reset")
         withCallback(e, "safe") { cb ->
             val token = e.profileValue("wxa_push_token")
-            val (timestamp, nonce, echostr) = Triple("1714037059", "486452656", "5837397520138328391")
+            val (timestamp, nonce, echostr) = Triple((System.currentTimeMillis() / 1000).toString(), "486452656", "5837397520138328391")
             val plain = mapOf("signature" to sha1Signature(token, timestamp, nonce), "timestamp" to timestamp, "nonce" to nonce, "echostr" to echostr)
             assertEquals(echostr, pushReceiver(e, safe = false).verifyUrl(plain), "plain verify_url")
             fun get(q: Map<String, String>): Pair<Int, String> {

@@ -16,6 +16,10 @@
 //!   yours;
 //! - during a key rotation the previous EncodingAESKey is tried when the current one fails,
 //!   and the reply is encrypted with the key that worked;
+//! - with an EncodingAESKey configured, plain-mode pushes (whose signature does not cover the
+//!   body) are refused unless explicitly accepted; a push is refused when its timestamp is
+//!   outside a window around local time or its (timestamp, nonce) was accepted before; a
+//!   plain-mode URL verification echoes only a plausible `echostr`;
 //! - the XML parser is a small strict one that rejects DOCTYPE (entity expansion, XXE) and
 //!   processing instructions, and knows CDATA, the five standard entities and character
 //!   references — nothing else.
@@ -31,6 +35,7 @@
 //! - `crypto`: the message crypto — EncodingAESKey decoding, the AES-256-CBC message format
 //!   with 32-byte PKCS#7 and the appid check, the SHA-1 signatures (behind
 //!   [`wxa_push_signature`] and [`wxa_push_encrypt_with_random`]);
+//! - `freshness`: the timestamp window and the replay guard;
 //! - `xml`: the strict XML reader;
 //! - `de`: the serde deserializer over the element texts, decoding the generated event records;
 //! - `event`: [`WxaEvent`] and the mapping from parsed fields to it (`event_from_fields`).
@@ -45,6 +50,7 @@
 mod crypto;
 mod de;
 mod event;
+mod freshness;
 mod receiver;
 mod xml;
 

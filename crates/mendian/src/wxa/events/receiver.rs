@@ -14,6 +14,7 @@ use base64::Engine;
 
 use super::crypto::{check_signature, decode_encoding_aes_key, decrypt_message, encrypt_message, signature, AesKey};
 use super::event::{event_from_fields, WxaEvent};
+use super::freshness::Freshness;
 use super::xml;
 use crate::error::MendianError;
 
@@ -34,6 +35,17 @@ pub struct WxaPushConfig {
     pub previous_encoding_aes_key: Option<String>,
     /// Your AppID; every decrypted message must end with it.
     pub appid: String,
+    /// How far (seconds, either way) a push's `timestamp` may be from local time; older or
+    /// newer pushes are refused as replays. 0 turns the check off (only for replaying saved
+    /// samples). Default 300.
+    #[uniffi(default = 300)]
+    pub max_timestamp_skew_seconds: u32,
+    /// With an EncodingAESKey configured, plain-mode pushes are refused unless this is set:
+    /// their `signature` covers only token, timestamp and nonce, not the body, so anyone who
+    /// saw one push URL could forge any event. Set it only while switching the console from
+    /// 明文模式 to 安全模式. Default false.
+    #[uniffi(default = false)]
+    pub accept_plain_mode: bool,
 }
 
 impl fmt::Debug for WxaPushConfig {
@@ -43,6 +55,8 @@ impl fmt::Debug for WxaPushConfig {
             .field("encoding_aes_key", &self.encoding_aes_key.as_ref().map(|_| "<redacted>"))
             .field("previous_encoding_aes_key", &self.previous_encoding_aes_key.as_ref().map(|_| "<redacted>"))
             .field("appid", &self.appid)
+            .field("max_timestamp_skew_seconds", &self.max_timestamp_skew_seconds)
+            .field("accept_plain_mode", &self.accept_plain_mode)
             .finish()
     }
 }
@@ -70,6 +84,8 @@ pub struct WxaPushReceiver {
     key: Option<AesKey>,
     previous_key: Option<AesKey>,
     appid: String,
+    accept_plain_mode: bool,
+    freshness: Freshness,
 }
 
 impl fmt::Debug for WxaPushReceiver {
@@ -79,6 +95,8 @@ impl fmt::Debug for WxaPushReceiver {
             .field("key", &self.key)
             .field("previous_key", &self.previous_key)
             .field("appid", &self.appid)
+            .field("accept_plain_mode", &self.accept_plain_mode)
+            .field("freshness", &self.freshness)
             .finish()
     }
 }
@@ -106,7 +124,14 @@ impl WxaPushReceiver {
                 "a previous EncodingAESKey needs the current one in encoding_aes_key",
             ));
         }
-        Ok(Arc::new(WxaPushReceiver { token: config.token, key, previous_key, appid: config.appid }))
+        Ok(Arc::new(WxaPushReceiver {
+            token: config.token,
+            key,
+            previous_key,
+            appid: config.appid,
+            accept_plain_mode: config.accept_plain_mode,
+            freshness: Freshness::new(config.max_timestamp_skew_seconds),
+        }))
     }
 
     /// The echostr that answers a URL verification; exported as
@@ -119,6 +144,7 @@ impl WxaPushReceiver {
         if let Some(sig) = plain {
             self.check_plain_signature(sig, timestamp, nonce)?;
         }
+        self.freshness.check_window(timestamp, now())?;
         match param(&query, "msg_signature") {
             Some(msg_sig) => {
                 if self.key.is_none() {
@@ -135,7 +161,10 @@ impl WxaPushReceiver {
                 let (echo, _) = self.decrypt_with_rotation(echostr, "the encrypted `echostr`")?;
                 Ok(echo)
             }
-            None if plain.is_some() => Ok(echostr.to_string()),
+            None if plain.is_some() => {
+                check_plain_echostr(echostr)?;
+                Ok(echostr.to_string())
+            }
             None => Err(missing("signature", " (or msg_signature for a safe-mode URL verification)")),
         }
     }
@@ -149,6 +178,8 @@ impl WxaPushReceiver {
         if let Some(sig) = plain {
             self.check_plain_signature(sig, timestamp, nonce)?;
         }
+        let now = now();
+        let ts = self.freshness.check_window(timestamp, now)?;
         let outer =
             xml::parse(&body).map_err(|reason| MendianError::Decode { what: "the push body".into(), reason })?;
         let encrypt = outer.children.iter().find(|c| c.name == "Encrypt").map(|c| c.value.as_str());
@@ -158,7 +189,13 @@ impl WxaPushReceiver {
             if plain.is_none() {
                 return Err(missing("signature", ""));
             }
+            if self.key.is_some() && !self.accept_plain_mode {
+                return Err(MendianError::Signature {
+                    reason: "a plain-mode push was refused: with encoding_aes_key configured only safe-mode (encrypted) pushes are accepted, because a plain `signature` does not cover the body (set accept_plain_mode to accept them while switching modes)".into(),
+                });
+            }
             let event = event_from_document(outer, &body)?;
+            self.freshness.remember(ts, nonce, now)?;
             return Ok(WxaPush { event, xml: body, encrypted: false, used_previous_key: false });
         }
         if self.key.is_none() {
@@ -181,6 +218,7 @@ impl WxaPushReceiver {
         )?;
         let (xml, used_previous_key) = self.decrypt_with_rotation(encrypt, "the <Encrypt> element")?;
         let event = parse_push(&xml)?;
+        self.freshness.remember(ts, nonce, now)?;
         Ok(WxaPush { event, xml, encrypted: true, used_previous_key })
     }
 
@@ -265,6 +303,26 @@ pub(crate) fn parse_push(xml: &str) -> Result<WxaEvent, MendianError> {
     event_from_document(doc, xml)
 }
 
+/// The longest plain-mode `echostr` answered (WeChat sends a decimal number of about 19 digits).
+const MAX_ECHOSTR: usize = 128;
+
+/// A plain-mode `echostr` is not covered by `signature` and is echoed back verbatim: only
+/// letters, digits, `-` and `_` are reflected, so the endpoint cannot serve attacker content.
+fn check_plain_echostr(echostr: &str) -> Result<(), MendianError> {
+    if echostr.len() > MAX_ECHOSTR || !echostr.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(MendianError::Signature {
+            reason: format!(
+                "query parameter `echostr` must be at most {MAX_ECHOSTR} letters, digits, '-' or '_' (WeChat sends a number); it is not echoed"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    crate::runtime::clock::system_now()
+}
+
 fn param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     query.get(name).map(String::as_str).filter(|v| !v.is_empty())
 }
@@ -297,6 +355,8 @@ mod tests {
             encoding_aes_key: Some(KEY.into()),
             previous_encoding_aes_key: Some("A".repeat(43)),
             appid: APPID.into(),
+            max_timestamp_skew_seconds: 0,
+            accept_plain_mode: false,
         };
         let shown = format!("{config:?} {:?}", WxaPushReceiver::new(config.clone()).unwrap());
         assert!(!shown.contains("TOKENVALUE") && !shown.contains(KEY) && !shown.contains("AAAAAAAA"), "{shown}");
