@@ -50,4 +50,5 @@ pub use error::{MendianError, Platform};
 pub use ffi::catalog::mendian_version;
 pub use runtime::transport;
 pub use runtime::ClientOptions;
+pub use runtime::TlsRoots;
 pub use schema::{Request, Validate};

@@ -5997,10 +5997,16 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, 
      */
     public var proxyUrl: String?
     /**
-     * PEM certificates trusted as roots in addition to the system's (a corporate TLS
+     * PEM certificates trusted as roots in addition to `tls_roots` (a corporate TLS
      * proxy's CA, a test server's). Each entry may hold several certificates.
      */
     public var extraRootCertificatesPem: [String]
+    /**
+     * Which roots HTTPS trusts. `None`: the operating system's (`System`), except on
+     * Android, where the Mozilla roots compiled into the library (`Bundled`) need no JNI
+     * set-up.
+     */
+    public var tlsRoots: TlsRoots?
     /**
      * The largest answer body read, in bytes; a larger one fails with `Decode` without
      * being read. `None`: 16 MiB.
@@ -6037,9 +6043,14 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, 
          * Its credentials never print.
          */proxyUrl: String? = nil, 
         /**
-         * PEM certificates trusted as roots in addition to the system's (a corporate TLS
+         * PEM certificates trusted as roots in addition to `tls_roots` (a corporate TLS
          * proxy's CA, a test server's). Each entry may hold several certificates.
          */extraRootCertificatesPem: [String] = [], 
+        /**
+         * Which roots HTTPS trusts. `None`: the operating system's (`System`), except on
+         * Android, where the Mozilla roots compiled into the library (`Bundled`) need no JNI
+         * set-up.
+         */tlsRoots: TlsRoots? = nil, 
         /**
          * The largest answer body read, in bytes; a larger one fails with `Decode` without
          * being read. `None`: 16 MiB.
@@ -6052,6 +6063,7 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible, 
         self.language = language
         self.proxyUrl = proxyUrl
         self.extraRootCertificatesPem = extraRootCertificatesPem
+        self.tlsRoots = tlsRoots
         self.maxResponseBytes = maxResponseBytes
     }
 
@@ -6101,6 +6113,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 language: FfiConverterString.read(from: &buf), 
                 proxyUrl: FfiConverterOptionString.read(from: &buf), 
                 extraRootCertificatesPem: FfiConverterSequenceString.read(from: &buf), 
+                tlsRoots: FfiConverterOptionTypeTlsRoots.read(from: &buf), 
                 maxResponseBytes: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
@@ -6114,6 +6127,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterString.write(value.language, into: &buf)
         FfiConverterOptionString.write(value.proxyUrl, into: &buf)
         FfiConverterSequenceString.write(value.extraRootCertificatesPem, into: &buf)
+        FfiConverterOptionTypeTlsRoots.write(value.tlsRoots, into: &buf)
         FfiConverterOptionUInt64.write(value.maxResponseBytes, into: &buf)
     }
 }
@@ -17206,6 +17220,85 @@ public func FfiConverterTypeStoreAuditStatus_lower(_ value: StoreAuditStatus) ->
 
 
 /**
+ * The certificate roots HTTPS calls trust.
+ */
+
+public enum TlsRoots: Equatable, Hashable {
+    
+    /**
+     * The operating system's trust store and verifier (Security.framework on iOS and macOS,
+     * the system store on Windows and Linux). On Android it needs JNI initialisation that
+     * mendian does not perform: do not choose it there.
+     */
+    case system
+    /**
+     * The Mozilla root program compiled into the library (about 150 roots, updated with
+     * mendian releases): no platform set-up, the same everywhere; user-installed and
+     * enterprise CAs are not trusted unless given as extra roots.
+     */
+    case bundled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TlsRoots: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTlsRoots: FfiConverterRustBuffer {
+    typealias SwiftType = TlsRoots
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TlsRoots {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .system
+        
+        case 2: return .bundled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TlsRoots, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .system:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bundled:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsRoots_lift(_ buf: RustBuffer) throws -> TlsRoots {
+    return try FfiConverterTypeTlsRoots.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsRoots_lower(_ value: TlsRoots) -> RustBuffer {
+    return FfiConverterTypeTlsRoots.lower(value)
+}
+
+
+
+/**
  * The digest TOP uses for `sign`.
  */
 
@@ -18049,6 +18142,30 @@ fileprivate struct FfiConverterOptionTypeStoreAuditStatus: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeStoreAuditStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTlsRoots: FfiConverterRustBuffer {
+    typealias SwiftType = TlsRoots?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTlsRoots.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTlsRoots.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

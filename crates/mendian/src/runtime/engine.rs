@@ -65,7 +65,7 @@ impl Engine {
     /// An engine for already resolved options.
     pub fn from_resolved(r: ResolvedOptions) -> Result<Engine, MendianError> {
         Ok(Engine {
-            transport: Transport::with_network(r.timeout, &r.user_agent, r.proxy, r.roots)?.with_max_body(r.max_body),
+            transport: Transport::with_network(r.timeout, &r.user_agent, r.proxy, r.roots, r.tls_roots)?.with_max_body(r.max_body),
             hosts: r.hosts,
             policy: RetryPolicy { max_retries: r.max_retries },
             deadline: r.call_deadline,

@@ -7,6 +7,8 @@
 //! - [`retry`]: the retry policy driven by the endpoint descriptor, and the one backoff
 //!   schedule (with jitter).
 //! - [`transport`]: the reqwest client, timeouts, and transport failures as errors.
+//! - [`tls`]: which certificate roots HTTPS trusts ([`TlsRoots`]: system, or the bundle on
+//!   Android).
 //! - [`encode`]: text, percent and form encoding; the layout of a request record into
 //!   path, query and body.
 //! - [`errors`]: `Api` and `Decode` error constructors.
@@ -28,9 +30,11 @@ pub mod log;
 pub mod options;
 pub mod pager;
 pub mod retry;
+pub mod tls;
 pub mod transport;
 
 pub use clock::{system_clock, system_now, Clock};
 pub use engine::{Engine, Protocol};
 pub use options::{ClientOptions, PlatformDefaults};
 pub use retry::{Decision, Failure, RetryPolicy};
+pub use tls::TlsRoots;

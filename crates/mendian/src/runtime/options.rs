@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::tls::TlsRoots;
 use crate::error::MendianError;
 
 /// Settings shared by every mendian client. Each platform config embeds one as `options`;
@@ -39,10 +40,15 @@ pub struct ClientOptions {
     /// Its credentials never print.
     #[uniffi(default)]
     pub proxy_url: Option<String>,
-    /// PEM certificates trusted as roots in addition to the system's (a corporate TLS
+    /// PEM certificates trusted as roots in addition to `tls_roots` (a corporate TLS
     /// proxy's CA, a test server's). Each entry may hold several certificates.
     #[uniffi(default)]
     pub extra_root_certificates_pem: Vec<String>,
+    /// Which roots HTTPS trusts. `None`: the operating system's (`System`), except on
+    /// Android, where the Mozilla roots compiled into the library (`Bundled`) need no JNI
+    /// set-up.
+    #[uniffi(default)]
+    pub tls_roots: Option<TlsRoots>,
     /// The largest answer body read, in bytes; a larger one fails with `Decode` without
     /// being read. `None`: 16 MiB.
     #[uniffi(default)]
@@ -60,6 +66,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("language", &self.language)
             .field("proxy_url", &self.proxy_url.as_deref().map(without_userinfo))
             .field("extra_root_certificates_pem", &self.extra_root_certificates_pem.len())
+            .field("tls_roots", &self.tls_roots)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
@@ -88,6 +95,7 @@ impl Default for ClientOptions {
             language: "rust".into(),
             proxy_url: None,
             extra_root_certificates_pem: Vec::new(),
+            tls_roots: None,
             max_response_bytes: None,
         }
     }
@@ -133,6 +141,8 @@ pub struct ResolvedOptions {
     pub proxy: Option<reqwest::Proxy>,
     /// Extra trusted roots, parsed.
     pub roots: Vec<reqwest::Certificate>,
+    /// The root store they are added to.
+    pub tls_roots: TlsRoots,
     /// The largest answer body read.
     pub max_body: u64,
 }
@@ -204,6 +214,7 @@ impl ClientOptions {
             user_agent: super::transport::user_agent(&self.language),
             proxy,
             roots,
+            tls_roots: self.tls_roots.unwrap_or(TlsRoots::platform_default()),
             max_body: match self.max_response_bytes {
                 Some(0) => return Err(MendianError::invalid("options.max_response_bytes", "must be at least 1")),
                 Some(n) => n,

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::error::MendianError;
+use super::tls::TlsRoots;
 
 /// A request ready to go on the wire: the exact bytes to send. Its Debug output redacts
 /// credentials in the query (`access_token`, `secret`, `session`, `sign`) and the
@@ -99,16 +100,17 @@ fn host_of(url: &str) -> &str {
 impl Transport {
     /// A transport with the given overall timeout per request.
     pub fn new(timeout: Duration, user_agent: &str) -> Result<Transport, MendianError> {
-        Transport::with_network(timeout, user_agent, None, Vec::new())
+        Transport::with_network(timeout, user_agent, None, Vec::new(), TlsRoots::platform_default())
     }
 
     /// A transport through `proxy` (none: the `HTTP(S)_PROXY` environment variables apply,
-    /// as reqwest reads them) that also trusts `roots`.
+    /// as reqwest reads them) that trusts `tls_roots` and `roots`.
     pub fn with_network(
         timeout: Duration,
         user_agent: &str,
         proxy: Option<reqwest::Proxy>,
         roots: Vec<reqwest::Certificate>,
+        tls_roots: TlsRoots,
     ) -> Result<Transport, MendianError> {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
@@ -117,9 +119,7 @@ impl Transport {
         if let Some(p) = proxy {
             builder = builder.proxy(p);
         }
-        for root in roots {
-            builder = builder.add_root_certificate(root);
-        }
+        builder = super::tls::trust(builder, tls_roots, roots);
         let client = builder
             .build()
             .map_err(|e| MendianError::Network {

@@ -7,6 +7,7 @@ mod common;
 mod generated;
 mod top_e2e;
 mod top_sign_vectors;
+mod tls_roots;
 mod wechatpay_e2e;
 mod wechatpay_notify;
 mod wechatpay_vectors;
