@@ -70,7 +70,9 @@ def client(emu, provider=None, store=None):
     if provider is None:
         provider = mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"])
     if store is None:
-        return mendian.WxaClient(cfg, provider)
+        # Clients of one host share the process's token memory; the emulator forgets its
+        # tokens when a test resets it, so each test's client starts with its own.
+        store = mendian.wxa_memory_token_store()
     return mendian.WxaClient(cfg, provider, store)
 
 

@@ -2941,7 +2941,9 @@ open class WxaClient: WxaClientProtocol, @unchecked Sendable {
     /**
      * A client for `config.appid` whose tokens come from `provider` (for example
      * `wxa_stable_token_provider(appid, secret)`, or your own) and are kept in `store`
-     * (in memory when absent).
+     * (when absent: in this process's memory, shared by every client of the same API host,
+     * so two clients of one appid never replace each other's token). Every call into the
+     * provider and the store is bounded by `config.token_lock_ttl_ms`.
      */
 public convenience init(config: WxaConfig, provider: WxaTokenProvider, store: WxaTokenStore? = nil)throws  {
     let handle =
@@ -19823,7 +19825,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_constructor_wechatpayclient_new() != 45363) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_wxaclient_new() != 428) {
+    if (uniffi_mendian_checksum_constructor_wxaclient_new() != 7309) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_wxapushreceiver_new() != 8607) {

@@ -38,7 +38,9 @@ impl WxaClient {
 
     /// A client for `config.appid` whose tokens come from `provider` (for example
     /// `wxa_stable_token_provider(appid, secret)`, or your own) and are kept in `store`
-    /// (in memory when absent).
+    /// (when absent: in this process's memory, shared by every client of the same API host,
+    /// so two clients of one appid never replace each other's token). Every call into the
+    /// provider and the store is bounded by `config.token_lock_ttl_ms`.
     #[uniffi::constructor(default(store = None))]
     pub fn new(
         config: WxaConfig,

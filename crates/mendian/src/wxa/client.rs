@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::token::{MemoryTokenStore, WxaTokenProvider, WxaTokenStore};
-use super::token_cache::{TokenCache, DEFAULT_LOCK_TTL_MS};
+use super::token::{WxaTokenProvider, WxaTokenStore};
+use super::token_cache::{default_store, TokenCache, DEFAULT_LOCK_TTL_MS};
 use crate::error::MendianError;
 use crate::generated::Envelope;
 use crate::runtime::encode::{lay_out, percent_encode, to_value, value_text};
@@ -81,8 +81,8 @@ impl fmt::Debug for WxaClient {
 }
 
 impl WxaClient {
-    /// Checks the configuration and builds the client, with an in-memory store when `store`
-    /// is absent; exported as `WxaClient::new` (in `crate::ffi::wxa`).
+    /// Checks the configuration and builds the client, with the process's in-memory store of
+    /// its API host when `store` is absent; exported as `WxaClient::new` (in `crate::ffi::wxa`).
     pub(crate) fn create(
         config: WxaConfig,
         provider: Arc<dyn WxaTokenProvider>,
@@ -94,8 +94,8 @@ impl WxaClient {
         if !(100..=600_000).contains(&config.token_lock_ttl_ms) {
             return Err(MendianError::invalid("token_lock_ttl_ms", "must be between 100 and 600000 milliseconds"));
         }
-        let store = store.unwrap_or_else(|| Arc::new(MemoryTokenStore::default()));
         let engine = Engine::new(&config.options, WXA_DEFAULTS)?;
+        let store = store.unwrap_or_else(|| default_store(engine.primary()));
         Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store, config.token_lock_ttl_ms), config, engine }))
     }
 

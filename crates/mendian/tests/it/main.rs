@@ -13,5 +13,6 @@ mod wechatpay_notify;
 mod wechatpay_vectors;
 mod wxa_e2e;
 mod wxa_events;
+mod wxa_token_failures;
 #[cfg(feature = "redis")]
 mod wxa_redis;

@@ -40,7 +40,9 @@ fun wxaClient(emu: Emulator, provider: WxaTokenProvider? = null, store: WxaToken
         options = ClientOptions(baseUrl = emu.profileValue("wxa_base_url"), backupBaseUrl = "", language = "kotlin"),
     )
     val p = provider ?: wxaStableTokenProvider(emu.profileValue("wxa_appid"), emu.profileValue("wxa_secret"), emu.profileValue("wxa_base_url"))
-    return WxaClient(config, p, store)
+    // Clients of one host share the process's token memory; the emulator forgets its tokens
+    // when a test resets it, so each test's client starts with its own.
+    return WxaClient(config, p, store ?: wxaMemoryTokenStore())
 }
 
 fun pushReceiver(emu: Emulator, safe: Boolean = true) = WxaPushReceiver(
