@@ -1184,6 +1184,19 @@ impl<'a> Family<'a> {
         }
         let paths = paths.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", ");
         let _ = writeln!(s, "    encrypted_response_paths: &[{paths}],");
+        // Required lists of the response decode as empty when absent inside nested records
+        // (platforms omit empty lists there); at the top level their absence means the
+        // answer is not the documented one.
+        let lists = match ep.response.as_ref().and_then(|r| self.spec.lookup(r.get_ref())) {
+            Some(NamedType::Record(t)) => t
+                .fields
+                .iter()
+                .filter(|f| f.required && matches!(f.ty.get_ref(), TypeExpr::List(_)))
+                .map(|f| lit(&f.name))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        let _ = writeln!(s, "    required_response_lists: &[{}],", lists.join(", "));
         let _ = writeln!(s, "    errors: {c}_ERRORS,\n    family_errors: FAMILY_ERRORS,\n    doc_url: {},\n}};\n", opt_lit(ep.doc_url.as_deref()));
     }
 }

@@ -57,6 +57,16 @@ pub fn endpoint_name(d: &EndpointDescriptor) -> &'static str {
 
 /// Decodes an answer's payload into the endpoint's response record.
 pub fn decode_payload<T: DeserializeOwned>(d: &EndpointDescriptor, payload: Value) -> Result<T, MendianError> {
+    if let Value::Object(fields) = &payload {
+        let missing: Vec<String> =
+            d.required_response_lists.iter().filter(|f| !fields.contains_key(**f)).map(|f| format!("`{f}`")).collect();
+        if !missing.is_empty() {
+            return Err(decode_error(
+                format!("the {} response", endpoint_name(d)),
+                format!("it lacks the documented field(s) {}", missing.join(", ")),
+            ));
+        }
+    }
     serde_json::from_value(payload).map_err(|e| decode_error(format!("the {} response", endpoint_name(d)), e))
 }
 

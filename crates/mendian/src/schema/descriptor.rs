@@ -101,6 +101,9 @@ pub struct EndpointDescriptor {
     /// Paths of encrypted string fields in the response (`data/*/name`: `*` is every item
     /// of a list); the runtime decrypts them before decoding.
     pub encrypted_response_paths: &'static [&'static str],
+    /// Top-level list fields of the response that the documents mark required: an answer
+    /// without them is a `Decode` error, never an empty success.
+    pub required_response_lists: &'static [&'static str],
     /// Endpoint-specific error codes.
     pub errors: &'static [ErrorEntry],
     /// Error codes common to the whole family.

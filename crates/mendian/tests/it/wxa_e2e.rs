@@ -697,3 +697,32 @@ async fn an_answer_larger_than_the_cap_fails_without_being_read() {
     assert!(WxaClient::new(WxaConfig { options: e, ..WxaConfig::new("wx1") }, wxa_stable_token_provider("wx1".into(), "s".into(), None).unwrap(), None).is_err());
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn an_answer_without_the_documented_list_is_a_decode_error_not_no_stores() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let p = emu.profile();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let wx = WxaClient::new(
+        WxaConfig { options: ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) },
+        provider,
+        None,
+    )
+    .unwrap();
+    for body in [r#"{"total_count":3}"#, r#"{}"#] {
+        emu.add_fault(mendian_emulator::Fault {
+            id: 0,
+            route: "POST /wxa/get_store_list".into(),
+            kind: mendian_emulator::FaultKind::Status { status: 200, body: body.into(), content_type: None },
+            times: Some(1),
+        });
+        let e = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap_err();
+        assert!(
+            matches!(&e, MendianError::Decode { reason, .. } if reason.contains("lacks the documented field(s) `business_list`")),
+            "{body}: {e:?}"
+        );
+    }
+    // The documented empty answer is still an empty list.
+    assert_eq!(wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap().business_list, vec![]);
+    emu.stop().await;
+}
