@@ -48,8 +48,12 @@ async fn list_faults(State(s): State<Arc<Shared>>) -> Json<Vec<Fault>> {
     Json(s.lock().faults.clone())
 }
 
-async fn add_fault(State(s): State<Arc<Shared>>, Json(fault): Json<Fault>) -> (StatusCode, Json<Fault>) {
-    (StatusCode::CREATED, Json(s.add_fault(fault)))
+async fn add_fault(State(s): State<Arc<Shared>>, Json(fault): Json<Fault>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match s.add_fault(fault) {
+        Ok(f) => (StatusCode::CREATED, Json(f)).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": e }))).into_response(),
+    }
 }
 
 async fn clear_faults(State(s): State<Arc<Shared>>) -> StatusCode {

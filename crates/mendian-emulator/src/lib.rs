@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `GET /__admin/profile` | the connection profile (also printed by the binary) |
 //! | `POST /__admin/reset` | forget recorded requests, faults and platform state |
-//! | `GET /__admin/requests` | every platform request received, oldest first (`?platform=wxa` filters) |
+//! | `GET /__admin/requests` | the platform requests received (the last 10,000), oldest first (`?platform=wxa` filters) |
 //! | `DELETE /__admin/requests` | forget the recorded requests only |
 //! | `GET/POST/DELETE /__admin/faults` | list, add or clear injected faults |
 //! | `GET /__admin/wxa` | 门店小程序 counters, settings and push log: `{"token_fetches", "tokens_issued", "audit_delay_ms", "audit_outcome", "callback_url", "push_mode", "pushes": [{"event", "audit_id", "attempt", "status", "answer", "error"}]}` |
@@ -190,6 +190,11 @@ impl Emulator {
 
     /// Injects a fault (what `POST /__admin/faults` does); returns it with its id.
     pub fn add_fault(&self, fault: Fault) -> Fault {
+        self.shared.add_fault(fault).unwrap_or_else(|e| panic!("invalid fault: {e}"))
+    }
+
+    /// Adds a fault, or says why it is refused (`times: 0`, a ban longer than a year).
+    pub fn try_add_fault(&self, fault: Fault) -> Result<Fault, String> {
         self.shared.add_fault(fault)
     }
 

@@ -85,6 +85,12 @@ pub enum FaultKind {
     },
 }
 
+/// How many requests the log keeps (the oldest are forgotten first).
+pub const MAX_RECORDED: usize = 10_000;
+
+/// The longest `top_ban` a fault may ask for (a year).
+pub const MAX_BAN_SECONDS: u64 = 365 * 24 * 3600;
+
 /// A fault injected on a route.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Fault {
@@ -114,7 +120,10 @@ impl Fault {
 
 #[derive(Default)]
 pub(crate) struct Inner {
+    /// The most recent requests, at most [`MAX_RECORDED`].
     pub requests: Vec<RecordedRequest>,
+    /// Requests recorded since the last reset (numbers them, also past the cap).
+    pub recorded_total: u64,
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
     /// WeChat Pay guides by guide id.
@@ -148,14 +157,19 @@ impl Shared {
     /// Records a request and returns the fault that applies to it, if any (consuming one use).
     pub fn record(&self, mut req: RecordedRequest) -> Option<FaultKind> {
         let mut inner = self.lock();
-        req.seq = inner.requests.len() as u64 + 1;
+        inner.recorded_total += 1;
+        req.seq = inner.recorded_total;
         let (method, path) = (req.method.clone(), req.path.clone());
+        if inner.requests.len() >= MAX_RECORDED {
+            // Forget the oldest tenth at once, so that a long run stays bounded cheaply.
+            inner.requests.drain(..MAX_RECORDED / 10);
+        }
         inner.requests.push(req);
         let idx = inner.faults.iter().position(|f| f.matches(&method, &path))?;
         let fault = &mut inner.faults[idx];
         let kind = fault.kind.clone();
         if let Some(t) = fault.times.as_mut() {
-            *t -= 1;
+            *t = t.saturating_sub(1);
             if *t == 0 {
                 inner.faults.remove(idx);
             }
@@ -163,12 +177,21 @@ impl Shared {
         Some(kind)
     }
 
-    pub fn add_fault(&self, mut fault: Fault) -> Fault {
+    /// Adds a fault; refuses `times: 0` (it would never apply) and bans longer than a year.
+    pub fn add_fault(&self, mut fault: Fault) -> Result<Fault, String> {
+        if fault.times == Some(0) {
+            return Err("`times` must be at least 1 (leave it out for a fault that applies until cleared)".into());
+        }
+        if let FaultKind::TopBan { seconds, .. } = &fault.kind {
+            if *seconds == 0 || *seconds > MAX_BAN_SECONDS {
+                return Err(format!("a top_ban lasts 1 to {MAX_BAN_SECONDS} seconds"));
+            }
+        }
         let mut inner = self.lock();
         inner.next_fault_id += 1;
         fault.id = inner.next_fault_id;
         inner.faults.push(fault.clone());
-        fault
+        Ok(fault)
     }
 
     pub fn reset(&self) {

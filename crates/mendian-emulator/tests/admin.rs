@@ -150,3 +150,32 @@ async fn injected_faults_apply_to_their_route_for_the_given_count() {
     assert_ne!(status, 500);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn faults_that_would_misbehave_are_refused_and_the_request_log_is_bounded() {
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let a = emu.addr();
+    for (fault, why) in [
+        (r#"{"route":"*","kind":{"type":"drop"},"times":0}"#, "`times` must be at least 1"),
+        (r#"{"route":"*","kind":{"type":"top_ban","seconds":18446744073709551615,"sub_code":"x"}}"#, "a top_ban lasts 1 to"),
+        (r#"{"route":"*","kind":{"type":"top_ban","seconds":0,"sub_code":"x"}}"#, "a top_ban lasts 1 to"),
+    ] {
+        let (status, body) = call(a, "POST", "/__admin/faults", JSON, fault).await.unwrap();
+        assert_eq!(status, 400, "{fault}: {body}");
+        assert!(json(&body)["error"].as_str().unwrap().contains(why), "{body}");
+    }
+    let (_, faults) = call(a, "GET", "/__admin/faults", JSON, "").await.unwrap();
+    assert_eq!(json(&faults), serde_json::json!([]));
+    // The log keeps the last 10,000 requests, numbered across the cap.
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..10_050 {
+            http(a, "GET", "/v3/certificates", JSON, "").unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let recorded = emu.recorded();
+    assert!(recorded.len() <= 10_000, "{}", recorded.len());
+    assert_eq!(recorded.last().unwrap().seq, 10_050);
+    emu.stop().await;
+}

@@ -247,7 +247,7 @@ impl TopClient {
             return None;
         }
         let secs = envelope::ban_seconds(message)?;
-        (secs <= self.config.max_ban_wait_seconds).then(|| Duration::from_secs(secs) + Duration::from_millis(250))
+        (secs <= self.config.max_ban_wait_seconds).then(|| Duration::from_secs(secs).saturating_add(Duration::from_millis(250)))
     }
 
     /// Calls the endpoint of `R` with `session` (or the configured one).

@@ -410,15 +410,20 @@ impl WechatpayClient {
         let t: i64 = ts
             .parse()
             .map_err(|_| MendianError::Signature { reason: format!("Wechatpay-Timestamp {ts:?} is not a number") })?;
-        let skew = (self.clock)() - t;
-        if skew.abs() > auth::CLOCK_WINDOW_SECONDS {
+        let skew = (self.clock)().saturating_sub(t).unsigned_abs();
+        if skew > auth::CLOCK_WINDOW_SECONDS.unsigned_abs() {
             return Err(MendianError::Signature {
-                reason: format!("Wechatpay-Timestamp is {} s away from local time (more than 5 minutes): replayed answer or a wrong clock", skew.abs()),
+                reason: format!("Wechatpay-Timestamp is {skew} s away from local time (more than 5 minutes): replayed answer or a wrong clock"),
             });
         }
         let key = match self.trust.verifier(&serial) {
             Some(k) => k,
             None if self.config.apiv3_key.is_some() => {
+                if let Err(wait) = self.trust.allow_unknown_serial_download() {
+                    return Err(MendianError::Signature {
+                        reason: format!("Wechatpay-Serial {serial} is unknown, and the certificates were downloaded for an unknown serial less than a minute ago (next download allowed in {wait} s)"),
+                    });
+                }
                 self.refresh_certificates(true).await?;
                 self.trust.verifier(&serial).ok_or_else(|| MendianError::Signature {
                     reason: format!("Wechatpay-Serial {serial} is neither the configured public key id nor a downloaded platform certificate"),
@@ -501,7 +506,7 @@ impl WechatpayClient {
                 &sig,
             )
         });
-        if !ok || ((self.clock)() - ts).abs() > auth::CLOCK_WINDOW_SECONDS {
+        if !ok || (self.clock)().saturating_sub(ts).unsigned_abs() > auth::CLOCK_WINDOW_SECONDS.unsigned_abs() {
             return Err(MendianError::Signature {
                 reason: "the platform certificate list is not validly signed".into(),
             });

@@ -5,7 +5,8 @@
 //!
 //! Platform certificates are downloaded by the client (`GET /v3/certificates`), decrypted with
 //! the APIv3 key and kept here; they are refreshed when older than [`REFRESH_INTERVAL`] (well
-//! inside WeChat Pay's 12-hour guidance) and when a response names an unknown serial.
+//! inside WeChat Pay's 12-hour guidance) and when a response or notification names an unknown
+//! serial (at most once per [`UNKNOWN_SERIAL_INTERVAL`]).
 
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -15,6 +16,11 @@ use crate::crypto::RsaPublicKey;
 
 /// How old the downloaded certificates may get before the next call refreshes them.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+
+/// The least time between two certificate downloads caused by signatures under serials the
+/// client does not know (a new platform certificate is picked up within this; WeChat Pay
+/// repeats an unacknowledged notification later).
+pub const UNKNOWN_SERIAL_INTERVAL: Duration = Duration::from_secs(60);
 
 /// One platform certificate.
 #[derive(Debug, Clone)]
@@ -34,6 +40,8 @@ pub struct TrustStore {
     public_key: Option<(String, RsaPublicKey)>,
     certs: RwLock<Vec<PlatformCert>>,
     refreshed_at: Mutex<Option<Instant>>,
+    /// When a signature under an unknown serial last caused a download.
+    unknown_serial_download: Mutex<Option<Instant>>,
     /// Held while downloading, so concurrent calls cause one download.
     pub(crate) refresh_lock: tokio::sync::Mutex<()>,
 }
@@ -41,7 +49,7 @@ pub struct TrustStore {
 impl TrustStore {
     /// A store with an optional WeChat Pay public key.
     pub fn new(public_key: Option<(String, RsaPublicKey)>) -> TrustStore {
-        TrustStore { public_key, certs: RwLock::new(Vec::new()), refreshed_at: Mutex::new(None), refresh_lock: tokio::sync::Mutex::new(()) }
+        TrustStore { public_key, certs: RwLock::new(Vec::new()), refreshed_at: Mutex::new(None), unknown_serial_download: Mutex::new(None), refresh_lock: tokio::sync::Mutex::new(()) }
     }
 
     /// The configured public key id, if any.
@@ -79,6 +87,22 @@ impl TrustStore {
             None => true,
             Some(t) => t.elapsed() >= REFRESH_INTERVAL,
         }
+    }
+
+    /// Whether a signature under a serial nobody knows may cause a certificate download now:
+    /// at most one per [`UNKNOWN_SERIAL_INTERVAL`], so that a flood of unauthenticated
+    /// notifications with made-up serials cannot keep the client downloading. `Err` holds
+    /// the seconds until the next one is allowed.
+    pub fn allow_unknown_serial_download(&self) -> Result<(), u64> {
+        let mut last = self.unknown_serial_download.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = *last {
+            let elapsed = t.elapsed();
+            if elapsed < UNKNOWN_SERIAL_INTERVAL {
+                return Err((UNKNOWN_SERIAL_INTERVAL - elapsed).as_secs().max(1));
+            }
+        }
+        *last = Some(Instant::now());
+        Ok(())
     }
 
     /// Replaces the platform certificates.

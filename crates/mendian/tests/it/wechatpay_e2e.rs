@@ -320,3 +320,39 @@ async fn partner_mode_sends_the_sub_merchant() {
     assert!(emu.recorded().iter().all(|r| r.headers.contains_key("wechatpay-serial")));
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn notifications_under_unknown_serials_cause_at_most_one_download_a_minute() {
+    use std::collections::HashMap;
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let wx = client(&emu, Mode::Certificates, |_| {});
+    let downloads = || emu.recorded().iter().filter(|r| r.path == "/v3/certificates").count();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let forged = |serial: String| {
+        let headers = HashMap::from([
+            ("Wechatpay-Timestamp".to_string(), now.clone()),
+            ("Wechatpay-Nonce".to_string(), "n".to_string()),
+            ("Wechatpay-Signature".to_string(), "AAAA".to_string()),
+            ("Wechatpay-Serial".to_string(), serial),
+        ]);
+        (headers, r#"{"id":"x"}"#.to_string())
+    };
+    // Anyone can post a notification: 50 with made-up serials cause one download.
+    for i in 0..50 {
+        let (h, b) = forged(format!("{i:040X}"));
+        let e = wx.verify_notification(h, b).await.unwrap_err();
+        assert!(matches!(e, MendianError::Signature { .. }), "{e:?}");
+        if i > 0 {
+            assert!(e.to_string().contains("less than a minute ago"), "{e}");
+        }
+    }
+    assert_eq!(downloads(), 1);
+    // Extreme timestamps are refused by the window, never an overflow.
+    for ts in [i64::MIN.to_string(), i64::MAX.to_string(), "99999999999999999999".into()] {
+        let (mut h, b) = forged(emu.profile().wechatpay_platform_serial_no);
+        h.insert("Wechatpay-Timestamp".into(), ts.clone());
+        let e = wx.verify_notification(h, b).await.unwrap_err();
+        assert!(matches!(e, MendianError::Signature { .. }), "{ts}: {e:?}");
+    }
+    emu.stop().await;
+}
