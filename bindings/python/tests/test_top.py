@@ -105,3 +105,16 @@ def test_bad_input_is_rejected_and_nothing_is_sent(fresh):
         top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker(cover_category_ids="123||456")))
     assert info.value.field == "worker.cover_category_ids"
     assert fresh.admin("GET", "/requests") == []
+
+
+def test_a_create_whose_answer_is_lost_raises_outcome_unknown(fresh):
+    top = client(fresh)
+    fresh.admin("POST", "/faults", {"route": "/router/rest", "kind": {"type": "drop_after_processing"}, "times": 1})
+    with pytest.raises(mendian.MendianError.OutcomeUnknown) as info:
+        top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
+    assert info.value.endpoint == "worker_create"
+    assert len(fresh.admin("GET", "/requests?platform=top")) == 1        # never repeated
+    # It was done: the worker exists, so creating it again answers 10007.
+    with pytest.raises(mendian.MendianError.Api) as again:
+        top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
+    assert again.value.code == "10007" or again.value.sub_code == "10007", again.value

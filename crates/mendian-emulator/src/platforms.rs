@@ -313,7 +313,9 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     });
     // The faults the platform applies to its own answer; the router applies the others here.
     let mut answer_fault = None;
+    let mut drop_after = false;
     match fault {
+        Some(FaultKind::DropAfterProcessing) => drop_after = true,
         Some(f @ (FaultKind::WechatpayBadSignature | FaultKind::WechatpaySignTest | FaultKind::WechatpayClockSkew { .. })) => answer_fault = Some(f),
         Some(FaultKind::Status { status, body, content_type }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -368,7 +370,11 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         missing,
         fault: answer_fault,
     };
-    handler.handle(&s, &call).into_response()
+    let answer = handler.handle(&s, &call).into_response();
+    if drop_after {
+        return dropped_connection();
+    }
+    answer
 }
 
 #[cfg(test)]

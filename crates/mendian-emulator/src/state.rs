@@ -53,6 +53,9 @@ pub enum FaultKind {
     },
     /// Close the connection without answering.
     Drop,
+    /// Process the request as usual (a worker is created, a store added), then drop the
+    /// connection instead of answering: the client cannot know it was done.
+    DropAfterProcessing,
     /// WeChat Pay: answer normally but corrupt the response signature.
     WechatpayBadSignature,
     /// WeChat Pay: answer with a `WECHATPAY/SIGNTEST/` probe signature.

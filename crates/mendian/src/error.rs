@@ -100,6 +100,17 @@ pub enum MendianError {
         /// What is wrong (never the credential itself).
         reason: String,
     },
+    /// A call that creates something (the spec marks it never repeated) lost its answer
+    /// after the request may have reached the platform: a timeout, or a connection dropped
+    /// after sending. It may or may not have been done; look before repeating it (for
+    /// example query the guide, store or worker). Never raised when nothing was sent.
+    #[error("the outcome of {endpoint} is unknown: {reason}")]
+    OutcomeUnknown {
+        /// The endpoint id (`register_guide`, `add_store`, `worker_create`, …).
+        endpoint: String,
+        /// What happened to the exchange.
+        reason: String,
+    },
     /// Code implemented in Kotlin, Swift or Python (a signer, a token provider) failed.
     #[error("callback failed: {reason}")]
     Callback {

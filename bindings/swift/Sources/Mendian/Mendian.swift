@@ -16345,6 +16345,20 @@ enum MendianError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * A call that creates something (the spec marks it never repeated) lost its answer
+     * after the request may have reached the platform: a timeout, or a connection dropped
+     * after sending. It may or may not have been done; look before repeating it (for
+     * example query the guide, store or worker). Never raised when nothing was sent.
+     */
+    case OutcomeUnknown(
+        /**
+         * The endpoint id (`register_guide`, `add_store`, `worker_create`, …).
+         */endpoint: String, 
+        /**
+         * What happened to the exchange.
+         */reason: String
+    )
+    /**
      * Code implemented in Kotlin, Swift or Python (a signer, a token provider) failed.
      */
     case Callback(
@@ -16413,7 +16427,11 @@ public struct FfiConverterTypeMendianError: FfiConverterRustBuffer {
         case 7: return .Credentials(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Callback(
+        case 8: return .OutcomeUnknown(
+            endpoint: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Callback(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -16474,8 +16492,14 @@ public struct FfiConverterTypeMendianError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Callback(reason):
+        case let .OutcomeUnknown(endpoint,reason):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(endpoint, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Callback(reason):
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             
         }

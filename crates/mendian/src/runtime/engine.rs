@@ -15,7 +15,7 @@ use super::options::{ClientOptions, PlatformDefaults, ResolvedOptions};
 use super::retry::{Decision, Failure, RetryPolicy};
 use super::transport::{HttpRequest, HttpResponse, Transport};
 use crate::error::MendianError;
-use crate::schema::EndpointDescriptor;
+use crate::schema::{EndpointDescriptor, Retry};
 
 /// What a platform supplies to the engine.
 #[async_trait::async_trait]
@@ -103,17 +103,20 @@ impl Engine {
                 Some((at, total)) => {
                     match tokio::time::timeout(at.saturating_duration_since(Instant::now()), attempt).await {
                         Ok(o) => o,
-                        Err(_) => return Err(MendianError::Timeout { millis: total.as_millis() as u64 }),
+                        Err(_) => {
+                            let timeout = MendianError::Timeout { millis: total.as_millis() as u64 };
+                            return Err(outcome_unknown(d, timeout, true));
+                        }
                     }
                 }
                 None => attempt.await,
             };
-            let (err, ticket) = match outcome {
+            let (err, ticket, maybe_sent) = match outcome {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
             match self.policy.decide(d, protocol.classify(&err), retries, renewed) {
-                Decision::GiveUp => return Err(err),
+                Decision::GiveUp => return Err(outcome_unknown(d, err, maybe_sent)),
                 Decision::Renew => {
                     renewed = true;
                     match &ticket {
@@ -125,7 +128,7 @@ impl Engine {
                     // A pause that would end after the deadline cannot help: the caller
                     // sees the failure now rather than a timeout later.
                     if deadline.is_some_and(|(at, _)| Instant::now() + pause >= at) {
-                        return Err(err);
+                        return Err(outcome_unknown(d, err, maybe_sent));
                     }
                     retries += 1;
                     tokio::time::sleep(pause).await;
@@ -134,14 +137,15 @@ impl Engine {
         }
     }
 
-    /// One attempt: sent with failover, then read by the protocol.
+    /// One attempt: sent with failover, then read by the protocol. A failure says whether
+    /// the request may have reached the platform.
     async fn attempt<P: Protocol>(
         &self,
         protocol: &P,
         call: &P::Call,
-    ) -> Result<Value, (MendianError, Option<P::Ticket>)> {
-        let (resp, ticket) = self.send(protocol, call).await?;
-        protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket)))
+    ) -> Result<Value, (MendianError, Option<P::Ticket>, bool)> {
+        let (resp, ticket) = self.send_marked(protocol, call).await?;
+        protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket), false))
     }
 
     /// Sends one attempt to the primary host, then to the backup if the primary could not
@@ -153,16 +157,43 @@ impl Engine {
         protocol: &P,
         call: &P::Call,
     ) -> Result<(HttpResponse, P::Ticket), (MendianError, Option<P::Ticket>)> {
+        self.send_marked(protocol, call).await.map_err(|(e, t, _)| (e, t))
+    }
+
+    /// [`Engine::send`], saying with a failure whether the request may have been sent.
+    async fn send_marked<P: Protocol>(
+        &self,
+        protocol: &P,
+        call: &P::Call,
+    ) -> Result<(HttpResponse, P::Ticket), (MendianError, Option<P::Ticket>, bool)> {
         let last = self.hosts.len() - 1;
         for (i, host) in self.hosts.iter().enumerate() {
-            let (req, ticket) = protocol.build(call, host).await.map_err(|e| (e, None))?;
+            let (req, ticket) = protocol.build(call, host).await.map_err(|e| (e, None, false))?;
             match self.transport.send_classified(req).await {
                 Ok(resp) => return Ok((resp, ticket)),
                 Err((_, true)) if i < last => continue,
-                Err((e, _)) => return Err((e, Some(ticket))),
+                Err((e, before_sending)) => {
+                    let maybe_sent = !before_sending && matches!(e, MendianError::Network { .. } | MendianError::Timeout { .. });
+                    return Err((e, Some(ticket), maybe_sent));
+                }
             }
         }
         unreachable!("a resolved engine has at least one host")
+    }
+}
+
+/// `err` as [`MendianError::OutcomeUnknown`] when endpoint `d` creates something (never
+/// repeated) and the request may have reached the platform.
+fn outcome_unknown(d: &EndpointDescriptor, err: MendianError, maybe_sent: bool) -> MendianError {
+    if !maybe_sent || d.retry != Retry::Never {
+        return err;
+    }
+    match err {
+        MendianError::Network { .. } | MendianError::Timeout { .. } => MendianError::OutcomeUnknown {
+            endpoint: d.id.to_string(),
+            reason: format!("{err}; the request may have reached the platform, so look before repeating it"),
+        },
+        other => other,
     }
 }
 

@@ -226,12 +226,50 @@ async fn retries_follow_the_rules() {
     assert_eq!(api_code(&e).1, Some("isp.top-remote-connection-timeout"));
     assert_eq!(emu.recorded().len(), before + 1, "worker.create is not retried blindly");
 
-    // A dropped connection: retried for update; surfaced as Network for create.
+    // A dropped connection: retried for update; for create the outcome is unknown.
     emu.add_fault(Fault { id: 0, route: "/router/rest".into(), kind: FaultKind::Drop, times: Some(1) });
     top.worker_update(update(), None).await.unwrap();
     emu.add_fault(Fault { id: 0, route: "/router/rest".into(), kind: FaultKind::Drop, times: Some(1) });
     let e = top.worker_create(WorkerCreateRequest { worker_dto: Some(other) }, None).await.unwrap_err();
+    assert!(matches!(&e, MendianError::OutcomeUnknown { endpoint, .. } if endpoint == "worker_create"), "{e:?}");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_says_the_outcome_is_unknown() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let top = client(&emu, &emu.profile().top_app_secret, |c| c.options.timeout_ms = Some(300));
+    let create = |name: &str| {
+        let mut w = worker();
+        w.name = Some(name.into());
+        WorkerCreateRequest { worker_dto: Some(w) }
+    };
+    // Done, then the connection dropped: unknown, sent once, and the worker exists.
+    emu.add_fault(Fault { id: 0, route: "/router/rest".into(), kind: FaultKind::DropAfterProcessing, times: Some(1) });
+    let e = top.worker_create(create("王五"), None).await.unwrap_err();
+    match &e {
+        MendianError::OutcomeUnknown { endpoint, reason } => {
+            assert_eq!(endpoint, "worker_create");
+            assert!(reason.contains("may have reached the platform"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(emu.recorded().len(), 1, "never repeated");
+    let again = top.worker_create(create("王五"), None).await.unwrap_err();
+    assert!(format!("{again:?}").contains("10007"), "it was created (工人已存在): {again:?}");
+    // A timeout after sending: unknown too.
+    emu.add_fault(Fault { id: 0, route: "/router/rest".into(), kind: FaultKind::Delay { millis: 1000 }, times: Some(1) });
+    let e = top.worker_create(create("赵六"), None).await.unwrap_err();
+    assert!(matches!(&e, MendianError::OutcomeUnknown { reason, .. } if reason.contains("timed out")), "{e:?}");
+    // Nothing sent (nobody listens): a plain Network error, never "unknown".
+    let closed = client(&emu, &emu.profile().top_app_secret, |c| c.options.base_url = Some("http://127.0.0.1:9/router/rest".into()));
+    let e = closed.worker_create(create("钱七"), None).await.unwrap_err();
     assert!(matches!(e, MendianError::Network { .. }), "{e:?}");
+    // A repeatable call recovers from the same loss by repeating.
+    emu.add_fault(Fault { id: 0, route: "/router/rest".into(), kind: FaultKind::DropAfterProcessing, times: Some(1) });
+    let mut created = worker();
+    created.name = Some("王五".into());
+    top.worker_update(WorkerUpdateRequest { worker: Some(created) }, None).await.unwrap_or_else(|e| panic!("{e:?}"));
     emu.stop().await;
 }
 

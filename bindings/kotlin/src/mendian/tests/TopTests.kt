@@ -81,6 +81,17 @@ fun registerTopTests(s: Suite, emu: () -> Emulator) {
         assertEquals("worker.register_time", bad.field, "field")
     }
 
+    s.test("a create whose answer is lost throws OutcomeUnknown, and it was done") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        e.admin("POST", "/faults", """{"route":"/router/rest","kind":{"type":"drop_after_processing"},"times":1}""")
+        val top = topClient(e)
+        val lost = assertThrows<MendianException.OutcomeUnknown> { top.workerCreateBlocking(WorkerCreateRequest(workerDto = docWorker())) }
+        assertEquals("worker_create", lost.endpoint, "endpoint")
+        val again = assertThrows<MendianException.Api> { top.workerCreateBlocking(WorkerCreateRequest(workerDto = docWorker())) }
+        assertEquals("10007", again.code, "the first attempt created it")
+    }
+
     s.test("a TOP signer implemented in Kotlin") {
         val e = emu()
         e.admin("POST", "/reset")
