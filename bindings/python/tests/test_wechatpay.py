@@ -73,6 +73,16 @@ def test_bad_input_raises_invalid_argument_and_nothing_is_sent(fresh, field, req
     assert fresh.admin("GET", "/requests") == []
 
 
+@pytest.mark.parametrize("guide_id", ["..", ".", ""])
+def test_a_dot_segment_guide_id_is_refused_before_sending(fresh, guide_id):
+    # `/guides/../assign` would be resolved into another URL by HTTP path handling.
+    wx = client(fresh)
+    with pytest.raises(mendian.MendianError.InvalidArgument) as info:
+        wx.update_guide(mendian.UpdateGuideRequest(guide_id=guide_id, name="张三丰"))
+    assert info.value.field == "guide_id"
+    assert fresh.admin("GET", "/requests") == []
+
+
 def test_errors_carry_the_documents_words(fresh):
     wx = client(fresh)
 

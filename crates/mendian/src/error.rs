@@ -126,8 +126,36 @@ impl MendianError {
     }
 }
 
+/// The longest foreign error text kept in a `Callback` error.
+const MAX_CALLBACK_REASON: usize = 200;
+
 impl From<uniffi::UnexpectedUniFFICallbackError> for MendianError {
+    /// Keeps the first line of the foreign error, at most 200 characters: the rest of a
+    /// traceback or a whole HTTP body from the app's code does not travel on in mendian's
+    /// errors and logs.
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        MendianError::Callback { reason: e.reason }
+        MendianError::Callback { reason: first_line(&e.reason, MAX_CALLBACK_REASON) }
+    }
+}
+
+/// The first non-empty line of `text`, cut to `max` characters (marked with `…`).
+pub(crate) fn first_line(text: &str, max: usize) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    match line.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_errors_are_cut_to_their_first_line() {
+        let e: MendianError = uniffi::UnexpectedUniFFICallbackError { reason: "RuntimeError('backend down')\n  File \"app.py\", line 3\n    secret = 'x'".into() }.into();
+        assert_eq!(e, MendianError::Callback { reason: "RuntimeError('backend down')".into() });
+        assert_eq!(first_line(&"x".repeat(500), 200).chars().count(), 201);
+        assert_eq!(first_line("\n\n  ok  \n", 200), "ok");
     }
 }

@@ -68,7 +68,19 @@ impl Layout {
 
 /// The request record as JSON, an error naming the endpoint if it cannot be encoded.
 pub fn to_value<T: serde::Serialize>(d: &EndpointDescriptor, request: &T) -> Result<Value, MendianError> {
-    serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))
+    let value =
+        serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
+    // A path segment of `.` or `..` survives percent-encoding and is then resolved away by
+    // URL handling (`/guides/../assign` becomes another endpoint); an empty one drops a
+    // segment.
+    for f in d.fields.iter().filter(|f| f.location == Location::Path) {
+        if let Some(text) = value.get(f.name).filter(|v| !v.is_null()).and_then(value_text) {
+            if text.is_empty() || text == "." || text == ".." {
+                return Err(MendianError::invalid(f.name, "a path segment must not be empty, `.` or `..`"));
+            }
+        }
+    }
+    Ok(value)
 }
 
 /// Splits an encoded request record into path, query and body by the descriptor's field
@@ -96,6 +108,16 @@ pub fn lay_out(d: &EndpointDescriptor, value: &Value) -> Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_are_refused_in_paths() {
+        let d = crate::catalog::descriptor("update_guide").unwrap();
+        for bad in [".", "..", ""] {
+            let e = to_value(d, &serde_json::json!({ "guide_id": bad })).unwrap_err();
+            assert!(matches!(&e, MendianError::InvalidArgument { field, .. } if field == "guide_id"), "{bad:?}: {e}");
+        }
+        assert!(to_value(d, &serde_json::json!({ "guide_id": "..a" })).is_ok());
+    }
 
     #[test]
     fn encodings() {

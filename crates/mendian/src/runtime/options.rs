@@ -147,6 +147,24 @@ pub struct ResolvedOptions {
     pub max_body: u64,
 }
 
+/// Checks an identifier or credential from a configuration (an appid, a serial number, a
+/// session): not empty, no surrounding spaces, no control characters. Such values end up in
+/// headers, signatures and URLs, where a CR, LF or NUL would break the request (or split a
+/// header), so they fail when the client is built rather than as a retried network error.
+/// The value itself is never echoed.
+pub fn check_id(field: &str, value: &str) -> Result<(), MendianError> {
+    if value.is_empty() {
+        return Err(MendianError::invalid(field, "must not be empty"));
+    }
+    if value.trim() != value {
+        return Err(MendianError::invalid(field, "must not start or end with spaces"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(MendianError::invalid(field, "must not contain control characters (CR, LF, NUL, …)"));
+    }
+    Ok(())
+}
+
 fn check_url(field: &str, url: &str) -> Result<String, MendianError> {
     let url = url.trim();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -169,6 +187,9 @@ impl ClientOptions {
             // The documented backup only backs up the documented primary.
             None if self.base_url.is_none() => hosts.extend(defaults.backup_base_url.map(str::to_string)),
             None => {}
+        }
+        if self.language.chars().any(char::is_control) {
+            return Err(MendianError::invalid("options.language", "must not contain control characters (it goes into User-Agent)"));
         }
         let timeout = match self.timeout_ms {
             Some(0) => return Err(MendianError::invalid("options.timeout_ms", "must be at least 1 ms")),

@@ -92,9 +92,11 @@ pub struct Transport {
 /// (a full page of 50 stores is about 40 KB), far below what would hurt a phone.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The `host[:port]` of `url`, without any `user:password@`, for error messages.
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map(|(_, host)| host).unwrap_or(authority)
 }
 
 impl Transport {
@@ -234,6 +236,12 @@ pub fn user_agent(language: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_in_errors_lose_their_credentials() {
+        assert_eq!(host_of("https://user:pass@api.example.com:8443/v3?x=1"), "api.example.com:8443");
+        assert_eq!(host_of("http://127.0.0.1:9/router/rest"), "127.0.0.1:9");
+    }
 
     #[test]
     fn debug_output_redacts_credentials() {

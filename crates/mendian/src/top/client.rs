@@ -21,6 +21,7 @@ use super::sign::{canonical_string, is_sent, TopSignMethod, TopSigner};
 use crate::error::MendianError;
 use crate::runtime::encode::{form_encode, to_value};
 use crate::runtime::engine::transport_failure;
+use crate::runtime::options::check_id;
 use crate::runtime::errors::decode_payload;
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
@@ -116,8 +117,13 @@ impl TopClient {
     /// Checks the configuration and builds the client; exported as `TopClient::new` (in
     /// `crate::ffi::top`).
     pub(crate) fn create(config: TopConfig, signer: Arc<dyn TopSigner>) -> Result<Arc<Self>, MendianError> {
-        if config.app_key.trim().is_empty() {
-            return Err(MendianError::invalid("app_key", "must not be empty"));
+        check_id("app_key", &config.app_key)?;
+        for (field, value) in
+            [("session", &config.session), ("partner_id", &config.partner_id), ("target_app_key", &config.target_app_key)]
+        {
+            if let Some(v) = value {
+                check_id(field, v)?;
+            }
         }
         let engine = Engine::new(&config.options, TOP_DEFAULTS)?;
         Ok(Arc::new(TopClient { config, signer, engine, clock: system_clock() }))

@@ -22,6 +22,7 @@ use crate::error::MendianError;
 use crate::generated::wechatpay::{DownloadCertificatesResponse, DOWNLOAD_CERTIFICATES};
 use crate::runtime::encode::{lay_out, to_value};
 use crate::runtime::engine::transport_failure;
+use crate::runtime::options::check_id;
 use crate::runtime::errors::{api_error, decode_error, decode_payload, ApiAnswer};
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
@@ -151,8 +152,11 @@ impl WechatpayClient {
         if config.mchid.is_empty() || !config.mchid.bytes().all(|b| b.is_ascii_digit()) {
             return Err(MendianError::invalid("mchid", "must be the digits of a 商户号"));
         }
-        if config.merchant_serial_no.trim().is_empty() {
-            return Err(MendianError::invalid("merchant_serial_no", "must not be empty"));
+        check_id("merchant_serial_no", &config.merchant_serial_no)?;
+        if let Some(sub) = &config.sub_mchid {
+            if sub.is_empty() || !sub.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(MendianError::invalid("sub_mchid", "must be the digits of a 子商户号"));
+            }
         }
         if let Some(k) = &config.apiv3_key {
             if k.len() != 32 {
@@ -163,6 +167,7 @@ impl WechatpayClient {
         }
         let public_key = match (&config.wechatpay_public_key_id, &config.wechatpay_public_key_pem) {
             (Some(id), Some(pem)) => {
+                check_id("wechatpay_public_key_id", id)?;
                 if !id.starts_with("PUB_KEY_ID_") {
                     return Err(MendianError::invalid("wechatpay_public_key_id", "must start with PUB_KEY_ID_"));
                 }

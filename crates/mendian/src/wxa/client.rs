@@ -22,6 +22,7 @@ use crate::error::MendianError;
 use crate::generated::Envelope;
 use crate::runtime::encode::{lay_out, percent_encode, to_value, value_text};
 use crate::runtime::engine::transport_failure;
+use crate::runtime::options::check_id;
 use crate::runtime::errors::{api_error, decode_payload, parse_json, ApiAnswer};
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{ClientOptions, Engine, Failure, PlatformDefaults, Protocol};
@@ -88,9 +89,7 @@ impl WxaClient {
         provider: Arc<dyn WxaTokenProvider>,
         store: Option<Arc<dyn WxaTokenStore>>,
     ) -> Result<Arc<Self>, MendianError> {
-        if config.appid.trim().is_empty() {
-            return Err(MendianError::invalid("appid", "must not be empty"));
-        }
+        check_id("appid", &config.appid)?;
         if !(100..=600_000).contains(&config.token_lock_ttl_ms) {
             return Err(MendianError::invalid("token_lock_ttl_ms", "must be between 100 and 600000 milliseconds"));
         }

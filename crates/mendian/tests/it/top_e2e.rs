@@ -310,3 +310,23 @@ async fn query_all_workers_walks_the_pages_until_20001() {
     assert_eq!(asked, ["1", "2", "3", "4"]);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn configurations_with_control_characters_or_blanks_fail_when_built() {
+    use mendian::top::{TopAppSecretSigner, TopClient, TopConfig};
+    let signer = || TopAppSecretSigner::new("secret".into()).unwrap();
+    for (field, config) in [
+        ("app_key", TopConfig::new("12345678\r\nX-Injected: 1")),
+        ("app_key", TopConfig::new(" 12345678")),
+        ("session", TopConfig { session: Some("TOPSECRET\0".into()), ..TopConfig::new("12345678") }),
+        ("options.language", {
+            let mut c = TopConfig::new("12345678");
+            c.options.language = "python\r\nX: 1".into();
+            c
+        }),
+    ] {
+        let e = TopClient::new(config, signer()).unwrap_err();
+        assert!(matches!(&e, MendianError::InvalidArgument { field: f, .. } if f == field), "{field}: {e:?}");
+        assert!(!e.to_string().contains("Injected") && !e.to_string().contains("TOPSECRET"), "values are not echoed: {e}");
+    }
+}

@@ -22,7 +22,16 @@ pub(super) struct Document {
 }
 
 /// Parses `input`. Errors name positions and element names, never text content.
+/// XML 1.0's `Char`: tab, newline, carriage return and everything from U+0020 except the
+/// surrogates (impossible in a `char`) and U+FFFE/U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= '\u{20}' && c != '\u{fffe}' && c != '\u{ffff}')
+}
+
 pub(super) fn parse(input: &str) -> Result<Document, String> {
+    if let Some((at, c)) = input.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+        return Err(format!("a character XML does not allow, U+{:04X} (byte {at})", u32::from(c)));
+    }
     let mut p = Parser { s: input, pos: 0 };
     if input.starts_with('\u{feff}') {
         p.pos = 3;
@@ -290,16 +299,18 @@ impl<'a> Parser<'a> {
             "quot" => Some('"'),
             "apos" => Some('\''),
             _ => {
+                // Only the digits XML allows: `from_str_radix` and `parse` would also take a
+                // leading `+` (`&#+65;`).
                 let code = if let Some(hex) = name.strip_prefix("#x") {
-                    u32::from_str_radix(hex, 16).ok()
+                    hex.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u32::from_str_radix(hex, 16).ok()).flatten()
                 } else if let Some(dec) = name.strip_prefix('#') {
-                    dec.parse::<u32>().ok()
+                    dec.bytes().all(|b| b.is_ascii_digit()).then(|| dec.parse::<u32>().ok()).flatten()
                 } else {
                     return Err(format!(
                         "an unknown entity (byte {at}): only &lt; &gt; &amp; &quot; &apos; and character references are allowed"
                     ));
                 };
-                code.filter(|&c| c != 0).and_then(char::from_u32)
+                code.and_then(char::from_u32).filter(|&c| is_xml_char(c))
             }
         };
         let c = c.ok_or_else(|| format!("an invalid character reference (byte {at})"))?;
@@ -341,6 +352,11 @@ mod tests {
             ("<xml><A>&foo;</A></xml>", "unknown entity"),
             ("<xml><A>a & b</A></xml>", "unescaped '&'"),
             ("<xml><A>&#0;</A></xml>", "invalid character reference"),
+            ("<xml><A>&#+65;</A></xml>", "invalid character reference"),
+            ("<xml><A>&#x+41;</A></xml>", "invalid character reference"),
+            ("<xml><A>&#1;</A></xml>", "invalid character reference"),
+            ("<xml><A>a\u{1}b</A></xml>", "U+0001"),
+            ("<xml><A>a\u{0}b</A></xml>", "U+0000"),
             ("<xml><A>1</A><A>2</A></xml>", "more than once"),
             ("<xml>text</xml>", "text directly inside"),
             ("<xml/><xml/>", "content after"),
