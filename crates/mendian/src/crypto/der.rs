@@ -126,8 +126,10 @@ pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
         return err("malformed subjectPublicKeyInfo");
     }
     let spki_len = rest.len() - tlv(rest)?.2.len();
-    let serial = serial.iter().skip_while(|b| **b == 0).map(|b| format!("{b:02X}")).collect::<String>();
-    Ok(CertInfo { serial_hex: if serial.is_empty() { "0".into() } else { serial }, spki: rest[..spki_len].to_vec() })
+    // Upper-case hex without leading zeros, the form `Wechatpay-Serial` lookups compare in
+    // (a first byte below 0x10 would otherwise keep a leading `0` nibble).
+    let serial = serial.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    Ok(CertInfo { serial_hex: normalize_serial(&serial), spki: rest[..spki_len].to_vec() })
 }
 
 /// The PKCS#1 `RSAPublicKey` inside a SubjectPublicKeyInfo.
@@ -152,5 +154,32 @@ pub fn normalize_serial(s: &str) -> String {
         "0".into()
     } else {
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SEQUENCE { SEQUENCE { INTEGER serial, 4 × SEQUENCE {}, SEQUENCE {} (the SPKI) } }.
+    fn skeleton(serial: &[u8]) -> Vec<u8> {
+        let mut tbs = vec![0x02, serial.len() as u8];
+        tbs.extend_from_slice(serial);
+        tbs.extend_from_slice(&[0x30, 0, 0x30, 0, 0x30, 0, 0x30, 0, 0x30, 0]);
+        let mut cert = vec![0x30, tbs.len() as u8];
+        cert.extend(tbs);
+        let mut outer = vec![0x30, cert.len() as u8];
+        outer.extend(cert);
+        outer
+    }
+
+    #[test]
+    fn serials_come_out_in_the_form_wechatpay_serial_lookups_use() {
+        // A first byte below 0x10 once kept a leading `0` ("01D6"), so such a platform
+        // certificate never matched its serial_no (found by the `der` fuzz target).
+        assert_eq!(certificate(&skeleton(&[0x01, 0xD6])).unwrap().serial_hex, "1D6");
+        assert_eq!(certificate(&skeleton(&[0x00, 0x00, 0x0A])).unwrap().serial_hex, "A");
+        assert_eq!(certificate(&skeleton(&[0x51, 0x57])).unwrap().serial_hex, "5157");
+        assert_eq!(certificate(&skeleton(&[0x00])).unwrap().serial_hex, "0");
     }
 }
