@@ -40,15 +40,24 @@ def client(emu, signer=None, **config):
 
 
 class ServerSideSigner(mendian.TopSigner):
-    """Signs like an app's backend would: the secret never enters the SDK."""
+    """Signs like an app's backend would: the secret never enters the SDK, and only the
+    calls it allows are signed, over the text it rebuilt itself."""
 
-    def __init__(self, secret):
+    ALLOWED = {"tmall.servicecenter.worker.create", "tmall.servicecenter.worker.update",
+               "tmall.servicecenter.worker.query", "tmall.servicecenter.worker.delete"}
+
+    def __init__(self, secret, allowed=ALLOWED):
         self.secret = secret.encode()
+        self.allowed = allowed
         self.calls = 0
 
-    async def sign(self, method, canonical):
+    async def sign(self, request):
         self.calls += 1
-        assert method == mendian.TopSignMethod.HMAC_SHA256
+        assert request.sign_method == mendian.TopSignMethod.HMAC_SHA256
+        if request.api_name not in self.allowed or request.params.get("method") != request.api_name:
+            raise PermissionError(f"not signing {request.api_name}")
+        canonical = "".join(k + v for k, v in sorted(request.params.items()))
+        assert canonical == request.canonical
         return hmac.new(self.secret, canonical.encode(), hashlib.sha256).hexdigest().upper()
 
 
@@ -118,3 +127,11 @@ def test_a_create_whose_answer_is_lost_raises_outcome_unknown(fresh):
     with pytest.raises(mendian.MendianError.Api) as again:
         top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
     assert again.value.code == "10007" or again.value.sub_code == "10007", again.value
+
+
+def test_a_signing_backend_sees_the_call_and_refuses_what_it_does_not_allow(fresh):
+    signer = ServerSideSigner(fresh.profile["top_app_secret"], allowed={"tmall.servicecenter.worker.query"})
+    top = client(fresh, signer=signer)
+    with pytest.raises(mendian.MendianError.Callback, match="not signing tmall.servicecenter.worker.create"):
+        top.worker_create(mendian.WorkerCreateRequest(worker_dto=doc_worker()))
+    assert fresh.admin("GET", "/requests?platform=top") == []

@@ -1386,20 +1386,20 @@ public func FfiConverterTypeTopClient_lower(_ value: TopClient) -> UInt64 {
 
 /**
  * Produces TOP signatures. Implement it in Kotlin, Swift or Python to sign on a server (the
- * app secret then never reaches the device): the SDK passes the sign method and the
+ * app secret then never reaches the device): the SDK passes the call in parts and its
  * canonical string, and expects the upper-case hex signature back.
  */
 public protocol TopSigner: AnyObject, Sendable {
     
     /**
-     * Signs `canonical` (the sorted `name`+`value` concatenation) with `method`.
+     * Signs `request.canonical` with `request.sign_method`.
      */
-    func sign(method: TopSignMethod, canonical: String) async throws  -> String
+    func sign(request: TopSignRequest) async throws  -> String
     
 }
 /**
  * Produces TOP signatures. Implement it in Kotlin, Swift or Python to sign on a server (the
- * app secret then never reaches the device): the SDK passes the sign method and the
+ * app secret then never reaches the device): the SDK passes the call in parts and its
  * canonical string, and expects the upper-case hex signature back.
  */
 open class TopSignerImpl: TopSigner, @unchecked Sendable {
@@ -1456,14 +1456,14 @@ open class TopSignerImpl: TopSigner, @unchecked Sendable {
 
     
     /**
-     * Signs `canonical` (the sorted `name`+`value` concatenation) with `method`.
+     * Signs `request.canonical` with `request.sign_method`.
      */
-open func sign(method: TopSignMethod, canonical: String)async throws  -> String  {
+open func sign(request: TopSignRequest)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_mendian_fn_method_topsigner_sign(
-                        self.uniffiCloneHandle(),FfiConverterTypeTopSignMethod_lower(method),FfiConverterString.lower(canonical)
+                        self.uniffiCloneHandle(),FfiConverterTypeTopSignRequest_lower(request)
                 )
             },
             pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
@@ -1504,8 +1504,7 @@ fileprivate struct UniffiCallbackInterfaceTopSigner {
         },
         sign: { (
             uniffiHandle: UInt64,
-            method: RustBuffer,
-            canonical: RustBuffer,
+            request: RustBuffer,
             uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
@@ -1516,8 +1515,7 @@ fileprivate struct UniffiCallbackInterfaceTopSigner {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try await uniffiObj.sign(
-                     method: try FfiConverterTypeTopSignMethod_lift(method),
-                     canonical: try FfiConverterString.lift(canonical)
+                     request: try FfiConverterTypeTopSignRequest_lift(request)
                 )
             }
 
@@ -2190,15 +2188,15 @@ public func FfiConverterTypeWechatpayClient_lower(_ value: WechatpayClient) -> U
 /**
  * The merchant's private-key operations. Implement it in Kotlin, Swift or Python to keep the
  * merchant key in a keystore or on your server: `sign` returns the base64 SHA256-RSA
- * signature of the message, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
+ * signature of a request, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
  * ciphertext that WeChat Pay encrypted with the merchant certificate's public key.
  */
 public protocol WechatpayMerchantSigner: AnyObject, Sendable {
     
     /**
-     * Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `message`.
+     * Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `request.message`.
      */
-    func sign(message: String) async throws  -> String
+    func sign(request: WechatpaySignRequest) async throws  -> String
     
     /**
      * Plaintext of a base64 RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext.
@@ -2209,7 +2207,7 @@ public protocol WechatpayMerchantSigner: AnyObject, Sendable {
 /**
  * The merchant's private-key operations. Implement it in Kotlin, Swift or Python to keep the
  * merchant key in a keystore or on your server: `sign` returns the base64 SHA256-RSA
- * signature of the message, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
+ * signature of a request, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
  * ciphertext that WeChat Pay encrypted with the merchant certificate's public key.
  */
 open class WechatpayMerchantSignerImpl: WechatpayMerchantSigner, @unchecked Sendable {
@@ -2266,14 +2264,14 @@ open class WechatpayMerchantSignerImpl: WechatpayMerchantSigner, @unchecked Send
 
     
     /**
-     * Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `message`.
+     * Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `request.message`.
      */
-open func sign(message: String)async throws  -> String  {
+open func sign(request: WechatpaySignRequest)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_mendian_fn_method_wechatpaymerchantsigner_sign(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(message)
+                        self.uniffiCloneHandle(),FfiConverterTypeWechatpaySignRequest_lower(request)
                 )
             },
             pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
@@ -2333,7 +2331,7 @@ fileprivate struct UniffiCallbackInterfaceWechatpayMerchantSigner {
         },
         sign: { (
             uniffiHandle: UInt64,
-            message: RustBuffer,
+            request: RustBuffer,
             uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
@@ -2344,7 +2342,7 @@ fileprivate struct UniffiCallbackInterfaceWechatpayMerchantSigner {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try await uniffiObj.sign(
-                     message: try FfiConverterString.lift(message)
+                     request: try FfiConverterTypeWechatpaySignRequest_lift(request)
                 )
             }
 
@@ -12517,6 +12515,99 @@ public func FfiConverterTypeTopConfig_lower(_ value: TopConfig) -> RustBuffer {
 
 
 /**
+ * One TOP call to sign, in parts, so that a signer on a server can decide whether to sign
+ * it: a signing backend is an oracle for whoever can reach it, so it must sign only calls it
+ * allows (see the README's "Signing on a server").
+ */
+public struct TopSignRequest: Equatable, Hashable {
+    /**
+     * The sign method.
+     */
+    public var signMethod: TopSignMethod
+    /**
+     * The API name (`tmall.servicecenter.worker.create`, …), also in `params["method"]`.
+     */
+    public var apiName: String
+    /**
+     * Every parameter that is signed and sent (system and business), without `sign`.
+     */
+    public var params: [String: String]
+    /**
+     * The text to sign: the sorted `name`+`value` concatenation of `params`. A backend should
+     * rebuild it from the parameters it checked rather than sign this as given.
+     */
+    public var canonical: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The sign method.
+         */signMethod: TopSignMethod, 
+        /**
+         * The API name (`tmall.servicecenter.worker.create`, …), also in `params["method"]`.
+         */apiName: String, 
+        /**
+         * Every parameter that is signed and sent (system and business), without `sign`.
+         */params: [String: String], 
+        /**
+         * The text to sign: the sorted `name`+`value` concatenation of `params`. A backend should
+         * rebuild it from the parameters it checked rather than sign this as given.
+         */canonical: String) {
+        self.signMethod = signMethod
+        self.apiName = apiName
+        self.params = params
+        self.canonical = canonical
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TopSignRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTopSignRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TopSignRequest {
+        return
+            try TopSignRequest(
+                signMethod: FfiConverterTypeTopSignMethod.read(from: &buf), 
+                apiName: FfiConverterString.read(from: &buf), 
+                params: FfiConverterDictionaryStringString.read(from: &buf), 
+                canonical: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TopSignRequest, into buf: inout [UInt8]) {
+        FfiConverterTypeTopSignMethod.write(value.signMethod, into: &buf)
+        FfiConverterString.write(value.apiName, into: &buf)
+        FfiConverterDictionaryStringString.write(value.params, into: &buf)
+        FfiConverterString.write(value.canonical, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopSignRequest_lift(_ buf: RustBuffer) throws -> TopSignRequest {
+    return try FfiConverterTypeTopSignRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTopSignRequest_lower(_ value: TopSignRequest) -> RustBuffer {
+    return FfiConverterTypeTopSignRequest.lower(value)
+}
+
+
+/**
  * Inputs of 服务人员信息更新API — `PATCH /v3/smartguide/guides/{guide_id}`.
  *
  * 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
@@ -13461,6 +13552,131 @@ public func FfiConverterTypeWechatpayNotification_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypeWechatpayNotification_lower(_ value: WechatpayNotification) -> RustBuffer {
     return FfiConverterTypeWechatpayNotification.lower(value)
+}
+
+
+/**
+ * One request to sign, in parts, so that a signer on a server can decide whether to sign it:
+ * a signing backend is an oracle for whoever can reach it, so it must sign only requests it
+ * allows (see the README's "Signing on a server").
+ */
+public struct WechatpaySignRequest: Equatable, Hashable {
+    /**
+     * The endpoint, as the spec names it (`register_guide`, `update_guide`,
+     * `download_certificates`, …).
+     */
+    public var endpoint: String
+    /**
+     * The HTTP method (`GET`, `POST`, `PATCH`).
+     */
+    public var method: String
+    /**
+     * The path and query exactly as sent (`/v3/smartguide/guides/123?…`).
+     */
+    public var url: String
+    /**
+     * The Unix timestamp of the `Authorization` header.
+     */
+    public var timestamp: Int64
+    /**
+     * The nonce of the `Authorization` header.
+     */
+    public var nonce: String
+    /**
+     * The body exactly as sent (empty for GET).
+     */
+    public var body: String
+    /**
+     * The text to sign: `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n` of the fields above. A
+     * backend should rebuild it from the fields it checked rather than sign this as given.
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The endpoint, as the spec names it (`register_guide`, `update_guide`,
+         * `download_certificates`, …).
+         */endpoint: String, 
+        /**
+         * The HTTP method (`GET`, `POST`, `PATCH`).
+         */method: String, 
+        /**
+         * The path and query exactly as sent (`/v3/smartguide/guides/123?…`).
+         */url: String, 
+        /**
+         * The Unix timestamp of the `Authorization` header.
+         */timestamp: Int64, 
+        /**
+         * The nonce of the `Authorization` header.
+         */nonce: String, 
+        /**
+         * The body exactly as sent (empty for GET).
+         */body: String, 
+        /**
+         * The text to sign: `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n` of the fields above. A
+         * backend should rebuild it from the fields it checked rather than sign this as given.
+         */message: String) {
+        self.endpoint = endpoint
+        self.method = method
+        self.url = url
+        self.timestamp = timestamp
+        self.nonce = nonce
+        self.body = body
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WechatpaySignRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWechatpaySignRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WechatpaySignRequest {
+        return
+            try WechatpaySignRequest(
+                endpoint: FfiConverterString.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                timestamp: FfiConverterInt64.read(from: &buf), 
+                nonce: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WechatpaySignRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.endpoint, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterInt64.write(value.timestamp, into: &buf)
+        FfiConverterString.write(value.nonce, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpaySignRequest_lift(_ buf: RustBuffer) throws -> WechatpaySignRequest {
+    return try FfiConverterTypeWechatpaySignRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpaySignRequest_lower(_ value: WechatpaySignRequest) -> RustBuffer {
+    return FfiConverterTypeWechatpaySignRequest.lower(value)
 }
 
 
@@ -19633,10 +19849,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_topclient_with_timeout() != 42615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topsigner_sign() != 2938) {
+    if (uniffi_mendian_checksum_method_topsigner_sign() != 5667) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_sign() != 40117) {
+    if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_sign() != 39748) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_decrypt() != 8544) {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::envelope;
-use super::sign::{canonical_string, is_sent, TopSignMethod, TopSigner};
+use super::sign::{canonical_string, is_sent, TopSignMethod, TopSignRequest, TopSigner};
 use crate::error::MendianError;
 use crate::runtime::encode::{form_encode, to_value};
 use crate::runtime::engine::transport_failure;
@@ -234,7 +234,13 @@ impl TopClient {
                 _ => {}
             }
         }
-        let sign = self.signer.sign(method, canonical_string(&p)).await?;
+        let request = TopSignRequest {
+            sign_method: method,
+            api_name: d.api_name.unwrap_or(d.id).to_string(),
+            params: p.iter().filter(|(k, v)| *k != "sign" && is_sent(v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            canonical: canonical_string(&p),
+        };
+        let sign = self.signer.sign(request).await?;
         if sign.trim().is_empty() {
             return Err(MendianError::Credentials { reason: "the TOP signer returned an empty signature".into() });
         }

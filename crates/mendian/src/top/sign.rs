@@ -103,14 +103,30 @@ pub fn sign_with_secret(method: TopSignMethod, secret: &[u8], canonical: &str) -
     }
 }
 
+/// One TOP call to sign, in parts, so that a signer on a server can decide whether to sign
+/// it: a signing backend is an oracle for whoever can reach it, so it must sign only calls it
+/// allows (see the README's "Signing on a server").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TopSignRequest {
+    /// The sign method.
+    pub sign_method: TopSignMethod,
+    /// The API name (`tmall.servicecenter.worker.create`, …), also in `params["method"]`.
+    pub api_name: String,
+    /// Every parameter that is signed and sent (system and business), without `sign`.
+    pub params: std::collections::HashMap<String, String>,
+    /// The text to sign: the sorted `name`+`value` concatenation of `params`. A backend should
+    /// rebuild it from the parameters it checked rather than sign this as given.
+    pub canonical: String,
+}
+
 /// Produces TOP signatures. Implement it in Kotlin, Swift or Python to sign on a server (the
-/// app secret then never reaches the device): the SDK passes the sign method and the
+/// app secret then never reaches the device): the SDK passes the call in parts and its
 /// canonical string, and expects the upper-case hex signature back.
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait TopSigner: Send + Sync {
-    /// Signs `canonical` (the sorted `name`+`value` concatenation) with `method`.
-    async fn sign(&self, method: TopSignMethod, canonical: String) -> Result<String, MendianError>;
+    /// Signs `request.canonical` with `request.sign_method`.
+    async fn sign(&self, request: TopSignRequest) -> Result<String, MendianError>;
 }
 
 /// The built-in signer: holds the app secret in memory and never prints it. Kotlin, Swift
@@ -137,8 +153,8 @@ impl TopAppSecretSigner {
 
 #[async_trait::async_trait]
 impl TopSigner for TopAppSecretSigner {
-    async fn sign(&self, method: TopSignMethod, canonical: String) -> Result<String, MendianError> {
-        Ok(sign_with_secret(method, self.secret.as_bytes(), &canonical))
+    async fn sign(&self, request: TopSignRequest) -> Result<String, MendianError> {
+        Ok(sign_with_secret(request.sign_method, self.secret.as_bytes(), &request.canonical))
     }
 }
 

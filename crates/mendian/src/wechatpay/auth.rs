@@ -43,15 +43,38 @@ pub fn authorization(mchid: &str, serial_no: &str, nonce: &str, timestamp: i64, 
     format!("{SCHEME} mchid=\"{mchid}\",nonce_str=\"{nonce}\",signature=\"{signature_b64}\",timestamp=\"{timestamp}\",serial_no=\"{serial_no}\"")
 }
 
+/// One request to sign, in parts, so that a signer on a server can decide whether to sign it:
+/// a signing backend is an oracle for whoever can reach it, so it must sign only requests it
+/// allows (see the README's "Signing on a server").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WechatpaySignRequest {
+    /// The endpoint, as the spec names it (`register_guide`, `update_guide`,
+    /// `download_certificates`, …).
+    pub endpoint: String,
+    /// The HTTP method (`GET`, `POST`, `PATCH`).
+    pub method: String,
+    /// The path and query exactly as sent (`/v3/smartguide/guides/123?…`).
+    pub url: String,
+    /// The Unix timestamp of the `Authorization` header.
+    pub timestamp: i64,
+    /// The nonce of the `Authorization` header.
+    pub nonce: String,
+    /// The body exactly as sent (empty for GET).
+    pub body: String,
+    /// The text to sign: `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n` of the fields above. A
+    /// backend should rebuild it from the fields it checked rather than sign this as given.
+    pub message: String,
+}
+
 /// The merchant's private-key operations. Implement it in Kotlin, Swift or Python to keep the
 /// merchant key in a keystore or on your server: `sign` returns the base64 SHA256-RSA
-/// signature of the message, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
+/// signature of a request, `decrypt` returns the plaintext of a base64 RSA-OAEP (SHA-1)
 /// ciphertext that WeChat Pay encrypted with the merchant certificate's public key.
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait WechatpayMerchantSigner: Send + Sync {
-    /// Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `message`.
-    async fn sign(&self, message: String) -> Result<String, MendianError>;
+    /// Base64 of RSASSA-PKCS1-v1_5-SHA256 over the UTF-8 `request.message`.
+    async fn sign(&self, request: WechatpaySignRequest) -> Result<String, MendianError>;
     /// Plaintext of a base64 RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext.
     async fn decrypt(&self, ciphertext_base64: String) -> Result<String, MendianError>;
 }
@@ -76,8 +99,8 @@ impl PemMerchantSigner {
 
 #[async_trait::async_trait]
 impl WechatpayMerchantSigner for PemMerchantSigner {
-    async fn sign(&self, message: String) -> Result<String, MendianError> {
-        Ok(b64(&self.key.sign_sha256(message.as_bytes())?))
+    async fn sign(&self, request: WechatpaySignRequest) -> Result<String, MendianError> {
+        Ok(b64(&self.key.sign_sha256(request.message.as_bytes())?))
     }
 
     async fn decrypt(&self, ciphertext_base64: String) -> Result<String, MendianError> {

@@ -338,7 +338,18 @@ impl WechatpayClient {
         let ts = (self.clock)();
         let nonce = random_nonce();
         let message = auth::request_message(p.method, &p.url, ts, &nonce, &p.body);
-        let signature = self.signer.sign(message.clone()).await?;
+        let signature = self
+            .signer
+            .sign(auth::WechatpaySignRequest {
+                endpoint: p.d.id.to_string(),
+                method: p.method.to_string(),
+                url: p.url.clone(),
+                timestamp: ts,
+                nonce: nonce.clone(),
+                body: p.body.clone(),
+                message: message.clone(),
+            })
+            .await?;
         let mut headers = vec![
             (
                 "authorization".to_string(),

@@ -27,8 +27,12 @@ fun docWorker(serviceStoreCode: String = "网点编码", registerTime: String = 
 
 class BackendSigner(private val secret: String) : TopSigner {
     var calls = 0
-    override suspend fun sign(method: TopSignMethod, canonical: String): String {
+    override suspend fun sign(request: TopSignRequest): String {
         calls++
+        // A backend signs only the calls it allows, over the text it rebuilt itself.
+        check(request.apiName.startsWith("tmall.servicecenter.worker.") && request.params["method"] == request.apiName) { "not signing ${request.apiName}" }
+        val canonical = request.params.toSortedMap().entries.joinToString("") { it.key + it.value }
+        check(canonical == request.canonical) { "canonical strings differ" }
         val mac = Mac.getInstance("HmacSHA256")
         mac.init(SecretKeySpec(secret.toByteArray(), "HmacSHA256"))
         return mac.doFinal(canonical.toByteArray()).joinToString("") { "%02X".format(it) }

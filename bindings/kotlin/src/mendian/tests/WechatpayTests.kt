@@ -20,8 +20,12 @@ class KeystoreLikeSigner(pem: String) : WechatpayMerchantSigner {
     )
     var signed = 0
 
-    override suspend fun sign(message: String): String {
+    override suspend fun sign(request: WechatpaySignRequest): String {
         signed++
+        // Sign only the 支付即服务 calls, over the text rebuilt from the parts.
+        check(request.url.startsWith("/v3/smartguide/") || request.url == "/v3/certificates") { "not signing ${request.url}" }
+        val message = "${request.method}\n${request.url}\n${request.timestamp}\n${request.nonce}\n${request.body}\n"
+        check(message == request.message) { "messages differ" }
         val s = Signature.getInstance("SHA256withRSA")
         s.initSign(key)
         s.update(message.toByteArray())

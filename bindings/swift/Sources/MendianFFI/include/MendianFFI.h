@@ -252,7 +252,7 @@ typedef void (*UniffiCallbackInterfaceMendianLoggerMethod0)(uint64_t, RustBuffer
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOP_SIGNER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOP_SIGNER_METHOD0
-typedef void (*UniffiCallbackInterfaceTopSignerMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+typedef void (*UniffiCallbackInterfaceTopSignerMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
     );
 
 #endif
@@ -471,7 +471,7 @@ void uniffi_mendian_fn_init_callback_vtable_topsigner(const UniffiVTableCallback
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPSIGNER_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_TOPSIGNER_SIGN
-uint64_t uniffi_mendian_fn_method_topsigner_sign(uint64_t ptr, RustBuffer method, RustBuffer canonical
+uint64_t uniffi_mendian_fn_method_topsigner_sign(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_WECHATPAYMERCHANTSIGNER
@@ -491,7 +491,7 @@ void uniffi_mendian_fn_init_callback_vtable_wechatpaymerchantsigner(const Uniffi
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_SIGN
-uint64_t uniffi_mendian_fn_method_wechatpaymerchantsigner_sign(uint64_t ptr, RustBuffer message
+uint64_t uniffi_mendian_fn_method_wechatpaymerchantsigner_sign(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_WECHATPAYMERCHANTSIGNER_DECRYPT
