@@ -145,6 +145,13 @@ impl Engine {
         call: &P::Call,
     ) -> Result<Value, (MendianError, Option<P::Ticket>, bool)> {
         let (resp, ticket) = self.send_marked(protocol, call).await?;
+        // A 5xx page that is not the platform's JSON comes from a gateway or proxy: the same
+        // on every platform, a failure in transit (repeated where safe; the request may have
+        // been processed behind it).
+        if resp.status >= 500 && !serde_json::from_slice::<Value>(&resp.body).is_ok_and(|v| v.is_object()) {
+            let e = MendianError::Network { reason: format!("HTTP {} without the platform's JSON answer", resp.status) };
+            return Err((e, Some(ticket), true));
+        }
         protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket), false))
     }
 

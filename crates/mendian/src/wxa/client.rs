@@ -229,17 +229,8 @@ impl Protocol for WxaClient {
 
     async fn read(&self, call: &WxaCall, resp: HttpResponse, _token: &String) -> Result<Value, MendianError> {
         let d = call.d;
-        let v = match parse_json(d, resp.status, &resp.body) {
-            Ok(v) => v,
-            // A gateway's 5xx page is a transport-level failure: repeated where the call is
-            // idempotent, like a lost connection.
-            Err(_) if resp.status >= 500 => {
-                return Err(MendianError::Network {
-                    reason: format!("HTTP {} without a JSON answer from {} ({})", resp.status, d.id, d.path),
-                })
-            }
-            Err(e) => return Err(e),
-        };
+        // (A gateway's 5xx page never gets here: the engine makes it a transport failure.)
+        let v = parse_json(d, resp.status, &resp.body)?;
         if let Some(err) = envelope_error(d, &v) {
             return Err(err);
         }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod fault_matrix;
 mod generated;
 mod top_e2e;
 mod top_sign_vectors;

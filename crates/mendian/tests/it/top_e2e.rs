@@ -12,7 +12,7 @@ use mendian::top::{
 use mendian::MendianError;
 use mendian_emulator::{Emulator, Fault, FaultKind};
 
-fn worker() -> WorkerDto {
+pub(crate) fn worker() -> WorkerDto {
     // The document's example WorkerDto.
     WorkerDto {
         address: Some(AddressDto { address_detail: Some("22".into()), address_names: Some(vec!["222".into()]) }),

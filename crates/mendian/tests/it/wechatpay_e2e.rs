@@ -32,7 +32,7 @@ fn client(emu: &Emulator, mode: Mode, f: impl FnOnce(&mut WechatpayConfig)) -> A
     WechatpayClient::new(c, wechatpay_pem_signer(p.wechatpay_merchant_private_key_pem.clone()).unwrap()).unwrap()
 }
 
-fn register(name: &str, mobile: &str) -> RegisterGuideRequest {
+pub(crate) fn register(name: &str, mobile: &str) -> RegisterGuideRequest {
     RegisterGuideRequest {
         sub_mchid: None,
         corpid: "ww1234567890abcdef".into(),
@@ -46,7 +46,7 @@ fn register(name: &str, mobile: &str) -> RegisterGuideRequest {
     }
 }
 
-fn query(mobile: Option<&str>) -> QueryGuidesRequest {
+pub(crate) fn query(mobile: Option<&str>) -> QueryGuidesRequest {
     QueryGuidesRequest {
         sub_mchid: None,
         store_id: 1234567,

@@ -187,7 +187,7 @@ fn map_poi(name: &str) -> CreateMapPoiRequest {
     }
 }
 
-fn store(map_poi_id: &str) -> AddStoreRequest {
+pub(crate) fn store(map_poi_id: &str) -> AddStoreRequest {
     AddStoreRequest {
         map_poi_id: map_poi_id.into(),
         pic_list: StorePicList { list: vec![PIC.into()] },

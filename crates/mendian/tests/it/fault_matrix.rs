@@ -1,0 +1,217 @@
+//! The fault matrix: every platform, one endpoint the spec marks repeatable and one it marks
+//! never repeated, against each fault the emulator injects. Each cell states the outcome (a
+//! recovery or the typed error) and exactly how many requests reached that endpoint.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use mendian::top::{TopAppSecretSigner, TopClient, TopConfig, WorkerCreateRequest, WorkerQueryRequest};
+use mendian::wechatpay::{wechatpay_pem_signer, WechatpayClient, WechatpayConfig};
+use mendian::wxa::{wxa_memory_token_store, wxa_stable_token_provider, GetStoreListRequest, WxaClient, WxaConfig};
+use mendian::{ClientOptions, MendianError};
+use mendian_emulator::{Emulator, Fault, FaultKind};
+
+type Call = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), MendianError>> + Send>> + Send + Sync>;
+
+/// One endpoint of one platform, ready to call.
+struct Target {
+    platform: &'static str,
+    endpoint: &'static str,
+    route: &'static str,
+    call: Call,
+    /// Run before the warm-up call (the worker a query reads).
+    setup: Option<Call>,
+}
+
+const TIMEOUT_MS: u64 = 400;
+
+fn options(base_url: String) -> ClientOptions {
+    ClientOptions { timeout_ms: Some(TIMEOUT_MS), ..ClientOptions::with_base_url(base_url) }
+}
+
+fn targets(emu: &Emulator) -> Vec<Target> {
+    let p = emu.profile();
+    let mut wp = WechatpayConfig::new(p.wechatpay_mchid.clone(), p.wechatpay_merchant_serial_no.clone());
+    wp.options = options(p.wechatpay_base_url.clone());
+    wp.apiv3_key = Some(p.wechatpay_apiv3_key.clone());
+    wp.wechatpay_public_key_id = Some(p.wechatpay_public_key_id.clone());
+    wp.wechatpay_public_key_pem = Some(p.wechatpay_public_key_pem.clone());
+    let wechatpay: Arc<WechatpayClient> =
+        WechatpayClient::new(wp, wechatpay_pem_signer(p.wechatpay_merchant_private_key_pem.clone()).unwrap()).unwrap();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let wxa = WxaClient::new(
+        WxaConfig { options: options(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) },
+        provider,
+        Some(wxa_memory_token_store()),
+    )
+    .unwrap();
+    let mut tc = TopConfig::new(p.top_app_key.clone());
+    tc.options = options(p.top_gateway_url.clone());
+    tc.session = Some(p.top_session.clone());
+    let top = TopClient::new(tc, TopAppSecretSigner::new(p.top_app_secret.clone()).unwrap()).unwrap();
+
+    let mut out = Vec::new();
+    let c = wechatpay.clone();
+    out.push(Target {
+        platform: "wechatpay",
+        endpoint: "query_guides",
+        route: "GET /v3/smartguide/guides",
+        call: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move { c.query_guides(crate::wechatpay_e2e::query(None)).await.map(|_| ()) })
+        }),
+        setup: None,
+    });
+    let c = wechatpay;
+    out.push(Target {
+        platform: "wechatpay",
+        endpoint: "register_guide",
+        route: "POST /v3/smartguide/guides",
+        call: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move { c.register_guide(crate::wechatpay_e2e::register("张三", "13900000000")).await.map(|_| ()) })
+        }),
+        setup: None,
+    });
+    let c = wxa.clone();
+    out.push(Target {
+        platform: "wxa",
+        endpoint: "get_store_list",
+        route: "POST /wxa/get_store_list",
+        call: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move { c.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.map(|_| ()) })
+        }),
+        setup: None,
+    });
+    let c = wxa;
+    out.push(Target {
+        platform: "wxa",
+        endpoint: "add_store",
+        route: "POST /wxa/add_store",
+        call: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move { c.add_store(crate::wxa_e2e::store("2880741500279549033")).await.map(|_| ()) })
+        }),
+        setup: None,
+    });
+    let c = top.clone();
+    let create = top.clone();
+    out.push(Target {
+        platform: "top",
+        endpoint: "worker_query",
+        route: "/router/rest",
+        call: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move {
+                c.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None).await.map(|_| ())
+            })
+        }),
+        setup: Some(Box::new(move || {
+            let c = create.clone();
+            Box::pin(async move {
+                c.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None).await.map(|_| ())
+            })
+        })),
+    });
+    let c = top;
+    out.push(Target {
+        platform: "top",
+        endpoint: "worker_create",
+        route: "/router/rest",
+        call: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move {
+                c.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None).await.map(|_| ())
+            })
+        }),
+        setup: None,
+    });
+    out
+}
+
+/// What a cell ended with: `ok`, or the error variant's name.
+fn outcome(r: &Result<(), MendianError>) -> String {
+    match r {
+        Ok(()) => "ok".into(),
+        Err(e) => format!("{e:?}").split([' ', '{', '(']).next().unwrap_or("").to_string(),
+    }
+}
+
+fn faults() -> Vec<(&'static str, FaultKind)> {
+    vec![
+        ("gateway 502", FaultKind::Status { status: 502, body: "<html>Bad Gateway</html>".into(), content_type: Some("text/html".into()) }),
+        ("drop before processing", FaultKind::Drop),
+        ("drop after processing", FaultKind::DropAfterProcessing),
+        ("delay past the timeout", FaultKind::Delay { millis: TIMEOUT_MS * 3 }),
+        ("truncated 200", FaultKind::Status { status: 200, body: r#"{"errcode":0,"busi"#.into(), content_type: None }),
+        ("malformed 200", FaultKind::Status { status: 200, body: "<html>ok</html>".into(), content_type: Some("text/html".into()) }),
+    ]
+}
+
+/// The expected outcome and endpoint request count of a fault for a repeatable and a
+/// never-repeated endpoint.
+fn expected(platform: &str, repeatable: bool, fault: &str) -> (&'static str, usize) {
+    match (fault, repeatable) {
+        ("gateway 502" | "drop before processing" | "drop after processing" | "delay past the timeout", true) => ("ok", 2),
+        ("gateway 502" | "drop before processing" | "drop after processing" | "delay past the timeout", false) => {
+            ("OutcomeUnknown", 1)
+        }
+        // WeChat Pay checks the answer's signature before reading it; a canned body has none.
+        ("truncated 200" | "malformed 200", _) if platform == "wechatpay" => ("Signature", 1),
+        ("truncated 200" | "malformed 200", _) => ("Decode", 1),
+        _ => unreachable!("{fault}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_platform_every_retry_class_every_fault() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let mut report = Vec::new();
+    let mut wrong = Vec::new();
+    for (fault_name, kind) in faults() {
+        for t in targets(&emu) {
+            emu.reset();
+            // Warm up outside the cell (token, connection, the worker a query reads), then
+            // count from zero.
+            if let Some(setup) = &t.setup {
+                setup().await.unwrap();
+            }
+            let _ = (t.call)().await;
+            emu.clear_recorded();
+            emu.add_fault(Fault { id: 0, route: t.route.into(), kind: kind.clone(), times: Some(1) });
+            let r = (t.call)().await;
+            let seen = emu.recorded().iter().filter(|r| r.endpoint.as_deref() == Some(t.endpoint)).count();
+            let repeatable = matches!(t.endpoint, "query_guides" | "get_store_list" | "worker_query");
+            let got = (outcome(&r), seen);
+            let want = expected(t.platform, repeatable, fault_name);
+            report.push(format!("{:<24} {:<10} {:<15} {:<16} {}", fault_name, t.platform, t.endpoint, got.0, got.1));
+            if (got.0.as_str(), got.1) != want {
+                wrong.push(format!("{fault_name} / {} {}: got {got:?} ({r:?}), want {want:?}", t.platform, t.endpoint));
+            }
+        }
+    }
+    println!("{}", report.join("\n"));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    emu.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_network_and_never_unknown() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let p = emu.profile();
+    let mut tc = TopConfig::new(p.top_app_key.clone());
+    tc.options = options("http://127.0.0.1:9/router/rest".into());
+    tc.session = Some(p.top_session.clone());
+    let top = TopClient::new(tc, TopAppSecretSigner::new(p.top_app_secret.clone()).unwrap()).unwrap();
+    for create in [true, false] {
+        let r = if create {
+            top.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None).await.map(|_| ())
+        } else {
+            top.worker_query(WorkerQueryRequest { identity_id: Some("1".into()) }, None).await.map(|_| ())
+        };
+        assert!(matches!(r, Err(MendianError::Network { .. })), "{r:?}");
+    }
+    emu.stop().await;
+}
