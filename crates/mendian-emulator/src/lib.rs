@@ -46,6 +46,7 @@
 mod admin;
 pub mod credentials;
 mod platforms;
+mod redact;
 mod state;
 mod top;
 mod wechatpay;

@@ -307,9 +307,9 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         endpoint: endpoint.map(|(_, e)| e.id.clone()),
         method: parts.method.to_string(),
         path: path.clone(),
-        query,
-        headers: headers.clone(),
-        body: String::from_utf8_lossy(&body).into_owned(),
+        query: query.as_deref().map(crate::redact::params),
+        headers: headers.iter().map(|(k, v)| (k.clone(), crate::redact::header(k, v))).collect(),
+        body: crate::redact::body(&String::from_utf8_lossy(&body), &content_type),
     });
     // The faults the platform applies to its own answer; the router applies the others here.
     let mut answer_fault = None;

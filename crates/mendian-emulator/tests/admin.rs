@@ -82,7 +82,7 @@ async fn records_requests_matched_to_spec_endpoints_and_resets() {
             ("top".to_string(), "worker_update".to_string())
         ]
     );
-    assert_eq!(recorded[0]["query"], "access_token=t");
+    assert_eq!(recorded[0]["query"], "access_token=<redacted>", "credentials never reach the log");
     assert_eq!(recorded[1]["body"], r#"{"avatar":"https://x/a"}"#);
 
     let (_, wxa_only) = call(a, "GET", "/__admin/requests?platform=wxa", JSON, "").await.unwrap();
