@@ -19,7 +19,7 @@ pub mod wechatpay {
     /// WeChat Pay public key of the emulated platform.
     pub const PUBLIC_KEY: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_public_key.pem");
     /// Serial of the emulated platform certificate (served by `/v3/certificates`).
-    pub const PLATFORM_SERIAL: &str = "440024045C4A427599D09BB4E3DE0279F2E813FD";
+    pub const PLATFORM_SERIAL: &str = "3A1F0C9E5B7D2468ACE013579BDF2468ACE01357";
     /// Stores (门店) that exist for the emulated merchant.
     pub const STORES: &[i64] = &[1234567, 7654321];
 }

@@ -17,8 +17,9 @@
 //! | `PUT /__admin/wxa` | 门店小程序 settings, all optional: `{"audit_delay_ms": N, "callback_url": "http://127.0.0.1:PORT/path" \| null, "push_mode": "plain" \| "safe", "audit_outcome": "approve" \| "reject"}`; 204, or 400 for a non-loopback URL or an unknown member |
 //!
 //! Faults (`{"route": …, "kind": {"type": …}, "times": N}`): `status`, `delay`, `drop` (close
-//! without an answer), `wechatpay_bad_signature`, `wechatpay_sign_test`,
-//! `wechatpay_clock_skew`, `top_ban`, `wxa_expire_tokens`, and
+//! without an answer), `drop_after_processing` (do the work, then close without an answer),
+//! `wechatpay_bad_signature`, `wechatpay_sign_test`, `wechatpay_clock_skew`,
+//! `wechatpay_expired_certificate`, `top_ban`, `wxa_expire_tokens`, and
 //! `{"type": "wxa_errcode", "errcode": -1, "errmsg": "system error"}` (an errcode in WeChat's
 //! envelope, e.g. -1 busy or 45009 quota).
 //!

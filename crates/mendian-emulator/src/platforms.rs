@@ -316,7 +316,12 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let mut drop_after = false;
     match fault {
         Some(FaultKind::DropAfterProcessing) => drop_after = true,
-        Some(f @ (FaultKind::WechatpayBadSignature | FaultKind::WechatpaySignTest | FaultKind::WechatpayClockSkew { .. })) => answer_fault = Some(f),
+        Some(
+            f @ (FaultKind::WechatpayBadSignature
+            | FaultKind::WechatpaySignTest
+            | FaultKind::WechatpayClockSkew { .. }
+            | FaultKind::WechatpayExpiredCertificate),
+        ) => answer_fault = Some(f),
         Some(FaultKind::Status { status, body, content_type }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let ct = content_type.unwrap_or_else(|| "application/json".into());

@@ -60,6 +60,9 @@ pub enum FaultKind {
     WechatpayBadSignature,
     /// WeChat Pay: answer with a `WECHATPAY/SIGNTEST/` probe signature.
     WechatpaySignTest,
+    /// WeChat Pay: `/v3/certificates` serves the official SDKs' test certificate for the
+    /// platform key, which expired on 2025-05-09 (serial 440024045C4A…).
+    WechatpayExpiredCertificate,
     /// WeChat Pay: sign the response with a timestamp this many seconds off.
     WechatpayClockSkew {
         /// Seconds added to the response timestamp.

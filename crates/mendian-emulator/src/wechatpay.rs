@@ -25,7 +25,14 @@ use crate::credentials::wechatpay::{
 use crate::platforms::{Call, PlatformHandler, Reply};
 use crate::state::{FaultKind, Shared};
 
-const PLATFORM_CERT: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_certificate.pem");
+/// The emulator's own platform certificate for the platform key pair, valid 2025–2124 (made by
+/// `tests/vectors/wechatpay/make_emulator_certificate.py`; the official SDKs' test
+/// certificate for this key expired in 2025).
+const PLATFORM_CERT: &str = include_str!("../../../tests/vectors/wechatpay/keys/emulator_platform_certificate.pem");
+/// The official SDKs' test certificate for the same key pair, expired since 2025-05-09,
+/// served under the `wechatpay_expired_certificate` fault.
+const EXPIRED_PLATFORM_CERT: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_certificate.pem");
+const EXPIRED_PLATFORM_SERIAL: &str = "440024045C4A427599D09BB4E3DE0279F2E813FD";
 const PLATFORM_PRIVATE_KEY: &str = include_str!("../../../tests/vectors/wechatpay/keys/wechat_pay_private_key.pem");
 
 /// A guide as stored (plaintext name and mobile).
@@ -188,7 +195,8 @@ fn handle(shared: &Shared, call: &Call<'_>) -> Answer {
             _ => return error(400, "PARAM_ERROR", "请求体不是合法的JSON对象"),
         }
     };
-    let (status, payload) = match business(shared, &endpoint.id, uri, query, json_body) {
+    let expired_cert = matches!(fault, Some(FaultKind::WechatpayExpiredCertificate));
+    let (status, payload) = match business(shared, &endpoint.id, uri, query, json_body, expired_cert) {
         Ok(ok) => ok,
         Err(answer) => return answer,
     };
@@ -239,7 +247,7 @@ fn guide_id_of(uri: &str) -> String {
 
 type Outcome = Result<(u16, Option<Value>), Answer>;
 
-fn business(shared: &Shared, id: &str, uri: &str, query: &BTreeMap<String, String>, mut body: Map<String, Value>) -> Outcome {
+fn business(shared: &Shared, id: &str, uri: &str, query: &BTreeMap<String, String>, mut body: Map<String, Value>, expired_cert: bool) -> Outcome {
     let mut inner = shared.lock();
     match id {
         "register_guide" => {
@@ -327,15 +335,20 @@ fn business(shared: &Shared, id: &str, uri: &str, query: &BTreeMap<String, Strin
         "download_certificates" => {
             let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, APIV3_KEY.as_bytes()).expect("32-byte key"));
             let nonce = random_hex(12);
-            let mut buf = PLATFORM_CERT.as_bytes().to_vec();
+            let (cert, serial, effective, expire) = if expired_cert {
+                (EXPIRED_PLATFORM_CERT, EXPIRED_PLATFORM_SERIAL, "2022-05-10T10:04:30+08:00", "2025-05-09T10:04:30+08:00")
+            } else {
+                (PLATFORM_CERT, PLATFORM_SERIAL, "2025-01-01T08:00:00+08:00", "2125-01-01T07:59:59+08:00")
+            };
+            let mut buf = cert.as_bytes().to_vec();
             key.seal_in_place_append_tag(Nonce::try_assume_unique_for_key(nonce.as_bytes()).expect("12 bytes"), Aad::from(b"certificate"), &mut buf)
                 .expect("seal");
             Ok((
                 200,
                 Some(json!({ "data": [{
-                    "serial_no": PLATFORM_SERIAL,
-                    "effective_time": "2020-05-11T10:04:30+08:00",
-                    "expire_time": "2025-05-09T10:04:30+08:00",
+                    "serial_no": serial,
+                    "effective_time": effective,
+                    "expire_time": expire,
                     "encrypt_certificate": { "algorithm": "AEAD_AES_256_GCM", "nonce": nonce, "associated_data": "certificate", "ciphertext": b64(&buf) }
                 }]})),
             ))

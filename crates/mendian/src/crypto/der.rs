@@ -86,14 +86,54 @@ pub fn private_key_pkcs8(pem: &str) -> Result<Vec<u8>, DerError> {
     }
 }
 
-/// An X.509 certificate's serial number (upper-case hex, no leading zero byte) and its
+/// An X.509 certificate's serial number (upper-case hex, no leading zeros), validity and
 /// SubjectPublicKeyInfo DER.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertInfo {
     /// Serial number in upper-case hex.
     pub serial_hex: String,
+    /// Start of validity (`notBefore`), Unix seconds.
+    pub not_before: i64,
+    /// End of validity (`notAfter`), Unix seconds.
+    pub not_after: i64,
     /// SubjectPublicKeyInfo DER.
     pub spki: Vec<u8>,
+}
+
+impl CertInfo {
+    /// Whether the certificate is valid at `now` (Unix seconds).
+    pub fn valid_at(&self, now: i64) -> bool {
+        self.not_before <= now && now <= self.not_after
+    }
+}
+
+/// Unix seconds of a DER UTCTime (`YYMMDDHHMMSSZ`, years 1950–2049) or GeneralizedTime
+/// (`YYYYMMDDHHMMSSZ`), the two forms RFC 5280 allows.
+fn der_time(tag: u8, value: &[u8]) -> Result<i64, DerError> {
+    let text = std::str::from_utf8(value).map_err(|_| DerError("a certificate time is not ASCII".into()))?;
+    let digits = text.strip_suffix('Z').filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+    let (year, rest) = match (tag, digits) {
+        (0x17, Some(d)) if d.len() == 12 => {
+            let yy: i64 = d[..2].parse().expect("digits");
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &d[2..])
+        }
+        (0x18, Some(d)) if d.len() == 14 => (d[..4].parse().expect("digits"), &d[4..]),
+        _ => return err("a certificate time must be UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ"),
+    };
+    let n = |i: usize| -> i64 { rest[i..i + 2].parse().expect("digits") };
+    let (month, day, hour, minute, second) = (n(0), n(2), n(4), n(6), n(8));
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return err("a certificate time is not a real date and time");
+    }
+    // Days from civil (proleptic Gregorian), then seconds.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
 /// Reads the serial number and public key of a DER certificate.
@@ -117,10 +157,20 @@ pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
         return err("malformed certificate serial number");
     }
     rest = after;
-    // signature AlgorithmIdentifier, issuer, validity, subject.
-    for _ in 0..4 {
+    // signature AlgorithmIdentifier, issuer.
+    for _ in 0..2 {
         rest = tlv(rest)?.2;
     }
+    let (tag, validity, after) = tlv(rest)?;
+    if tag != 0x30 {
+        return err("malformed certificate validity");
+    }
+    let (tag, value, next) = tlv(validity)?;
+    let not_before = der_time(tag, value)?;
+    let (tag, value, _) = tlv(next)?;
+    let not_after = der_time(tag, value)?;
+    // subject.
+    rest = tlv(after)?.2;
     let (tag, _, _) = tlv(rest)?;
     if tag != 0x30 {
         return err("malformed subjectPublicKeyInfo");
@@ -129,7 +179,7 @@ pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
     // Upper-case hex without leading zeros, the form `Wechatpay-Serial` lookups compare in
     // (a first byte below 0x10 would otherwise keep a leading `0` nibble).
     let serial = serial.iter().map(|b| format!("{b:02X}")).collect::<String>();
-    Ok(CertInfo { serial_hex: normalize_serial(&serial), spki: rest[..spki_len].to_vec() })
+    Ok(CertInfo { serial_hex: normalize_serial(&serial), not_before, not_after, spki: rest[..spki_len].to_vec() })
 }
 
 /// The PKCS#1 `RSAPublicKey` inside a SubjectPublicKeyInfo.
@@ -165,7 +215,11 @@ mod tests {
     fn skeleton(serial: &[u8]) -> Vec<u8> {
         let mut tbs = vec![0x02, serial.len() as u8];
         tbs.extend_from_slice(serial);
-        tbs.extend_from_slice(&[0x30, 0, 0x30, 0, 0x30, 0, 0x30, 0, 0x30, 0]);
+        tbs.extend_from_slice(&[0x30, 0, 0x30, 0]);
+        let validity = [&[0x17, 13][..], b"250101000000Z", &[0x18, 15], b"21241231235959Z"].concat();
+        tbs.extend_from_slice(&[0x30, validity.len() as u8]);
+        tbs.extend_from_slice(&validity);
+        tbs.extend_from_slice(&[0x30, 0, 0x30, 0]);
         let mut cert = vec![0x30, tbs.len() as u8];
         cert.extend(tbs);
         let mut outer = vec![0x30, cert.len() as u8];
@@ -181,5 +235,16 @@ mod tests {
         assert_eq!(certificate(&skeleton(&[0x00, 0x00, 0x0A])).unwrap().serial_hex, "A");
         assert_eq!(certificate(&skeleton(&[0x51, 0x57])).unwrap().serial_hex, "5157");
         assert_eq!(certificate(&skeleton(&[0x00])).unwrap().serial_hex, "0");
+    }
+
+    #[test]
+    fn validity_is_read_in_both_time_forms() {
+        let c = certificate(&skeleton(&[0x01])).unwrap();
+        assert_eq!(c.not_before, 1_735_689_600); // 2025-01-01T00:00:00Z
+        assert_eq!(c.not_after, 4_891_363_199); // 2124-12-31T23:59:59Z
+        assert!(c.valid_at(1_800_000_000) && !c.valid_at(1_735_689_599) && !c.valid_at(4_891_363_200));
+        for bad in [&b"2501010000Z"[..], b"251301000000Z", b"250101000000+0800", b"25010100000aZ"] {
+            assert!(der_time(0x17, bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

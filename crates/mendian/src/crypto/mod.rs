@@ -41,9 +41,16 @@ pub const RSA_BACKEND: &str = if cfg!(feature = "rsa-backend") { "rsa crate (pur
 
 /// An X.509 certificate's serial and public key, from PEM.
 pub fn certificate_from_pem(pem: &str) -> Result<(String, RsaPublicKey), MendianError> {
+    let (info, key) = certificate_info_from_pem(pem)?;
+    Ok((info.serial_hex, key))
+}
+
+/// A PEM certificate's serial, validity and RSA public key.
+pub fn certificate_info_from_pem(pem: &str) -> Result<(der::CertInfo, RsaPublicKey), MendianError> {
     let der = der::pem_block(pem, "CERTIFICATE").map_err(|e| creds(format!("certificate: {}", e.0)))?;
     let info = der::certificate(&der).map_err(|e| creds(format!("certificate: {}", e.0)))?;
-    Ok((info.serial_hex, RsaPublicKey::from_spki(&info.spki)?))
+    let key = RsaPublicKey::from_spki(&info.spki)?;
+    Ok((info, key))
 }
 
 /// AES-GCM decryption (AES-256 for 32-byte keys such as the APIv3 key, AES-128 for 16-byte

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::auth::{self, WechatpayMerchantSigner};
 use super::trust::{PlatformCert, TrustStore};
-use crate::crypto::{aes_gcm_decrypt, b64, b64_decode, certificate_from_pem, random_nonce, RsaPublicKey};
+use crate::crypto::{aes_gcm_decrypt, b64, b64_decode, random_nonce, RsaPublicKey};
 use crate::error::MendianError;
 use crate::generated::wechatpay::{DownloadCertificatesResponse, DOWNLOAD_CERTIFICATES};
 use crate::runtime::encode::{lay_out, to_value};
@@ -490,13 +490,20 @@ impl WechatpayClient {
         let parsed: DownloadCertificatesResponse =
             serde_json::from_slice(&resp.body).map_err(|e| decode_error("the platform certificate list", e))?;
         let mut certs = Vec::new();
+        let mut expired = Vec::new();
         for c in parsed.data {
             let e = &c.encrypt_certificate;
             let ct = b64_decode(&e.ciphertext)
                 .ok_or_else(|| decode_error("a platform certificate", "ciphertext is not base64"))?;
             let pem = aes_gcm_decrypt(key.as_bytes(), e.nonce.as_bytes(), e.associated_data.as_bytes(), &ct)?;
             let pem = String::from_utf8(pem).map_err(|_| decode_error("a platform certificate", "not UTF-8"))?;
-            let (cert_serial, public) = certificate_from_pem(&pem)?;
+            let (info, public) = crate::crypto::certificate_info_from_pem(&pem)?;
+            let cert_serial = info.serial_hex.clone();
+            let now = (self.clock)();
+            if !info.valid_at(now) {
+                expired.push(format!("{cert_serial} (valid {} to {})", info.not_before, info.not_after));
+                continue;
+            }
             if crate::crypto::der::normalize_serial(&c.serial_no) != cert_serial {
                 return Err(decode_error(
                     "a platform certificate",
@@ -504,6 +511,14 @@ impl WechatpayClient {
                 ));
             }
             certs.push(PlatformCert { serial: cert_serial, expire_time: c.expire_time.clone(), key: public });
+        }
+        if certs.is_empty() && !expired.is_empty() {
+            return Err(MendianError::Credentials {
+                reason: format!(
+                    "every platform certificate WeChat Pay sent is outside its validity at local time (Unix seconds): {}; check the clock, or use public-key mode",
+                    expired.join(", ")
+                ),
+            });
         }
         // The list is verified like any answer; the first download can only be checked
         // against the certificates it carries (they arrived encrypted with the APIv3 key).
