@@ -1,6 +1,10 @@
 //! The admin API under `/__admin/`: profile, reset, recorded requests, fault injection and the
 //! 门店小程序 settings and push log (`GET|PUT /__admin/wxa`). Plain JSON over HTTP so tests in
 //! Rust, Python and Kotlin drive it the same way.
+//!
+//! The admin API answers only requests whose `Host` is a loopback name (`127.0.0.1`, `[::1]`,
+//! `localhost`, any port): a web page a developer has open cannot reach it through DNS
+//! rebinding (its requests carry the page's own host name).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +24,28 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/__admin/wxa", get(wxa_stats).put(wxa_settings))
+        .layer(axum::middleware::from_fn(loopback_host_only))
         .with_state(shared)
+}
+
+/// Refuses (403) an admin request whose `Host` is not a loopback name.
+async fn loopback_host_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    if loopback_host(host) {
+        next.run(req).await
+    } else {
+        (StatusCode::FORBIDDEN, Json(serde_json::json!({ "error": "the admin API answers only a loopback Host" }))).into_response()
+    }
+}
+
+/// Whether a `Host` header names this machine's loopback interface.
+fn loopback_host(host: &str) -> bool {
+    let name = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn profile(State(s): State<Arc<Shared>>) -> Json<crate::Profile> {

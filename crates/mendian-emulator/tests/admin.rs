@@ -179,3 +179,23 @@ async fn faults_that_would_misbehave_are_refused_and_the_request_log_is_bounded(
     assert_eq!(recorded.last().unwrap().seq, 10_050);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn the_admin_api_answers_only_a_loopback_host() {
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let a = emu.addr();
+    let raw = |host: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            let mut s = TcpStream::connect(a).unwrap();
+            write!(s, "GET /__admin/profile HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out.split(' ').nth(1).unwrap().parse::<u16>().unwrap()
+        })
+    };
+    assert_eq!(raw("attacker.example:80").await.unwrap(), 403, "a DNS-rebound page is refused");
+    assert_eq!(raw("localhost:1234").await.unwrap(), 200);
+    assert_eq!(raw("127.0.0.1").await.unwrap(), 200);
+    assert_eq!(raw("[::1]:9").await.unwrap(), 200);
+    emu.stop().await;
+}
