@@ -11,11 +11,14 @@
 //!   calls per second against the emulator next to plain reqwest, the access-token read from
 //!   Redis next to memory, and client CPU per call from Python next to plain reqwest and
 //!   `requests` (release builds).
+//! - `fuzz [--seconds N]` — every fuzz target of `fuzz/` under AFL++ for N seconds each
+//!   (`test` runs a short bounded pass).
 //!
 //! xtask itself depends only on the spec crate so it compiles in seconds; heavier work runs
 //! as separate cargo invocations sharing one target directory.
 
 mod codegen;
+mod fuzz;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +29,7 @@ fn root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | demo | bench>"
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | demo | bench | fuzz [--seconds N]>"
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Some("test") => tools::test_all(&root),
         Some("demo") => tools::demo(&root),
         Some("bench") => tools::bench(&root),
+        Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         _ => Err(usage().to_string()),
     };
     match result {

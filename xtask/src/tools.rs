@@ -19,7 +19,7 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
 }
 
-fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("MENDIAN_CACHE") {
         return PathBuf::from(p);
     }
@@ -27,12 +27,12 @@ fn cache_dir() -> PathBuf {
     home.join(".cache").join("mendian")
 }
 
-fn cargo_bin() -> String {
+pub(crate) fn cargo_bin() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 /// Runs a command with inherited output; an error names the command.
-fn run(cmd: &mut Command) -> Result<(), String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
     let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
     if status.success() {
@@ -42,11 +42,11 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-fn ok(cmd: &mut Command) -> bool {
+pub(crate) fn ok(cmd: &mut Command) -> bool {
     cmd.output().map(|o| o.status.success()).unwrap_or(false)
 }
 
-fn step(name: &str) {
+pub(crate) fn step(name: &str) {
     println!("\n==> {name}");
 }
 
@@ -315,6 +315,7 @@ pub fn test_all(root: &Path) -> Result<(), String> {
         Err(e) => return Err(format!("cannot provide redis-server for the tests: {e}")),
     };
     results.push(("rust (nextest)", nextest(root, &redis)));
+    results.push(("fuzz (bounded AFL++ pass)", crate::fuzz::run_all(root, crate::fuzz::TEST_SECONDS)));
     let prepared = bindings(root, true)
         .and_then(|generated| Ok((generated, build_core(root, Some(SERVER_FEATURES))?, build_emulator(root)?)));
     match prepared {
