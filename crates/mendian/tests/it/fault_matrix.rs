@@ -215,3 +215,59 @@ async fn a_refused_connection_is_network_and_never_unknown() {
     }
     emu.stop().await;
 }
+
+/// The faults only one platform has: WeChat Pay answer signatures, WeChat access tokens,
+/// TOP bans and the daily quota. Same rule: the outcome and the exact request count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_specific_faults() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let quota = r#"{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for 1 more seconds"}}"#;
+    let cells: Vec<(&str, &str, FaultKind, &str, usize)> = vec![
+        ("wechatpay", "query_guides", FaultKind::WechatpayBadSignature, "Signature", 1),
+        ("wechatpay", "register_guide", FaultKind::WechatpayBadSignature, "Signature", 1),
+        ("wechatpay", "query_guides", FaultKind::WechatpayClockSkew { seconds: 600 }, "Signature", 1),
+        ("wechatpay", "query_guides", FaultKind::WechatpaySignTest, "Signature", 1),
+        // An expired token is refused before anything is done: renewed and repeated once,
+        // for creates too.
+        ("wxa", "get_store_list", FaultKind::WxaExpireTokens, "ok", 2),
+        ("wxa", "add_store", FaultKind::WxaExpireTokens, "ok", 2),
+        ("wxa", "get_store_list", FaultKind::WxaErrcode { errcode: 45009, errmsg: "reach max api daily quota limit".into() }, "Api", 1),
+        ("wxa", "get_store_list", FaultKind::WxaErrcode { errcode: -1, errmsg: "system error".into() }, "ok", 2),
+        ("wxa", "add_store", FaultKind::WxaErrcode { errcode: -1, errmsg: "system error".into() }, "Api", 1),
+        // A per-API ban is a refusal (nothing done): waited out, for creates too.
+        ("top", "worker_query", FaultKind::TopBan { seconds: 1, sub_code: "accesscontrol.limited-by-api-access-count".into() }, "ok", 2),
+        ("top", "worker_create", FaultKind::TopBan { seconds: 1, sub_code: "accesscontrol.limited-by-api-access-count".into() }, "ok", 2),
+        ("top", "worker_query", FaultKind::Status { status: 200, body: quota.into(), content_type: None }, "Api", 1),
+    ];
+    let mut wrong = Vec::new();
+    for (platform, endpoint, kind, want, want_count) in cells {
+        let targets = targets(&emu);
+        let t = targets.iter().find(|t| t.platform == platform && t.endpoint == endpoint).expect("a target");
+        emu.reset();
+        if let Some(setup) = &t.setup {
+            setup().await.unwrap();
+        }
+        let _ = (t.call)().await;
+        if let Some(read) = match endpoint {
+            "worker_create" => Some("worker_query"),
+            "add_store" => Some("get_store_list"),
+            _ => None,
+        } {
+            // The warm-up created the worker or store; start from none so the create can
+            // succeed, warming up (a new token) with the platform's read instead.
+            emu.reset();
+            let _ = (targets.iter().find(|t| t.endpoint == read).unwrap().call)().await;
+        }
+        emu.clear_recorded();
+        let kind_shown = format!("{kind:?}");
+        emu.add_fault(Fault { id: 0, route: t.route.into(), kind, times: Some(1) });
+        let r = (t.call)().await;
+        let seen = emu.recorded().iter().filter(|r| r.endpoint.as_deref() == Some(endpoint)).count();
+        let got = outcome(&r);
+        if (got.as_str(), seen) != (want, want_count) {
+            wrong.push(format!("{kind_shown} / {platform} {endpoint}: got ({got}, {seen}) ({r:?}), want ({want}, {want_count})"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    emu.stop().await;
+}
