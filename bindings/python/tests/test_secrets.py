@@ -16,6 +16,8 @@ def holders():
         "TopConfig": mendian.TopConfig(app_key="12345678", session=SECRET, options=options),
         "WxaAccessToken": mendian.WxaAccessToken(access_token=SECRET, expires_in=7200),
         "WxaStoredToken": mendian.WxaStoredToken(access_token=SECRET, expires_at=1_900_000_000),
+        "TopSignRequest": mendian.TopSignRequest(sign_method=mendian.TopSignMethod.HMAC_SHA256, api_name="x",
+                                                 params={"session": SECRET}, canonical="session" + SECRET),
         "WxaPushConfig": mendian.WxaPushConfig(token=SECRET, encoding_aes_key=SECRET, previous_encoding_aes_key=SECRET, appid="wx1"),
         "GetStableAccessTokenRequest": mendian.GetStableAccessTokenRequest(grant_type="client_credential", appid="wx1", secret=SECRET),
         "GetAccessTokenRequest": mendian.GetAccessTokenRequest(grant_type="client_credential", appid="wx1", secret=SECRET),

@@ -12519,7 +12519,7 @@ public func FfiConverterTypeTopConfig_lower(_ value: TopConfig) -> RustBuffer {
  * it: a signing backend is an oracle for whoever can reach it, so it must sign only calls it
  * allows (see the README's "Signing on a server").
  */
-public struct TopSignRequest: Equatable, Hashable {
+public struct TopSignRequest: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The sign method.
      */
@@ -12563,6 +12563,28 @@ public struct TopSignRequest: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topsignrequest_uniffi_trait_debug(
+            FfiConverterTypeTopSignRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_topsignrequest_uniffi_trait_display(
+            FfiConverterTypeTopSignRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)

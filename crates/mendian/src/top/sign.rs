@@ -106,7 +106,8 @@ pub fn sign_with_secret(method: TopSignMethod, secret: &[u8], canonical: &str) -
 /// One TOP call to sign, in parts, so that a signer on a server can decide whether to sign
 /// it: a signing backend is an oracle for whoever can reach it, so it must sign only calls it
 /// allows (see the README's "Signing on a server").
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct TopSignRequest {
     /// The sign method.
     pub sign_method: TopSignMethod,
@@ -118,6 +119,23 @@ pub struct TopSignRequest {
     /// rebuild it from the parameters it checked rather than sign this as given.
     pub canonical: String,
 }
+
+impl std::fmt::Debug for TopSignRequest {
+    /// `session` (a user's authorisation) is shown as `<redacted>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut params: Vec<(&String, &str)> =
+            self.params.iter().map(|(k, v)| (k, if k == "session" { "<redacted>" } else { v.as_str() })).collect();
+        params.sort();
+        f.debug_struct("TopSignRequest")
+            .field("sign_method", &self.sign_method)
+            .field("api_name", &self.api_name)
+            .field("params", &params)
+            .field("canonical", &"<redacted: holds the session>")
+            .finish()
+    }
+}
+
+crate::display_as_debug!(TopSignRequest);
 
 /// Produces TOP signatures. Implement it in Kotlin, Swift or Python to sign on a server (the
 /// app secret then never reaches the device): the SDK passes the call in parts and its
