@@ -1,12 +1,13 @@
 //! Key and certificate material, through `mendian::crypto` (what a merchant configures and
 //! what a platform-certificate download hands over):
 //!
-//! - [`der`]: DER as `crypto::der` reads it (certificates, SubjectPublicKeyInfo, PKCS#1 keys
-//!   wrapped into PKCS#8, raw TLVs) and the RSA keys aws-lc then builds from it;
+//! - [`der`]: DER as `crypto::der` reads it (certificates and SubjectPublicKeyInfo through
+//!   x509-cert/spki, PKCS#1 keys wrapped into PKCS#8) and the RSA keys aws-lc then builds
+//!   from it;
 //! - [`pem`]: PEM text as `pem_block`, `private_key_pkcs8`, `RsaPrivateKey::from_pem`,
 //!   `RsaPublicKey::from_pem` and `certificate_from_pem` read it.
 
-use mendian::crypto::der::{self, tlv};
+use mendian::crypto::der;
 use mendian::crypto::{b64, certificate_from_pem, RsaPrivateKey, RsaPublicKey};
 
 use crate::input::{selector, text};
@@ -31,8 +32,8 @@ fn pem_wrap(label: &str, der: &[u8]) -> String {
 }
 
 /// DER input. The selector byte picks (`% 4`): 0 an X.509 certificate, 1 a
-/// SubjectPublicKeyInfo, 2 an RSA private key (the rest as PKCS#1 and as PKCS#8), 3 a TLV
-/// walk and serial normalisation.
+/// SubjectPublicKeyInfo, 2 an RSA private key (the rest as PKCS#1 and as PKCS#8), 3 the RSA
+/// key inside a SubjectPublicKeyInfo and serial normalisation.
 ///
 /// A certificate's serial must already be normalised the way `Wechatpay-Serial` headers are
 /// looked up (upper-case hex without leading zeros), and its public key must lie inside it;
@@ -92,23 +93,32 @@ pub fn der(data: &[u8]) -> Outcome {
             Outcome::of(&pkcs1)
         }
         _ => {
-            walk(rest, 0);
+            let result = der::spki_rsa_public_key(rest);
+            if let Ok(key) = &result {
+                assert!(rest.windows(key.len().max(1)).any(|w| w == key.as_slice()), "the RSA key is not inside the SPKI");
+            }
             let serial = der::normalize_serial(&text(rest));
             assert!(serial == "0" || !serial.starts_with('0'), "normalize_serial kept a leading zero: {serial:?}");
-            Outcome::of(&tlv(rest))
+            Outcome::of(&result)
         }
     }
 }
 
-/// Reads every TLV, descending into constructed ones; each must lie inside its parent.
-fn walk(mut input: &[u8], depth: usize) {
-    while let Ok((tag, content, rest)) = tlv(input) {
-        assert!(content.len() + rest.len() < input.len(), "a TLV is not inside its input");
-        if tag & 0x20 != 0 && depth < 16 {
-            walk(content, depth + 1);
+/// One DER TLV (tag, content, rest), for checking what `pkcs1_to_pkcs8` wrote: the test's
+/// own reader, independent of the one under test.
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
         }
-        input = rest;
-    }
+        (rest[..n].iter().fold(0usize, |acc, &b| acc << 8 | b as usize), &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
 /// PEM text (invalid UTF-8 replaced), read as every kind of key material mendian accepts.

@@ -163,15 +163,32 @@ fn tools_venv() -> Result<PathBuf, String> {
     Ok(venv)
 }
 
+/// How the wheel under test is compiled. Both run the whole suite: debug has overflow checks
+/// (arithmetic that would wrap panics, so a test hits it), release is what users install
+/// (arithmetic wraps silently unless it is checked in the code).
+#[derive(Clone, Copy)]
+enum WheelProfile {
+    /// `maturin build`: debug assertions and overflow checks on.
+    Debug,
+    /// `maturin build --release`: the optimised build users get.
+    Release,
+}
+
 /// Builds the wheel with maturin, installs it into a fresh virtualenv and runs pytest.
-fn python_suite(root: &Path, emulator: &Path, redis: &Path) -> Result<(), String> {
+fn python_suite(root: &Path, emulator: &Path, redis: &Path, profile: WheelProfile) -> Result<(), String> {
     let venv = tools_venv()?;
-    step("python: build the wheel (maturin, bindings = \"uniffi\")");
-    let wheels = target_dir(root).join("wheels");
+    let (name, flags): (&str, &[&str]) = match profile {
+        WheelProfile::Debug => ("debug", &[]),
+        WheelProfile::Release => ("release", &["--release"]),
+    };
+    step(&format!("python: build the {name} wheel (maturin, bindings = \"uniffi\")"));
+    let wheels = target_dir(root).join("wheels").join(name);
     let _ = std::fs::remove_dir_all(&wheels);
     run(Command::new(venv.join("bin/maturin"))
         .current_dir(root.join("bindings/python"))
-        .args(["build", "--quiet", "--out"])
+        .args(["build", "--quiet"])
+        .args(flags)
+        .arg("--out")
         .arg(&wheels)
         .env("PATH", path_with(&venv.join("bin"))))?;
     let wheel = std::fs::read_dir(&wheels)
@@ -180,12 +197,12 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path) -> Result<(), String
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
         .ok_or("maturin produced no wheel")?;
-    step("python: install the wheel into a fresh virtualenv");
+    step(&format!("python: install the {name} wheel into a fresh virtualenv"));
     let test_venv = cache_dir().join("pytest-venv");
     let _ = std::fs::remove_dir_all(&test_venv);
     run(Command::new("python3").args(["-m", "venv"]).arg(&test_venv))?;
     run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest"]).arg(&wheel))?;
-    step("python: pytest");
+    step(&format!("python: pytest ({name} wheel)"));
     // Run from the tests directory so `import mendian` resolves to the installed wheel,
     // not to any source tree.
     let status = Command::new(test_venv.join("bin/python"))
@@ -321,12 +338,13 @@ pub fn test_all(root: &Path) -> Result<(), String> {
     match prepared {
         Ok((generated, lib, emulator)) => {
             results.push(("swift bindings are fresh (generated, not compiled)", Ok(())));
-            results.push(("python (wheel + pytest)", python_suite(root, &emulator, &redis)));
+            results.push(("python (debug wheel + pytest)", python_suite(root, &emulator, &redis, WheelProfile::Debug)));
+            results.push(("python (release wheel + pytest)", python_suite(root, &emulator, &redis, WheelProfile::Release)));
             results.push(("kotlin (JVM)", kotlin_suite(root, &generated, &lib, &emulator, &redis)));
         }
         Err(e) => {
             results.push(("bindings", Err(e)));
-            results.push(("python (wheel + pytest)", Err("not run: bindings failed".into())));
+            results.push(("python (debug and release wheels + pytest)", Err("not run: bindings failed".into())));
             results.push(("kotlin (JVM)", Err("not run: bindings failed".into())));
         }
     }

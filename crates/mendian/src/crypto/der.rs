@@ -1,10 +1,14 @@
-//! Just enough DER and PEM to read what WeChat Pay hands out: PKCS#1 and PKCS#8 RSA private
-//! keys, SubjectPublicKeyInfo public keys and X.509 certificates (serial number and public
-//! key). A full X.509 library would be far larger than the two facts we need; certificates
-//! here are trusted because they arrive decrypted with the APIv3 key or are configured by the
-//! merchant, not because of a chain.
+//! Key and certificate material as WeChat Pay hands it out: PEM blocks, PKCS#1 and PKCS#8 RSA
+//! private keys, SubjectPublicKeyInfo public keys and X.509 certificates. Certificates and
+//! public keys are parsed by RustCrypto's `x509-cert`/`spki` (strict DER, fuzzed upstream);
+//! this module adds only what mendian needs on top: the serial in the form `Wechatpay-Serial`
+//! lookups compare, validity as Unix seconds, the RSA check, and the PKCS#1 → PKCS#8 wrapper
+//! aws-lc wants. Certificates here are trusted because they arrive decrypted with the APIv3
+//! key or are configured by the merchant, not because of a chain.
 
 use base64::Engine;
+use x509_cert::der::{Decode, Encode};
+use x509_cert::spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 
 /// A problem reading key material. Never contains the material itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,25 +28,6 @@ pub fn pem_block(pem: &str, label: &str) -> Result<Vec<u8>, DerError> {
     base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| DerError(format!("the {label} block is not valid base64")))
 }
 
-/// One TLV: (tag, content, rest of input).
-pub fn tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), DerError> {
-    if input.len() < 2 {
-        return err("truncated DER");
-    }
-    let tag = input[0];
-    let (len, hdr) = match input[1] {
-        l if l < 0x80 => (l as usize, 2),
-        0x81 if input.len() > 2 => (input[2] as usize, 3),
-        0x82 if input.len() > 3 => (((input[2] as usize) << 8) | input[3] as usize, 4),
-        0x83 if input.len() > 4 => (((input[2] as usize) << 16) | ((input[3] as usize) << 8) | input[4] as usize, 5),
-        _ => return err("unsupported DER length"),
-    };
-    if input.len() < hdr + len {
-        return err("truncated DER");
-    }
-    Ok((tag, &input[hdr..hdr + len], &input[hdr + len..]))
-}
-
 fn encode_len(len: usize, out: &mut Vec<u8>) {
     if len < 0x80 {
         out.push(len as u8);
@@ -50,8 +35,11 @@ fn encode_len(len: usize, out: &mut Vec<u8>) {
         out.extend_from_slice(&[0x81, len as u8]);
     } else if len < 0x10000 {
         out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    } else {
+    } else if len < 0x100_0000 {
         out.extend_from_slice(&[0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8]);
+    } else {
+        out.push(0x84);
+        out.extend_from_slice(&u32::try_from(len).expect("a key below 4 GiB").to_be_bytes());
     }
 }
 
@@ -107,94 +95,39 @@ impl CertInfo {
     }
 }
 
-/// Unix seconds of a DER UTCTime (`YYMMDDHHMMSSZ`, years 1950–2049) or GeneralizedTime
-/// (`YYYYMMDDHHMMSSZ`), the two forms RFC 5280 allows.
-fn der_time(tag: u8, value: &[u8]) -> Result<i64, DerError> {
-    let text = std::str::from_utf8(value).map_err(|_| DerError("a certificate time is not ASCII".into()))?;
-    let digits = text.strip_suffix('Z').filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
-    let (year, rest) = match (tag, digits) {
-        (0x17, Some(d)) if d.len() == 12 => {
-            let yy: i64 = d[..2].parse().expect("digits");
-            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &d[2..])
-        }
-        (0x18, Some(d)) if d.len() == 14 => (d[..4].parse().expect("digits"), &d[4..]),
-        _ => return err("a certificate time must be UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ"),
-    };
-    let n = |i: usize| -> i64 { rest[i..i + 2].parse().expect("digits") };
-    let (month, day, hour, minute, second) = (n(0), n(2), n(4), n(6), n(8));
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
-        return err("a certificate time is not a real date and time");
-    }
-    // Days from civil (proleptic Gregorian), then seconds.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Ok(days * 86_400 + hour * 3600 + minute * 60 + second)
-}
+/// `rsaEncryption`, 1.2.840.113549.1.1.1.
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
-/// Reads the serial number and public key of a DER certificate.
+/// Reads the serial number, validity and public key of a DER certificate (one certificate,
+/// nothing after it).
 pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
-    let (tag, cert, _) = tlv(der)?;
-    if tag != 0x30 {
-        return err("a certificate must be a DER SEQUENCE");
-    }
-    let (tag, tbs, _) = tlv(cert)?;
-    if tag != 0x30 {
-        return err("malformed tbsCertificate");
-    }
-    let mut rest = tbs;
-    // Optional explicit [0] version.
-    let (tag, _, after) = tlv(rest)?;
-    if tag == 0xa0 {
-        rest = after;
-    }
-    let (tag, serial, after) = tlv(rest)?;
-    if tag != 0x02 {
-        return err("malformed certificate serial number");
-    }
-    rest = after;
-    // signature AlgorithmIdentifier, issuer.
-    for _ in 0..2 {
-        rest = tlv(rest)?.2;
-    }
-    let (tag, validity, after) = tlv(rest)?;
-    if tag != 0x30 {
-        return err("malformed certificate validity");
-    }
-    let (tag, value, next) = tlv(validity)?;
-    let not_before = der_time(tag, value)?;
-    let (tag, value, _) = tlv(next)?;
-    let not_after = der_time(tag, value)?;
-    // subject.
-    rest = tlv(after)?.2;
-    let (tag, _, _) = tlv(rest)?;
-    if tag != 0x30 {
-        return err("malformed subjectPublicKeyInfo");
-    }
-    let spki_len = rest.len() - tlv(rest)?.2.len();
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| DerError(format!("not a DER X.509 certificate ({e})")))?;
+    let tbs = cert.tbs_certificate();
+    let seconds = |t: x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+    let validity = tbs.validity();
+    let spki = tbs
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|e| DerError(format!("the certificate's public key does not re-encode ({e})")))?;
     // Upper-case hex without leading zeros, the form `Wechatpay-Serial` lookups compare in
     // (a first byte below 0x10 would otherwise keep a leading `0` nibble).
-    let serial = serial.iter().map(|b| format!("{b:02X}")).collect::<String>();
-    Ok(CertInfo { serial_hex: normalize_serial(&serial), not_before, not_after, spki: rest[..spki_len].to_vec() })
+    let serial = tbs.serial_number().as_bytes().iter().map(|b| format!("{b:02X}")).collect::<String>();
+    Ok(CertInfo {
+        serial_hex: normalize_serial(&serial),
+        not_before: seconds(validity.not_before),
+        not_after: seconds(validity.not_after),
+        spki,
+    })
 }
 
 /// The PKCS#1 `RSAPublicKey` inside a SubjectPublicKeyInfo.
 pub fn spki_rsa_public_key(spki: &[u8]) -> Result<Vec<u8>, DerError> {
-    let (_, body, _) = tlv(spki)?;
-    let (_, alg, rest) = tlv(body)?;
-    // rsaEncryption OID 1.2.840.113549.1.1.1
-    if !alg.starts_with(&RSA_ALGORITHM_ID[2..13]) {
+    let info = SubjectPublicKeyInfoRef::from_der(spki).map_err(|e| DerError(format!("not a DER SubjectPublicKeyInfo ({e})")))?;
+    if info.algorithm.oid != RSA_ENCRYPTION {
         return err("not an RSA public key");
     }
-    let (tag, bits, _) = tlv(rest)?;
-    if tag != 0x03 || bits.first() != Some(&0) {
-        return err("malformed public key bit string");
-    }
-    Ok(bits[1..].to_vec())
+    let key = info.subject_public_key.as_bytes().ok_or_else(|| DerError("malformed public key bit string".into()))?;
+    Ok(key.to_vec())
 }
 
 /// Normalises a certificate serial for comparison: upper-case hex without leading zeros.
@@ -211,40 +144,45 @@ pub fn normalize_serial(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// SEQUENCE { SEQUENCE { INTEGER serial, 4 × SEQUENCE {}, SEQUENCE {} (the SPKI) } }.
-    fn skeleton(serial: &[u8]) -> Vec<u8> {
-        let mut tbs = vec![0x02, serial.len() as u8];
-        tbs.extend_from_slice(serial);
-        tbs.extend_from_slice(&[0x30, 0, 0x30, 0]);
-        let validity = [&[0x17, 13][..], b"250101000000Z", &[0x18, 15], b"21241231235959Z"].concat();
-        tbs.extend_from_slice(&[0x30, validity.len() as u8]);
-        tbs.extend_from_slice(&validity);
-        tbs.extend_from_slice(&[0x30, 0, 0x30, 0]);
-        let mut cert = vec![0x30, tbs.len() as u8];
-        cert.extend(tbs);
-        let mut outer = vec![0x30, cert.len() as u8];
-        outer.extend(cert);
-        outer
+    const EMULATOR_CERT: &str = include_str!("../../../../tests/vectors/wechatpay/keys/emulator_platform_certificate.pem");
+
+    fn emulator_der() -> Vec<u8> {
+        pem_block(EMULATOR_CERT, "CERTIFICATE").unwrap()
+    }
+
+    #[test]
+    fn serial_validity_and_key_of_a_certificate() {
+        let c = certificate(&emulator_der()).unwrap();
+        assert_eq!(c.serial_hex, "3A1F0C9E5B7D2468ACE013579BDF2468ACE01357");
+        // UTCTime and GeneralizedTime (after 2049): 2025-01-01T00:00:00Z, 2124-12-31T23:59:59Z.
+        assert_eq!((c.not_before, c.not_after), (1_735_689_600, 4_891_363_199));
+        assert!(c.valid_at(1_800_000_000) && !c.valid_at(1_735_689_599) && !c.valid_at(4_891_363_200));
+        assert!(!spki_rsa_public_key(&c.spki).unwrap().is_empty());
     }
 
     #[test]
     fn serials_come_out_in_the_form_wechatpay_serial_lookups_use() {
         // A first byte below 0x10 once kept a leading `0` ("01D6"), so such a platform
         // certificate never matched its serial_no (found by the `der` fuzz target).
-        assert_eq!(certificate(&skeleton(&[0x01, 0xD6])).unwrap().serial_hex, "1D6");
-        assert_eq!(certificate(&skeleton(&[0x00, 0x00, 0x0A])).unwrap().serial_hex, "A");
-        assert_eq!(certificate(&skeleton(&[0x51, 0x57])).unwrap().serial_hex, "5157");
-        assert_eq!(certificate(&skeleton(&[0x00])).unwrap().serial_hex, "0");
+        let mut der = emulator_der();
+        let at = der.windows(3).position(|w| w == [0x02, 0x14, 0x3A]).unwrap() + 2;
+        der[at] = 0x01;
+        assert_eq!(certificate(&der).unwrap().serial_hex, "11F0C9E5B7D2468ACE013579BDF2468ACE01357");
     }
 
     #[test]
-    fn validity_is_read_in_both_time_forms() {
-        let c = certificate(&skeleton(&[0x01])).unwrap();
-        assert_eq!(c.not_before, 1_735_689_600); // 2025-01-01T00:00:00Z
-        assert_eq!(c.not_after, 4_891_363_199); // 2124-12-31T23:59:59Z
-        assert!(c.valid_at(1_800_000_000) && !c.valid_at(1_735_689_599) && !c.valid_at(4_891_363_200));
-        for bad in [&b"2501010000Z"[..], b"251301000000Z", b"250101000000+0800", b"25010100000aZ"] {
-            assert!(der_time(0x17, bad).is_err(), "{}", String::from_utf8_lossy(bad));
+    fn malformed_certificates_are_refused_without_echoing_them() {
+        let der = emulator_der();
+        for bad in [&der[..der.len() - 1], &[der.as_slice(), &[0]].concat(), &[0x30, 0x00][..], &[][..]] {
+            let e = certificate(bad).unwrap_err();
+            assert!(e.0.starts_with("not a DER X.509 certificate"), "{e:?}");
         }
+        // A non-RSA or malformed SubjectPublicKeyInfo.
+        let ec_spki = [
+            0x30, 0x19, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+            0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x02, 0x00, 0x04,
+        ];
+        assert_eq!(spki_rsa_public_key(&ec_spki).unwrap_err().0, "not an RSA public key");
+        assert!(spki_rsa_public_key(&[0x30, 0x03, 0x02, 0x01]).is_err());
     }
 }

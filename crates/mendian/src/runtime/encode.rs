@@ -17,31 +17,19 @@ pub fn value_text(v: &Value) -> Option<String> {
     }
 }
 
+/// What [`percent_encode`] escapes: everything but RFC 3986's unreserved characters.
+const NOT_UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// Percent-encodes a query or path value (RFC 3986 unreserved characters stay).
 pub fn percent_encode(s: &str) -> String {
-    encode(s, b"-._~", false)
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value (space as `+`).
+/// `application/x-www-form-urlencoded` encoding of one value (space as `+`; alphanumerics and
+/// `*-._` stay), as the WHATWG URL standard and TOP's form bodies spell it.
 pub fn form_encode(s: &str) -> String {
-    encode(s, b"-._*", true)
-}
-
-fn encode(s: &str, keep: &[u8], plus_for_space: bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len() + s.len() / 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
-        } else if b == b' ' && plus_for_space {
-            out.push('+');
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A request record laid out by its descriptor.

@@ -9,6 +9,8 @@
 //! - [`transport`]: the reqwest client, timeouts, and transport failures as errors.
 //! - [`tls`]: which certificate roots HTTPS trusts ([`TlsRoots`]: system, or the bundle on
 //!   Android).
+//! - [`url`]: base-URL checks, hosts for errors and credential-free URLs (on the `url`
+//!   crate).
 //! - [`encode`]: text, percent and form encoding; the layout of a request record into
 //!   path, query and body.
 //! - [`errors`]: `Api` and `Decode` error constructors.
@@ -32,6 +34,7 @@ pub mod pager;
 pub mod retry;
 pub mod tls;
 pub mod transport;
+pub mod url;
 
 pub use clock::{system_clock, system_now, Clock};
 pub use engine::{Engine, Protocol};

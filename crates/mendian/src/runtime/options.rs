@@ -64,7 +64,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("max_retries", &self.max_retries)
             .field("call_deadline_ms", &self.call_deadline_ms)
             .field("language", &self.language)
-            .field("proxy_url", &self.proxy_url.as_deref().map(without_userinfo))
+            .field("proxy_url", &self.proxy_url.as_deref().map(super::url::shown))
             .field("extra_root_certificates_pem", &self.extra_root_certificates_pem.len())
             .field("tls_roots", &self.tls_roots)
             .field("max_response_bytes", &self.max_response_bytes)
@@ -73,16 +73,6 @@ impl std::fmt::Debug for ClientOptions {
 }
 
 crate::display_as_debug!(ClientOptions);
-
-/// `url` with any `user:password@` replaced by `<redacted>@`.
-fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -165,25 +155,14 @@ pub fn check_id(field: &str, value: &str) -> Result<(), MendianError> {
     Ok(())
 }
 
-fn check_url(field: &str, url: &str) -> Result<String, MendianError> {
-    let url = url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(MendianError::invalid(field, format!("must be an http(s) URL (got {url:?})")));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(MendianError::invalid(field, "must not contain whitespace or control characters"));
-    }
-    Ok(url.trim_end_matches('/').to_string())
-}
-
 impl ClientOptions {
     /// Checks the options and fills what is unset from `defaults`.
     pub fn resolve(&self, defaults: PlatformDefaults) -> Result<ResolvedOptions, MendianError> {
-        let primary = check_url("options.base_url", self.base_url.as_deref().unwrap_or(defaults.base_url))?;
+        let primary = super::url::check_http_url("options.base_url", self.base_url.as_deref().unwrap_or(defaults.base_url))?;
         let mut hosts = vec![primary];
         match self.backup_base_url.as_deref() {
             Some(b) if b.trim().is_empty() => {}
-            Some(b) => hosts.push(check_url("options.backup_base_url", b)?),
+            Some(b) => hosts.push(super::url::check_http_url("options.backup_base_url", b)?),
             // The documented backup only backs up the documented primary.
             None if self.base_url.is_none() => hosts.extend(defaults.backup_base_url.map(str::to_string)),
             None => {}
@@ -203,7 +182,7 @@ impl ClientOptions {
         let proxy = match self.proxy_url.as_deref() {
             None => None,
             Some(p) => {
-                let url = check_url("options.proxy_url", p)?;
+                let url = super::url::check_http_url("options.proxy_url", p)?;
                 Some(reqwest::Proxy::all(url.as_str()).map_err(|_| {
                     MendianError::invalid("options.proxy_url", "is not a proxy URL reqwest accepts")
                 })?)

@@ -120,21 +120,11 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
-/// `url` with any `user:password@` replaced by `<redacted>@`.
-fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return "<not a URL>".into() };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
 impl RedisTokenStore {
     /// Checks the URL, prefix and options and prepares the connection (made on first use, and
     /// remade after Redis restarts).
     pub fn open(url: &str, key_prefix: &str, options: WxaRedisStoreOptions) -> Result<RedisTokenStore, MendianError> {
-        let shown_url = without_userinfo(url.trim());
+        let shown_url = crate::runtime::url::shown(url);
         let scheme = url.trim().split_once("://").map(|(s, _)| s).unwrap_or("");
         if !matches!(scheme, "redis" | "rediss") {
             return Err(MendianError::invalid("url", &format!("`{shown_url}` must start with redis:// or rediss:// (TLS)")));
@@ -367,12 +357,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stored_values_round_trip_and_urls_hide_passwords() {
+    fn stored_values_round_trip() {
         assert_eq!(parse_stored("1700000000:abc:def"), Some(WxaStoredToken { access_token: "abc:def".into(), expires_at: 1_700_000_000 }));
         assert_eq!(parse_stored("x:abc"), None);
         assert_eq!(parse_stored("17:"), None);
-        assert_eq!(without_userinfo("redis://:hunter2@cache:6379/0"), "redis://<redacted>@cache:6379/0");
-        assert_eq!(without_userinfo("rediss://cache:6380"), "rediss://cache:6380");
     }
 
     #[test]
