@@ -372,6 +372,10 @@ pub fn test_all(root: &Path) -> Result<(), String> {
 
 /// `cargo xtask demo`: the walkthrough example against the in-process emulator.
 pub fn demo(root: &Path) -> Result<(), String> {
+    // Not `-q`: a first run compiles for minutes, and cargo's progress shows it is working.
+    step("demo: build (the first run compiles the core and the emulator; later runs start at once)");
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-p", "mendian", "--example", "demo"]))?;
+    step("demo: run");
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "mendian", "--example", "demo"]))
 }
 

@@ -15,6 +15,11 @@ fn validate_update(r: mendian::wechatpay::UpdateGuideRequest) -> Result<(), Mend
     mendian::Validate::validate(&r)
 }
 
+/// An optional value as a person reads it: the value itself, or `—` when absent.
+fn or_dash<T: std::fmt::Debug>(v: Option<T>) -> String {
+    v.map(|v| format!("{v:?}").trim_matches('"').to_string()).unwrap_or_else(|| "—".into())
+}
+
 fn title(s: &str) {
     println!("\n── {s} {}", "─".repeat(70usize.saturating_sub(s.chars().count())));
 }
@@ -43,7 +48,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     title("1. Start the emulator");
     let emu = mendian_emulator::Emulator::start(Default::default()).await?;
-    println!("  connection profile: {}", serde_json::to_string(&emu.profile())?);
+    let p = emu.profile();
+    println!("  WeChat Pay   {}  (mchid {}, platform certificate {})", p.wechatpay_base_url, p.wechatpay_mchid, p.wechatpay_platform_serial_no);
+    println!("  门店小程序   {}  (appid {})", p.wxa_base_url, p.wxa_appid);
+    println!("  TOP          {}  (app_key {})", p.top_gateway_url, p.top_app_key);
+    println!("  admin API    {}  (the whole profile, test keys included: GET {}/profile)", p.admin_url, p.admin_url);
 
     title("2. What the spec knows");
     let all = endpoints();
@@ -98,7 +107,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let recorded: Vec<serde_json::Value> = serde_json::from_str(&c)?;
     println!("  recorded requests: {}", recorded.len());
     for r in &recorded {
-        println!("    #{} {} {} endpoint={} body={}", r["seq"], r["method"], r["path"], r["endpoint"], r["body"]);
+        let text = |k: &str| r[k].as_str().map(str::to_string).unwrap_or_else(|| r[k].to_string());
+        println!("    #{} {} {} ({}) {}", r["seq"], text("method"), text("path"), text("endpoint"), text("body"));
     }
 
     title("6. WeChat Pay 支付即服务: the staff lifecycle");
@@ -159,7 +169,7 @@ async fn staff_lifecycle(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn
     .await?;
     println!("  update    name → 张三丰 (PATCH, 204, empty body signature verified)");
     let after = wx.query_all_guides(QueryGuidesRequest { mobile: None, ..q }).await?;
-    println!("  query     all guides of store 1234567 → {:?}", after.iter().map(|g| g.name.clone().unwrap_or_default()).collect::<Vec<_>>());
+    println!("  query     all guides of store 1234567 → {}", after.iter().map(|g| g.name.clone().unwrap_or_default()).collect::<Vec<_>>().join(", "));
     emu.add_fault(mendian_emulator::Fault { id: 0, route: "GET /v3/smartguide/guides".into(), kind: mendian_emulator::FaultKind::WechatpayBadSignature, times: Some(1) });
     match wx.query_all_guides(QueryGuidesRequest { sub_mchid: None, store_id: 1234567, userid: None, mobile: None, work_id: None, limit: None, offset: None }).await {
         Err(e) => println!("  a tampered answer → {e}"),
@@ -197,16 +207,16 @@ async fn tmall_workers(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn s
         service_codes: Some("xxxx|xxxx".into()),
     };
     let r = top.worker_create(WorkerCreateRequest { worker_dto: Some(worker("网点编码")) }, None).await?;
-    println!("  worker.create  张三 / 1234567890 / appliance_install → value={:?}", r.result.and_then(|r| r.value));
+    println!("  worker.create  张三 / 1234567890 / appliance_install → value {}", or_dash(r.result.and_then(|r| r.value)));
     let r = top.worker_update(WorkerUpdateRequest { worker: Some(worker("网点B")) }, None).await?;
-    println!("  worker.update  (the document's request, store 网点B) → value={:?}", r.result.and_then(|r| r.value));
+    println!("  worker.update  (the document's request, store 网点B) → value {}", or_dash(r.result.and_then(|r| r.value)));
     let r = top.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None).await?;
     let dto = r.result.and_then(|r| r.value);
     println!("  worker.query   → {} at {}", dto.as_ref().and_then(|d| d.name.clone()).unwrap_or_default(), dto.and_then(|d| d.service_store_code).unwrap_or_default());
     let r = top
         .worker_delete(WorkerDeleteRequest { name: Some("张三".into()), phone: Some(1234567890), biz_type: Some("appliance_install".into()) }, None)
         .await?;
-    println!("  worker.delete  → value={:?}", r.result.and_then(|r| r.value));
+    println!("  worker.delete  → value {}", or_dash(r.result.and_then(|r| r.value)));
     match top.worker_update(WorkerUpdateRequest { worker: Some(worker("网点C")) }, None).await {
         Err(e) => println!("  worker.update of the deleted worker → {e}"),
         Ok(_) => println!("  worker.update of the deleted worker unexpectedly succeeded"),
@@ -333,7 +343,7 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
     wx.apply_merchant(apply).await?;
     let push = next_push(&receiver, &mut pushes).await?;
     if let WxaEvent::ApplyMerchantAudit { event } = &push.event {
-        println!("  ← push apply_merchant_audit_info (encrypted={}, msg_signature and appid checked): audit {} {:?}", push.encrypted, event.audit_id, event.status);
+        println!("  ← push apply_merchant_audit_info (encrypted: {}, msg_signature and appid checked): audit {} {:?}", push.encrypted, event.audit_id, event.status);
     }
 
     let tree = wx.get_district_tree().await?;
@@ -384,13 +394,13 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
     println!("  add_store (pic_list sent as a JSON string inside the JSON) → audit_id {}", added.data.audit_id);
     let poi_id = match next_push(&receiver, &mut pushes).await?.event {
         WxaEvent::AddStoreAudit { event } => {
-            println!("  ← push add_store_audit_info: {:?}, poiid {:?}", event.status, event.poiid);
+            println!("  ← push add_store_audit_info: {:?}, poiid {}", event.status, or_dash(event.poiid.as_deref()));
             event.poiid.ok_or("no poiid")?
         }
         other => return Err(format!("unexpected push {other:?}").into()),
     };
     let info = wx.get_store_info(GetStoreInfoRequest { poi_id: poi_id.clone() }).await?;
-    println!("  get_store_info → {} {:?}, open {}", info.business.base_info.business_name.clone().unwrap_or_default(), info.business.base_info.status, info.business.base_info.open_time.clone().unwrap_or_default());
+    println!("  get_store_info → {}, status {}, open {}", info.business.base_info.business_name.clone().unwrap_or_default(), or_dash(info.business.base_info.status), info.business.base_info.open_time.clone().unwrap_or_default());
     let updated = wx
         .update_store(UpdateStoreRequest {
             poi_id: poi_id.clone(),
