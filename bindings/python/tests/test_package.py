@@ -22,3 +22,11 @@ def test_every_client_method_has_a_blocking_and_an_asyncio_form():
 
 def test_the_package_is_typed():
     assert (pathlib.Path(mendian.__file__).parent / "py.typed").exists()
+
+
+def test_version_agrees_with_the_package_metadata():
+    import importlib.metadata
+
+    import mendian
+
+    assert mendian.__version__ == mendian.mendian_version() == importlib.metadata.version("mendian")

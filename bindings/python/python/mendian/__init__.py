@@ -16,6 +16,9 @@ import threading as _threading
 from ._ffi import *  # noqa: F401,F403
 from ._ffi import mendian as _generated
 
+__version__: str = _generated.mendian_version()
+"""The SDK version: the wheel's version and what ``User-Agent`` sends."""
+
 _callback_loop = None
 _callback_lock = _threading.Lock()
 
