@@ -204,7 +204,10 @@ fn rust_field(name: &str) -> String {
 
 /// Text safe inside a `///` doc comment that UniFFI copies into Kotlin/Swift `/** */` blocks.
 fn doc_text(s: &str) -> String {
-    s.replace("*/", "* /").replace("/*", "/ *").replace('\r', "")
+    // A backslash is doubled: Markdown (rustdoc, KDoc, Swift) shows `\\` as one, and so does a
+    // Python docstring, where UniFFI copies the text verbatim and a lone `\J` (a document's
+    // `PNG\JPEG`) is an invalid escape, a warning on import and an error under `-W error`.
+    s.replace("*/", "* /").replace("/*", "/ *").replace('\r', "").replace('\\', "\\\\")
 }
 
 /// Whether a doc line opens a Markdown list item (`- `, `* `, `+ `, `1. `, `1) `).

@@ -30,3 +30,12 @@ def test_version_agrees_with_the_package_metadata():
     import mendian
 
     assert mendian.__version__ == mendian.mendian_version() == importlib.metadata.version("mendian")
+
+
+def test_importing_raises_no_warning():
+    # Generated docstrings once held `\J` (an invalid escape): a warning on import, an
+    # error for users who run with -W error.
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-W", "error", "-c", "import mendian, mendian.testing"], check=True)

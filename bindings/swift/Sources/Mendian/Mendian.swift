@@ -5076,7 +5076,7 @@ public struct AddStoreRequest: Equatable, Hashable {
      *
      * Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
      *
-     * Quirk: A JSON string inside the JSON body: "pic_list":"{\"list\":[\"URL\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
+     * Quirk: A JSON string inside the JSON body: "pic_list":"{\\"list\\":[\\"URL\\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
      */
     public var picList: StorePicList
     /**
@@ -5149,7 +5149,7 @@ public struct AddStoreRequest: Equatable, Hashable {
          *
          * Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
          *
-         * Quirk: A JSON string inside the JSON body: "pic_list":"{\"list\":[\"URL\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
+         * Quirk: A JSON string inside the JSON body: "pic_list":"{\\"list\\":[\\"URL\\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
          */picList: StorePicList, 
         /**
          * 联系电话 (`contract_phone`): 联系电话
@@ -5854,7 +5854,7 @@ public func FfiConverterTypeApplyMerchantRequest_lower(_ value: ApplyMerchantReq
  *
  * Quirk: No Wechatpay-Serial is listed for this endpoint (no encrypted fields).
  *
- * Quirk: Success is 204 with an empty, still signed body: verify ts\nnonce\n\n.
+ * Quirk: Success is 204 with an empty, still signed body: verify ts\\nnonce\\n\\n.
  *
  * Quirk: Documentation: merchant https://pay.weixin.qq.com/doc/v3/merchant/4012535161, partner https://pay.weixin.qq.com/doc/v3/partner/4012474145, new docs …/docs/merchant/apis/after-payment-service/guides/assign-guide.html, old wiki https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_4_2.shtml (partner …/apiv3_partner/apis/chapter8_4_2.shtml), wiki (2020.04.28) https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml.
  */
@@ -12636,7 +12636,7 @@ public func FfiConverterTypeTopSignRequest_lower(_ value: TopSignRequest) -> Rus
  *
  * Documentation: <https://pay.weixin.qq.com/docs/merchant/apis/after-payment-service/guides/update-guide.html>
  *
- * Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\nnonce\n\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
+ * Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\\nnonce\\n\\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
  *
  * Quirk: The document (适用对象: 直连商户) has no sub_mchid; the 服务商 variant of the same path adds it in the body (new docs).
  *
@@ -13148,7 +13148,7 @@ public struct UploadMediaRequest: Equatable, Hashable {
      *
      * Required. Sent in the multipart body. Format: a media file whose format and size suit its `type`.
      *
-     * Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
+     * Quirk: Images: 支持PNG\\JPEG\\JPG\\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
      *
      * Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
      */
@@ -13167,7 +13167,7 @@ public struct UploadMediaRequest: Equatable, Hashable {
          *
          * Required. Sent in the multipart body. Format: a media file whose format and size suit its `type`.
          *
-         * Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
+         * Quirk: Images: 支持PNG\\JPEG\\JPG\\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
          *
          * Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
          */media: Data) {
@@ -17804,11 +17804,11 @@ public func FfiConverterTypeWxaEvent_lower(_ value: WxaEvent) -> RustBuffer {
 public enum WxaMediaType: Equatable, Hashable {
     
     /**
-     * 图片 (image): 支持PNG\JPEG\JPG\GIF格式; size 10M on one official page, 2MB on another (`image`)
+     * 图片 (image): 支持PNG\\JPEG\\JPG\\GIF格式; size 10M on one official page, 2MB on another (`image`)
      */
     case image
     /**
-     * 语音 (voice): 2M, 60 s, AMR\MP3 (`voice`)
+     * 语音 (voice): 2M, 60 s, AMR\\MP3 (`voice`)
      */
     case voice
     /**

@@ -130,7 +130,7 @@ impl crate::schema::Request for RegisterGuideRequest {
 ///
 /// Quirk: No Wechatpay-Serial is listed for this endpoint (no encrypted fields).
 ///
-/// Quirk: Success is 204 with an empty, still signed body: verify ts\nnonce\n\n.
+/// Quirk: Success is 204 with an empty, still signed body: verify ts\\nnonce\\n\\n.
 ///
 /// Quirk: Documentation: merchant https://pay.weixin.qq.com/doc/v3/merchant/4012535161, partner https://pay.weixin.qq.com/doc/v3/partner/4012474145, new docs …/docs/merchant/apis/after-payment-service/guides/assign-guide.html, old wiki https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_4_2.shtml (partner …/apiv3_partner/apis/chapter8_4_2.shtml), wiki (2020.04.28) https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
@@ -284,7 +284,7 @@ impl crate::schema::Request for QueryGuidesRequest {
 ///
 /// Documentation: <https://pay.weixin.qq.com/docs/merchant/apis/after-payment-service/guides/update-guide.html>
 ///
-/// Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\nnonce\n\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
+/// Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\\nnonce\\n\\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
 ///
 /// Quirk: The document (适用对象: 直连商户) has no sub_mchid; the 服务商 variant of the same path adds it in the body (new docs).
 ///

@@ -368,7 +368,7 @@ pub struct AddStoreRequest {
     ///
     /// Required. Sent in the JSON body. Sent as a JSON string. Example: `{"list":["http://mmbiz.qpic.cn/mmbiz_jpg/tW66AWvE2K4EJxIYOVpiaGOkfg0iayibiaP2xHOChvbmKQD5uh8ymibbEKlTTPmjTdQ8ia43sULLeG1pT2psOfPic4kTw/0?wx_fmt=jpeg"]}`.
     ///
-    /// Quirk: A JSON string inside the JSON body: "pic_list":"{\"list\":[\"URL\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
+    /// Quirk: A JSON string inside the JSON body: "pic_list":"{\\"list\\":[\\"URL\\"]}" (official: 字段是一个 json 字符串). Callers pass the list of image URLs; the runtime stringifies it.
     #[serde(with = "wire::json_string")]
     pub pic_list: StorePicList,
     /// 联系电话 (`contract_phone`): 联系电话
@@ -882,7 +882,7 @@ pub struct UploadMediaRequest {
     ///
     /// Required. Sent in the multipart body. Format: a media file whose format and size suit its `type`.
     ///
-    /// Quirk: Images: 支持PNG\JPEG\JPG\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
+    /// Quirk: Images: 支持PNG\\JPEG\\JPG\\GIF格式; the store head image (headimg_mediaid) accepts jpg and png only (支持jpg和png格式的图片).
     ///
     /// Quirk: Size: the official page says 图片(image): 10M in one place and 文件大小限制:图片2MB in its 注意事项 (older pages said 2M); enforce at most 2 MB client-side and surface 40006/45001 otherwise.
     #[serde(skip)]

@@ -720,9 +720,9 @@ impl std::str::FromStr for PoiUpgradeStatus {
 /// Values the platform may send that this version does not know are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum WxaMediaType {
-    /// 图片 (image): 支持PNG\JPEG\JPG\GIF格式; size 10M on one official page, 2MB on another (`image`)
+    /// 图片 (image): 支持PNG\\JPEG\\JPG\\GIF格式; size 10M on one official page, 2MB on another (`image`)
     Image,
-    /// 语音 (voice): 2M, 60 s, AMR\MP3 (`voice`)
+    /// 语音 (voice): 2M, 60 s, AMR\\MP3 (`voice`)
     Voice,
     /// 视频 (video): 10MB, MP4 (`video`)
     Video,
