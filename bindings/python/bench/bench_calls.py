@@ -31,39 +31,16 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import urllib.request
 
 import requests
 
 import mendian
+from mendian.testing import Emulator
 
 DISTRICT = "440105"  # 海珠区 in the emulator's district tree
 KEYWORD = "基准"      # in every seeded POI's name, in no built-in POI
 PIC = "http://mmbiz.qpic.cn/mmbiz_jpg/bench/0?wx_fmt=jpeg"
 CONCURRENT = 200
-
-
-class Emulator:
-    """The emulator process, its connection profile and its admin API."""
-
-    def __init__(self, binary):
-        self.proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{binary} exited without printing its profile")
-        self.profile = json.loads(line)
-
-    def admin(self, method, route, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.profile["admin_url"] + route, data=data, method=method)
-        req.add_header("content-type", "application/json")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            text = resp.read().decode()
-            return json.loads(text) if text else None
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 class Baseline:
