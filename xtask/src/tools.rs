@@ -184,39 +184,53 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, profile: WheelProfil
     step(&format!("python: build the {name} wheel (maturin, bindings = \"uniffi\")"));
     let wheels = target_dir(root).join("wheels").join(name);
     let _ = std::fs::remove_dir_all(&wheels);
-    run(Command::new(venv.join("bin/maturin"))
-        .current_dir(root.join("bindings/python"))
-        .args(["build", "--quiet"])
-        .args(flags)
-        .arg("--out")
-        .arg(&wheels)
-        .env("PATH", path_with(&venv.join("bin"))))?;
-    let wheel = std::fs::read_dir(&wheels)
-        .map_err(|e| e.to_string())?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .ok_or("maturin produced no wheel")?;
+    let mut install = vec![build_wheel(&venv, &root.join("bindings/python"), flags, &wheels.join("sdk"))?];
+    if matches!(profile, WheelProfile::Release) {
+        // The emulator as users install it: its wheel puts `mendian-emulator` on the venv's
+        // PATH, where `mendian.testing` finds it (MENDIAN_EMULATOR_BIN stays unset).
+        step("python: build the emulator wheel (maturin, bindings = \"bin\")");
+        install.push(build_wheel(&venv, &root.join("bindings/emulator"), flags, &wheels.join("emulator"))?);
+    }
     step(&format!("python: install the {name} wheel into a fresh virtualenv"));
     let test_venv = cache_dir().join("pytest-venv");
     let _ = std::fs::remove_dir_all(&test_venv);
     run(Command::new("python3").args(["-m", "venv"]).arg(&test_venv))?;
-    run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest"]).arg(&wheel))?;
+    run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest"]).args(&install))?;
     step(&format!("python: pytest ({name} wheel)"));
     // Run from the tests directory so `import mendian` resolves to the installed wheel,
     // not to any source tree.
-    let status = Command::new(test_venv.join("bin/python"))
+    let mut pytest = Command::new(test_venv.join("bin/python"));
+    pytest
         .current_dir(root.join("bindings/python/tests"))
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
-        .env("MENDIAN_EMULATOR_BIN", emulator)
-        .env("MENDIAN_REDIS_SERVER", redis)
-        .status()
-        .map_err(|e| e.to_string())?;
+        .env("MENDIAN_REDIS_SERVER", redis);
+    match profile {
+        WheelProfile::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator),
+        WheelProfile::Release => pytest.env_remove("MENDIAN_EMULATOR_BIN").env("PATH", path_with(&test_venv.join("bin"))),
+    };
+    let status = pytest.status().map_err(|e| e.to_string())?;
     match status.code() {
         Some(0) => Ok(()),
         Some(5) => Err("pytest collected no tests".into()),
         _ => Err(format!("pytest failed with {status}")),
     }
+}
+
+/// Builds the maturin project in `project` into `out` and returns the wheel.
+fn build_wheel(tools: &Path, project: &Path, flags: &[&str], out: &Path) -> Result<PathBuf, String> {
+    run(Command::new(tools.join("bin/maturin"))
+        .current_dir(project)
+        .args(["build", "--quiet"])
+        .args(flags)
+        .arg("--out")
+        .arg(out)
+        .env("PATH", path_with(&tools.join("bin"))))?;
+    std::fs::read_dir(out)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or_else(|| format!("maturin produced no wheel in {}", out.display()))
 }
 
 fn path_with(dir: &Path) -> std::ffi::OsString {

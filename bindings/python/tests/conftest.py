@@ -1,5 +1,6 @@
-"""Fixtures shared by the Python suite: a running emulator (``mendian.testing``, started from
-the binary that `cargo xtask test` built, MENDIAN_EMULATOR_BIN) and a redis-server."""
+"""Fixtures shared by the Python suite: a running emulator (``mendian.testing``: the debug
+binary named by MENDIAN_EMULATOR_BIN, or the `mendian-emulator` command the emulator wheel
+installs) and a redis-server."""
 
 import os
 import subprocess
@@ -7,14 +8,17 @@ import subprocess
 import pytest
 
 # The suite runs on the fixture the package ships to its users.
-from mendian.testing import Emulator
+from mendian.testing import Emulator, EmulatorNotFound
 
 
 @pytest.fixture(scope="session")
 def emulator():
-    if not os.environ.get("MENDIAN_EMULATOR_BIN"):
-        pytest.fail("MENDIAN_EMULATOR_BIN is not set: run the suite through `cargo xtask test`")
-    emu = Emulator()
+    # MENDIAN_EMULATOR_BIN (the debug build) or the `mendian-emulator` command the emulator
+    # wheel installed (the release run).
+    try:
+        emu = Emulator()
+    except EmulatorNotFound as e:
+        pytest.fail(f"{e} (run the suite through `cargo xtask test`)")
     yield emu
     emu.stop()
 

@@ -28,6 +28,14 @@ def test_repr_shows_where_it_listens_not_the_test_keys(mendian_emulator):
     assert mendian_emulator.profile["wechatpay_apiv3_key"] not in shown
 
 
+def test_the_binary_comes_from_the_environment_or_path(monkeypatch):
+    # `cargo xtask test` runs the suite once with MENDIAN_EMULATOR_BIN (debug build) and once
+    # with only the emulator wheel's `mendian-emulator` command on PATH (release).
+    found = find_emulator()
+    assert found == os.environ.get("MENDIAN_EMULATOR_BIN", found)
+    assert os.path.basename(found) == "mendian-emulator"
+
+
 def test_a_missing_binary_is_named(monkeypatch, tmp_path):
     monkeypatch.delenv("MENDIAN_EMULATOR_BIN", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -38,7 +46,7 @@ def test_a_missing_binary_is_named(monkeypatch, tmp_path):
 
 
 def test_a_second_emulator_on_its_own_port_and_stopped_by_the_context_manager():
-    with Emulator(os.environ["MENDIAN_EMULATOR_BIN"]) as emu:
+    with Emulator() as emu:
         assert emu.running
         emu.reset()
     assert not emu.running
