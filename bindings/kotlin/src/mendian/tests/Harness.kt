@@ -4,10 +4,6 @@
 // failure.
 package mendian.tests
 
-import java.io.BufferedReader
-import java.io.InputStreamReader
-import java.net.HttpURLConnection
-import java.net.URI
 
 class AssertionFailed(message: String) : Exception(message)
 
@@ -55,38 +51,8 @@ class Suite {
     }
 }
 
-/** A running mendian-emulator process (the binary `cargo xtask test` built). */
-class Emulator(binary: String) : AutoCloseable {
-    private val process: Process = ProcessBuilder(binary).redirectErrorStream(false).start()
-    val profile: String
-
-    init {
-        val reader = BufferedReader(InputStreamReader(process.inputStream))
-        profile = reader.readLine() ?: error("$binary exited without printing its profile")
-    }
-
-    /** A top-level string member of the profile JSON. */
-    fun profileValue(key: String): String =
-        Regex("\"$key\":\"([^\"]*)\"").find(profile)?.groupValues?.get(1) ?: error("profile has no $key: $profile")
-
-    fun admin(method: String, route: String, body: String? = null): String {
-        val conn = URI(profileValue("admin_url") + route).toURL().openConnection() as HttpURLConnection
-        conn.requestMethod = method
-        if (body != null) {
-            conn.doOutput = true
-            conn.setRequestProperty("content-type", "application/json")
-            conn.outputStream.use { it.write(body.toByteArray()) }
-        }
-        val text = (if (conn.responseCode >= 400) conn.errorStream else conn.inputStream)?.use { it.readBytes().decodeToString() } ?: ""
-        check(conn.responseCode < 400) { "admin $method $route answered ${conn.responseCode}: $text" }
-        return text
-    }
-
-    override fun close() {
-        process.destroy()
-        process.waitFor()
-    }
-}
+/** The suite runs on the helper the library ships to its users. */
+typealias Emulator = mendian.testing.MendianEmulator
 
 /**
  * A `redis-server` (the binary in the `mendian.redis` system property, which `cargo xtask

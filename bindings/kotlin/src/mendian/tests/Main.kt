@@ -124,6 +124,18 @@ fun main() {
         }
     }
 
+    s.test("MendianEmulator finds the binary, hides the test keys and names a missing binary") {
+        mendian.testing.MendianEmulator().use { emu ->
+            check(emu.running) { "not running" }
+            emu.reset()
+            val shown = emu.toString()
+            check(shown.contains(emu.profileValue("admin_url"))) { shown }
+            check(!shown.contains(emu.profileValue("wechatpay_apiv3_key"))) { shown }
+        }
+        val e = assertThrows<mendian.testing.MendianEmulatorNotFound> { mendian.testing.MendianEmulator.find("/nonexistent/mendian-emulator") }
+        check(e.message!!.contains("not an executable")) { e.message!! }
+    }
+
     val emulator = lazy { Emulator(System.getProperty("mendian.emulator")) }
     registerTopTests(s) { emulator.value }
     registerWechatpayTests(s) { emulator.value }
