@@ -50,9 +50,16 @@ pub(crate) fn step(name: &str) {
     println!("\n==> {name}");
 }
 
-/// The cargo features of the server builds (the Python wheel, the JVM library): the Redis
-/// token store. Mobile builds (the Swift package, an Android AAR) leave it out.
-pub const SERVER_FEATURES: &str = "redis";
+/// The cargo features of the server builds (the Python wheel, the JVM library, the `mendian`
+/// binary): the Redis token store and the command line. Mobile builds (the Swift package, an
+/// Android AAR) leave them out. `bindings/python/pyproject.toml` and `crates/mendian-cli` name
+/// the same set, so the core is compiled once for all of them.
+pub const SERVER_FEATURES: &str = "redis,cli";
+
+/// [`SERVER_FEATURES`] as features of the `mendian` package, for workspace-wide commands.
+fn server_features_of_core() -> String {
+    SERVER_FEATURES.split(',').map(|f| format!("mendian/{f}")).collect::<Vec<_>>().join(",")
+}
 
 /// Builds the core library (debug) with `features` and returns the path of a copy of the
 /// shared library in a directory of its own (`<target>/native/<features or default>/`), so
@@ -100,7 +107,13 @@ fn redis_server() -> Result<PathBuf, String> {
 }
 
 fn build_emulator(root: &Path) -> Result<PathBuf, String> {
-    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "build",
+        "-p",
+        "mendian-emulator",
+        "--bin",
+        "mendian-emulator",
+    ]))?;
     Ok(target_dir(root).join("debug").join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX)))
 }
 
@@ -126,7 +139,22 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&out);
     for (lang, lib) in [("kotlin", &server), ("swift", &mobile), ("python", &server)] {
         step(&format!("bindings: generate {lang}"));
-        run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(lib))?;
+        run(Command::new(cargo_bin())
+            .current_dir(root)
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "uniffi-bindgen",
+                "--",
+                "generate",
+                "--no-format",
+                "--language",
+                lang,
+                "--out-dir",
+            ])
+            .arg(out.join(lang))
+            .arg(lib))?;
     }
     let mut stale = Vec::new();
     for (from, to) in swift_files(&out, root) {
@@ -144,7 +172,10 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
         }
     }
     if !stale.is_empty() {
-        return Err(format!("Swift bindings are stale: {}\nrun `cargo xtask bindings` and commit the result", stale.join(", ")));
+        return Err(format!(
+            "Swift bindings are stale: {}\nrun `cargo xtask bindings` and commit the result",
+            stale.join(", ")
+        ));
     }
     println!("bindings written to {}", out.display());
     Ok(out)
@@ -206,7 +237,9 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, profile: WheelProfil
         .env("MENDIAN_REDIS_SERVER", redis);
     match profile {
         WheelProfile::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator),
-        WheelProfile::Release => pytest.env_remove("MENDIAN_EMULATOR_BIN").env("PATH", path_with(&test_venv.join("bin"))),
+        WheelProfile::Release => {
+            pytest.env_remove("MENDIAN_EMULATOR_BIN").env("PATH", path_with(&test_venv.join("bin")))
+        }
     };
     let status = pytest.status().map_err(|e| e.to_string())?;
     match status.code() {
@@ -252,8 +285,11 @@ fn kotlin_tools() -> Result<KotlinTools, String> {
     if !pkg.join("bin/kotlinc").exists() {
         step("bootstrap: kotlinc from the npm kotlin-compiler package");
         std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-        run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&home).arg(KOTLIN_COMPILER_NPM))
-            .map_err(|e| format!("{e}\n(needs node and npm)"))?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&home)
+            .arg(KOTLIN_COMPILER_NPM))
+        .map_err(|e| format!("{e}\n(needs node and npm)"))?;
     }
     let jna = PathBuf::from("/usr/share/java/jna.jar");
     if !jna.exists() {
@@ -322,15 +358,24 @@ fn nextest(root: &Path, redis: &Path) -> Result<(), String> {
         step("bootstrap: cargo-nextest");
         run(Command::new(cargo_bin()).args(["install", "--locked", "cargo-nextest"]))?;
     }
-    step(&format!("rust: cargo nextest run --workspace --features mendian/{SERVER_FEATURES}"));
+    step(&format!("rust: cargo nextest run --workspace --features {}", server_features_of_core()));
     run(Command::new(cargo_bin())
         .current_dir(root)
-        .args(["nextest", "run", "--workspace", "--no-fail-fast", "--features", &format!("mendian/{SERVER_FEATURES}")])
+        .args(["nextest", "run", "--workspace", "--no-fail-fast", "--features", &server_features_of_core()])
         .env("MENDIAN_REDIS_SERVER", redis))?;
     step("rust: the WeChat Pay vectors and end-to-end tests with the pure-Rust rsa backend");
     run(Command::new(cargo_bin()).current_dir(root).args([
-        "nextest", "run", "-p", "mendian", "--features", "rsa-backend", "--no-fail-fast",
-        "--test", "it", "-E", "test(/^wechatpay_(vectors|e2e|notify)::/)",
+        "nextest",
+        "run",
+        "-p",
+        "mendian",
+        "--features",
+        "rsa-backend",
+        "--no-fail-fast",
+        "--test",
+        "it",
+        "-E",
+        "test(/^wechatpay_(vectors|e2e|notify)::/)",
     ]))
 }
 
@@ -353,7 +398,10 @@ pub fn test_all(root: &Path) -> Result<(), String> {
         Ok((generated, lib, emulator)) => {
             results.push(("swift bindings are fresh (generated, not compiled)", Ok(())));
             results.push(("python (debug wheel + pytest)", python_suite(root, &emulator, &redis, WheelProfile::Debug)));
-            results.push(("python (release wheel + pytest)", python_suite(root, &emulator, &redis, WheelProfile::Release)));
+            results.push((
+                "python (release wheel + pytest)",
+                python_suite(root, &emulator, &redis, WheelProfile::Release),
+            ));
             results.push(("kotlin (JVM)", kotlin_suite(root, &generated, &lib, &emulator, &redis)));
         }
         Err(e) => {
@@ -398,18 +446,53 @@ pub fn demo(root: &Path) -> Result<(), String> {
 /// second against the emulator next to plain reqwest; then the access-token read from Redis
 /// next to memory; then client CPU per call from Python.
 pub fn bench(root: &Path) -> Result<(), String> {
-    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
-    println!();
     run(Command::new(cargo_bin()).current_dir(root).args([
-        "run", "-q", "--release", "-p", "mendian", "--features", "rsa-backend", "--example", "bench_wechatpay",
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        "mendian",
+        "--example",
+        "bench_wechatpay",
     ]))?;
     println!();
-    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wxa"]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        "mendian",
+        "--features",
+        "rsa-backend",
+        "--example",
+        "bench_wechatpay",
+    ]))?;
+    println!();
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        "mendian",
+        "--example",
+        "bench_wxa",
+    ]))?;
     println!();
     let redis = redis_server()?;
     run(Command::new(cargo_bin())
         .current_dir(root)
-        .args(["run", "-q", "--release", "-p", "mendian", "--features", SERVER_FEATURES, "--example", "bench_tokens", "--"])
+        .args([
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "mendian",
+            "--features",
+            SERVER_FEATURES,
+            "--example",
+            "bench_tokens",
+            "--",
+        ])
         .arg(&redis))?;
     python_bench(root)
 }
@@ -419,8 +502,24 @@ pub fn bench(root: &Path) -> Result<(), String> {
 /// the plain-reqwest baseline (`examples/bench_baseline.rs`) as another.
 fn python_bench(root: &Path) -> Result<(), String> {
     step("bench: release builds of the emulator and the plain-reqwest baseline");
-    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
-    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian", "--example", "bench_baseline"]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "build",
+        "-q",
+        "--release",
+        "-p",
+        "mendian-emulator",
+        "--bin",
+        "mendian-emulator",
+    ]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args([
+        "build",
+        "-q",
+        "--release",
+        "-p",
+        "mendian",
+        "--example",
+        "bench_baseline",
+    ]))?;
     let release = target_dir(root).join("release");
     let emulator = release.join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX));
     let baseline = release.join("examples").join(format!("bench_baseline{}", std::env::consts::EXE_SUFFIX));

@@ -21,7 +21,7 @@
 //!   helpers for wire quirks.
 //! - [`error`] holds [`MendianError`], the only error type that crosses the FFI;
 //!   [`catalog`] exposes what the spec knows to every language; [`crypto`] the RSA/AES
-//!   backends.
+//!   backends; `cli` (feature `cli`) is the `mendian` command line.
 //!
 //! A request field travels `spec/` → `generated/<family>/requests.rs` (record + checks) and
 //! `descriptors.rs` (where it goes) → `ffi::generated` (the exported method) → the
@@ -34,6 +34,9 @@
 uniffi::setup_scaffolding!();
 
 pub mod catalog;
+#[cfg(feature = "cli")]
+#[allow(clippy::result_large_err)]
+pub mod cli;
 pub mod crypto;
 pub mod error;
 pub mod ffi;

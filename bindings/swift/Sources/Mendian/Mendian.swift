@@ -1746,6 +1746,21 @@ public protocol WechatpayClientProtocol: AnyObject, Sendable {
     func updateGuideBlocking(request: UpdateGuideRequest) throws 
     
     /**
+     * Downloads the platform certificates now (`GET /v3/certificates`), verifies the
+     * list's signature, decrypts each certificate with the APIv3 key and returns them; the
+     * client also trusts them from then on. For apps that keep or pin the certificates (the
+     * client downloads and refreshes them on its own otherwise). Fails with `Credentials`
+     * without an APIv3 key, `Signature` when the list is not signed by one of the
+     * certificates it carries.
+     */
+    func downloadPlatformCertificates() async throws  -> [WechatpayPlatformCertificate]
+    
+    /**
+     * Blocking form of [`Self::download_platform_certificates`].
+     */
+    func downloadPlatformCertificatesBlocking() throws  -> [WechatpayPlatformCertificate]
+    
+    /**
      * Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
      * body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
      * APIv3 key is not configured.
@@ -2081,6 +2096,42 @@ open func updateGuideBlocking(request: UpdateGuideRequest)throws   {try rustCall
         FfiConverterTypeUpdateGuideRequest_lower(request),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Downloads the platform certificates now (`GET /v3/certificates`), verifies the
+     * list's signature, decrypts each certificate with the APIv3 key and returns them; the
+     * client also trusts them from then on. For apps that keep or pin the certificates (the
+     * client downloads and refreshes them on its own otherwise). Fails with `Credentials`
+     * without an APIv3 key, `Signature` when the list is not signed by one of the
+     * certificates it carries.
+     */
+open func downloadPlatformCertificates()async throws  -> [WechatpayPlatformCertificate]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mendian_fn_method_wechatpayclient_download_platform_certificates(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mendian_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mendian_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mendian_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeWechatpayPlatformCertificate.lift,
+            errorHandler: FfiConverterTypeMendianError_lift
+        )
+}
+    
+    /**
+     * Blocking form of [`Self::download_platform_certificates`].
+     */
+open func downloadPlatformCertificatesBlocking()throws  -> [WechatpayPlatformCertificate]  {
+    return try  FfiConverterSequenceTypeWechatpayPlatformCertificate.lift(try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_wechatpayclient_download_platform_certificates_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -13578,6 +13629,95 @@ public func FfiConverterTypeWechatpayNotification_lower(_ value: WechatpayNotifi
 
 
 /**
+ * A WeChat Pay platform certificate, downloaded, verified and decrypted.
+ */
+public struct WechatpayPlatformCertificate: Equatable, Hashable {
+    /**
+     * Serial number (upper-case hex, as `Wechatpay-Serial` names it).
+     */
+    public var serialNo: String
+    /**
+     * `effective_time` as WeChat Pay sent it (RFC 3339).
+     */
+    public var effectiveTime: String
+    /**
+     * `expire_time` as WeChat Pay sent it (RFC 3339).
+     */
+    public var expireTime: String
+    /**
+     * The certificate (PEM). Public: it holds the platform's public key.
+     */
+    public var certificatePem: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Serial number (upper-case hex, as `Wechatpay-Serial` names it).
+         */serialNo: String, 
+        /**
+         * `effective_time` as WeChat Pay sent it (RFC 3339).
+         */effectiveTime: String, 
+        /**
+         * `expire_time` as WeChat Pay sent it (RFC 3339).
+         */expireTime: String, 
+        /**
+         * The certificate (PEM). Public: it holds the platform's public key.
+         */certificatePem: String) {
+        self.serialNo = serialNo
+        self.effectiveTime = effectiveTime
+        self.expireTime = expireTime
+        self.certificatePem = certificatePem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WechatpayPlatformCertificate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWechatpayPlatformCertificate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WechatpayPlatformCertificate {
+        return
+            try WechatpayPlatformCertificate(
+                serialNo: FfiConverterString.read(from: &buf), 
+                effectiveTime: FfiConverterString.read(from: &buf), 
+                expireTime: FfiConverterString.read(from: &buf), 
+                certificatePem: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WechatpayPlatformCertificate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serialNo, into: &buf)
+        FfiConverterString.write(value.effectiveTime, into: &buf)
+        FfiConverterString.write(value.expireTime, into: &buf)
+        FfiConverterString.write(value.certificatePem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayPlatformCertificate_lift(_ buf: RustBuffer) throws -> WechatpayPlatformCertificate {
+    return try FfiConverterTypeWechatpayPlatformCertificate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWechatpayPlatformCertificate_lower(_ value: WechatpayPlatformCertificate) -> RustBuffer {
+    return FfiConverterTypeWechatpayPlatformCertificate.lower(value)
+}
+
+
+/**
  * One request to sign, in parts, so that a signer on a server can decide whether to sign it:
  * a signing backend is an oracle for whoever can reach it, so it must sign only requests it
  * allows (see the README's "Signing on a server").
@@ -18933,6 +19073,31 @@ fileprivate struct FfiConverterSequenceTypeStorePhoto: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeWechatpayPlatformCertificate: FfiConverterRustBuffer {
+    typealias SwiftType = [WechatpayPlatformCertificate]
+
+    public static func write(_ value: [WechatpayPlatformCertificate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWechatpayPlatformCertificate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WechatpayPlatformCertificate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WechatpayPlatformCertificate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWechatpayPlatformCertificate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeWxaDistrictCity: FfiConverterRustBuffer {
     typealias SwiftType = [WxaDistrictCity]
 
@@ -19914,6 +20079,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_update_guide_blocking() != 559) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_platform_certificates() != 57071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_platform_certificates_blocking() != 21463) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 58420) {

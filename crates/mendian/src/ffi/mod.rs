@@ -7,7 +7,7 @@
 //!   `TopClient::worker_update`, …) and the `validate_<endpoint>_request` functions, one file
 //!   per family, each a one-line call into the hand-written client's generic `call`.
 //! - Hand-written, one file per area, each a thin call into the core: [`catalog`] (the SDK
-//!   version and the spec catalog), [`log`] (the logger setter), [`top`] (the `TopClient` constructor, the app-secret
+//!   version and the spec catalog), `cli` (the command line, with the `cli` feature), [`log`] (the logger setter), [`top`] (the `TopClient` constructor, the app-secret
 //!   signer), [`wechatpay`] (the `WechatpayClient` constructor, notification verification,
 //!   the PEM signer) and [`wxa`] (the `WxaClient` constructor and token methods, the district
 //!   tree, the token providers and store, the push receiver and push crypto). The core
@@ -24,6 +24,8 @@
 //! changing what crosses the boundary.
 
 pub mod catalog;
+#[cfg(feature = "cli")]
+pub mod cli;
 #[allow(missing_docs)]
 pub mod generated;
 pub mod log;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::error::MendianError;
 use crate::wechatpay::{
     PemMerchantSigner, WechatpayClient, WechatpayConfig, WechatpayMerchantSigner, WechatpayNotification,
+    WechatpayPlatformCertificate,
 };
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -43,6 +44,21 @@ impl WechatpayClient {
         body: String,
     ) -> Result<WechatpayNotification, MendianError> {
         self.notification(headers, body).await
+    }
+
+    /// Downloads the platform certificates now (`GET /v3/certificates`), verifies the
+    /// list's signature, decrypts each certificate with the APIv3 key and returns them; the
+    /// client also trusts them from then on. For apps that keep or pin the certificates (the
+    /// client downloads and refreshes them on its own otherwise). Fails with `Credentials`
+    /// without an APIv3 key, `Signature` when the list is not signed by one of the
+    /// certificates it carries.
+    pub async fn download_platform_certificates(&self) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
+        self.platform_certificates().await
+    }
+
+    /// Blocking form of [`Self::download_platform_certificates`].
+    pub fn download_platform_certificates_blocking(&self) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
+        crate::runtime::blocking::run(self.download_platform_certificates())
     }
 
     /// Blocking form of [`Self::verify_notification`] (it may download platform

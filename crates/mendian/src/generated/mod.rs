@@ -40,6 +40,51 @@ pub static ALL_ENDPOINTS: &[&crate::schema::EndpointDescriptor] = &[
     &wxa::UPLOAD_MEDIA,
 ];
 
+/// Something done with an endpoint's request type, chosen by the endpoint's id at run time
+/// ([`with_request_type`]): reading a request from JSON, for example.
+pub trait RequestVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the request record of the endpoint.
+    fn visit<R: crate::schema::Request + serde::Serialize + serde::de::DeserializeOwned>(self) -> Self::Output;
+}
+
+/// Calls `visitor` with the request record of the endpoint `id`; `None` when the spec has no
+/// such endpoint.
+pub fn with_request_type<V: RequestVisitor>(id: &str, visitor: V) -> Option<V::Output> {
+    Some(match id {
+        "worker_update" => visitor.visit::<top::WorkerUpdateRequest>(),
+        "worker_create" => visitor.visit::<top::WorkerCreateRequest>(),
+        "worker_delete" => visitor.visit::<top::WorkerDeleteRequest>(),
+        "worker_query" => visitor.visit::<top::WorkerQueryRequest>(),
+        "worker_querypage" => visitor.visit::<top::WorkerQuerypageRequest>(),
+        "register_guide" => visitor.visit::<wechatpay::RegisterGuideRequest>(),
+        "assign_guide" => visitor.visit::<wechatpay::AssignGuideRequest>(),
+        "query_guides" => visitor.visit::<wechatpay::QueryGuidesRequest>(),
+        "update_guide" => visitor.visit::<wechatpay::UpdateGuideRequest>(),
+        "download_certificates" => visitor.visit::<wechatpay::DownloadCertificatesRequest>(),
+        "get_merchant_category" => visitor.visit::<wxa::GetMerchantCategoryRequest>(),
+        "apply_merchant" => visitor.visit::<wxa::ApplyMerchantRequest>(),
+        "get_merchant_audit_info" => visitor.visit::<wxa::GetMerchantAuditInfoRequest>(),
+        "modify_merchant" => visitor.visit::<wxa::ModifyMerchantRequest>(),
+        "get_district" => visitor.visit::<wxa::GetDistrictRequest>(),
+        "search_map_poi" => visitor.visit::<wxa::SearchMapPoiRequest>(),
+        "create_map_poi" => visitor.visit::<wxa::CreateMapPoiRequest>(),
+        "add_store" => visitor.visit::<wxa::AddStoreRequest>(),
+        "update_store" => visitor.visit::<wxa::UpdateStoreRequest>(),
+        "get_store_info" => visitor.visit::<wxa::GetStoreInfoRequest>(),
+        "get_store_list" => visitor.visit::<wxa::GetStoreListRequest>(),
+        "del_store" => visitor.visit::<wxa::DelStoreRequest>(),
+        "get_poi_list" => visitor.visit::<wxa::GetPoiListRequest>(),
+        "get_store_card" => visitor.visit::<wxa::GetStoreCardRequest>(),
+        "set_store_card" => visitor.visit::<wxa::SetStoreCardRequest>(),
+        "get_stable_access_token" => visitor.visit::<wxa::GetStableAccessTokenRequest>(),
+        "get_access_token" => visitor.visit::<wxa::GetAccessTokenRequest>(),
+        "upload_media" => visitor.visit::<wxa::UploadMediaRequest>(),
+        _ => return None,
+    })
+}
+
 /// The response envelopes the spec names: how each platform wraps a payload and its errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Envelope {

@@ -22,8 +22,8 @@ use crate::error::MendianError;
 use crate::generated::wechatpay::{DownloadCertificatesResponse, DOWNLOAD_CERTIFICATES};
 use crate::runtime::encode::{lay_out, to_value};
 use crate::runtime::engine::transport_failure;
-use crate::runtime::options::check_id;
 use crate::runtime::errors::{api_error, decode_error, decode_payload, ApiAnswer};
+use crate::runtime::options::check_id;
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
@@ -107,6 +107,28 @@ pub struct WechatpayNotification {
     pub original_type: String,
     /// The decrypted resource (JSON text).
     pub plaintext: String,
+}
+
+/// Whether a signed answer's timestamp must be within the 5-minute window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Window {
+    /// Refuse answers further than 5 minutes from local time (replays).
+    Checked,
+    /// Saved notifications, inspected later.
+    Ignored,
+}
+
+/// A WeChat Pay platform certificate, downloaded, verified and decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WechatpayPlatformCertificate {
+    /// Serial number (upper-case hex, as `Wechatpay-Serial` names it).
+    pub serial_no: String,
+    /// `effective_time` as WeChat Pay sent it (RFC 3339).
+    pub effective_time: String,
+    /// `expire_time` as WeChat Pay sent it (RFC 3339).
+    pub expire_time: String,
+    /// The certificate (PEM). Public: it holds the platform's public key.
+    pub certificate_pem: String,
 }
 
 /// The hosts and timeout WeChat Pay documents.
@@ -203,8 +225,29 @@ impl WechatpayClient {
         headers: HashMap<String, String>,
         body: String,
     ) -> Result<WechatpayNotification, MendianError> {
+        self.open_notification(headers, body, Window::Checked).await
+    }
+
+    /// Verifies and decrypts a notification saved earlier, without the 5-minute replay
+    /// window: for tools that inspect saved notifications (`mendian wechatpay
+    /// verify-notification --saved`). A server receiving notifications must use
+    /// `verify_notification`, which refuses replays.
+    pub async fn verify_saved_notification(
+        &self,
+        headers: HashMap<String, String>,
+        body: String,
+    ) -> Result<WechatpayNotification, MendianError> {
+        self.open_notification(headers, body, Window::Ignored).await
+    }
+
+    async fn open_notification(
+        &self,
+        headers: HashMap<String, String>,
+        body: String,
+        window: Window,
+    ) -> Result<WechatpayNotification, MendianError> {
         let headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-        self.verify(&headers, body.as_bytes()).await?;
+        self.verify(&headers, body.as_bytes(), window).await?;
         let key = self
             .config
             .apiv3_key
@@ -385,7 +428,7 @@ impl WechatpayClient {
         if !(200..300).contains(&resp.status) {
             return Err(api_error_of(d, resp, signed));
         }
-        self.verify(&resp.headers, &resp.body).await?;
+        self.verify(&resp.headers, &resp.body, Window::Checked).await?;
         if resp.body.is_empty() {
             return Ok(Value::Null);
         }
@@ -405,7 +448,7 @@ impl WechatpayClient {
     }
 
     /// Verifies a signed answer (response or notification) over its raw body.
-    async fn verify(&self, headers: &[(String, String)], body: &[u8]) -> Result<(), MendianError> {
+    async fn verify(&self, headers: &[(String, String)], body: &[u8], window: Window) -> Result<(), MendianError> {
         let h =
             |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string());
         let sig = h("wechatpay-signature").ok_or_else(|| MendianError::Signature {
@@ -427,7 +470,7 @@ impl WechatpayClient {
             .parse()
             .map_err(|_| MendianError::Signature { reason: format!("Wechatpay-Timestamp {ts:?} is not a number") })?;
         let skew = (self.clock)().saturating_sub(t).unsigned_abs();
-        if skew > auth::CLOCK_WINDOW_SECONDS.unsigned_abs() {
+        if window == Window::Checked && skew > auth::CLOCK_WINDOW_SECONDS.unsigned_abs() {
             return Err(MendianError::Signature {
                 reason: format!("Wechatpay-Timestamp is {skew} s away from local time (more than 5 minutes): replayed answer or a wrong clock"),
             });
@@ -468,6 +511,20 @@ impl WechatpayClient {
         if !force && !self.trust.certs_stale() {
             return Ok(());
         }
+        self.fetch_certificates().await.map(|_| ())
+    }
+
+    /// Downloads the platform certificates now, verifies the list's signature, decrypts each
+    /// with the APIv3 key, checks serials and validity, installs them for this client and
+    /// returns them (exported as `download_platform_certificates`).
+    pub async fn platform_certificates(&self) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
+        let _guard = self.trust.refresh_lock.lock().await;
+        self.fetch_certificates().await
+    }
+
+    /// The download behind [`Self::refresh_certificates`] and [`Self::platform_certificates`];
+    /// the caller holds the refresh lock.
+    async fn fetch_certificates(&self) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
         let key = self.config.apiv3_key.clone().ok_or_else(|| MendianError::Credentials {
             reason: "downloading platform certificates needs the APIv3 key; or configure the WeChat Pay public key (public-key mode)".into(),
         })?;
@@ -490,6 +547,7 @@ impl WechatpayClient {
         let parsed: DownloadCertificatesResponse =
             serde_json::from_slice(&resp.body).map_err(|e| decode_error("the platform certificate list", e))?;
         let mut certs = Vec::new();
+        let mut exported = Vec::new();
         let mut expired = Vec::new();
         for c in parsed.data {
             let e = &c.encrypt_certificate;
@@ -510,7 +568,13 @@ impl WechatpayClient {
                     format!("serial_no {} does not match the certificate's serial {cert_serial}", c.serial_no),
                 ));
             }
-            certs.push(PlatformCert { serial: cert_serial, expire_time: c.expire_time.clone(), key: public });
+            certs.push(PlatformCert { serial: cert_serial.clone(), expire_time: c.expire_time.clone(), key: public });
+            exported.push(WechatpayPlatformCertificate {
+                serial_no: cert_serial,
+                effective_time: c.effective_time.clone(),
+                expire_time: c.expire_time.clone(),
+                certificate_pem: pem,
+            });
         }
         if certs.is_empty() && !expired.is_empty() {
             return Err(MendianError::Credentials {
@@ -543,7 +607,7 @@ impl WechatpayClient {
             });
         }
         self.trust.set_certs(certs);
-        Ok(())
+        Ok(exported)
     }
 }
 

@@ -12,7 +12,10 @@ pub mod client;
 pub mod trust;
 
 pub use auth::{wechatpay_pem_signer, PemMerchantSigner, WechatpayMerchantSigner, WechatpaySignRequest};
-pub use client::{WechatpayClient, WechatpayConfig, WechatpayNotification, WECHATPAY_BACKUP_BASE_URL, WECHATPAY_BASE_URL};
+pub use client::{
+    WechatpayClient, WechatpayConfig, WechatpayNotification, WechatpayPlatformCertificate, WECHATPAY_BACKUP_BASE_URL,
+    WECHATPAY_BASE_URL,
+};
 
 /// The generated records of the 支付即服务 family (`UpdateGuideRequest`, `GuideInfo`, …).
 pub use crate::generated::wechatpay::*;

@@ -322,3 +322,25 @@ pub fn decode_event(event: &str, decoder: &impl EventDecoder) -> Option<Result<W
         _ => return None,
     })
 }
+
+impl WxaEvent {
+    /// The event's name (`Event`; `None` for a message without one) and its fields as JSON:
+    /// a documented event's record by wire name, or every top-level element of any other.
+    pub fn name_and_fields(&self) -> (Option<String>, serde_json::Value) {
+        match self {
+            WxaEvent::ApplyMerchantAudit { event } => {
+                (Some("apply_merchant_audit_info".to_string()), serde_json::to_value(event).unwrap_or_default())
+            }
+            WxaEvent::CreateMapPoiAudit { event } => {
+                (Some("create_map_poi_audit_info".to_string()), serde_json::to_value(event).unwrap_or_default())
+            }
+            WxaEvent::AddStoreAudit { event } => {
+                (Some("add_store_audit_info".to_string()), serde_json::to_value(event).unwrap_or_default())
+            }
+            WxaEvent::ModifyStoreAudit { event } => {
+                (Some("modify_store_audit_info".to_string()), serde_json::to_value(event).unwrap_or_default())
+            }
+            WxaEvent::Other { event, fields, .. } => (event.clone(), serde_json::to_value(fields).unwrap_or_default()),
+        }
+    }
+}
