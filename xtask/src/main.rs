@@ -4,8 +4,10 @@
 //! - `bindings [--check]` — build the core library and generate Kotlin, Swift and Python
 //!   bindings from it; the Swift package sources are committed, `--check` verifies them.
 //! - `test` — everything: codegen and bindings checks, the Rust workspace under nextest,
-//!   the Python suite against a freshly built and installed wheel, the Kotlin suite on the
-//!   JVM. Missing tools are bootstrapped into a cache; a language is never silently skipped.
+//!   the Python suite against a debug wheel, then `package` and the Python suite against the
+//!   packaged wheels, a wheel built from the sdist, and the Kotlin suite on the packaged jar. Missing tools are bootstrapped into a cache; a language is never silently skipped.
+//! - `package` — every installable artefact into `dist/` (manylinux2014 wheels of the SDK
+//!   and the emulator, the sdist, the JVM jar with its native library, sources and POM).
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.
 //! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, 门店小程序
 //!   calls per second against the emulator next to plain reqwest, the access-token read from
@@ -19,6 +21,7 @@
 
 mod codegen;
 mod fuzz;
+mod package;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +32,7 @@ fn root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | demo | bench | fuzz [--seconds N]>"
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | demo | bench | fuzz [--seconds N]>"
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some("bindings") => tools::bindings(&root, check).map(|_| ()),
         Some("test") => tools::test_all(&root),
         Some("demo") => tools::demo(&root),
+        Some("package") => package::package(&root).map(|_| ()),
         Some("bench") => tools::bench(&root),
         Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         _ => Err(usage().to_string()),

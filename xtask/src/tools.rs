@@ -15,7 +15,7 @@ const KOTLIN_COMPILER_NPM: &str = "kotlin-compiler@2.4.20";
 /// maturin version range for the tools virtualenv.
 const MATURIN: &str = "maturin>=1.9,<2";
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
 }
 
@@ -182,7 +182,7 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
 }
 
 /// The tools virtualenv (maturin, pytest), created on first use.
-fn tools_venv() -> Result<PathBuf, String> {
+pub(crate) fn tools_venv() -> Result<PathBuf, String> {
     let venv = cache_dir().join("venv");
     let python = venv.join("bin/python");
     if !ok(Command::new(&python).args(["-c", "import maturin, pytest"])) {
@@ -194,34 +194,31 @@ fn tools_venv() -> Result<PathBuf, String> {
     Ok(venv)
 }
 
-/// How the wheel under test is compiled. Both run the whole suite: debug has overflow checks
-/// (arithmetic that would wrap panics, so a test hits it), release is what users install
-/// (arithmetic wraps silently unless it is checked in the code).
+/// Which wheels the Python suite runs on. Both run the whole suite: debug has overflow checks
+/// (arithmetic that would wrap panics, so a test hits it); the packaged wheels are what users
+/// install (release, manylinux2014).
 #[derive(Clone, Copy)]
-enum WheelProfile {
-    /// `maturin build`: debug assertions and overflow checks on.
+enum Wheels<'a> {
+    /// `maturin build`: debug assertions and overflow checks on; the emulator is the debug
+    /// binary named by MENDIAN_EMULATOR_BIN.
     Debug,
-    /// `maturin build --release`: the optimised build users get.
-    Release,
+    /// The SDK and emulator wheels from `dist/`; the emulator is found on PATH, where its
+    /// wheel installs it (MENDIAN_EMULATOR_BIN stays unset), as a user's tests find it.
+    Dist(&'a crate::package::Dist),
 }
 
-/// Builds the wheel with maturin, installs it into a fresh virtualenv and runs pytest.
-fn python_suite(root: &Path, emulator: &Path, redis: &Path, profile: WheelProfile) -> Result<(), String> {
+/// Installs the wheels into a fresh virtualenv and runs pytest.
+fn python_suite(root: &Path, emulator: &Path, redis: &Path, wheels: Wheels) -> Result<(), String> {
     let venv = tools_venv()?;
-    let (name, flags): (&str, &[&str]) = match profile {
-        WheelProfile::Debug => ("debug", &[]),
-        WheelProfile::Release => ("release", &["--release"]),
+    let (name, install) = match wheels {
+        Wheels::Debug => {
+            step("python: build the debug wheel (maturin, bindings = \"uniffi\")");
+            let out = target_dir(root).join("wheels").join("debug");
+            let _ = std::fs::remove_dir_all(&out);
+            ("debug", vec![build_wheel(&venv, &root.join("bindings/python"), &[], &out)?])
+        }
+        Wheels::Dist(d) => ("packaged", vec![d.sdk_wheel.clone(), d.emulator_wheel.clone()]),
     };
-    step(&format!("python: build the {name} wheel (maturin, bindings = \"uniffi\")"));
-    let wheels = target_dir(root).join("wheels").join(name);
-    let _ = std::fs::remove_dir_all(&wheels);
-    let mut install = vec![build_wheel(&venv, &root.join("bindings/python"), flags, &wheels.join("sdk"))?];
-    if matches!(profile, WheelProfile::Release) {
-        // The emulator as users install it: its wheel puts `mendian-emulator` on the venv's
-        // PATH, where `mendian.testing` finds it (MENDIAN_EMULATOR_BIN stays unset).
-        step("python: build the emulator wheel (maturin, bindings = \"bin\")");
-        install.push(build_wheel(&venv, &root.join("bindings/emulator"), flags, &wheels.join("emulator"))?);
-    }
     step(&format!("python: install the {name} wheel into a fresh virtualenv"));
     let test_venv = cache_dir().join("pytest-venv");
     let _ = std::fs::remove_dir_all(&test_venv);
@@ -235,17 +232,38 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, profile: WheelProfil
         .current_dir(root.join("bindings/python/tests"))
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
         .env("MENDIAN_REDIS_SERVER", redis);
-    match profile {
-        WheelProfile::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator),
-        WheelProfile::Release => {
-            pytest.env_remove("MENDIAN_EMULATOR_BIN").env("PATH", path_with(&test_venv.join("bin")))
-        }
+    match wheels {
+        Wheels::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator),
+        Wheels::Dist(_) => pytest.env_remove("MENDIAN_EMULATOR_BIN").env("PATH", path_with(&test_venv.join("bin"))),
     };
     let status = pytest.status().map_err(|e| e.to_string())?;
     match status.code() {
         Some(0) => Ok(()),
         Some(5) => Err("pytest collected no tests".into()),
         _ => Err(format!("pytest failed with {status}")),
+    }
+}
+
+/// The sdist builds into a wheel as `pip` builds it for a user on a platform without a
+/// published wheel (with the tools virtualenv's maturin instead of a download).
+fn sdist_builds(root: &Path, sdist: &Path) -> Result<(), String> {
+    let venv = tools_venv()?;
+    step("python: build a wheel from the sdist with pip");
+    let out = target_dir(root).join("wheels").join("from-sdist");
+    let _ = std::fs::remove_dir_all(&out);
+    run(Command::new(venv.join("bin/pip"))
+        .args(["wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir"])
+        .arg(&out)
+        .arg(sdist)
+        .env("PATH", path_with(&venv.join("bin"))))?;
+    let built = std::fs::read_dir(&out)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .any(|e| e.path().extension().is_some_and(|x| x == "whl"));
+    if built {
+        Ok(())
+    } else {
+        Err(format!("pip wheel {} produced no wheel", sdist.display()))
     }
 }
 
@@ -266,7 +284,7 @@ fn build_wheel(tools: &Path, project: &Path, flags: &[&str], out: &Path) -> Resu
         .ok_or_else(|| format!("maturin produced no wheel in {}", out.display()))
 }
 
-fn path_with(dir: &Path) -> std::ffi::OsString {
+pub(crate) fn path_with(dir: &Path) -> std::ffi::OsString {
     let mut paths = vec![dir.to_path_buf()];
     if let Some(p) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&p));
@@ -274,12 +292,15 @@ fn path_with(dir: &Path) -> std::ffi::OsString {
     std::env::join_paths(paths).expect("valid PATH")
 }
 
-struct KotlinTools {
-    kotlinc: PathBuf,
-    classpath: Vec<PathBuf>,
+/// kotlinc and the jars the bindings compile and run against.
+pub(crate) struct KotlinTools {
+    /// The compiler.
+    pub kotlinc: PathBuf,
+    /// JNA, kotlinx-coroutines-core-jvm, kotlin-stdlib (in this order).
+    pub classpath: Vec<PathBuf>,
 }
 
-fn kotlin_tools() -> Result<KotlinTools, String> {
+pub(crate) fn kotlin_tools() -> Result<KotlinTools, String> {
     let home = cache_dir().join("kotlin");
     let pkg = home.join("node_modules/kotlin-compiler");
     if !pkg.join("bin/kotlinc").exists() {
@@ -309,38 +330,40 @@ fn kotlin_tools() -> Result<KotlinTools, String> {
     })
 }
 
-fn join_cp(paths: &[PathBuf]) -> String {
+pub(crate) fn join_cp(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
 }
 
-/// Compiles the generated Kotlin with the test program and runs it on the JVM.
-fn kotlin_suite(root: &Path, generated: &Path, lib: &Path, emulator: &Path, redis: &Path) -> Result<(), String> {
+/// Compiles the Kotlin tests against the packaged jar and runs them on the JVM with only the
+/// jar and its POM's dependencies on the classpath: the native library is loaded from inside
+/// the jar, as it is for a user.
+fn kotlin_suite(root: &Path, jar: &Path, emulator: &Path, redis: &Path) -> Result<(), String> {
     let tools = kotlin_tools()?;
-    step("kotlin: compile the bindings and the tests");
+    step("kotlin: compile the tests against the packaged jar");
     let out_jar = target_dir(root).join("kotlin").join("mendian-kotlin-tests.jar");
     std::fs::create_dir_all(out_jar.parent().expect("has a parent")).map_err(|e| e.to_string())?;
     let mut sources = Vec::new();
-    collect_files(&generated.join("kotlin"), "kt", &mut sources);
-    collect_files(&root.join("bindings/kotlin/src"), "kt", &mut sources);
+    collect_files(&root.join("bindings/kotlin/tests"), "kt", &mut sources);
+    let mut compile_cp = vec![jar.to_path_buf()];
+    compile_cp.extend(tools.classpath[..2].iter().cloned());
     run(Command::new(&tools.kotlinc)
         .args(["-nowarn", "-jvm-target", "17", "-cp"])
-        .arg(join_cp(&tools.classpath[..2]))
+        .arg(join_cp(&compile_cp))
         .arg("-d")
         .arg(&out_jar)
         .args(&sources))?;
-    step("kotlin: run the tests on the JVM");
-    let mut cp = vec![out_jar];
+    step("kotlin: run the tests on the JVM (the library from the jar)");
+    let mut cp = vec![out_jar, jar.to_path_buf()];
     cp.extend(tools.classpath.iter().cloned());
     run(Command::new("java")
         .arg("-cp")
         .arg(join_cp(&cp))
-        .arg(format!("-Djna.library.path={}", lib.parent().expect("has a parent").display()))
         .arg(format!("-Dmendian.emulator={}", emulator.display()))
         .arg(format!("-Dmendian.redis={}", redis.display()))
         .arg("mendian.tests.MainKt"))
 }
 
-fn collect_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+pub(crate) fn collect_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
@@ -392,22 +415,36 @@ pub fn test_all(root: &Path) -> Result<(), String> {
     };
     results.push(("rust (nextest)", nextest(root, &redis)));
     results.push(("fuzz (bounded AFL++ pass)", crate::fuzz::run_all(root, crate::fuzz::TEST_SECONDS)));
-    let prepared = bindings(root, true)
-        .and_then(|generated| Ok((generated, build_core(root, Some(SERVER_FEATURES))?, build_emulator(root)?)));
+    let prepared = bindings(root, true).and_then(|_| build_emulator(root));
     match prepared {
-        Ok((generated, lib, emulator)) => {
+        Ok(emulator) => {
             results.push(("swift bindings are fresh (generated, not compiled)", Ok(())));
-            results.push(("python (debug wheel + pytest)", python_suite(root, &emulator, &redis, WheelProfile::Debug)));
-            results.push((
-                "python (release wheel + pytest)",
-                python_suite(root, &emulator, &redis, WheelProfile::Release),
-            ));
-            results.push(("kotlin (JVM)", kotlin_suite(root, &generated, &lib, &emulator, &redis)));
+            results.push(("python (debug wheel + pytest)", python_suite(root, &emulator, &redis, Wheels::Debug)));
+            step("package: cargo xtask package");
+            match crate::package::package(root) {
+                Ok(dist) => {
+                    results
+                        .push(("package (dist/: manylinux2014 wheels checked by auditwheel, sdist, jar, POM)", Ok(())));
+                    results.push((
+                        "python (packaged wheels + pytest, emulator from PATH)",
+                        python_suite(root, &emulator, &redis, Wheels::Dist(&dist)),
+                    ));
+                    results.push(("python (the sdist builds)", sdist_builds(root, &dist.sdist)));
+                    results
+                        .push(("kotlin (JVM, on the packaged jar)", kotlin_suite(root, &dist.jar, &emulator, &redis)));
+                }
+                Err(e) => {
+                    results.push(("package", Err(e)));
+                    results.push((
+                        "python (packaged wheels) and kotlin (packaged jar)",
+                        Err("not run: packaging failed".into()),
+                    ));
+                }
+            }
         }
         Err(e) => {
             results.push(("bindings", Err(e)));
-            results.push(("python (debug and release wheels + pytest)", Err("not run: bindings failed".into())));
-            results.push(("kotlin (JVM)", Err("not run: bindings failed".into())));
+            results.push(("python, package and kotlin", Err("not run: bindings failed".into())));
         }
     }
     println!("\n==> summary ({:.0} s)", started.elapsed().as_secs_f64());

@@ -453,13 +453,15 @@ impl<'a> Checker<'a> {
                 return self.err(fi, span, format!("field `{name}` is listed twice"));
             }
             match (ctx, f.location) {
-                (FieldContext::Request, None) => return self.err(
-                    fi,
-                    span,
-                    format!(
+                (FieldContext::Request, None) => {
+                    return self.err(
+                        fi,
+                        span,
+                        format!(
                         "field `{name}`: request fields need a location (path, query, body, form, multipart or header)"
                     ),
-                ),
+                    )
+                }
                 (FieldContext::Record | FieldContext::Event, Some(_)) => {
                     return self.err(fi, span, format!("field `{name}`: location is only for endpoint request fields"))
                 }
