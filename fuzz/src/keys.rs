@@ -95,10 +95,7 @@ pub fn der(data: &[u8]) -> Outcome {
         _ => {
             let result = der::spki_rsa_public_key(rest);
             if let Ok(key) = &result {
-                assert!(
-                    rest.windows(key.len().max(1)).any(|w| w == key.as_slice()),
-                    "the RSA key is not inside the SPKI"
-                );
+                assert!(rest.windows(key.len().max(1)).any(|w| w == key.as_slice()), "the RSA key is not inside the SPKI");
             }
             let serial = der::normalize_serial(&text(rest));
             assert!(serial == "0" || !serial.starts_with('0'), "normalize_serial kept a leading zero: {serial:?}");

@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use mendian_spec::{
-    pascal_case, Encoding, Endpoint, EnumDef, EnumRepr, Event, Field, Format, LengthUnit, Location, NamedType, Paging,
-    Platform, Retry, Spec, SpecFile, TypeDef, TypeExpr,
+    pascal_case, EnumDef, EnumRepr, Encoding, Endpoint, Event, Field, Format, LengthUnit, Location,
+    NamedType, Paging, Platform, Retry, Spec, SpecFile, TypeDef, TypeExpr,
 };
 
 /// Where the generated model goes, relative to the workspace root.
@@ -57,9 +57,7 @@ pub fn generate(root: &Path, spec: &Spec) -> Result<Vec<(PathBuf, String)>, Stri
 fn hand_written_blocking(root: &Path) -> Vec<(String, String)> {
     let dir = root.join("crates/mendian/src/ffi");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "rs")).collect()
-        })
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "rs")).collect())
         .unwrap_or_default();
     files.sort();
     let mut out = Vec::new();
@@ -129,13 +127,7 @@ fn render_mod(families: &[&SpecFile]) -> String {
     s.push_str("/// Calls `visitor` with the request record of the endpoint `id`; `None` when the spec has no\n/// such endpoint.\npub fn with_request_type<V: RequestVisitor>(id: &str, visitor: V) -> Option<V::Output> {\n    Some(match id {\n");
     for f in families {
         for ep in &f.endpoints {
-            let _ = writeln!(
-                s,
-                "        {} => visitor.visit::<{}::{}Request>(),",
-                lit(&ep.id),
-                f.family.name,
-                pascal_case(&ep.id)
-            );
+            let _ = writeln!(s, "        {} => visitor.visit::<{}::{}Request>(),", lit(&ep.id), f.family.name, pascal_case(&ep.id));
         }
     }
     s.push_str("        _ => return None,\n    })\n}\n\n");
@@ -204,10 +196,10 @@ fn rust_field(name: &str) -> String {
         }
     }
     const KEYWORDS: &[&str] = &[
-        "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl",
-        "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct",
-        "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract",
-        "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+        "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
+        "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super",
+        "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become",
+        "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
     ];
     if KEYWORDS.contains(&s.as_str()) {
         s.push('_');
@@ -382,10 +374,7 @@ impl<'a> Family<'a> {
         let imports: [(&str, &[&str]); 5] = [
             ("crate::error", &["MendianError", "Platform"]),
             ("crate::generated", &["Envelope"]),
-            (
-                "crate::schema::descriptor",
-                &["Encoding", "EndpointDescriptor", "ErrorEntry", "FieldDescriptor", "Location", "Retry"],
-            ),
+            ("crate::schema::descriptor", &["Encoding", "EndpointDescriptor", "ErrorEntry", "FieldDescriptor", "Location", "Retry"]),
             ("crate::schema::validate", &["self", "Format", "LengthUnit", "StrRules"]),
             ("crate::schema", &["wire", "Validate"]),
         ];
@@ -546,17 +535,14 @@ impl<'a> Family<'a> {
         let mut facts = Vec::new();
         facts.push(if f.required { "Required.".to_string() } else { "Optional.".to_string() });
         if let Some(loc) = f.location {
-            facts.push(format!(
-                "Sent in the {}.",
-                match loc {
-                    Location::Path => "path",
-                    Location::Query => "query string",
-                    Location::Body => "JSON body",
-                    Location::Form => "form",
-                    Location::Multipart => "multipart body",
-                    Location::Header => "headers",
-                }
-            ));
+            facts.push(format!("Sent in the {}.", match loc {
+                Location::Path => "path",
+                Location::Query => "query string",
+                Location::Body => "JSON body",
+                Location::Form => "form",
+                Location::Multipart => "multipart body",
+                Location::Header => "headers",
+            }));
         }
         if f.min_length.is_some() || f.max_length.is_some() {
             let unit = match f.length_unit {
@@ -581,18 +567,10 @@ impl<'a> Family<'a> {
             facts.push(format!("Encrypted on the wire: pass the plaintext{limit}; the SDK encrypts it."));
         }
         if f.minimum.is_some() || f.maximum.is_some() {
-            facts.push(format!(
-                "Range {}–{}.",
-                f.minimum.map(|v| v.to_string()).unwrap_or_default(),
-                f.maximum.map(|v| v.to_string()).unwrap_or_default()
-            ));
+            facts.push(format!("Range {}–{}.", f.minimum.map(|v| v.to_string()).unwrap_or_default(), f.maximum.map(|v| v.to_string()).unwrap_or_default()));
         }
         if f.min_items.is_some() || f.max_items.is_some() {
-            facts.push(format!(
-                "{}–{} items.",
-                f.min_items.unwrap_or(0),
-                f.max_items.map(|v| v.to_string()).unwrap_or_else(|| "any number of".into())
-            ));
+            facts.push(format!("{}–{} items.", f.min_items.unwrap_or(0), f.max_items.map(|v| v.to_string()).unwrap_or_else(|| "any number of".into())));
         }
         if let Some(fmt) = f.format {
             facts.push(format!("Format: {}.", format_words(fmt)));
@@ -604,13 +582,10 @@ impl<'a> Family<'a> {
             facts.push(format!("Server default: {}.", toml_value_text(d)));
         }
         if let Some(m) = f.only_in {
-            facts.push(format!(
-                "Only in {} mode.",
-                match m {
-                    mendian_spec::Mode::Direct => "direct-merchant",
-                    mendian_spec::Mode::Partner => "服务商 (partner)",
-                }
-            ));
+            facts.push(format!("Only in {} mode.", match m {
+                mendian_spec::Mode::Direct => "direct-merchant",
+                mendian_spec::Mode::Partner => "服务商 (partner)",
+            }));
         }
         if let Some(e) = &f.example {
             facts.push(format!("Example: `{}`.", toml_value_text(e).replace('`', "'")));
@@ -697,9 +672,7 @@ impl<'a> Family<'a> {
             (None, _) => ("None", "CHARS", "characters"),
             (Some(_), LengthUnit::Chars) => ("Some(LengthUnit::Chars)", "CHARS", "characters"),
             (Some(_), LengthUnit::Bytes) => ("Some(LengthUnit::Bytes)", "BYTES", "bytes of UTF-8"),
-            (Some(_), LengthUnit::Width) => {
-                ("Some(LengthUnit::Width)", "WIDTH", "width units (a CJK character counts 2)")
-            }
+            (Some(_), LengthUnit::Width) => ("Some(LengthUnit::Width)", "WIDTH", "width units (a CJK character counts 2)"),
         };
         let o = |v: Option<u32>| v.map(|v| format!("Some({v})")).unwrap_or_else(|| "None".into());
         let expr = format!(
@@ -715,11 +688,7 @@ impl<'a> Family<'a> {
         match (f.min_length, f.max_length) {
             (None, None) => {}
             (a, b) => {
-                name.push(format!(
-                    "LEN_{}_TO_{}_{unit_name}",
-                    a.unwrap_or(0),
-                    b.map(|b| b.to_string()).unwrap_or_else(|| "ANY".into())
-                ));
+                name.push(format!("LEN_{}_TO_{}_{unit_name}", a.unwrap_or(0), b.map(|b| b.to_string()).unwrap_or_else(|| "ANY".into())));
                 words.push(match (a, b) {
                     (Some(a), Some(b)) => format!("{a}–{b} {unit_words}"),
                     (Some(a), None) => format!("at least {a} {unit_words}"),
@@ -773,11 +742,7 @@ impl<'a> Family<'a> {
             }
             TypeExpr::Int32 | TypeExpr::Int64 => {
                 if f.minimum.is_some() || f.maximum.is_some() {
-                    let _ = writeln!(
-                        checks,
-                        "validate::check_int(at, {wire}, i64::from(*v), {:?}, {:?})?;",
-                        f.minimum, f.maximum
-                    );
+                    let _ = writeln!(checks, "validate::check_int(at, {wire}, i64::from(*v), {:?}, {:?})?;", f.minimum, f.maximum);
                 }
             }
             TypeExpr::Float64 => {
@@ -785,11 +750,7 @@ impl<'a> Family<'a> {
             }
             TypeExpr::List(inner) => {
                 if f.min_items.is_some() || f.max_items.is_some() {
-                    let _ = writeln!(
-                        checks,
-                        "validate::check_items(at, {wire}, v.len(), {:?}, {:?})?;",
-                        f.min_items, f.max_items
-                    );
+                    let _ = writeln!(checks, "validate::check_items(at, {wire}, v.len(), {:?}, {:?})?;", f.min_items, f.max_items);
                 }
                 match inner.as_ref() {
                     TypeExpr::String | TypeExpr::DateTime => {
@@ -884,22 +845,13 @@ impl<'a> Family<'a> {
         }
     }
 
-    fn render_record(
-        &self,
-        s: &mut String,
-        name: &str,
-        fields: &[mendian_spec::Spanned<Field>],
-        kind: RecordKind,
-    ) -> Result<(), String> {
+    fn render_record(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>], kind: RecordKind) -> Result<(), String> {
         let secret = fields.iter().any(|f| f.secret);
         // A record holding a credential prints through its own redacting Debug and Display,
         // exported so Python str/repr, Kotlin toString and Swift description use them too.
         let debug = if secret { "" } else { "Debug, " };
         let default = if self.defaultable(fields, 0) { "Default, " } else { "" };
-        let _ = writeln!(
-            s,
-            "#[derive({debug}Clone, {default}PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]"
-        );
+        let _ = writeln!(s, "#[derive({debug}Clone, {default}PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]");
         if secret {
             s.push_str("#[uniffi::export(Debug, Display)]\n");
         }
@@ -929,14 +881,7 @@ impl<'a> Family<'a> {
 
     fn render_request(&self, s: &mut String, ep: &Endpoint) -> Result<(), String> {
         let name = format!("{}Request", pascal_case(&ep.id));
-        let mut d = format!(
-            "Inputs of {} — `{} {}`{}.\n\n{}",
-            ep.title,
-            ep.method.as_str(),
-            ep.path,
-            ep.api_name.as_ref().map(|a| format!(" (`{a}`)")).unwrap_or_default(),
-            ep.summary.trim()
-        );
+        let mut d = format!("Inputs of {} — `{} {}`{}.\n\n{}", ep.title, ep.method.as_str(), ep.path, ep.api_name.as_ref().map(|a| format!(" (`{a}`)")).unwrap_or_default(), ep.summary.trim());
         if let Some(u) = &ep.doc_url {
             d.push_str(&format!("\n\nDocumentation: <{u}>"));
         }
@@ -1008,22 +953,10 @@ impl<'a> Family<'a> {
     /// through `runtime::pager`. It takes the request only when the request has inputs
     /// besides the paging fields.
     #[allow(clippy::too_many_arguments)]
-    fn render_pager(
-        &self,
-        s: &mut String,
-        ep: &Endpoint,
-        p: &Paging,
-        client: &str,
-        extra_args: &str,
-        request: &str,
-        response: &str,
-    ) {
-        let path =
-            |dotted: &str| self.spec.field_path(response, dotted).expect("paging paths are checked by the loader");
-        let field =
-            |name: &str| ep.fields.iter().find(|f| f.name == name).map(|f| f.get_ref()).expect("checked by the loader");
-        let paging_fields: Vec<&str> =
-            [&p.offset, &p.limit, &p.page].into_iter().flatten().map(String::as_str).collect();
+    fn render_pager(&self, s: &mut String, ep: &Endpoint, p: &Paging, client: &str, extra_args: &str, request: &str, response: &str) {
+        let path = |dotted: &str| self.spec.field_path(response, dotted).expect("paging paths are checked by the loader");
+        let field = |name: &str| ep.fields.iter().find(|f| f.name == name).map(|f| f.get_ref()).expect("checked by the loader");
+        let paging_fields: Vec<&str> = [&p.offset, &p.limit, &p.page].into_iter().flatten().map(String::as_str).collect();
         let takes_request = ep.fields.iter().any(|f| !paging_fields.contains(&f.name.as_str()));
         // The page's items: follow the path, through `Option`s, to a list or a page text.
         let items_path = path(&p.items);
@@ -1039,13 +972,8 @@ impl<'a> Family<'a> {
         }
         let last = items_path.last().expect("a path has a field");
         let (items, item_ty) = match last.ty.get_ref() {
-            TypeExpr::List(inner) => {
-                (if opt { format!("{expr}.unwrap_or_default()") } else { expr }, self.rust_type(inner))
-            }
-            _ => (
-                format!("pager::text_page({})", if opt { expr } else { format!("Some({expr})") }),
-                "String".to_string(),
-            ),
+            TypeExpr::List(inner) => (if opt { format!("{expr}.unwrap_or_default()") } else { expr }, self.rust_type(inner)),
+            _ => (format!("pager::text_page({})", if opt { expr } else { format!("Some({expr})") }), "String".to_string()),
         };
         let total = match &p.total {
             None => "None".to_string(),
@@ -1060,18 +988,10 @@ impl<'a> Family<'a> {
                     };
                     opt = opt || !f.required;
                 }
-                if opt {
-                    format!("{expr}.map(i64::from)")
-                } else {
-                    format!("Some(i64::from({expr}))")
-                }
+                if opt { format!("{expr}.map(i64::from)") } else { format!("Some(i64::from({expr}))") }
             }
         };
-        let call = if extra_args.contains("session") {
-            "self.call(&request, session).await?"
-        } else {
-            "self.call(&request).await?"
-        };
+        let call = if extra_args.contains("session") { "self.call(&request, session).await?" } else { "self.call(&request).await?" };
         // Sets a request field from the walk's i64, as the field's own integer type.
         let set = |name: &str, var: &str| {
             let f = field(name);
@@ -1096,9 +1016,7 @@ impl<'a> Family<'a> {
         let (walk, how) = if let (Some(o), Some(l)) = (&p.offset, &p.limit) {
             let max = field(l).maximum.expect("checked by the loader");
             let start = read(o).map(|r| format!("{r}.unwrap_or(0)")).unwrap_or_else(|| "0".into());
-            let size = read(l)
-                .map(|r| format!("{r}.filter(|l| *l > 0).map_or({max}, |l| l.min({max}))"))
-                .unwrap_or_else(|| max.to_string());
+            let size = read(l).map(|r| format!("{r}.filter(|l| *l > 0).map_or({max}, |l| l.min({max}))")).unwrap_or_else(|| max.to_string());
             let _ = writeln!(body, "let start = {start};\nlet size = {size};");
             (
                 format!(
@@ -1146,16 +1064,8 @@ impl<'a> Family<'a> {
         if extra_args.contains("session") {
             s.push_str("#[uniffi::method(default(session))]\n");
         }
-        let args = if takes_request {
-            format!("request: {request}{extra_args}")
-        } else {
-            extra_args.trim_start_matches(", ").to_string()
-        };
-        let _ = writeln!(
-            s,
-            "pub async fn {}(&self, {args}) -> Result<Vec<{item_ty}>, MendianError> {{\n{body}\n}}\n",
-            p.all
-        );
+        let args = if takes_request { format!("request: {request}{extra_args}") } else { extra_args.trim_start_matches(", ").to_string() };
+        let _ = writeln!(s, "pub async fn {}(&self, {args}) -> Result<Vec<{item_ty}>, MendianError> {{\n{body}\n}}\n", p.all);
         let forward = match (takes_request, extra_args.contains("session")) {
             (true, true) => "request, session",
             (true, false) => "request",
@@ -1195,13 +1105,7 @@ impl<'a> Family<'a> {
     }
 
     fn render_event(&self, s: &mut String, ev: &Event) -> Result<(), String> {
-        let mut d = format!(
-            "{} — the `{}` event (`MsgType` `{}`).\n\n{}",
-            ev.title,
-            ev.name,
-            ev.msg_type,
-            ev.description.trim()
-        );
+        let mut d = format!("{} — the `{}` event (`MsgType` `{}`).\n\n{}", ev.title, ev.name, ev.msg_type, ev.description.trim());
         for q in &ev.quirks {
             d.push_str(&format!("\n\nQuirk: {q}"));
         }
@@ -1218,23 +1122,13 @@ impl<'a> Family<'a> {
         let _ = writeln!(s, "/// A message pushed to the merchant's server: one of the documented events, or anything else.\n#[derive(Debug, Clone, PartialEq, uniffi::Enum)]\npub enum {name} {{");
         for ev in &self.fam.events {
             doc(s, &format!("`{}`: {}", ev.name, ev.title));
-            let _ = writeln!(
-                s,
-                "    {} {{\n        /// The event's fields.\n        event: {},\n    }},",
-                variant(ev),
-                ev.record
-            );
+            let _ = writeln!(s, "    {} {{\n        /// The event's fields.\n        event: {},\n    }},", variant(ev), ev.record);
         }
         s.push_str("    /// Any other message or event: the top-level elements as text, and the raw XML.\n    Other {\n        /// `MsgType` (`event`, `text`, …); empty when the message has none.\n        msg_type: String,\n        /// `Event`, when present.\n        event: Option<String>,\n        /// Every child of `<xml>`: element name → its text (CDATA and entities resolved), or\n        /// for an element with nested elements, its inner XML as sent.\n        fields: std::collections::HashMap<String, String>,\n        /// The whole plaintext XML.\n        raw_xml: String,\n    },\n}\n\n");
         s.push_str("/// Decodes the record of one event from a push; the push receiver implements it over the\n/// parsed message.\npub trait EventDecoder {\n    /// The push decoded as `T`, the record of the event named `event`.\n    fn decode<T: serde::de::DeserializeOwned>(&self, event: &str) -> Result<T, MendianError>;\n}\n\n");
         let _ = writeln!(s, "/// The documented event named `event` (compared case-insensitively), decoded through\n/// `decoder`; `None` when the spec documents no such event.\npub fn decode_event(event: &str, decoder: &impl EventDecoder) -> Option<Result<{name}, MendianError>> {{\n    Some(match event.to_ascii_lowercase().as_str() {{");
         for ev in &self.fam.events {
-            let _ = writeln!(
-                s,
-                "        {n} => decoder.decode({n}).map(|event| {name}::{} {{ event }}),",
-                variant(ev),
-                n = lit(&ev.name)
-            );
+            let _ = writeln!(s, "        {n} => decoder.decode({n}).map(|event| {name}::{} {{ event }}),", variant(ev), n = lit(&ev.name));
         }
         s.push_str("        _ => return None,\n    })\n}\n\n");
         let _ = writeln!(s, "impl {name} {{\n    /// The event's name (`Event`; `None` for a message without one) and its fields as JSON:\n    /// a documented event's record by wire name, or every top-level element of any other.\n    pub fn name_and_fields(&self) -> (Option<String>, serde_json::Value) {{\n        match self {{");
@@ -1257,9 +1151,7 @@ impl<'a> Family<'a> {
     }
 
     fn render_errors(&self, s: &mut String) {
-        s.push_str(
-            "/// Error codes any endpoint of this family may answer.\npub static FAMILY_ERRORS: &[ErrorEntry] = &[\n",
-        );
+        s.push_str("/// Error codes any endpoint of this family may answer.\npub static FAMILY_ERRORS: &[ErrorEntry] = &[\n");
         for e in &self.fam.errors {
             let _ = writeln!(s, "    {},", self.error_entry(e));
         }
@@ -1268,11 +1160,7 @@ impl<'a> Family<'a> {
 
     fn render_error_table(&self, s: &mut String, ep: &Endpoint) {
         let c = const_name(&ep.id);
-        let _ = writeln!(
-            s,
-            "/// Error codes documented for {}.\npub static {c}_ERRORS: &[ErrorEntry] = &[",
-            doc_text(&ep.title)
-        );
+        let _ = writeln!(s, "/// Error codes documented for {}.\npub static {c}_ERRORS: &[ErrorEntry] = &[", doc_text(&ep.title));
         for e in &ep.errors {
             let _ = writeln!(s, "    {},", self.error_entry(e));
         }
@@ -1286,43 +1174,12 @@ impl<'a> Family<'a> {
             .as_ref()
             .map(|e| e.get_ref().clone())
             .or_else(|| self.fam.family.default_envelope.as_ref().map(|e| e.get_ref().clone()));
-        let _ = writeln!(
-            s,
-            "/// {} — `{} {}`.\npub static {c}: EndpointDescriptor = EndpointDescriptor {{",
-            doc_text(&ep.title),
-            ep.method.as_str(),
-            ep.path
-        );
-        let _ = writeln!(
-            s,
-            "    id: {},\n    platform: {},\n    title: {},\n    method: {},\n    path: {},",
-            lit(&ep.id),
-            self.platform(),
-            lit(&ep.title),
-            lit(ep.method.as_str()),
-            lit(&ep.path)
-        );
-        let _ = writeln!(
-            s,
-            "    api_name: {},\n    success_status: {},",
-            opt_lit(ep.api_name.as_deref()),
-            ep.success_status
-        );
-        let _ = writeln!(
-            s,
-            "    retry: {},",
-            match ep.retry {
-                Retry::Never => "Retry::Never",
-                Retry::Transient => "Retry::Transient",
-            }
-        );
-        let envelope =
-            envelope.map(|e| format!("Some(Envelope::{})", pascal_case(&e))).unwrap_or_else(|| "None".into());
-        let _ = writeln!(
-            s,
-            "    envelope: {envelope},\n    response: {},",
-            opt_lit(ep.response.as_ref().map(|r| r.get_ref().as_str()))
-        );
+        let _ = writeln!(s, "/// {} — `{} {}`.\npub static {c}: EndpointDescriptor = EndpointDescriptor {{", doc_text(&ep.title), ep.method.as_str(), ep.path);
+        let _ = writeln!(s, "    id: {},\n    platform: {},\n    title: {},\n    method: {},\n    path: {},", lit(&ep.id), self.platform(), lit(&ep.title), lit(ep.method.as_str()), lit(&ep.path));
+        let _ = writeln!(s, "    api_name: {},\n    success_status: {},", opt_lit(ep.api_name.as_deref()), ep.success_status);
+        let _ = writeln!(s, "    retry: {},", match ep.retry { Retry::Never => "Retry::Never", Retry::Transient => "Retry::Transient" });
+        let envelope = envelope.map(|e| format!("Some(Envelope::{})", pascal_case(&e))).unwrap_or_else(|| "None".into());
+        let _ = writeln!(s, "    envelope: {envelope},\n    response: {},", opt_lit(ep.response.as_ref().map(|r| r.get_ref().as_str())));
         s.push_str("    fields: &[\n");
         for f in &ep.fields {
             let loc = match f.location.expect("checked by the loader") {
@@ -1356,11 +1213,7 @@ impl<'a> Family<'a> {
             _ => Vec::new(),
         };
         let _ = writeln!(s, "    required_response_lists: &[{}],", lists.join(", "));
-        let _ = writeln!(
-            s,
-            "    errors: {c}_ERRORS,\n    family_errors: FAMILY_ERRORS,\n    doc_url: {},\n}};\n",
-            opt_lit(ep.doc_url.as_deref())
-        );
+        let _ = writeln!(s, "    errors: {c}_ERRORS,\n    family_errors: FAMILY_ERRORS,\n    doc_url: {},\n}};\n", opt_lit(ep.doc_url.as_deref()));
     }
 }
 

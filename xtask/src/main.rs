@@ -5,7 +5,8 @@
 //!   bindings from it; the Swift package sources are committed, `--check` verifies them.
 //! - `test` — everything: codegen and bindings checks, the Rust workspace under nextest,
 //!   the Python suite against a debug wheel, then `package` and the Python suite against the
-//!   packaged wheels, a wheel built from the sdist, and the Kotlin suite on the packaged jar. Missing tools are bootstrapped into a cache; a language is never silently skipped.
+//!   packaged wheels, a wheel built from the sdist, and the Kotlin suite on the packaged
+//!   jar. Missing tools are bootstrapped into a cache; a language is never silently skipped.
 //! - `package` — every installable artefact into `dist/` (manylinux2014 wheels of the SDK
 //!   and the emulator, the sdist, the JVM jar with its native library, sources and POM).
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.

@@ -107,13 +107,7 @@ fn redis_server() -> Result<PathBuf, String> {
 }
 
 fn build_emulator(root: &Path) -> Result<PathBuf, String> {
-    run(Command::new(cargo_bin()).current_dir(root).args([
-        "build",
-        "-p",
-        "mendian-emulator",
-        "--bin",
-        "mendian-emulator",
-    ]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
     Ok(target_dir(root).join("debug").join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX)))
 }
 
@@ -139,22 +133,7 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&out);
     for (lang, lib) in [("kotlin", &server), ("swift", &mobile), ("python", &server)] {
         step(&format!("bindings: generate {lang}"));
-        run(Command::new(cargo_bin())
-            .current_dir(root)
-            .args([
-                "run",
-                "-q",
-                "-p",
-                "uniffi-bindgen",
-                "--",
-                "generate",
-                "--no-format",
-                "--language",
-                lang,
-                "--out-dir",
-            ])
-            .arg(out.join(lang))
-            .arg(lib))?;
+        run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(lib))?;
     }
     let mut stale = Vec::new();
     for (from, to) in swift_files(&out, root) {
@@ -172,10 +151,7 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
         }
     }
     if !stale.is_empty() {
-        return Err(format!(
-            "Swift bindings are stale: {}\nrun `cargo xtask bindings` and commit the result",
-            stale.join(", ")
-        ));
+        return Err(format!("Swift bindings are stale: {}\nrun `cargo xtask bindings` and commit the result", stale.join(", ")));
     }
     println!("bindings written to {}", out.display());
     Ok(out)
@@ -306,11 +282,8 @@ pub(crate) fn kotlin_tools() -> Result<KotlinTools, String> {
     if !pkg.join("bin/kotlinc").exists() {
         step("bootstrap: kotlinc from the npm kotlin-compiler package");
         std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-            .arg(&home)
-            .arg(KOTLIN_COMPILER_NPM))
-        .map_err(|e| format!("{e}\n(needs node and npm)"))?;
+        run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&home).arg(KOTLIN_COMPILER_NPM))
+            .map_err(|e| format!("{e}\n(needs node and npm)"))?;
     }
     let jna = PathBuf::from("/usr/share/java/jna.jar");
     if !jna.exists() {
@@ -388,17 +361,8 @@ fn nextest(root: &Path, redis: &Path) -> Result<(), String> {
         .env("MENDIAN_REDIS_SERVER", redis))?;
     step("rust: the WeChat Pay vectors and end-to-end tests with the pure-Rust rsa backend");
     run(Command::new(cargo_bin()).current_dir(root).args([
-        "nextest",
-        "run",
-        "-p",
-        "mendian",
-        "--features",
-        "rsa-backend",
-        "--no-fail-fast",
-        "--test",
-        "it",
-        "-E",
-        "test(/^wechatpay_(vectors|e2e|notify)::/)",
+        "nextest", "run", "-p", "mendian", "--features", "rsa-backend", "--no-fail-fast",
+        "--test", "it", "-E", "test(/^wechatpay_(vectors|e2e|notify)::/)",
     ]))
 }
 
@@ -483,53 +447,18 @@ pub fn demo(root: &Path) -> Result<(), String> {
 /// second against the emulator next to plain reqwest; then the access-token read from Redis
 /// next to memory; then client CPU per call from Python.
 pub fn bench(root: &Path) -> Result<(), String> {
-    run(Command::new(cargo_bin()).current_dir(root).args([
-        "run",
-        "-q",
-        "--release",
-        "-p",
-        "mendian",
-        "--example",
-        "bench_wechatpay",
-    ]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
     println!();
     run(Command::new(cargo_bin()).current_dir(root).args([
-        "run",
-        "-q",
-        "--release",
-        "-p",
-        "mendian",
-        "--features",
-        "rsa-backend",
-        "--example",
-        "bench_wechatpay",
+        "run", "-q", "--release", "-p", "mendian", "--features", "rsa-backend", "--example", "bench_wechatpay",
     ]))?;
     println!();
-    run(Command::new(cargo_bin()).current_dir(root).args([
-        "run",
-        "-q",
-        "--release",
-        "-p",
-        "mendian",
-        "--example",
-        "bench_wxa",
-    ]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wxa"]))?;
     println!();
     let redis = redis_server()?;
     run(Command::new(cargo_bin())
         .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "mendian",
-            "--features",
-            SERVER_FEATURES,
-            "--example",
-            "bench_tokens",
-            "--",
-        ])
+        .args(["run", "-q", "--release", "-p", "mendian", "--features", SERVER_FEATURES, "--example", "bench_tokens", "--"])
         .arg(&redis))?;
     python_bench(root)
 }
@@ -539,24 +468,8 @@ pub fn bench(root: &Path) -> Result<(), String> {
 /// the plain-reqwest baseline (`examples/bench_baseline.rs`) as another.
 fn python_bench(root: &Path) -> Result<(), String> {
     step("bench: release builds of the emulator and the plain-reqwest baseline");
-    run(Command::new(cargo_bin()).current_dir(root).args([
-        "build",
-        "-q",
-        "--release",
-        "-p",
-        "mendian-emulator",
-        "--bin",
-        "mendian-emulator",
-    ]))?;
-    run(Command::new(cargo_bin()).current_dir(root).args([
-        "build",
-        "-q",
-        "--release",
-        "-p",
-        "mendian",
-        "--example",
-        "bench_baseline",
-    ]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
+    run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian", "--example", "bench_baseline"]))?;
     let release = target_dir(root).join("release");
     let emulator = release.join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX));
     let baseline = release.join("examples").join(format!("bench_baseline{}", std::env::consts::EXE_SUFFIX));

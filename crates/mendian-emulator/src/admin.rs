@@ -34,8 +34,7 @@ async fn loopback_host_only(req: axum::extract::Request, next: axum::middleware:
     if loopback_host(host) {
         next.run(req).await
     } else {
-        (StatusCode::FORBIDDEN, Json(serde_json::json!({ "error": "the admin API answers only a loopback Host" })))
-            .into_response()
+        (StatusCode::FORBIDDEN, Json(serde_json::json!({ "error": "the admin API answers only a loopback Host" }))).into_response()
     }
 }
 
@@ -64,10 +63,7 @@ async fn clear_requests(State(s): State<Arc<Shared>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn requests(
-    State(s): State<Arc<Shared>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Json<Vec<RecordedRequest>> {
+async fn requests(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, String>>) -> Json<Vec<RecordedRequest>> {
     let inner = s.lock();
     let wanted = q.get("platform");
     Json(inner.requests.iter().filter(|r| wanted.is_none_or(|p| &r.platform == p)).cloned().collect())

@@ -71,8 +71,7 @@ impl Reply {
     }
 
     fn into_response(self) -> Response {
-        let mut resp =
-            (StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), self.body).into_response();
+        let mut resp = (StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), self.body).into_response();
         if self.status != 204 {
             resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
         }
@@ -134,8 +133,7 @@ fn platform_name(p: Option<Platform>) -> &'static str {
 /// Whether `path` fills the template `tpl` (`/v3/smartguide/guides/{guide_id}/assign`).
 fn path_matches(tpl: &str, path: &str) -> bool {
     let (t, p): (Vec<&str>, Vec<&str>) = (tpl.split('/').collect(), path.split('/').collect());
-    t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
 }
 
 /// The decoded inputs of a request: query parameters and, for JSON or form bodies, members.
@@ -182,10 +180,7 @@ fn inputs(query: Option<&str>, content_type: &str, body: &[u8]) -> Inputs {
     let query = query.map(parse_pairs).unwrap_or_default();
     let mut out = Inputs { query, body: BTreeMap::new(), body_is_json_object: false };
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        out.body = parse_pairs(&String::from_utf8_lossy(body))
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
+        out.body = parse_pairs(&String::from_utf8_lossy(body)).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     } else if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(body) {
         out.body = m.into_iter().collect();
         out.body_is_json_object = true;
@@ -193,22 +188,10 @@ fn inputs(query: Option<&str>, content_type: &str, body: &[u8]) -> Inputs {
     out
 }
 
-fn find_endpoint<'a>(
-    spec: &'a Spec,
-    platform: Platform,
-    method: &Method,
-    path: &str,
-    inputs: &Inputs,
-) -> Option<&'a Endpoint> {
-    let endpoints =
-        spec.files.iter().filter(|f| f.spec.family.platform == platform).flat_map(|f| f.spec.endpoints.iter());
+fn find_endpoint<'a>(spec: &'a Spec, platform: Platform, method: &Method, path: &str, inputs: &Inputs) -> Option<&'a Endpoint> {
+    let endpoints = spec.files.iter().filter(|f| f.spec.family.platform == platform).flat_map(|f| f.spec.endpoints.iter());
     if platform == Platform::Top {
-        let api = inputs
-            .body
-            .get("method")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .or_else(|| inputs.query.get("method").cloned())?;
+        let api = inputs.body.get("method").and_then(|v| v.as_str()).map(str::to_string).or_else(|| inputs.query.get("method").cloned())?;
         return endpoints.map(|e| e.get_ref()).find(|e| e.api_name.as_deref() == Some(api.as_str()));
     }
     endpoints.map(|e| e.get_ref()).find(|e| e.method.as_str() == method.as_str() && path_matches(&e.path, path))
@@ -290,18 +273,12 @@ fn futures_once_error() -> impl futures_core::Stream<Item = Result<Bytes, std::i
     struct Fail(bool);
     impl futures_core::Stream for Fail {
         type Item = Result<Bytes, std::io::Error>;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Self::Item>> {
+        fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
             if self.0 {
                 return std::task::Poll::Ready(None);
             }
             self.0 = true;
-            std::task::Poll::Ready(Some(Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "injected fault: drop",
-            ))))
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected fault: drop"))))
         }
     }
     Fail(false)
@@ -357,10 +334,7 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Some(FaultKind::Drop) => return dropped_connection(),
         Some(FaultKind::WxaExpireTokens) => s.lock().wxa.expire_tokens(),
         Some(FaultKind::WxaErrcode { errcode, errmsg }) if platform == Some(Platform::Wxa) => {
-            return json(
-                StatusCode::OK,
-                crate::wxa::fault_answer(&s, endpoint.map(|(_, e)| e.id.as_str()), errcode, &errmsg),
-            );
+            return json(StatusCode::OK, crate::wxa::fault_answer(&s, endpoint.map(|(_, e)| e.id.as_str()), errcode, &errmsg));
         }
         Some(FaultKind::WxaErrcode { .. }) => {}
         Some(FaultKind::TopBan { seconds, sub_code }) => {
@@ -373,27 +347,18 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         if platform == Some(Platform::Wxa) {
             if let Some(other) = wxa_method_for(&s.spec, &path) {
                 // The platform's answer to a documented path called with the wrong method.
-                let (code, msg) =
-                    if other == "GET" { (43001, "require GET method") } else { (43002, "require POST method") };
+                let (code, msg) = if other == "GET" { (43001, "require GET method") } else { (43002, "require POST method") };
                 return json(StatusCode::OK, serde_json::json!({ "errcode": code, "errmsg": msg }));
             }
         }
-        let what = if platform == Some(Platform::Top) {
-            "unknown API method".to_string()
-        } else {
-            format!("no such API: {} {path}", parts.method)
-        };
+        let what = if platform == Some(Platform::Top) { "unknown API method".to_string() } else { format!("no such API: {} {path}", parts.method) };
         return platform_error(platform, ErrorKind::NotFound, &what);
     };
     let handler = handler(platform);
     let missing = missing_required(ep, &ins);
     if handler.router_checks_required() {
         if let Some(name) = &missing {
-            return platform_error(
-                Some(platform),
-                ErrorKind::MissingParam,
-                &format!("missing required parameter `{name}`"),
-            );
+            return platform_error(Some(platform), ErrorKind::MissingParam, &format!("missing required parameter `{name}`"));
         }
     }
     let uri = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());

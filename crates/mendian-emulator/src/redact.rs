@@ -63,23 +63,11 @@ mod tests {
     #[test]
     fn secrets_are_replaced_and_the_rest_kept() {
         assert_eq!(params("access_token=T&offset=1"), "access_token=<redacted>&offset=1");
+        assert_eq!(params("grant_type=client_credential&appid=wx1&secret=S"), "grant_type=client_credential&appid=wx1&secret=<redacted>");
+        assert_eq!(body(r#"{"appid":"wx1","secret":"S"}"#, "application/json"), r#"{"appid":"wx1","secret":"<redacted>"}"#);
+        assert_eq!(body("method=x&sign=ABC&session=s", "application/x-www-form-urlencoded;charset=UTF-8"), "method=x&sign=<redacted>&session=<redacted>");
         assert_eq!(
-            params("grant_type=client_credential&appid=wx1&secret=S"),
-            "grant_type=client_credential&appid=wx1&secret=<redacted>"
-        );
-        assert_eq!(
-            body(r#"{"appid":"wx1","secret":"S"}"#, "application/json"),
-            r#"{"appid":"wx1","secret":"<redacted>"}"#
-        );
-        assert_eq!(
-            body("method=x&sign=ABC&session=s", "application/x-www-form-urlencoded;charset=UTF-8"),
-            "method=x&sign=<redacted>&session=<redacted>"
-        );
-        assert_eq!(
-            header(
-                "Authorization",
-                r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="SIG",timestamp="1""#
-            ),
+            header("Authorization", r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="SIG",timestamp="1""#),
             r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="<redacted>",timestamp="1""#
         );
         assert_eq!(body(r#"{"avatar":"https://x/a"}"#, "application/json"), r#"{"avatar":"https://x/a"}"#);

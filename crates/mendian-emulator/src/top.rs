@@ -40,8 +40,7 @@ fn hex_upper(b: &[u8]) -> String {
 }
 
 fn expected_sign(method: &str, params: &BTreeMap<String, String>) -> Option<String> {
-    let data: String =
-        params.iter().filter(|(k, v)| *k != "sign" && !v.trim().is_empty()).map(|(k, v)| format!("{k}{v}")).collect();
+    let data: String = params.iter().filter(|(k, v)| *k != "sign" && !v.trim().is_empty()).map(|(k, v)| format!("{k}{v}")).collect();
     let key = APP_SECRET.as_bytes();
     Some(match method {
         "md5" => hex_upper(&Md5::new().chain_update(key).chain_update(data.as_bytes()).chain_update(key).finalize()),
@@ -122,12 +121,7 @@ fn check_system(params: &BTreeMap<String, String>) -> Result<(), Value> {
             match parse_gmt8(ts) {
                 Some(t) if (t - now).abs() <= 600 => {}
                 _ => {
-                    return Err(platform_error(
-                        31,
-                        "Invalid Timestamp",
-                        None,
-                        Some("时间戳必须是GMT+8的yyyy-MM-dd HH:mm:ss，且与服务器时间相差不超过10分钟"),
-                    ))
+                    return Err(platform_error(31, "Invalid Timestamp", None, Some("时间戳必须是GMT+8的yyyy-MM-dd HH:mm:ss，且与服务器时间相差不超过10分钟")))
                 }
             }
         }
@@ -147,23 +141,11 @@ fn check_system(params: &BTreeMap<String, String>) -> Result<(), Value> {
     match expected_sign(method, params) {
         Some(expected) if expected == sign => {}
         Some(_) => return Err(platform_error(25, "Invalid Signature", None, None)),
-        None => {
-            return Err(platform_error(
-                25,
-                "Invalid Signature",
-                None,
-                Some("sign_method must be md5, hmac or hmac-sha256"),
-            ))
-        }
+        None => return Err(platform_error(25, "Invalid Signature", None, Some("sign_method must be md5, hmac or hmac-sha256"))),
     }
     match get("session") {
         None => Err(platform_error(26, "Missing Session", None, None)),
-        Some(s) if s != SESSION => Err(platform_error(
-            27,
-            "Invalid Session",
-            Some("invalid-sessionkey"),
-            Some("非法或过期的SessionKey参数，请使用有效的SessionKey参数"),
-        )),
+        Some(s) if s != SESSION => Err(platform_error(27, "Invalid Session", Some("invalid-sessionkey"), Some("非法或过期的SessionKey参数，请使用有效的SessionKey参数"))),
         _ => Ok(()),
     }
 }
@@ -184,12 +166,7 @@ fn worker_json(params: &BTreeMap<String, String>, name: &str) -> Result<Option<M
         None => Ok(None),
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => Ok(Some(m)),
-            _ => Err(platform_error(
-                41,
-                "Invalid Arguments",
-                Some("isv.invalid-parameter"),
-                Some(&format!("参数{name}不是合法的JSON对象")),
-            )),
+            _ => Err(platform_error(41, "Invalid Arguments", Some("isv.invalid-parameter"), Some(&format!("参数{name}不是合法的JSON对象")))),
         },
     }
 }
@@ -216,9 +193,7 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
             let Some(dto) = worker_json(params, "worker_dto")? else { return Ok(Err(10004)) };
             match key_of(&dto) {
                 Err(code) => Err(code),
-                Ok(_) if text(dto.get("provider_id")).is_none() && text(dto.get("provider_name")).is_none() => {
-                    Err(10005)
-                }
+                Ok(_) if text(dto.get("provider_id")).is_none() && text(dto.get("provider_name")).is_none() => Err(10005),
                 Ok(key) if workers.contains_key(&key) => Err(10007),
                 Ok(key) => {
                     let now = now_gmt8();
@@ -245,12 +220,7 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
         }
         "tmall.servicecenter.worker.delete" => {
             if ["name", "phone", "biz_type"].iter().all(|k| params.get(*k).is_none_or(|v| v.trim().is_empty())) {
-                return Err(platform_error(
-                    40,
-                    "Missing Required Arguments",
-                    Some("isv.missing-parameter"),
-                    Some("name, phone, biz_type"),
-                ));
+                return Err(platform_error(40, "Missing Required Arguments", Some("isv.missing-parameter"), Some("name, phone, biz_type")));
             }
             let mut dto = Map::new();
             for k in ["name", "phone", "biz_type"] {
@@ -269,24 +239,16 @@ fn business(shared: &Shared, api: &str, params: &BTreeMap<String, String>) -> Re
         "tmall.servicecenter.worker.query" => {
             let id = params.get("identity_id").map(String::as_str).unwrap_or("");
             if id.trim().is_empty() {
-                return Err(platform_error(
-                    40,
-                    "Missing Required Arguments",
-                    Some("isv.missing-parameter:identity_id"),
-                    Some("identity_id"),
-                ));
+                return Err(platform_error(40, "Missing Required Arguments", Some("isv.missing-parameter:identity_id"), Some("identity_id")));
             }
             match workers.values().find(|w| text(w.dto.get("identity_id")).as_deref() == Some(id)) {
-                Some(w) if !id.is_empty() => {
-                    Ok(json!({ "value": stored_value(w), "gmt_create": w.gmt_create, "gmt_modified": w.gmt_modified }))
-                }
+                Some(w) if !id.is_empty() => Ok(json!({ "value": stored_value(w), "gmt_create": w.gmt_create, "gmt_modified": w.gmt_modified })),
                 _ => Err(10006),
             }
         }
         "tmall.servicecenter.worker.querypage" => {
             let page: usize = params.get("page_index").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
-            let items: Vec<Value> =
-                workers.values().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).map(stored_value).collect();
+            let items: Vec<Value> = workers.values().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).map(stored_value).collect();
             if items.is_empty() && page > 1 {
                 Err(20001)
             } else {
@@ -307,12 +269,7 @@ fn active_ban(shared: &Shared) -> Option<Value> {
         return None;
     }
     let left = (until - now).as_millis().div_ceil(1000);
-    Some(platform_error(
-        7,
-        "App Call Limited",
-        Some(&sub_code),
-        Some(&format!("This ban will last for {left} more seconds")),
-    ))
+    Some(platform_error(7, "App Call Limited", Some(&sub_code), Some(&format!("This ban will last for {left} more seconds"))))
 }
 
 /// The TOP gateway behind the platform router.
@@ -396,13 +353,7 @@ mod tests {
         .collect();
         // The official example is signed with the secret `helloworld`; recompute with it.
         let data: String = p.iter().map(|(k, v)| format!("{k}{v}")).collect();
-        let sig = hex_upper(
-            &Md5::new()
-                .chain_update(b"helloworld")
-                .chain_update(data.as_bytes())
-                .chain_update(b"helloworld")
-                .finalize(),
-        );
+        let sig = hex_upper(&Md5::new().chain_update(b"helloworld").chain_update(data.as_bytes()).chain_update(b"helloworld").finalize());
         assert_eq!(sig, "66987CB115214E59E6EC978214934FB8");
     }
 }

@@ -14,9 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
-use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
-};
+use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1};
 use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -87,13 +85,9 @@ fn keys() -> &'static Keys {
         let spki = AsDer::<PublicKeyX509Der>::as_der(&merchant_dec.public_key()).expect("spki");
         Keys {
             merchant: RsaKeyPair::from_pkcs8(&m).expect("merchant key"),
-            merchant_encrypt: OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(spki.as_ref()).expect("spki"))
-                .expect("oaep"),
+            merchant_encrypt: OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(spki.as_ref()).expect("spki")).expect("oaep"),
             platform: RsaKeyPair::from_pkcs8(&p).expect("platform key"),
-            platform_decrypt: OaepPrivateDecryptingKey::new(
-                PrivateDecryptingKey::from_pkcs8(&p).expect("platform key"),
-            )
-            .expect("oaep"),
+            platform_decrypt: OaepPrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&p).expect("platform key")).expect("oaep"),
         }
     })
 }
@@ -102,11 +96,7 @@ fn keys() -> &'static Keys {
 pub(crate) type Answer = (u16, Vec<(String, String)>, String);
 
 fn error(status: u16, code: &str, message: &str) -> Answer {
-    (
-        status,
-        vec![("request-id".into(), format!("emu-{}", random_hex(16)))],
-        json!({ "code": code, "message": message }).to_string(),
-    )
+    (status, vec![("request-id".into(), format!("emu-{}", random_hex(16)))], json!({ "code": code, "message": message }).to_string())
 }
 
 fn parse_authorization(h: &str) -> Option<BTreeMap<String, String>> {
@@ -156,8 +146,7 @@ impl PlatformHandler for Wechatpay {
 
 /// Handles one WeChat Pay request. `call.uri` is the path and query exactly as received.
 fn handle(shared: &Shared, call: &Call<'_>) -> Answer {
-    let (endpoint, method, uri, headers, query) =
-        (call.endpoint, call.method.as_str(), call.uri, call.headers, call.query);
+    let (endpoint, method, uri, headers, query) = (call.endpoint, call.method.as_str(), call.uri, call.headers, call.query);
     let body = String::from_utf8_lossy(call.raw_body);
     let body = body.as_ref();
     let fault = call.fault.as_ref();
@@ -184,26 +173,19 @@ fn handle(shared: &Shared, call: &Call<'_>) -> Answer {
     }
     let message = format!("{method}\n{uri}\n{ts}\n{}\n{body}\n", field("nonce_str"));
     let sig = base64::engine::general_purpose::STANDARD.decode(field("signature")).unwrap_or_default();
-    let merchant_public =
-        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, keys().merchant.public_key().as_ref().to_vec());
+    let merchant_public = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, keys().merchant.public_key().as_ref().to_vec());
     if merchant_public.verify(message.as_bytes(), &sig).is_err() {
         let detail = json!({
             "detail": { "issue": "sign not match" }, "field": "signature", "location": "authorization",
             "sign_information": { "method": method, "sign_message_length": message.len(), "truncated_sign_message": truncated(&message), "url": uri }
         });
-        return (
-            401,
-            vec![],
-            json!({ "code": "SIGN_ERROR", "message": "错误的签名，验签失败", "detail": detail }).to_string(),
-        );
+        return (401, vec![], json!({ "code": "SIGN_ERROR", "message": "错误的签名，验签失败", "detail": detail }).to_string());
     }
     let response_serial = match headers.get("wechatpay-serial").map(String::as_str) {
         None => PLATFORM_SERIAL.to_string(),
         Some(s) if s == PUBLIC_KEY_ID => PUBLIC_KEY_ID.to_string(),
         Some(s) if s.eq_ignore_ascii_case(PLATFORM_SERIAL) => PLATFORM_SERIAL.to_string(),
-        Some(_) => {
-            return error(400, "INVALID_REQUEST", "Wechatpay-Serial 无效：请传入微信支付公钥ID或有效的平台证书序列号")
-        }
+        Some(_) => return error(400, "INVALID_REQUEST", "Wechatpay-Serial 无效：请传入微信支付公钥ID或有效的平台证书序列号"),
     };
     let json_body: Map<String, Value> = if body.is_empty() {
         Map::new()
@@ -265,14 +247,7 @@ fn guide_id_of(uri: &str) -> String {
 
 type Outcome = Result<(u16, Option<Value>), Answer>;
 
-fn business(
-    shared: &Shared,
-    id: &str,
-    uri: &str,
-    query: &BTreeMap<String, String>,
-    mut body: Map<String, Value>,
-    expired_cert: bool,
-) -> Outcome {
+fn business(shared: &Shared, id: &str, uri: &str, query: &BTreeMap<String, String>, mut body: Map<String, Value>, expired_cert: bool) -> Outcome {
     let mut inner = shared.lock();
     match id {
         "register_guide" => {
@@ -325,10 +300,7 @@ fn business(
                 return Err(error(400, "PARAM_ERROR", "每次查询不可超过10条"));
             }
             let mobile = match query.get("mobile") {
-                Some(ct) => Some(
-                    decrypt_field(ct)
-                        .ok_or_else(|| error(400, "PARAM_ERROR", "请确认待处理的消息是否为加密后的密文"))?,
-                ),
+                Some(ct) => Some(decrypt_field(ct).ok_or_else(|| error(400, "PARAM_ERROR", "请确认待处理的消息是否为加密后的密文"))?),
                 None => None,
             };
             let matching: Vec<(&String, &Guide)> = inner
@@ -364,22 +336,13 @@ fn business(
             let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, APIV3_KEY.as_bytes()).expect("32-byte key"));
             let nonce = random_hex(12);
             let (cert, serial, effective, expire) = if expired_cert {
-                (
-                    EXPIRED_PLATFORM_CERT,
-                    EXPIRED_PLATFORM_SERIAL,
-                    "2022-05-10T10:04:30+08:00",
-                    "2025-05-09T10:04:30+08:00",
-                )
+                (EXPIRED_PLATFORM_CERT, EXPIRED_PLATFORM_SERIAL, "2022-05-10T10:04:30+08:00", "2025-05-09T10:04:30+08:00")
             } else {
                 (PLATFORM_CERT, PLATFORM_SERIAL, "2025-01-01T08:00:00+08:00", "2125-01-01T07:59:59+08:00")
             };
             let mut buf = cert.as_bytes().to_vec();
-            key.seal_in_place_append_tag(
-                Nonce::try_assume_unique_for_key(nonce.as_bytes()).expect("12 bytes"),
-                Aad::from(b"certificate"),
-                &mut buf,
-            )
-            .expect("seal");
+            key.seal_in_place_append_tag(Nonce::try_assume_unique_for_key(nonce.as_bytes()).expect("12 bytes"), Aad::from(b"certificate"), &mut buf)
+                .expect("seal");
             Ok((
                 200,
                 Some(json!({ "data": [{

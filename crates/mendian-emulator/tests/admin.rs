@@ -8,13 +8,7 @@ use mendian_emulator::{Config, Emulator};
 
 /// One HTTP/1.1 exchange; returns (status, body), or the I/O error when the server drops the
 /// connection.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    content_type: &str,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
+fn http(addr: SocketAddr, method: &str, target: &str, content_type: &str, body: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     write!(
         s,
@@ -24,21 +18,14 @@ fn http(
     let mut out = Vec::new();
     s.read_to_end(&mut out)?;
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status =
-        text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("no HTTP response: {text:?}"))
-        })?;
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("no HTTP response: {text:?}"))
+    })?;
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Ok((status, body))
 }
 
-async fn call(
-    addr: SocketAddr,
-    method: &'static str,
-    target: &str,
-    ct: &'static str,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
+async fn call(addr: SocketAddr, method: &'static str, target: &str, ct: &'static str, body: &str) -> std::io::Result<(u16, String)> {
     let (target, body) = (target.to_string(), body.to_string());
     tokio::task::spawn_blocking(move || http(addr, method, &target, ct, &body)).await.unwrap()
 }
@@ -156,9 +143,7 @@ async fn injected_faults_apply_to_their_route_for_the_given_count() {
     assert_eq!(json(&body).as_array().unwrap().len(), 4);
 
     // Clearing removes faults that had no count.
-    call(a, "POST", "/__admin/faults", JSON, r#"{"route":"/v3/certificates","kind":{"type":"status","status":500}}"#)
-        .await
-        .unwrap();
+    call(a, "POST", "/__admin/faults", JSON, r#"{"route":"/v3/certificates","kind":{"type":"status","status":500}}"#).await.unwrap();
     let (status, _) = call(a, "DELETE", "/__admin/faults", JSON, "").await.unwrap();
     assert_eq!(status, 204);
     let (status, _) = call(a, "GET", "/v3/certificates", JSON, "").await.unwrap();
@@ -172,10 +157,7 @@ async fn faults_that_would_misbehave_are_refused_and_the_request_log_is_bounded(
     let a = emu.addr();
     for (fault, why) in [
         (r#"{"route":"*","kind":{"type":"drop"},"times":0}"#, "`times` must be at least 1"),
-        (
-            r#"{"route":"*","kind":{"type":"top_ban","seconds":18446744073709551615,"sub_code":"x"}}"#,
-            "a top_ban lasts 1 to",
-        ),
+        (r#"{"route":"*","kind":{"type":"top_ban","seconds":18446744073709551615,"sub_code":"x"}}"#, "a top_ban lasts 1 to"),
         (r#"{"route":"*","kind":{"type":"top_ban","seconds":0,"sub_code":"x"}}"#, "a top_ban lasts 1 to"),
     ] {
         let (status, body) = call(a, "POST", "/__admin/faults", JSON, fault).await.unwrap();

@@ -13,13 +13,7 @@ use serde_json::{json, Value};
 
 // ─── HTTP plumbing ───
 
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    content_type: &str,
-    body: &[u8],
-) -> std::io::Result<(u16, String)> {
+fn http(addr: SocketAddr, method: &str, target: &str, content_type: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     let head = format!(
         "{method} {target} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -30,21 +24,16 @@ fn http(
     let mut out = Vec::new();
     s.read_to_end(&mut out)?;
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status =
-        text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("no HTTP response: {text:?}"))
-        })?;
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("no HTTP response: {text:?}")))?;
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Ok((status, body))
 }
 
-async fn raw(
-    addr: SocketAddr,
-    method: &'static str,
-    target: &str,
-    ct: &str,
-    body: Vec<u8>,
-) -> std::io::Result<(u16, String)> {
+async fn raw(addr: SocketAddr, method: &'static str, target: &str, ct: &str, body: Vec<u8>) -> std::io::Result<(u16, String)> {
     let (target, ct) = (target.to_string(), ct.to_string());
     tokio::task::spawn_blocking(move || http(addr, method, &target, &ct, &body)).await.unwrap()
 }
@@ -71,13 +60,7 @@ fn errcode(v: &Value) -> i64 {
 }
 
 async fn stable(addr: SocketAddr, force: bool) -> Value {
-    call(
-        addr,
-        "POST",
-        "/cgi-bin/stable_token",
-        json!({ "grant_type": "client_credential", "appid": APPID, "secret": SECRET, "force_refresh": force }),
-    )
-    .await
+    call(addr, "POST", "/cgi-bin/stable_token", json!({ "grant_type": "client_credential", "appid": APPID, "secret": SECRET, "force_refresh": force })).await
 }
 
 async fn token(addr: SocketAddr) -> String {
@@ -108,8 +91,7 @@ fn multipart(name: &str, filename: Option<&str>, data: &[u8]) -> (String, Vec<u8
 
 async fn upload(addr: SocketAddr, tok: &str, kind: &str, name: &str, filename: Option<&str>, data: &[u8]) -> Value {
     let (ct, body) = multipart(name, filename, data);
-    let (status, text) =
-        raw(addr, "POST", &format!("/cgi-bin/media/upload?access_token={tok}&type={kind}"), &ct, body).await.unwrap();
+    let (status, text) = raw(addr, "POST", &format!("/cgi-bin/media/upload?access_token={tok}&type={kind}"), &ct, body).await.unwrap();
     assert_eq!(status, 200, "{text}");
     parse(&text)
 }
@@ -177,11 +159,7 @@ impl Listener {
                     buf.extend_from_slice(&chunk[..n]);
                     if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(0);
+                        let len = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
                         break (Some(i), len);
                     }
                 };
@@ -195,11 +173,7 @@ impl Listener {
                 }
                 let head = String::from_utf8_lossy(&buf[..i]).into_owned();
                 let target = head.lines().next().unwrap_or("").split(' ').nth(1).unwrap_or("").to_string();
-                g.lock().unwrap().push(Received {
-                    target,
-                    headers: head,
-                    body: String::from_utf8_lossy(&buf[i + 4..]).into_owned(),
-                });
+                g.lock().unwrap().push(Received { target, headers: head, body: String::from_utf8_lossy(&buf[i + 4..]).into_owned() });
                 let (status, body) = a.lock().unwrap().clone();
                 let _ = write!(c, "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
             }
@@ -312,41 +286,22 @@ async fn token_semantics_force_refresh_limits_and_classic_isolation() {
     assert_ne!(c1, c2);
     assert_eq!(errcode(&wx(a, "GET", "/wxa/get_merchant_category", &c1, Value::Null).await), 40001);
     assert_eq!(errcode(&wx(a, "GET", "/wxa/get_merchant_category", &c2, Value::Null).await), 0);
-    assert_eq!(
-        errcode(&wx(a, "GET", "/wxa/get_merchant_category", &t2, Value::Null).await),
-        0,
-        "stable token untouched"
-    );
+    assert_eq!(errcode(&wx(a, "GET", "/wxa/get_merchant_category", &t2, Value::Null).await), 0, "stable token untouched");
     assert_eq!(stable(a, false).await["access_token"], t2.as_str(), "and classic calls do not replace it");
 
     // Missing, expired.
     assert_eq!(errcode(&call(a, "GET", "/wxa/get_merchant_category", Value::Null).await), 41001);
     assert_eq!(errcode(&wx(a, "GET", "/wxa/get_merchant_category", "", Value::Null).await), 41001);
-    emu.add_fault(mendian_emulator::Fault {
-        id: 0,
-        route: "*".into(),
-        kind: mendian_emulator::FaultKind::WxaExpireTokens,
-        times: Some(1),
-    });
+    emu.add_fault(mendian_emulator::Fault { id: 0, route: "*".into(), kind: mendian_emulator::FaultKind::WxaExpireTokens, times: Some(1) });
     assert_eq!(errcode(&wx(a, "GET", "/wxa/get_merchant_category", &t2, Value::Null).await), 42001);
     assert_eq!(errcode(&wx(a, "GET", "/wxa/get_merchant_category", &c2, Value::Null).await), 42001);
 
     // Credential errors.
     let bad = |appid: &str, secret: &str, grant: &str| json!({ "grant_type": grant, "appid": appid, "secret": secret });
-    assert_eq!(
-        errcode(&call(a, "POST", "/cgi-bin/stable_token", bad(APPID, "nope", "client_credential")).await),
-        40125
-    );
-    assert_eq!(
-        errcode(&call(a, "POST", "/cgi-bin/stable_token", bad("wx0", SECRET, "client_credential")).await),
-        40013
-    );
+    assert_eq!(errcode(&call(a, "POST", "/cgi-bin/stable_token", bad(APPID, "nope", "client_credential")).await), 40125);
+    assert_eq!(errcode(&call(a, "POST", "/cgi-bin/stable_token", bad("wx0", SECRET, "client_credential")).await), 40013);
     assert_eq!(errcode(&call(a, "POST", "/cgi-bin/stable_token", bad(APPID, SECRET, "password")).await), 40002);
-    assert_eq!(
-        errcode(&call(a, "GET", &classic("nope"), Value::Null).await),
-        40001,
-        "the classic page's code for a wrong secret"
-    );
+    assert_eq!(errcode(&call(a, "GET", &classic("nope"), Value::Null).await), 40001, "the classic page's code for a wrong secret");
 
     // Every answered token request counts: 4 stable answered with a token, 1 refused forced
     // refresh, 2 classic, 4 credential errors.
@@ -383,15 +338,7 @@ async fn media_upload_checks_type_format_size_and_the_multipart_part() {
     assert_eq!(errcode(&upload(a, &tok, "image", "file", Some("x.png"), PNG).await), 44001);
     assert_eq!(errcode(&upload(a, &tok, "image", "media", None, PNG).await), 44001);
     assert_eq!(errcode(&upload(a, &tok, "image", "media", Some("x.png"), b"").await), 44001);
-    let (status, text) = raw(
-        a,
-        "POST",
-        &format!("/cgi-bin/media/upload?access_token={tok}&type=image"),
-        "application/json",
-        b"{}".to_vec(),
-    )
-    .await
-    .unwrap();
+    let (status, text) = raw(a, "POST", &format!("/cgi-bin/media/upload?access_token={tok}&type=image"), "application/json", b"{}".to_vec()).await.unwrap();
     assert_eq!((status, errcode(&parse(&text))), (200, 44001));
     // The token is checked first.
     assert_eq!(errcode(&upload(a, "nope", "doc", "file", None, b"").await), 40001);
@@ -399,51 +346,25 @@ async fn media_upload_checks_type_format_size_and_the_multipart_part() {
     // The body is logged as received.
     let upload_bodies: Vec<String> =
         emu.recorded().into_iter().filter(|r| r.endpoint.as_deref() == Some("upload_media")).map(|r| r.body).collect();
-    assert!(
-        upload_bodies[0].contains("name=\"media\"; filename=\"head.png\"") && upload_bodies[0].contains("PNG"),
-        "{}",
-        upload_bodies[0]
-    );
+    assert!(upload_bodies[0].contains("name=\"media\"; filename=\"head.png\"") && upload_bodies[0].contains("PNG"), "{}", upload_bodies[0]);
 
     // Media ids feed apply_merchant / modify_merchant; unknown ones answer 85056.
     let head = ok["media_id"].as_str().unwrap();
-    assert_eq!(
-        errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": "", "intro": "" })).await),
-        85053
-    );
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": "", "intro": "" })).await), 85053);
     assert_eq!(errcode(&wx(a, "POST", "/wxa/apply_merchant", &tok, apply_body("MEDIA_ID")).await), 85056);
     let mut with_bad_qualification = apply_body(head);
     with_bad_qualification["qualification_list"] = json!(format!("{head}|unknown"));
     assert_eq!(errcode(&wx(a, "POST", "/wxa/apply_merchant", &tok, with_bad_qualification).await), 85056);
-    let voice = upload(a, &tok, "voice", "media", Some("v.amr"), b"#!AMR\n....").await["media_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        errcode(&wx(a, "POST", "/wxa/apply_merchant", &tok, apply_body(&voice)).await),
-        85056,
-        "a head image must be an image"
-    );
+    let voice = upload(a, &tok, "voice", "media", Some("v.amr"), b"#!AMR\n....").await["media_id"].as_str().unwrap().to_string();
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/apply_merchant", &tok, apply_body(&voice)).await), 85056, "a head image must be an image");
     let mut good = apply_body(head);
     good["qualification_list"] = json!(format!("{head}|{}", image(a, &tok).await));
     assert_eq!(errcode(&wx(a, "POST", "/wxa/apply_merchant", &tok, good).await), 0);
     let audit = wx(a, "GET", "/wxa/get_merchant_audit_info", &tok, Value::Null).await;
     assert_eq!(audit["data"]["status"], 1, "{audit}");
-    assert_eq!(
-        errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": "", "intro": "" })).await),
-        0,
-        "\"\" = unchanged"
-    );
-    assert_eq!(
-        errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": "nope", "intro": "x" })).await),
-        85056
-    );
-    assert_eq!(
-        errcode(
-            &wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": head, "intro": "新介绍" })).await
-        ),
-        0
-    );
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": "", "intro": "" })).await), 0, "\"\" = unchanged");
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": "nope", "intro": "x" })).await), 85056);
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/modify_merchant", &tok, json!({ "headimg_mediaid": head, "intro": "新介绍" })).await), 0);
     emu.stop().await;
 }
 
@@ -455,8 +376,7 @@ async fn store_inputs_are_checked_server_side() {
     let uid = approved_poi(a, &tok, "龙涤小区熟食店").await;
 
     // pic_list must be a JSON string holding {"list": [...]}.
-    for bad in [json!({ "list": [PIC] }), json!([PIC]), json!("[\"x\"]"), json!("{not json"), json!(r#"{"list":[1]}"#)]
-    {
+    for bad in [json!({ "list": [PIC] }), json!([PIC]), json!("[\"x\"]"), json!("{not json"), json!(r#"{"list":[1]}"#)] {
         let mut b = add_store_body(&uid);
         b["pic_list"] = bad.clone();
         assert_eq!(errcode(&wx(a, "POST", "/wxa/add_store", &tok, b).await), 47001, "pic_list {bad}");
@@ -472,40 +392,21 @@ async fn store_inputs_are_checked_server_side() {
     assert_eq!(errcode(&missing), 40097);
     assert!(missing["errmsg"].as_str().unwrap().contains("hour"), "{missing}");
     assert_eq!(errcode(&wx(a, "POST", "/wxa/add_store", &tok, Value::Null).await), 44002, "empty body");
-    let (_, text) = raw(
-        a,
-        "POST",
-        &format!("/wxa/add_store?access_token={tok}"),
-        "application/json",
-        b"{\"map_poi_id\": 1,}".to_vec(),
-    )
-    .await
-    .unwrap();
+    let (_, text) = raw(a, "POST", &format!("/wxa/add_store?access_token={tok}"), "application/json", b"{\"map_poi_id\": 1,}".to_vec()).await.unwrap();
     assert_eq!(errcode(&parse(&text)), 47001, "not JSON");
     // Nothing was created by the refused calls.
     let list = wx(a, "POST", "/wxa/get_store_list", &tok, json!({ "offset": 0, "limit": 0 })).await;
     assert_eq!(list["total_count"], 0);
 
     // Paging limits.
-    for (offset, limit, code) in [
-        (json!(0), json!(51), 40097),
-        (json!(-1), json!(10), 40097),
-        (json!(0), json!("10"), 47001),
-        (json!(0), json!(50), 0),
-    ] {
+    for (offset, limit, code) in [(json!(0), json!(51), 40097), (json!(-1), json!(10), 40097), (json!(0), json!("10"), 47001), (json!(0), json!(50), 0)] {
         let v = wx(a, "POST", "/wxa/get_store_list", &tok, json!({ "offset": offset, "limit": limit })).await;
         assert_eq!(errcode(&v), code, "offset {offset} limit {limit}: {v}");
     }
 
     // Nickname width (a CJK character counts 2) and reserved words.
     let head = image(a, &tok).await;
-    for (nick, code) in [
-        ("门a", 85030),
-        ("abc", 85030),
-        ("门店门店门店门店门店门店门店门店", 85030),
-        ("门店!!", 85030),
-        ("微信门店", 85033),
-    ] {
+    for (nick, code) in [("门a", 85030), ("abc", 85030), ("门店门店门店门店门店门店门店门店", 85030), ("门店!!", 85030), ("微信门店", 85033)] {
         let mut b = apply_body(&head);
         b["nickname"] = json!(nick);
         assert_eq!(errcode(&wx(a, "POST", "/wxa/apply_merchant", &tok, b).await), code, "{nick}");
@@ -531,12 +432,8 @@ async fn store_inputs_are_checked_server_side() {
 
     // search_map_poi: built-in places by district, the created one by keyword.
     let found = wx(a, "POST", "/wxa/search_map_poi", &tok, json!({ "districtid": 440100, "keyword": "" })).await;
-    let names: Vec<&str> =
-        found["data"]["item"].as_array().unwrap().iter().map(|i| i["branch_name"].as_str().unwrap()).collect();
-    assert!(
-        names.contains(&"龙涤小区熟食店") && names.contains(&"X-MAX工厂") && names.contains(&"天河城购物中心"),
-        "{names:?}"
-    );
+    let names: Vec<&str> = found["data"]["item"].as_array().unwrap().iter().map(|i| i["branch_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"龙涤小区熟食店") && names.contains(&"X-MAX工厂") && names.contains(&"天河城购物中心"), "{names:?}");
     assert!(!names.contains(&"深圳湾公园"), "another city");
     let sz = wx(a, "POST", "/wxa/search_map_poi", &tok, json!({ "districtid": "440305", "keyword": "公园" })).await;
     assert_eq!(sz["data"]["item"][0]["sosomap_poi_uid"], "5938314494307741153");
@@ -546,11 +443,7 @@ async fn store_inputs_are_checked_server_side() {
     let added = wx(a, "POST", "/wxa/add_store", &tok, add_store_body(&uid)).await;
     assert!(added["data"]["audit_id"].as_i64().unwrap() > 0, "{added}");
     assert_eq!(errcode(&wx(a, "POST", "/wxa/add_store", &tok, add_store_body(&uid)).await), 85038);
-    assert_eq!(
-        errcode(&wx(a, "POST", "/wxa/add_store", &tok, add_store_body("2708071440732747189")).await),
-        0,
-        "a built-in place"
-    );
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/add_store", &tok, add_store_body("2708071440732747189")).await), 0, "a built-in place");
     let list = wx(a, "POST", "/wxa/get_store_list", &tok, json!({ "offset": 0, "limit": 10 })).await;
     assert_eq!(list["total_count"], 2);
     let store = &list["business_list"][0]["base_info"];
@@ -583,8 +476,7 @@ async fn audit_events_are_pushed_in_plain_mode_with_a_valid_signature() {
     let a = emu.addr();
     let p = emu.profile();
     let cb = Listener::start(200, "success");
-    let (status, _) =
-        admin(a, "PUT", "/wxa", json!({ "callback_url": cb.url, "push_mode": "plain", "audit_delay_ms": 0 })).await;
+    let (status, _) = admin(a, "PUT", "/wxa", json!({ "callback_url": cb.url, "push_mode": "plain", "audit_delay_ms": 0 })).await;
     assert_eq!(status, 204);
     let tok = token(a).await;
     let head = image(a, &tok).await;
@@ -601,10 +493,7 @@ async fn audit_events_are_pushed_in_plain_mode_with_a_valid_signature() {
     assert_eq!(tag(xml, "MsgType").unwrap(), "event");
     assert_eq!(tag(xml, "Event").unwrap(), "apply_merchant_audit_info");
     assert_eq!(tag(xml, "status").unwrap(), "1");
-    assert!(
-        xml.contains("<MsgType><![CDATA[event]]></MsgType>") && xml.contains("<status>1</status>"),
-        "CDATA for strings only: {xml}"
-    );
+    assert!(xml.contains("<MsgType><![CDATA[event]]></MsgType>") && xml.contains("<status>1</status>"), "CDATA for strings only: {xml}");
     let create_time: i64 = tag(xml, "CreateTime").unwrap().parse().unwrap();
     assert!((create_time - q["timestamp"].parse::<i64>().unwrap()).abs() <= 1);
     let audit = wx(a, "GET", "/wxa/get_merchant_audit_info", &tok, Value::Null).await;
@@ -618,10 +507,7 @@ async fn audit_events_are_pushed_in_plain_mode_with_a_valid_signature() {
     assert_eq!(tag(xml, "Event").unwrap(), "create_map_poi_audit_info");
     assert_eq!(tag(xml, "audit_id").unwrap(), base_id.to_string());
     assert_eq!(tag(xml, "status").unwrap(), "0", "0 is the approval here");
-    assert_eq!(
-        (tag(xml, "name").unwrap().as_str(), tag(xml, "latitude").unwrap().as_str()),
-        ("推送测试店", "23.0974903107")
-    );
+    assert_eq!((tag(xml, "name").unwrap().as_str(), tag(xml, "latitude").unwrap().as_str()), ("推送测试店", "23.0974903107"));
     assert!(xml.contains("<latitude><![CDATA[23.0974903107]]></latitude>"));
     let map_poi_id = tag(xml, "map_poi_id").unwrap();
     let found = wx(a, "POST", "/wxa/search_map_poi", &tok, json!({ "districtid": 440105, "keyword": "推送" })).await;
@@ -646,21 +532,12 @@ async fn audit_events_are_pushed_in_plain_mode_with_a_valid_signature() {
     // The admin log records each delivery with the callback's answer.
     let pushes = emu.wait_for_wxa_pushes(4, Duration::from_secs(5)).await;
     let events: Vec<&str> = pushes.iter().map(|p| p.event.as_str()).collect();
-    assert_eq!(
-        events,
-        ["apply_merchant_audit_info", "create_map_poi_audit_info", "add_store_audit_info", "modify_store_audit_info"]
-    );
-    assert!(
-        pushes.iter().all(|p| p.status == Some(200) && p.answer == "success" && p.error.is_none() && p.attempt == 1),
-        "{pushes:?}"
-    );
+    assert_eq!(events, ["apply_merchant_audit_info", "create_map_poi_audit_info", "add_store_audit_info", "modify_store_audit_info"]);
+    assert!(pushes.iter().all(|p| p.status == Some(200) && p.answer == "success" && p.error.is_none() && p.attempt == 1), "{pushes:?}");
     let (_, stats) = admin(a, "GET", "/wxa", Value::Null).await;
     let stats = parse(&stats);
     assert_eq!((stats["callback_url"].as_str(), stats["push_mode"].as_str()), (Some(cb.url.as_str()), Some("plain")));
-    assert_eq!(
-        stats["pushes"][2],
-        json!({ "event": "add_store_audit_info", "audit_id": added["data"]["audit_id"], "attempt": 1, "status": 200, "answer": "success", "error": null })
-    );
+    assert_eq!(stats["pushes"][2], json!({ "event": "add_store_audit_info", "audit_id": added["data"]["audit_id"], "attempt": 1, "status": 200, "answer": "success", "error": null }));
     emu.stop().await;
 }
 
@@ -681,11 +558,7 @@ async fn safe_mode_pushes_are_encrypted_and_carry_msg_signature() {
     assert!(body.starts_with("<xml><ToUserName><![CDATA[") && !body.contains("<Event>"), "{body}");
     assert_eq!(tag(body, "ToUserName").unwrap(), p.wxa_original_id);
     let encrypt = tag(body, "Encrypt").unwrap();
-    assert_eq!(
-        q["signature"],
-        sha1_sorted(vec![&p.wxa_push_token, &q["timestamp"], &q["nonce"]]),
-        "the plain signature is still there"
-    );
+    assert_eq!(q["signature"], sha1_sorted(vec![&p.wxa_push_token, &q["timestamp"], &q["nonce"]]), "the plain signature is still there");
     assert_eq!(q["msg_signature"], sha1_sorted(vec![&p.wxa_push_token, &q["timestamp"], &q["nonce"], &encrypt]));
     // Like real keys, the profile's key has non-zero trailing bits (a strict decoder refuses it).
     let last = p.wxa_encoding_aes_key.as_bytes()[42];
@@ -765,10 +638,7 @@ async fn audits_take_the_configured_delay_before_status_and_push_change() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(cb.got.lock().unwrap().len(), 1);
     let (_, stats) = admin(a, "GET", "/wxa", Value::Null).await;
-    assert_eq!(
-        parse(&stats),
-        json!({ "token_fetches": 0, "tokens_issued": 0, "audit_delay_ms": 0, "audit_outcome": "approve", "callback_url": null, "push_mode": "plain", "pushes": [] })
-    );
+    assert_eq!(parse(&stats), json!({ "token_fetches": 0, "tokens_issued": 0, "audit_delay_ms": 0, "audit_outcome": "approve", "callback_url": null, "push_mode": "plain", "pushes": [] }));
     emu.stop().await;
 }
 
@@ -785,9 +655,7 @@ async fn failed_deliveries_are_retried_three_times_and_settings_are_validated() 
     assert!(got.iter().all(|r| r.body == got[0].body), "the same event each time");
     let pushes = emu.wait_for_wxa_pushes(4, Duration::from_secs(5)).await;
     assert_eq!(pushes.iter().map(|p| p.attempt).collect::<Vec<_>>(), [1, 2, 3, 4]);
-    assert!(pushes
-        .iter()
-        .all(|p| p.status == Some(500) && p.answer == "oops" && p.error.as_deref().is_some_and(|e| e.contains("500"))));
+    assert!(pushes.iter().all(|p| p.status == Some(500) && p.answer == "oops" && p.error.as_deref().is_some_and(|e| e.contains("500"))));
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(cb.got.lock().unwrap().len(), 4, "no fifth attempt");
 
@@ -795,10 +663,7 @@ async fn failed_deliveries_are_retried_three_times_and_settings_are_validated() 
     *cb.answer.lock().unwrap() = (200, "not success".into());
     wx(a, "POST", "/wxa/create_map_poi", &tok, map_poi_body("回答测试")).await;
     let pushes = emu.wait_for_wxa_pushes(5, Duration::from_secs(5)).await;
-    assert_eq!(
-        (pushes[4].attempt, pushes[4].status, pushes[4].answer.as_str(), pushes[4].error.as_deref()),
-        (1, Some(200), "not success", None)
-    );
+    assert_eq!((pushes[4].attempt, pushes[4].status, pushes[4].answer.as_str(), pushes[4].error.as_deref()), (1, Some(200), "not success", None));
 
     // Nobody listening: every attempt fails to connect.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -841,11 +706,7 @@ async fn wxa_errcode_and_drop_faults() {
     let busy = wx(a, "POST", "/wxa/get_store_list", &tok, json!({ "offset": 0, "limit": 1 })).await;
     assert_eq!(errcode(&busy), -1);
     assert!(busy["errmsg"].as_str().unwrap().starts_with("system error rid: "), "{busy}");
-    assert_eq!(
-        errcode(&wx(a, "POST", "/wxa/get_store_list", &tok, json!({ "offset": 0, "limit": 1 })).await),
-        0,
-        "used up"
-    );
+    assert_eq!(errcode(&wx(a, "POST", "/wxa/get_store_list", &tok, json!({ "offset": 0, "limit": 1 })).await), 0, "used up");
 
     // A quota error on the token endpoint (errmsg defaulted) counts as an answered token request.
     emu.add_fault(mendian_emulator::Fault {
@@ -860,8 +721,7 @@ async fn wxa_errcode_and_drop_faults() {
     assert_eq!(emu.wxa_token_fetches(), 2);
 
     // drop on a wxa route: the connection closes without an answer, and is still recorded.
-    admin(a, "POST", "/faults", json!({ "route": "/wxa/get_store_list", "kind": { "type": "drop" }, "times": 1 }))
-        .await;
+    admin(a, "POST", "/faults", json!({ "route": "/wxa/get_store_list", "kind": { "type": "drop" }, "times": 1 })).await;
     let body = json!({ "offset": 0, "limit": 1 }).to_string().into_bytes();
     let dropped = raw(a, "POST", &format!("/wxa/get_store_list?access_token={tok}"), "application/json", body).await;
     assert!(dropped.is_err(), "expected no answer, got {dropped:?}");

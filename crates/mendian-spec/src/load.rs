@@ -78,12 +78,7 @@ impl Spec {
             if i > 0 {
                 match out.last().map(|f: &&Field| f.ty.get_ref()) {
                     Some(TypeExpr::Named(n)) => current = n.clone(),
-                    _ => {
-                        return Err(format!(
-                            "`{}` in `{path}` is not a record, so it has no field `{step}`",
-                            out.last().map(|f: &&Field| f.name.as_str()).unwrap_or("")
-                        ))
-                    }
+                    _ => return Err(format!("`{}` in `{path}` is not a record, so it has no field `{step}`", out.last().map(|f: &&Field| f.name.as_str()).unwrap_or(""))),
                 }
             }
             let Some(NamedType::Record(t)) = self.lookup(&current) else {
@@ -191,20 +186,10 @@ impl<'a> Checker<'a> {
         Err(SpecError { file: path.clone(), line: line_of(text, span.start), reason: reason.into() })
     }
 
-    fn claim_name(
-        &mut self,
-        file: usize,
-        span: std::ops::Range<usize>,
-        name: &str,
-        what: &str,
-    ) -> Result<(), SpecError> {
+    fn claim_name(&mut self, file: usize, span: std::ops::Range<usize>, name: &str, what: &str) -> Result<(), SpecError> {
         let here = format!("{what} in {}", self.sources[file].0.display());
         if let Some(prev) = self.names.get(name) {
-            return self.err(
-                file,
-                span,
-                format!("`{name}` is already defined ({prev}); generated names must be unique across all spec files"),
-            );
+            return self.err(file, span, format!("`{name}` is already defined ({prev}); generated names must be unique across all spec files"));
         }
         self.names.insert(name.to_string(), here);
         Ok(())
@@ -227,11 +212,7 @@ impl<'a> Checker<'a> {
             let envelopes: BTreeSet<&str> = s.family.envelopes.iter().map(|e| e.name.as_str()).collect();
             if let Some(d) = &s.family.default_envelope {
                 if !envelopes.contains(d.get_ref().as_str()) {
-                    return self.err(
-                        fi,
-                        d.span(),
-                        format!("default_envelope `{}` is not one of family.envelopes", d.get_ref()),
-                    );
+                    return self.err(fi, d.span(), format!("default_envelope `{}` is not one of family.envelopes", d.get_ref()));
                 }
             }
             self.check_fields(fi, &s.family.common_fields, FieldContext::Request)?;
@@ -279,30 +260,14 @@ impl<'a> Checker<'a> {
         let mut seen_values = BTreeSet::new();
         for v in &e.values {
             if !is_pascal(&v.name) || v.name == "Unknown" {
-                return self.err(
-                    fi,
-                    e.span(),
-                    format!(
-                        "enum `{}`: variant `{}` must be PascalCase and not `Unknown` (generated as the catch-all)",
-                        e.name, v.name
-                    ),
-                );
+                return self.err(fi, e.span(), format!("enum `{}`: variant `{}` must be PascalCase and not `Unknown` (generated as the catch-all)", e.name, v.name));
             }
             let ok = match e.repr {
                 EnumRepr::Int => v.value.is_integer(),
                 EnumRepr::String => v.value.is_str(),
             };
             if !ok {
-                return self.err(
-                    fi,
-                    e.span(),
-                    format!(
-                        "enum `{}`: value of `{}` must be {}",
-                        e.name,
-                        v.name,
-                        if e.repr == EnumRepr::Int { "an integer" } else { "a string" }
-                    ),
-                );
+                return self.err(fi, e.span(), format!("enum `{}`: value of `{}` must be {}", e.name, v.name, if e.repr == EnumRepr::Int { "an integer" } else { "a string" }));
             }
             if !seen_names.insert(v.name.clone()) || !seen_values.insert(v.value.to_string()) {
                 return self.err(fi, e.span(), format!("enum `{}`: duplicate variant or value `{}`", e.name, v.name));
@@ -316,34 +281,23 @@ impl<'a> Checker<'a> {
             return self.err(fi, ep.span(), format!("endpoint `{}`: path must start with `/`", ep.id));
         }
         if !(200..300).contains(&ep.success_status) {
-            return self.err(
-                fi,
-                ep.span(),
-                format!("endpoint `{}`: success_status {} is not a 2xx status", ep.id, ep.success_status),
-            );
+            return self.err(fi, ep.span(), format!("endpoint `{}`: success_status {} is not a 2xx status", ep.id, ep.success_status));
         }
         self.check_fields(fi, &ep.fields, FieldContext::Request)?;
         // Path placeholders and path fields must match one to one.
         let placeholders: BTreeSet<String> = placeholders(&ep.path);
-        let path_fields: BTreeSet<String> =
-            ep.fields.iter().filter(|f| f.location == Some(Location::Path)).map(|f| f.name.clone()).collect();
+        let path_fields: BTreeSet<String> = ep
+            .fields
+            .iter()
+            .filter(|f| f.location == Some(Location::Path))
+            .map(|f| f.name.clone())
+            .collect();
         if let Some(p) = placeholders.difference(&path_fields).next() {
-            return self.err(
-                fi,
-                ep.span(),
-                format!("endpoint `{}`: path placeholder `{{{p}}}` has no field with location = \"path\"", ep.id),
-            );
+            return self.err(fi, ep.span(), format!("endpoint `{}`: path placeholder `{{{p}}}` has no field with location = \"path\"", ep.id));
         }
         for f in ep.fields.iter().filter(|f| f.location == Some(Location::Path)) {
             if !placeholders.contains(&f.name) {
-                return self.err(
-                    fi,
-                    f.span(),
-                    format!(
-                        "field `{}`: location is \"path\" but `{}` has no `{{{}}}` placeholder",
-                        f.name, ep.path, f.name
-                    ),
-                );
+                return self.err(fi, f.span(), format!("field `{}`: location is \"path\" but `{}` has no `{{{}}}` placeholder", f.name, ep.path, f.name));
             }
             if !f.required {
                 return self.err(fi, f.span(), format!("field `{}`: path fields must be required", f.name));
@@ -353,32 +307,14 @@ impl<'a> Checker<'a> {
             match self.spec.lookup(r.get_ref()) {
                 Some(NamedType::Record(_)) => {}
                 Some(NamedType::Enum(_)) => {
-                    return self.err(
-                        fi,
-                        r.span(),
-                        format!(
-                            "endpoint `{}`: response `{}` is an enum; it must be a record type",
-                            ep.id,
-                            r.get_ref()
-                        ),
-                    )
+                    return self.err(fi, r.span(), format!("endpoint `{}`: response `{}` is an enum; it must be a record type", ep.id, r.get_ref()))
                 }
-                None => {
-                    return self.err(
-                        fi,
-                        r.span(),
-                        format!("endpoint `{}`: response type `{}` is not defined", ep.id, r.get_ref()),
-                    )
-                }
+                None => return self.err(fi, r.span(), format!("endpoint `{}`: response type `{}` is not defined", ep.id, r.get_ref())),
             }
         }
         if let Some(e) = &ep.envelope {
             if !envelopes.contains(e.get_ref().as_str()) {
-                return self.err(
-                    fi,
-                    e.span(),
-                    format!("endpoint `{}`: envelope `{}` is not one of family.envelopes", ep.id, e.get_ref()),
-                );
+                return self.err(fi, e.span(), format!("endpoint `{}`: envelope `{}` is not one of family.envelopes", ep.id, e.get_ref()));
             }
         }
         if let Some(p) = &ep.paging {
@@ -396,11 +332,7 @@ impl<'a> Checker<'a> {
             return Err(format!("`all` = `{}` must be snake_case", p.all));
         }
         let field = |name: &str| -> Result<&Field, String> {
-            let f = ep
-                .fields
-                .iter()
-                .find(|f| f.name == name)
-                .ok_or_else(|| format!("the request has no field `{name}`"))?;
+            let f = ep.fields.iter().find(|f| f.name == name).ok_or_else(|| format!("the request has no field `{name}`"))?;
             match f.ty.get_ref() {
                 TypeExpr::Int32 | TypeExpr::Int64 => Ok(f.get_ref()),
                 _ => Err(format!("request field `{name}` must be int32 or int64")),
@@ -454,13 +386,7 @@ impl<'a> Checker<'a> {
             }
             match (ctx, f.location) {
                 (FieldContext::Request, None) => {
-                    return self.err(
-                        fi,
-                        span,
-                        format!(
-                        "field `{name}`: request fields need a location (path, query, body, form, multipart or header)"
-                    ),
-                    )
+                    return self.err(fi, span, format!("field `{name}`: request fields need a location (path, query, body, form, multipart or header)"))
                 }
                 (FieldContext::Record | FieldContext::Event, Some(_)) => {
                     return self.err(fi, span, format!("field `{name}`: location is only for endpoint request fields"))
@@ -469,11 +395,7 @@ impl<'a> Checker<'a> {
             }
             if let TypeExpr::Named(n) = f.ty.get_ref().leaf() {
                 if self.spec.lookup(n).is_none() {
-                    return self.err(
-                        fi,
-                        f.ty.span(),
-                        format!("field `{name}`: type `{n}` is not defined in any spec file"),
-                    );
+                    return self.err(fi, f.ty.span(), format!("field `{name}`: type `{n}` is not defined in any spec file"));
                 }
             }
             let ty = f.ty.get_ref();
@@ -482,29 +404,17 @@ impl<'a> Checker<'a> {
             let is_list = matches!(ty, TypeExpr::List(_));
             let has_len = f.min_length.is_some() || f.max_length.is_some();
             if has_len && !is_string {
-                return self.err(
-                    fi,
-                    span,
-                    format!("field `{name}`: min_length/max_length apply to string fields only"),
-                );
+                return self.err(fi, span, format!("field `{name}`: min_length/max_length apply to string fields only"));
             }
             if has_len && f.length_unit.is_none() {
-                return self.err(
-                    fi,
-                    span,
-                    format!("field `{name}`: a length limit needs length_unit (chars, bytes or width)"),
-                );
+                return self.err(fi, span, format!("field `{name}`: a length limit needs length_unit (chars, bytes or width)"));
             }
             if !has_len && f.length_unit.is_some() {
                 return self.err(fi, span, format!("field `{name}`: length_unit without min_length/max_length"));
             }
             if let (Some(a), Some(b)) = (f.min_length, f.max_length) {
                 if a > b {
-                    return self.err(
-                        fi,
-                        span,
-                        format!("field `{name}`: min_length {a} is greater than max_length {b}"),
-                    );
+                    return self.err(fi, span, format!("field `{name}`: min_length {a} is greater than max_length {b}"));
                 }
             }
             if (f.minimum.is_some() || f.maximum.is_some()) && !is_number {
@@ -520,31 +430,16 @@ impl<'a> Checker<'a> {
             }
             if f.format == Some(Format::MediaFile) {
                 if *ty != TypeExpr::Bytes {
-                    return self.err(
-                        fi,
-                        span,
-                        format!("field `{name}`: format media_file applies to bytes fields only"),
-                    );
+                    return self.err(fi, span, format!("field `{name}`: format media_file applies to bytes fields only"));
                 }
                 if !fields.iter().any(|s| s.name == "type") {
-                    return self.err(
-                        fi,
-                        span,
-                        format!("field `{name}`: format media_file needs a sibling field `type` naming the media kind"),
-                    );
+                    return self.err(fi, span, format!("field `{name}`: format media_file needs a sibling field `type` naming the media kind"));
                 }
-            } else if f.format.is_some()
-                && !is_string
-                && !matches!(ty, TypeExpr::List(inner) if **inner == TypeExpr::String)
-            {
+            } else if f.format.is_some() && !is_string && !matches!(ty, TypeExpr::List(inner) if **inner == TypeExpr::String) {
                 return self.err(fi, span, format!("field `{name}`: format applies to string fields only"));
             }
             if *ty == TypeExpr::Bytes && f.location.is_some_and(|l| l != Location::Multipart) {
-                return self.err(
-                    fi,
-                    span,
-                    format!("field `{name}`: bytes fields are sent as multipart parts (location = \"multipart\")"),
-                );
+                return self.err(fi, span, format!("field `{name}`: bytes fields are sent as multipart parts (location = \"multipart\")"));
             }
             if f.encrypted && !matches!(ty, TypeExpr::String) {
                 return self.err(fi, span, format!("field `{name}`: only string fields can be encrypted"));
@@ -552,8 +447,7 @@ impl<'a> Checker<'a> {
             if f.plaintext_max_bytes.is_some() && !f.encrypted {
                 return self.err(fi, span, format!("field `{name}`: plaintext_max_bytes needs encrypted = true"));
             }
-            if f.location == Some(Location::Path) && !matches!(ty, TypeExpr::String | TypeExpr::Int32 | TypeExpr::Int64)
-            {
+            if f.location == Some(Location::Path) && !matches!(ty, TypeExpr::String | TypeExpr::Int32 | TypeExpr::Int64) {
                 return self.err(fi, span, format!("field `{name}`: path fields must be strings or integers"));
             }
         }

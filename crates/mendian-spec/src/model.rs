@@ -550,8 +550,8 @@ impl TypeExpr {
                     return Ok(TypeExpr::List(Box::new(TypeExpr::parse(inner)?)));
                 }
                 let mut chars = s.chars();
-                let pascal =
-                    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric());
+                let pascal = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                    && chars.all(|c| c.is_ascii_alphanumeric());
                 if !pascal {
                     return Err(format!(
                         "unknown type `{s}`: expected string, int32, int64, float64, bool, datetime, json, bytes, list<T> or a PascalCase type name"

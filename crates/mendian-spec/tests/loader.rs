@@ -128,8 +128,11 @@ fn a_path_placeholder_needs_a_path_field() {
 #[test]
 fn names_must_be_unique_across_files() {
     let other = GOOD.replace("name = \"demo\"", "name = \"demo2\"").replace("id = \"demo_add\"", "id = \"demo_add2\"");
-    let err = load_sources(&[(PathBuf::from("spec/a.toml"), GOOD.to_string()), (PathBuf::from("spec/b.toml"), other)])
-        .unwrap_err();
+    let err = load_sources(&[
+        (PathBuf::from("spec/a.toml"), GOOD.to_string()),
+        (PathBuf::from("spec/b.toml"), other),
+    ])
+    .unwrap_err();
     assert_eq!(err.file, PathBuf::from("spec/b.toml"));
     assert!(err.reason.contains("`DemoResponse` is already defined"), "{err}");
 }

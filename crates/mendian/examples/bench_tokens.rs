@@ -35,12 +35,8 @@ fn cpu_seconds() -> f64 {
 }
 
 fn client(store: Arc<dyn WxaTokenStore>) -> Arc<WxaClient> {
-    WxaClient::new(
-        WxaConfig::new("wxbenchmark0000001"),
-        wxa_fixed_token_provider("bench-token".into(), 7200),
-        Some(store),
-    )
-    .expect("client")
+    WxaClient::new(WxaConfig::new("wxbenchmark0000001"), wxa_fixed_token_provider("bench-token".into(), 7200), Some(store))
+        .expect("client")
 }
 
 /// µs per call, one at a time; and (µs wall, µs CPU) per call with IN_FLIGHT in flight.
@@ -116,23 +112,9 @@ async fn main() {
     let (m_seq, r_seq) = (pick(&m, |x| x.0), pick(&r, |x| x.0));
     let (m_wall, r_wall) = (pick(&m, |x| x.1), pick(&r, |x| x.1));
     let (m_cpu, r_cpu) = (pick(&m, |x| x.2), pick(&r, |x| x.2));
-    println!(
-        "Access token read per call, WxaClient::access_token, medians of {ROUNDS} rounds (redis-server on loopback)"
-    );
+    println!("Access token read per call, WxaClient::access_token, medians of {ROUNDS} rounds (redis-server on loopback)");
     println!("{:<44} {:>12} {:>12} {:>14}", "", "memory", "Redis", "Redis adds");
     println!("{:<44} {:>9.2} µs {:>9.2} µs {:>11.2} µs", "one call at a time (latency)", m_seq, r_seq, r_seq - m_seq);
-    println!(
-        "{:<44} {:>9.2} µs {:>9.2} µs {:>11.2} µs",
-        format!("{IN_FLIGHT} in flight, wall per call"),
-        m_wall,
-        r_wall,
-        r_wall - m_wall
-    );
-    println!(
-        "{:<44} {:>9.2} µs {:>9.2} µs {:>11.2} µs",
-        format!("{IN_FLIGHT} in flight, client CPU per call"),
-        m_cpu,
-        r_cpu,
-        r_cpu - m_cpu
-    );
+    println!("{:<44} {:>9.2} µs {:>9.2} µs {:>11.2} µs", format!("{IN_FLIGHT} in flight, wall per call"), m_wall, r_wall, r_wall - m_wall);
+    println!("{:<44} {:>9.2} µs {:>9.2} µs {:>11.2} µs", format!("{IN_FLIGHT} in flight, client CPU per call"), m_cpu, r_cpu, r_cpu - m_cpu);
 }

@@ -20,8 +20,7 @@ use mendian::wechatpay::{wechatpay_pem_signer, RegisterGuideRequest, WechatpayCl
 const KEY_ID: &str = "PUB_KEY_ID_01123456789020241124000000000001";
 
 fn key(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../tests/vectors/wechatpay/keys/{name}", env!("CARGO_MANIFEST_DIR")))
-        .expect("test key")
+    std::fs::read_to_string(format!("{}/../../tests/vectors/wechatpay/keys/{name}", env!("CARGO_MANIFEST_DIR"))).expect("test key")
 }
 
 /// One raw aws-lc-rs RSA-OAEP (SHA-1) encryption, whatever backend the SDK uses.
@@ -57,8 +56,7 @@ async fn main() {
     let rounds = 7;
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let merchant = RsaKeyPair::from_pkcs8(&der::private_key_pkcs8(&key("merchant_private_key.pem")).unwrap()).unwrap();
-    let platform =
-        RsaKeyPair::from_pkcs8(&der::private_key_pkcs8(&key("wechat_pay_private_key.pem")).unwrap()).unwrap();
+    let platform = RsaKeyPair::from_pkcs8(&der::private_key_pkcs8(&key("wechat_pay_private_key.pem")).unwrap()).unwrap();
     let platform_public = RsaPublicKey::from_pem(&key("wechat_pay_public_key.pem")).unwrap();
     let platform_pkcs1 = der::spki_rsa_public_key(platform_public.spki()).unwrap();
     let platform_spki = platform_public.spki().to_vec();
@@ -85,9 +83,7 @@ async fn main() {
     let mut config = WechatpayConfig::new("1234567891", "5F1C72E2A8931B72A2E13AF8DEE92471EB397115");
     config.wechatpay_public_key_id = Some(KEY_ID.into());
     config.wechatpay_public_key_pem = Some(key("wechat_pay_public_key.pem"));
-    let client = WechatpayClient::new(config, wechatpay_pem_signer(key("merchant_private_key.pem")).unwrap())
-        .unwrap()
-        .set_clock(Arc::new(move || ts));
+    let client = WechatpayClient::new(config, wechatpay_pem_signer(key("merchant_private_key.pem")).unwrap()).unwrap().set_clock(Arc::new(move || ts));
     let req = request();
 
     // A request-sized signing string for the floor.

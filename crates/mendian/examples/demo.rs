@@ -27,9 +27,7 @@ fn title(s: &str) {
 fn show(label: &str, r: Result<(), MendianError>) {
     match r {
         Ok(()) => println!("  ✓ {label}: valid"),
-        Err(MendianError::InvalidArgument { field, reason }) => {
-            println!("  ✗ {label}: InvalidArgument `{field}`: {reason}")
-        }
+        Err(MendianError::InvalidArgument { field, reason }) => println!("  ✗ {label}: InvalidArgument `{field}`: {reason}"),
         Err(e) => println!("  ✗ {label}: {e}"),
     }
 }
@@ -51,35 +49,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     title("1. Start the emulator");
     let emu = mendian_emulator::Emulator::start(Default::default()).await?;
     let p = emu.profile();
-    println!(
-        "  WeChat Pay   {}  (mchid {}, platform certificate {})",
-        p.wechatpay_base_url, p.wechatpay_mchid, p.wechatpay_platform_serial_no
-    );
+    println!("  WeChat Pay   {}  (mchid {}, platform certificate {})", p.wechatpay_base_url, p.wechatpay_mchid, p.wechatpay_platform_serial_no);
     println!("  门店小程序   {}  (appid {})", p.wxa_base_url, p.wxa_appid);
     println!("  TOP          {}  (app_key {})", p.top_gateway_url, p.top_app_key);
     println!("  admin API    {}  (the whole profile, test keys included: GET {}/profile)", p.admin_url, p.admin_url);
 
     title("2. What the spec knows");
     let all = endpoints();
-    for (p, name) in [
-        (Platform::Wechatpay, "WeChat Pay 支付即服务"),
-        (Platform::Wxa, "WeChat 门店小程序"),
-        (Platform::Top, "TOP worker"),
-    ] {
+    for (p, name) in [(Platform::Wechatpay, "WeChat Pay 支付即服务"), (Platform::Wxa, "WeChat 门店小程序"), (Platform::Top, "TOP worker")] {
         let eps: Vec<_> = all.iter().filter(|e| e.platform == p).collect();
         println!("  {name}: {} endpoints", eps.len());
         for e in eps {
-            let enc = if e.encrypted_fields.is_empty() {
-                String::new()
-            } else {
-                format!("  [encrypted: {}]", e.encrypted_fields.join(", "))
-            };
-            println!(
-                "    {:<6} {:<45} {}{enc}",
-                e.method,
-                e.api_name.clone().unwrap_or_else(|| e.path.clone()),
-                e.title
-            );
+            let enc = if e.encrypted_fields.is_empty() { String::new() } else { format!("  [encrypted: {}]", e.encrypted_fields.join(", ")) };
+            println!("    {:<6} {:<45} {}{enc}", e.method, e.api_name.clone().unwrap_or_else(|| e.path.clone()), e.title);
         }
     }
 
@@ -94,23 +76,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..base_update()
     };
     show("the document's 服务人员信息更新 example", validate_update(doc_example.clone()));
-    show(
-        "a name with an emoji",
-        validate_update(mendian::wechatpay::UpdateGuideRequest {
-            name: Some("张三😀".into()), ..doc_example.clone()
-        }),
-    );
-    show(
-        "a 24-character, 72-byte name (the limit is 64 bytes before encryption)",
-        validate_update(mendian::wechatpay::UpdateGuideRequest { name: Some("张".repeat(24)), ..doc_example.clone() }),
-    );
-    show(
-        "a 1025-character avatar URL",
-        validate_update(mendian::wechatpay::UpdateGuideRequest {
-            avatar: Some(format!("https://x/{}", "a".repeat(1015))),
-            ..doc_example
-        }),
-    );
+    show("a name with an emoji", validate_update(mendian::wechatpay::UpdateGuideRequest { name: Some("张三😀".into()), ..doc_example.clone() }));
+    show("a 24-character, 72-byte name (the limit is 64 bytes before encryption)", validate_update(mendian::wechatpay::UpdateGuideRequest { name: Some("张".repeat(24)), ..doc_example.clone() }));
+    show("a 1025-character avatar URL", validate_update(mendian::wechatpay::UpdateGuideRequest { avatar: Some(format!("https://x/{}", "a".repeat(1015))), ..doc_example }));
 
     title("4. What an error code means (from the documents)");
     for (ep, code, sub, msg) in [
@@ -119,11 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("worker_update", "10006", None, ""),
     ] {
         match describe_error(ep.into(), code.into(), sub.map(str::to_string), msg.into())? {
-            Some(i) => println!(
-                "  {ep} {code}: {} — remedy: {}",
-                i.description,
-                i.remedy.unwrap_or_else(|| "(none documented)".into())
-            ),
+            Some(i) => println!("  {ep} {code}: {} — remedy: {}", i.description, i.remedy.unwrap_or_else(|| "(none documented)".into())),
             None => println!("  {ep} {code}: not documented"),
         }
     }
@@ -186,29 +150,12 @@ async fn staff_lifecycle(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn
         .await?
         .guide_id;
     println!("  register  张三 / 13900000000 (sent RSA-OAEP encrypted) → guide_id {guide}");
-    wx.assign_guide(AssignGuideRequest {
-        guide_id: guide.clone(),
-        sub_mchid: None,
-        out_trade_no: "1217752501201407033233368018".into(),
-    })
-    .await?;
+    wx.assign_guide(AssignGuideRequest { guide_id: guide.clone(), sub_mchid: None, out_trade_no: "1217752501201407033233368018".into() }).await?;
     println!("  assign    to order 1217752501201407033233368018 → 204");
-    let q = QueryGuidesRequest {
-        sub_mchid: None,
-        store_id: 1234567,
-        userid: None,
-        mobile: Some("13900000000".into()),
-        work_id: None,
-        limit: None,
-        offset: None,
-    };
+    let q = QueryGuidesRequest { sub_mchid: None, store_id: 1234567, userid: None, mobile: Some("13900000000".into()), work_id: None, limit: None, offset: None };
     let found = wx.query_guides(q.clone()).await?;
     for g in &found.data {
-        println!(
-            "  query     by mobile → {} {} (decrypted with the merchant key)",
-            g.name.clone().unwrap_or_default(),
-            g.mobile.clone().unwrap_or_default()
-        );
+        println!("  query     by mobile → {} {} (decrypted with the merchant key)", g.name.clone().unwrap_or_default(), g.mobile.clone().unwrap_or_default());
     }
     wx.update_guide(UpdateGuideRequest {
         guide_id: guide.clone(),
@@ -222,28 +169,9 @@ async fn staff_lifecycle(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn
     .await?;
     println!("  update    name → 张三丰 (PATCH, 204, empty body signature verified)");
     let after = wx.query_all_guides(QueryGuidesRequest { mobile: None, ..q }).await?;
-    println!(
-        "  query     all guides of store 1234567 → {}",
-        after.iter().map(|g| g.name.clone().unwrap_or_default()).collect::<Vec<_>>().join(", ")
-    );
-    emu.add_fault(mendian_emulator::Fault {
-        id: 0,
-        route: "GET /v3/smartguide/guides".into(),
-        kind: mendian_emulator::FaultKind::WechatpayBadSignature,
-        times: Some(1),
-    });
-    match wx
-        .query_all_guides(QueryGuidesRequest {
-            sub_mchid: None,
-            store_id: 1234567,
-            userid: None,
-            mobile: None,
-            work_id: None,
-            limit: None,
-            offset: None,
-        })
-        .await
-    {
+    println!("  query     all guides of store 1234567 → {}", after.iter().map(|g| g.name.clone().unwrap_or_default()).collect::<Vec<_>>().join(", "));
+    emu.add_fault(mendian_emulator::Fault { id: 0, route: "GET /v3/smartguide/guides".into(), kind: mendian_emulator::FaultKind::WechatpayBadSignature, times: Some(1) });
+    match wx.query_all_guides(QueryGuidesRequest { sub_mchid: None, store_id: 1234567, userid: None, mobile: None, work_id: None, limit: None, offset: None }).await {
         Err(e) => println!("  a tampered answer → {e}"),
         Ok(_) => println!("  a tampered answer was unexpectedly accepted"),
     }
@@ -279,31 +207,14 @@ async fn tmall_workers(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn s
         service_codes: Some("xxxx|xxxx".into()),
     };
     let r = top.worker_create(WorkerCreateRequest { worker_dto: Some(worker("网点编码")) }, None).await?;
-    println!(
-        "  worker.create  张三 / 1234567890 / appliance_install → value {}",
-        or_dash(r.result.and_then(|r| r.value))
-    );
+    println!("  worker.create  张三 / 1234567890 / appliance_install → value {}", or_dash(r.result.and_then(|r| r.value)));
     let r = top.worker_update(WorkerUpdateRequest { worker: Some(worker("网点B")) }, None).await?;
-    println!(
-        "  worker.update  (the document's request, store 网点B) → value {}",
-        or_dash(r.result.and_then(|r| r.value))
-    );
+    println!("  worker.update  (the document's request, store 网点B) → value {}", or_dash(r.result.and_then(|r| r.value)));
     let r = top.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None).await?;
     let dto = r.result.and_then(|r| r.value);
-    println!(
-        "  worker.query   → {} at {}",
-        dto.as_ref().and_then(|d| d.name.clone()).unwrap_or_default(),
-        dto.and_then(|d| d.service_store_code).unwrap_or_default()
-    );
+    println!("  worker.query   → {} at {}", dto.as_ref().and_then(|d| d.name.clone()).unwrap_or_default(), dto.and_then(|d| d.service_store_code).unwrap_or_default());
     let r = top
-        .worker_delete(
-            WorkerDeleteRequest {
-                name: Some("张三".into()),
-                phone: Some(1234567890),
-                biz_type: Some("appliance_install".into()),
-            },
-            None,
-        )
+        .worker_delete(WorkerDeleteRequest { name: Some("张三".into()), phone: Some(1234567890), biz_type: Some("appliance_install".into()) }, None)
         .await?;
     println!("  worker.delete  → value {}", or_dash(r.result.and_then(|r| r.value)));
     match top.worker_update(WorkerUpdateRequest { worker: Some(worker("网点C")) }, None).await {
@@ -315,23 +226,14 @@ async fn tmall_workers(emu: &mendian_emulator::Emulator) -> Result<(), Box<dyn s
         Err(e) => println!("  a wrong app secret → {e}"),
         Ok(_) => println!("  a wrong app secret unexpectedly worked"),
     }
-    let signed: Vec<_> = emu
-        .recorded()
-        .iter()
-        .map(|r| r.body.split('&').find(|kv| kv.starts_with("sign=")).unwrap_or("").to_string())
-        .collect();
-    println!(
-        "  {} signed form POSTs reached the gateway, e.g. {}",
-        signed.len(),
-        signed.first().cloned().unwrap_or_default()
-    );
+    let signed: Vec<_> = emu.recorded().iter().map(|r| r.body.split('&').find(|kv| kv.starts_with("sign=")).unwrap_or("").to_string()).collect();
+    println!("  {} signed form POSTs reached the gateway, e.g. {}", signed.len(), signed.first().cloned().unwrap_or_default());
     Ok(())
 }
 
 /// A stand-in for the merchant's 服务器 URL: hands each push (query, body) to the demo and
 /// answers `success`, as WeChat expects.
-async fn push_listener(
-) -> std::io::Result<(String, tokio::sync::mpsc::UnboundedReceiver<(HashMap<String, String>, String)>)> {
+async fn push_listener() -> std::io::Result<(String, tokio::sync::mpsc::UnboundedReceiver<(HashMap<String, String>, String)>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/wechat/push", listener.local_addr()?);
@@ -350,26 +252,15 @@ async fn push_listener(
                     buf.extend_from_slice(&chunk[..n]);
                     let text = String::from_utf8_lossy(&buf).into_owned();
                     let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
-                    let len = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").and_then(|v| v.trim().parse().ok())
-                        })
-                        .unwrap_or(0usize);
+                    let len = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").and_then(|v| v.trim().parse().ok())).unwrap_or(0usize);
                     if body.len() < len {
                         continue;
                     }
                     let target = head.split(' ').nth(1).unwrap_or("/");
                     let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
-                    let query = query
-                        .split('&')
-                        .filter_map(|kv| kv.split_once('='))
-                        .map(|(k, v)| (k.to_string(), percent_decode(v)))
-                        .collect();
+                    let query = query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), percent_decode(v))).collect();
                     let _ = tx.send((query, body[..len].to_string()));
-                    let _ = conn
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\nsuccess")
-                        .await;
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\nsuccess").await;
                     return;
                 }
             });
@@ -402,8 +293,7 @@ async fn next_push(
     receiver: &mendian::wxa::WxaPushReceiver,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<(HashMap<String, String>, String)>,
 ) -> Result<mendian::wxa::WxaPush, Box<dyn std::error::Error>> {
-    let (query, body) =
-        tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await?.ok_or("the push listener stopped")?;
+    let (query, body) = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await?.ok_or("the push listener stopped")?;
     Ok(receiver.receive(query, body)?)
 }
 
@@ -423,31 +313,14 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
         accept_plain_mode: false,
     })?;
     let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))?;
-    let config = WxaConfig {
-        options: mendian::ClientOptions::with_base_url(p.wxa_base_url.clone()),
-        ..WxaConfig::new(p.wxa_appid.clone())
-    };
+    let config = WxaConfig { options: mendian::ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) };
     let wx = WxaClient::new(config, provider, None)?;
 
     let cats = wx.get_merchant_category(GetMerchantCategoryRequest {}).await?;
-    let second = cats
-        .data
-        .all_category_info
-        .categories
-        .iter()
-        .find(|c| c.level == MerchantCategoryLevel::Second)
-        .ok_or("no 二级类目")?;
-    println!(
-        "  get_merchant_category → {} categories; using 二级类目 {} ({})",
-        cats.data.all_category_info.categories.len(),
-        second.id,
-        second.name.clone().unwrap_or_default()
-    );
+    let second = cats.data.all_category_info.categories.iter().find(|c| c.level == MerchantCategoryLevel::Second).ok_or("no 二级类目")?;
+    println!("  get_merchant_category → {} categories; using 二级类目 {} ({})", cats.data.all_category_info.categories.len(), second.id, second.name.clone().unwrap_or_default());
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec();
-    match wx
-        .upload_media(UploadMediaRequest { type_: WxaMediaType::Image, media: b"GIF89a\x01\0\x01\0".to_vec() })
-        .await
-    {
+    match wx.upload_media(UploadMediaRequest { type_: WxaMediaType::Image, media: b"GIF89a\x01\0\x01\0".to_vec() }).await {
         Err(e) => println!("  upload_media of a GIF head image → {e} (nothing sent)"),
         Ok(_) => println!("  upload_media of a GIF was unexpectedly accepted"),
     }
@@ -470,27 +343,15 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
     wx.apply_merchant(apply).await?;
     let push = next_push(&receiver, &mut pushes).await?;
     if let WxaEvent::ApplyMerchantAudit { event } = &push.event {
-        println!(
-            "  ← push apply_merchant_audit_info (encrypted: {}, msg_signature and appid checked): audit {} {:?}",
-            push.encrypted, event.audit_id, event.status
-        );
+        println!("  ← push apply_merchant_audit_info (encrypted: {}, msg_signature and appid checked): audit {} {:?}", push.encrypted, event.audit_id, event.status);
     }
 
     let tree = wx.get_district_tree().await?;
     let (province, city, district) = tree
         .iter()
-        .find_map(|p| {
-            p.cities.iter().find_map(|c| c.districts.first().map(|d| (p.province.clone(), c.city.clone(), d.clone())))
-        })
+        .find_map(|p| p.cities.iter().find_map(|c| c.districts.first().map(|d| (p.province.clone(), c.city.clone(), d.clone()))))
         .ok_or("no district in get_district")?;
-    println!(
-        "  get_district → {} provinces; {} → {} → {} (districtid {})",
-        tree.len(),
-        province.fullname,
-        city.fullname,
-        district.fullname,
-        district.id
-    );
+    println!("  get_district → {} provinces; {} → {} → {} (districtid {})", tree.len(), province.fullname, city.fullname, district.fullname, district.id);
     let poi = wx
         .create_map_poi(CreateMapPoiRequest {
             name: "龙涤小区熟食店".into(),
@@ -539,12 +400,7 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
         other => return Err(format!("unexpected push {other:?}").into()),
     };
     let info = wx.get_store_info(GetStoreInfoRequest { poi_id: poi_id.clone() }).await?;
-    println!(
-        "  get_store_info → {}, status {}, open {}",
-        info.business.base_info.business_name.clone().unwrap_or_default(),
-        or_dash(info.business.base_info.status),
-        info.business.base_info.open_time.clone().unwrap_or_default()
-    );
+    println!("  get_store_info → {}, status {}, open {}", info.business.base_info.business_name.clone().unwrap_or_default(), or_dash(info.business.base_info.status), info.business.base_info.open_time.clone().unwrap_or_default());
     let updated = wx
         .update_store(UpdateStoreRequest {
             poi_id: poi_id.clone(),
@@ -559,23 +415,14 @@ async fn store_onboarding(emu: &mendian_emulator::Emulator) -> Result<(), Box<dy
     if let WxaEvent::ModifyStoreAudit { event } = next_push(&receiver, &mut pushes).await?.event {
         println!("  ← push modify_store_audit_info: audit {} {:?}", event.audit_id, event.status);
     }
-    wx.set_store_card(SetStoreCardRequest { poi_id: poi_id.parse()?, card_id: "pabcedfg1234567hijklmn".into() })
-        .await?;
+    wx.set_store_card(SetStoreCardRequest { poi_id: poi_id.parse()?, card_id: "pabcedfg1234567hijklmn".into() }).await?;
     let card = wx.get_store_card(GetStoreCardRequest { poi_id: poi_id.parse()? }).await?;
     println!("  set_store_card / get_store_card → {}", card.card_id.unwrap_or_default());
     let all = wx.get_all_stores().await?;
     println!("  get_all_stores (pages of 50) → {} store(s)", all.len());
-    emu.add_fault(mendian_emulator::Fault {
-        id: 0,
-        route: "*".into(),
-        kind: mendian_emulator::FaultKind::WxaExpireTokens,
-        times: Some(1),
-    });
+    emu.add_fault(mendian_emulator::Fault { id: 0, route: "*".into(), kind: mendian_emulator::FaultKind::WxaExpireTokens, times: Some(1) });
     wx.get_store_list(GetStoreListRequest { offset: 0, limit: 10 }).await?;
-    println!(
-        "  the token expired mid-flow (42001) → refreshed once and retried; token requests so far: {}",
-        emu.wxa_token_fetches()
-    );
+    println!("  the token expired mid-flow (42001) → refreshed once and retried; token requests so far: {}", emu.wxa_token_fetches());
     wx.del_store(DelStoreRequest { poi_id: poi_id.clone() }).await?;
     match wx.get_store_info(GetStoreInfoRequest { poi_id }).await {
         Err(e) => println!("  del_store, then get_store_info → {e}"),

@@ -153,10 +153,7 @@ mod tests {
 
     #[test]
     fn foreign_errors_are_cut_to_their_first_line() {
-        let e: MendianError = uniffi::UnexpectedUniFFICallbackError {
-            reason: "RuntimeError('backend down')\n  File \"app.py\", line 3\n    secret = 'x'".into(),
-        }
-        .into();
+        let e: MendianError = uniffi::UnexpectedUniFFICallbackError { reason: "RuntimeError('backend down')\n  File \"app.py\", line 3\n    secret = 'x'".into() }.into();
         assert_eq!(e, MendianError::Callback { reason: "RuntimeError('backend down')".into() });
         assert_eq!(first_line(&"x".repeat(500), 200).chars().count(), 201);
         assert_eq!(first_line("\n\n  ok  \n", 200), "ok");

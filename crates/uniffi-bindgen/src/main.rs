@@ -1,3 +1,1 @@
-fn main() {
-    uniffi::uniffi_bindgen_main()
-}
+fn main() { uniffi::uniffi_bindgen_main() }

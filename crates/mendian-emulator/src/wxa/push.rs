@@ -185,9 +185,7 @@ pub(crate) struct CallbackUrl {
 
 /// Accepts only `http://` URLs whose host is a loopback address or `localhost`.
 pub(crate) fn parse_callback_url(url: &str) -> Result<CallbackUrl, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("callback_url must be an http:// URL on loopback, not `{url}`"))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("callback_url must be an http:// URL on loopback, not `{url}`"))?;
     let split = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, target) = rest.split_at(split);
     if authority.contains('@') || authority.is_empty() {
@@ -204,24 +202,13 @@ pub(crate) fn parse_callback_url(url: &str) -> Result<CallbackUrl, String> {
     };
     let port = match port {
         None => 80,
-        Some(p) => {
-            p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| format!("callback_url `{url}`: bad port"))?
-        }
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| format!("callback_url `{url}`: bad port"))?,
     };
-    let loopback =
-        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if !loopback {
-        return Err(format!(
-            "callback_url must point to a loopback address (127.0.0.1, [::1], localhost), not `{host}`"
-        ));
+        return Err(format!("callback_url must point to a loopback address (127.0.0.1, [::1], localhost), not `{host}`"));
     }
-    let target = if target.is_empty() {
-        "/".to_string()
-    } else if target.starts_with('?') {
-        format!("/{target}")
-    } else {
-        target.to_string()
-    };
+    let target = if target.is_empty() { "/".to_string() } else if target.starts_with('?') { format!("/{target}") } else { target.to_string() };
     Ok(CallbackUrl { host, authority: authority.to_string(), port, target })
 }
 
@@ -254,14 +241,7 @@ async fn deliver(shared: Arc<Shared>, p: PendingPush) {
             Err(_) => (None, String::new(), Some(format!("no answer within {} s", ANSWER_WINDOW.as_secs()))),
         };
         let failed = error.is_some();
-        shared.lock().wxa.pushes.push(WxaPush {
-            event: p.event.to_string(),
-            audit_id: p.audit_id,
-            attempt,
-            status,
-            answer,
-            error,
-        });
+        shared.lock().wxa.pushes.push(WxaPush { event: p.event.to_string(), audit_id: p.audit_id, attempt, status, answer, error });
         if !failed {
             break;
         }
@@ -280,11 +260,8 @@ fn signed_request(xml: &str, mode: PushMode) -> (String, String) {
     aws_lc_rs::rand::fill(&mut random).expect("RNG");
     let nonce = (u32::from_be_bytes(n) % 1_000_000_000 + 1).to_string();
     let token = PUSH_TOKEN;
-    let mut query = format!(
-        "signature={}&timestamp={timestamp}&nonce={nonce}&openid={}",
-        signature(token, &timestamp, &nonce),
-        PUSH_OPENID
-    );
+    let mut query =
+        format!("signature={}&timestamp={timestamp}&nonce={nonce}&openid={}", signature(token, &timestamp, &nonce), PUSH_OPENID);
     let body = match mode {
         PushMode::Plain => xml.to_string(),
         PushMode::Safe => {
@@ -302,9 +279,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// One HTTP/1.1 POST with `Connection: close`; returns the status and the (de-chunked) body.
 async fn post(url: &CallbackUrl, query: &str, body: &str) -> Result<(u16, String), String> {
-    let mut s = tokio::net::TcpStream::connect((url.host.as_str(), url.port))
-        .await
-        .map_err(|e| format!("connect {}: {e}", url.authority))?;
+    let mut s = tokio::net::TcpStream::connect((url.host.as_str(), url.port)).await.map_err(|e| format!("connect {}: {e}", url.authority))?;
     let sep = if url.target.contains('?') { '&' } else { '?' };
     let head = format!(
         "POST {}{sep}{query} HTTP/1.1\r\nHost: {}\r\nUser-Agent: Mozilla/4.0\r\nAccept: */*\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -338,9 +313,7 @@ fn complete_response(buf: &[u8]) -> Option<Result<(u16, String), String>> {
         None => return Some(Err(format!("not an HTTP response: {:?}", head.lines().next().unwrap_or("")))),
     };
     let header = |name: &str| {
-        head.lines().skip(1).find_map(|l| {
-            l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string())
-        })
+        head.lines().skip(1).find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
     };
     if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
         return (body.len() >= len).then(|| Ok((status, String::from_utf8_lossy(&body[..len]).into_owned())));
@@ -353,11 +326,7 @@ fn complete_response(buf: &[u8]) -> Option<Result<(u16, String), String>> {
 
 fn finish_at_eof(buf: &[u8]) -> Result<(u16, String), String> {
     let Some(end) = find(buf, b"\r\n\r\n") else {
-        return Err(if buf.is_empty() {
-            "connection closed without an answer".into()
-        } else {
-            "incomplete HTTP answer".into()
-        });
+        return Err(if buf.is_empty() { "connection closed without an answer".into() } else { "incomplete HTTP answer".into() });
     };
     let head = String::from_utf8_lossy(&buf[..end]);
     let status = head.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok()).ok_or("not an HTTP response")?;
@@ -395,12 +364,7 @@ mod tests {
     #[test]
     fn encryption_matches_the_official_java_sample() {
         // WXBizMsgCryptTest: fixed random "aaaabbbbccccdddd".
-        let enc = encrypt(
-            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-            "wxb11529c136998cb6",
-            "我是中文abcd123",
-            *b"aaaabbbbccccdddd",
-        );
+        let enc = encrypt("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wxb11529c136998cb6", "我是中文abcd123", *b"aaaabbbbccccdddd");
         assert_eq!(enc, "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg==");
     }
 
@@ -409,10 +373,7 @@ mod tests {
         let k = ENCODING_AES_KEY;
         assert_eq!(k.len(), 43);
         assert!(k.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert!(
-            base64::engine::general_purpose::STANDARD.decode(format!("{k}=")).is_err(),
-            "trailing bits must be non-zero"
-        );
+        assert!(base64::engine::general_purpose::STANDARD.decode(format!("{k}=")).is_err(), "trailing bits must be non-zero");
         assert!(aes_key(k).is_some());
     }
 
@@ -430,10 +391,7 @@ mod tests {
 
     #[test]
     fn responses_by_length_chunked_and_eof() {
-        assert_eq!(
-            complete_response(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsuccess").unwrap().unwrap(),
-            (200, "success".into())
-        );
+        assert_eq!(complete_response(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsuccess").unwrap().unwrap(), (200, "success".into()));
         assert!(complete_response(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsucc").is_none());
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nsucc\r\n3\r\ness\r\n0\r\n\r\n";
         assert_eq!(complete_response(chunked).unwrap().unwrap(), (200, "success".into()));

@@ -2,9 +2,7 @@
 
 use std::fmt;
 
-use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
-};
+use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1};
 use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
 
 use super::{creds, der};
@@ -27,8 +25,7 @@ impl RsaPrivateKey {
     pub fn from_pem(pem: &str) -> Result<RsaPrivateKey, MendianError> {
         let der = der::private_key_pkcs8(pem).map_err(|e| creds(format!("merchant private key: {}", e.0)))?;
         let signing = RsaKeyPair::from_pkcs8(&der).map_err(|e| creds(format!("merchant private key rejected: {e}")))?;
-        let decrypting =
-            PrivateDecryptingKey::from_pkcs8(&der).map_err(|e| creds(format!("merchant private key rejected: {e}")))?;
+        let decrypting = PrivateDecryptingKey::from_pkcs8(&der).map_err(|e| creds(format!("merchant private key rejected: {e}")))?;
         Ok(RsaPrivateKey { signing, decrypting })
     }
 
@@ -43,13 +40,11 @@ impl RsaPrivateKey {
 
     /// RSA-OAEP (SHA-1, MGF1-SHA-1, no label) decryption.
     pub fn decrypt_oaep_sha1(&self, ciphertext: &[u8]) -> Result<Vec<u8>, MendianError> {
-        let key = OaepPrivateDecryptingKey::new(self.decrypting.clone())
-            .map_err(|_| creds("the private key cannot decrypt OAEP"))?;
+        let key = OaepPrivateDecryptingKey::new(self.decrypting.clone()).map_err(|_| creds("the private key cannot decrypt OAEP"))?;
         let mut out = vec![0u8; key.min_output_size()];
-        let pt = key.decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut out, None).map_err(|_| MendianError::Decode {
-            what: "an encrypted field".into(),
-            reason: "RSA-OAEP decryption failed (wrong key or not ciphertext)".into(),
-        })?;
+        let pt = key
+            .decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut out, None)
+            .map_err(|_| MendianError::Decode { what: "an encrypted field".into(), reason: "RSA-OAEP decryption failed (wrong key or not ciphertext)".into() })?;
         Ok(pt.to_vec())
     }
 
@@ -114,17 +109,12 @@ impl RsaPublicKey {
 
     /// RSA-OAEP (SHA-1, MGF1-SHA-1, no label) encryption.
     pub fn encrypt_oaep_sha1(&self, plaintext: &[u8]) -> Result<Vec<u8>, MendianError> {
-        let key =
-            PublicEncryptingKey::from_der(&self.spki).map_err(|_| creds("the platform public key cannot encrypt"))?;
-        let key =
-            OaepPublicEncryptingKey::new(key).map_err(|_| creds("the platform public key cannot encrypt with OAEP"))?;
+        let key = PublicEncryptingKey::from_der(&self.spki).map_err(|_| creds("the platform public key cannot encrypt"))?;
+        let key = OaepPublicEncryptingKey::new(key).map_err(|_| creds("the platform public key cannot encrypt with OAEP"))?;
         let mut out = vec![0u8; key.ciphertext_size()];
-        let ct = key.encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None).map_err(|_| {
-            MendianError::invalid(
-                "plaintext",
-                format!("{} bytes is too long for RSA-OAEP with this key", plaintext.len()),
-            )
-        })?;
+        let ct = key
+            .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None)
+            .map_err(|_| MendianError::invalid("plaintext", format!("{} bytes is too long for RSA-OAEP with this key", plaintext.len())))?;
         Ok(ct.to_vec())
     }
 
@@ -133,3 +123,4 @@ impl RsaPublicKey {
         &self.spki
     }
 }
+

@@ -25,9 +25,7 @@ pub fn pem_block(pem: &str, label: &str) -> Result<Vec<u8>, DerError> {
     let start = pem.find(&begin).ok_or_else(|| DerError(format!("no `{begin}` block")))? + begin.len();
     let stop = pem[start..].find(&end).ok_or_else(|| DerError(format!("no `{end}` line")))? + start;
     let b64: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| DerError(format!("the {label} block is not valid base64")))
+    base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| DerError(format!("the {label} block is not valid base64")))
 }
 
 fn encode_len(len: usize, out: &mut Vec<u8>) {
@@ -53,8 +51,7 @@ fn wrap(tag: u8, content: &[u8]) -> Vec<u8> {
 }
 
 /// `AlgorithmIdentifier { rsaEncryption, NULL }`.
-const RSA_ALGORITHM_ID: &[u8] =
-    &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+const RSA_ALGORITHM_ID: &[u8] = &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
 
 /// Wraps a PKCS#1 `RSAPrivateKey` into a PKCS#8 `PrivateKeyInfo`.
 pub fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
@@ -104,8 +101,7 @@ const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 /// Reads the serial number, validity and public key of a DER certificate (one certificate,
 /// nothing after it).
 pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
-    let cert =
-        x509_cert::Certificate::from_der(der).map_err(|e| DerError(format!("not a DER X.509 certificate ({e})")))?;
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| DerError(format!("not a DER X.509 certificate ({e})")))?;
     let tbs = cert.tbs_certificate();
     let seconds = |t: x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
     let validity = tbs.validity();
@@ -126,8 +122,7 @@ pub fn certificate(der: &[u8]) -> Result<CertInfo, DerError> {
 
 /// The PKCS#1 `RSAPublicKey` inside a SubjectPublicKeyInfo.
 pub fn spki_rsa_public_key(spki: &[u8]) -> Result<Vec<u8>, DerError> {
-    let info = SubjectPublicKeyInfoRef::from_der(spki)
-        .map_err(|e| DerError(format!("not a DER SubjectPublicKeyInfo ({e})")))?;
+    let info = SubjectPublicKeyInfoRef::from_der(spki).map_err(|e| DerError(format!("not a DER SubjectPublicKeyInfo ({e})")))?;
     if info.algorithm.oid != RSA_ENCRYPTION {
         return err("not an RSA public key");
     }
@@ -149,8 +144,7 @@ pub fn normalize_serial(s: &str) -> String {
 mod tests {
     use super::*;
 
-    const EMULATOR_CERT: &str =
-        include_str!("../../../../tests/vectors/wechatpay/keys/emulator_platform_certificate.pem");
+    const EMULATOR_CERT: &str = include_str!("../../../../tests/vectors/wechatpay/keys/emulator_platform_certificate.pem");
 
     fn emulator_der() -> Vec<u8> {
         pem_block(EMULATOR_CERT, "CERTIFICATE").unwrap()

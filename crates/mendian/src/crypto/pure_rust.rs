@@ -65,8 +65,7 @@ impl fmt::Debug for RsaPublicKey {
 impl RsaPublicKey {
     /// From SubjectPublicKeyInfo DER.
     pub fn from_spki(spki: &[u8]) -> Result<RsaPublicKey, MendianError> {
-        let key = rsa::PublicKey::from_public_key_der(spki)
-            .map_err(|_| creds("public key: not an RSA SubjectPublicKeyInfo"))?;
+        let key = rsa::PublicKey::from_public_key_der(spki).map_err(|_| creds("public key: not an RSA SubjectPublicKeyInfo"))?;
         Ok(RsaPublicKey { key, spki: spki.to_vec() })
     }
 
@@ -83,12 +82,9 @@ impl RsaPublicKey {
 
     /// RSA-OAEP (SHA-1, MGF1-SHA-1, no label) encryption.
     pub fn encrypt_oaep_sha1(&self, plaintext: &[u8]) -> Result<Vec<u8>, MendianError> {
-        self.key.oaep_encrypt::<Sha1>(plaintext).map_err(|_| {
-            MendianError::invalid(
-                "plaintext",
-                format!("{} bytes is too long for RSA-OAEP with this key", plaintext.len()),
-            )
-        })
+        self.key
+            .oaep_encrypt::<Sha1>(plaintext)
+            .map_err(|_| MendianError::invalid("plaintext", format!("{} bytes is too long for RSA-OAEP with this key", plaintext.len())))
     }
 
     /// The SubjectPublicKeyInfo DER.

@@ -56,9 +56,6 @@ mod tests {
         assert_eq!(run(async { Ok(7) }).unwrap(), 7);
         let inner = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let refused = inner.block_on(async { run(async { Ok(1) }) });
-        assert!(
-            matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"),
-            "{refused:?}"
-        );
+        assert!(matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"), "{refused:?}");
     }
 }

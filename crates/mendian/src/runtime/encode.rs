@@ -56,8 +56,8 @@ impl Layout {
 
 /// The request record as JSON, an error naming the endpoint if it cannot be encoded.
 pub fn to_value<T: serde::Serialize>(d: &EndpointDescriptor, request: &T) -> Result<Value, MendianError> {
-    let value = serde_json::to_value(request)
-        .map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
+    let value =
+        serde_json::to_value(request).map_err(|e| MendianError::invalid(d.id, format!("cannot encode the request: {e}")))?;
     // A path segment of `.` or `..` survives percent-encoding and is then resolved away by
     // URL handling (`/guides/../assign` becomes another endpoint); an empty one drops a
     // segment.

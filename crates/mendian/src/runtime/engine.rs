@@ -65,8 +65,7 @@ impl Engine {
     /// An engine for already resolved options.
     pub fn from_resolved(r: ResolvedOptions) -> Result<Engine, MendianError> {
         Ok(Engine {
-            transport: Transport::with_network(r.timeout, &r.user_agent, r.proxy, r.roots, r.tls_roots)?
-                .with_max_body(r.max_body),
+            transport: Transport::with_network(r.timeout, &r.user_agent, r.proxy, r.roots, r.tls_roots)?.with_max_body(r.max_body),
             hosts: r.hosts,
             policy: RetryPolicy { max_retries: r.max_retries },
             deadline: r.call_deadline,
@@ -150,8 +149,7 @@ impl Engine {
         // on every platform, a failure in transit (repeated where safe; the request may have
         // been processed behind it).
         if resp.status >= 500 && !serde_json::from_slice::<Value>(&resp.body).is_ok_and(|v| v.is_object()) {
-            let e =
-                MendianError::Network { reason: format!("HTTP {} without the platform's JSON answer", resp.status) };
+            let e = MendianError::Network { reason: format!("HTTP {} without the platform's JSON answer", resp.status) };
             return Err((e, Some(ticket), true));
         }
         protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket), false))
@@ -182,8 +180,7 @@ impl Engine {
                 Ok(resp) => return Ok((resp, ticket)),
                 Err((_, true)) if i < last => continue,
                 Err((e, before_sending)) => {
-                    let maybe_sent =
-                        !before_sending && matches!(e, MendianError::Network { .. } | MendianError::Timeout { .. });
+                    let maybe_sent = !before_sending && matches!(e, MendianError::Network { .. } | MendianError::Timeout { .. });
                     return Err((e, Some(ticket), maybe_sent));
                 }
             }

@@ -63,14 +63,7 @@ pub(crate) fn enabled() -> bool {
 }
 
 /// Reports one exchange to the installed logger, if any wants it.
-pub(crate) fn exchange(
-    method: &str,
-    url: &str,
-    status: Option<u16>,
-    latency: Duration,
-    request_id: Option<&str>,
-    error: Option<&str>,
-) {
+pub(crate) fn exchange(method: &str, url: &str, status: Option<u16>, latency: Duration, request_id: Option<&str>, error: Option<&str>) {
     let slot = LOGGER.read().unwrap_or_else(|e| e.into_inner());
     let Some((logger, wanted)) = slot.as_ref() else { return };
     let level = match status {
@@ -116,13 +109,9 @@ mod tests {
         set_logger(None, LogLevel::Info);
         exchange("GET", "https://h/z", Some(200), Duration::ZERO, None, None);
         // Only this test's exchanges (other tests of the process may log too).
-        let seen: Vec<HttpExchange> =
-            c.0.lock().unwrap().iter().filter(|e| e.url.starts_with("https://h/")).cloned().collect();
+        let seen: Vec<HttpExchange> = c.0.lock().unwrap().iter().filter(|e| e.url.starts_with("https://h/")).cloned().collect();
         assert_eq!(seen.len(), 2, "{seen:?}");
-        assert_eq!(
-            (seen[0].level, seen[0].status, seen[0].request_id.as_deref()),
-            (LogLevel::Warn, Some(500), Some("rid"))
-        );
+        assert_eq!((seen[0].level, seen[0].status, seen[0].request_id.as_deref()), (LogLevel::Warn, Some(500), Some("rid")));
         assert!(seen[0].url.contains("access_token=<redacted>") && !seen[0].url.contains("T0KEN"));
         assert_eq!(seen[1].level, LogLevel::Error);
     }

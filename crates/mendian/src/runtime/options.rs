@@ -158,8 +158,7 @@ pub fn check_id(field: &str, value: &str) -> Result<(), MendianError> {
 impl ClientOptions {
     /// Checks the options and fills what is unset from `defaults`.
     pub fn resolve(&self, defaults: PlatformDefaults) -> Result<ResolvedOptions, MendianError> {
-        let primary =
-            super::url::check_http_url("options.base_url", self.base_url.as_deref().unwrap_or(defaults.base_url))?;
+        let primary = super::url::check_http_url("options.base_url", self.base_url.as_deref().unwrap_or(defaults.base_url))?;
         let mut hosts = vec![primary];
         match self.backup_base_url.as_deref() {
             Some(b) if b.trim().is_empty() => {}
@@ -169,10 +168,7 @@ impl ClientOptions {
             None => {}
         }
         if self.language.chars().any(char::is_control) {
-            return Err(MendianError::invalid(
-                "options.language",
-                "must not contain control characters (it goes into User-Agent)",
-            ));
+            return Err(MendianError::invalid("options.language", "must not contain control characters (it goes into User-Agent)"));
         }
         let timeout = match self.timeout_ms {
             Some(0) => return Err(MendianError::invalid("options.timeout_ms", "must be at least 1 ms")),
@@ -183,16 +179,15 @@ impl ClientOptions {
             Some(0) => return Err(MendianError::invalid("options.call_deadline_ms", "must be at least 1 ms")),
             other => other.map(Duration::from_millis),
         };
-        let proxy =
-            match self.proxy_url.as_deref() {
-                None => None,
-                Some(p) => {
-                    let url = super::url::check_http_url("options.proxy_url", p)?;
-                    Some(reqwest::Proxy::all(url.as_str()).map_err(|_| {
-                        MendianError::invalid("options.proxy_url", "is not a proxy URL reqwest accepts")
-                    })?)
-                }
-            };
+        let proxy = match self.proxy_url.as_deref() {
+            None => None,
+            Some(p) => {
+                let url = super::url::check_http_url("options.proxy_url", p)?;
+                Some(reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                    MendianError::invalid("options.proxy_url", "is not a proxy URL reqwest accepts")
+                })?)
+            }
+        };
         let mut roots = Vec::new();
         for (i, pem) in self.extra_root_certificates_pem.iter().enumerate() {
             let field = format!("options.extra_root_certificates_pem[{i}]");
@@ -204,16 +199,10 @@ impl ClientOptions {
                 let der = crate::crypto::der::pem_block(block, "CERTIFICATE")
                     .map_err(|e| MendianError::invalid(field.clone(), format!("certificate {}: {}", n + 1, e.0)))?;
                 crate::crypto::der::certificate(&der).map_err(|e| {
-                    MendianError::invalid(
-                        field.clone(),
-                        format!("certificate {} is not an X.509 certificate: {}", n + 1, e.0),
-                    )
+                    MendianError::invalid(field.clone(), format!("certificate {} is not an X.509 certificate: {}", n + 1, e.0))
                 })?;
                 roots.push(reqwest::Certificate::from_der(&der).map_err(|_| {
-                    MendianError::invalid(
-                        field.clone(),
-                        format!("certificate {} is not accepted by the TLS stack", n + 1),
-                    )
+                    MendianError::invalid(field.clone(), format!("certificate {} is not accepted by the TLS stack", n + 1))
                 })?);
             }
         }
@@ -241,19 +230,13 @@ mod tests {
 
     #[test]
     fn proxy_and_roots_are_checked_and_the_proxy_password_never_prints() {
-        let o =
-            ClientOptions { proxy_url: Some("http://user:pa55word@proxy.example:3128".into()), ..Default::default() };
+        let o = ClientOptions { proxy_url: Some("http://user:pa55word@proxy.example:3128".into()), ..Default::default() };
         assert!(o.resolve(D).unwrap().proxy.is_some());
         assert!(!format!("{o:?}").contains("pa55word") && !format!("{o}").contains("pa55word"), "{o:?}");
         let e = ClientOptions { proxy_url: Some("socks9://x".into()), ..Default::default() }.resolve(D).unwrap_err();
         assert!(matches!(&e, MendianError::InvalidArgument { field, .. } if field == "options.proxy_url"), "{e}");
-        let e = ClientOptions { extra_root_certificates_pem: vec!["not a pem".into()], ..Default::default() }
-            .resolve(D)
-            .unwrap_err();
-        assert!(
-            matches!(&e, MendianError::InvalidArgument { field, .. } if field == "options.extra_root_certificates_pem[0]"),
-            "{e}"
-        );
+        let e = ClientOptions { extra_root_certificates_pem: vec!["not a pem".into()], ..Default::default() }.resolve(D).unwrap_err();
+        assert!(matches!(&e, MendianError::InvalidArgument { field, .. } if field == "options.extra_root_certificates_pem[0]"), "{e}");
         let two = [
             include_str!("../../../../tests/vectors/wechatpay/keys/wechat_pay_certificate.pem"),
             include_str!("../../../../tests/vectors/wechatpay/keys/merchant_certificate.pem"),
@@ -262,8 +245,7 @@ mod tests {
         let r = ClientOptions { extra_root_certificates_pem: vec![two], ..Default::default() }.resolve(D).unwrap();
         assert_eq!(r.roots.len(), 2, "a bundle gives each of its certificates");
         let broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string();
-        let e =
-            ClientOptions { extra_root_certificates_pem: vec![broken], ..Default::default() }.resolve(D).unwrap_err();
+        let e = ClientOptions { extra_root_certificates_pem: vec![broken], ..Default::default() }.resolve(D).unwrap_err();
         assert!(matches!(e, MendianError::InvalidArgument { .. }), "{e}");
     }
 

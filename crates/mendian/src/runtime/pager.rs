@@ -63,12 +63,7 @@ where
 /// Reads numbered pages from `first` until a page comes back empty or the platform answers
 /// the business error `end_code` (which means "past the last page", not a failure).
 /// `fetch(page)` reads one page; `what` names the endpoint in errors.
-pub async fn by_number<T, F, Fut>(
-    what: &str,
-    first: i64,
-    end_code: Option<&str>,
-    mut fetch: F,
-) -> Result<Vec<T>, MendianError>
+pub async fn by_number<T, F, Fut>(what: &str, first: i64, end_code: Option<&str>, mut fetch: F) -> Result<Vec<T>, MendianError>
 where
     F: FnMut(i64) -> Fut,
     Fut: Future<Output = Result<Page<T>, MendianError>>,
@@ -148,22 +143,15 @@ mod tests {
             async { Ok(Page { items: vec![1, 2], total: None }) }
         }))
         .unwrap_err();
-        assert!(
-            matches!(&err, MendianError::Decode { what, reason } if what.contains("get_store_list") && reason.contains("ignore the offset")),
-            "{err}"
-        );
+        assert!(matches!(&err, MendianError::Decode { what, reason } if what.contains("get_store_list") && reason.contains("ignore the offset")), "{err}");
         assert_eq!(calls, MAX_PAGES);
     }
 
     #[test]
     fn huge_offsets_fail_cleanly() {
-        let err = block(by_offset("t", i64::MAX - 1, 2, |_, _| async { Ok(Page { items: vec![1, 2], total: None }) }))
-            .unwrap_err();
+        let err = block(by_offset("t", i64::MAX - 1, 2, |_, _| async { Ok(Page { items: vec![1, 2], total: None }) })).unwrap_err();
         assert!(matches!(err, MendianError::Decode { .. }), "{err}");
-        assert!(matches!(
-            block(by_offset::<i32, _, _>("t", -1, 2, |_, _| async { unreachable!() })),
-            Err(MendianError::InvalidArgument { .. })
-        ));
+        assert!(matches!(block(by_offset::<i32, _, _>("t", -1, 2, |_, _| async { unreachable!() })), Err(MendianError::InvalidArgument { .. })));
         assert!(narrow::<i32>("offset", i64::from(i32::MAX) + 1).is_err());
     }
 
@@ -190,15 +178,9 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(got, ["[1]", "[2]", "[3]"]);
-        let got = block(by_number("t", 1, None, |n| async move {
-            Ok(Page { items: text_page((n < 3).then(|| "[1]".to_string())), total: None })
-        }))
-        .unwrap();
+        let got = block(by_number("t", 1, None, |n| async move { Ok(Page { items: text_page((n < 3).then(|| "[1]".to_string())), total: None }) })).unwrap();
         assert_eq!(got.len(), 2);
-        assert!(
-            block(by_number::<String, _, _>("t", 1, None, |n| async move { Err(end(n)) })).is_err(),
-            "without an end code the error is the caller's"
-        );
+        assert!(block(by_number::<String, _, _>("t", 1, None, |n| async move { Err(end(n)) })).is_err(), "without an end code the error is the caller's");
         assert!(text_page(Some(" [] ".into())).is_empty());
     }
 }

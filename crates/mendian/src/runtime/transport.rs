@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use super::tls::TlsRoots;
 use crate::error::MendianError;
+use super::tls::TlsRoots;
 
 /// A request ready to go on the wire: the exact bytes to send. Its Debug output redacts
 /// credentials in the query (`access_token`, `secret`, `session`, `sign`) and the
@@ -115,9 +115,11 @@ impl Transport {
             builder = builder.proxy(p);
         }
         builder = super::tls::trust(builder, tls_roots, roots);
-        let client = builder.build().map_err(|e| MendianError::Network {
-            reason: format!("cannot create the HTTP client: {}", e.without_url()),
-        })?;
+        let client = builder
+            .build()
+            .map_err(|e| MendianError::Network {
+                reason: format!("cannot create the HTTP client: {}", e.without_url()),
+            })?;
         Ok(Transport { client, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES })
     }
 

@@ -123,17 +123,11 @@ impl EndpointDescriptor {
     /// one per documented message), a matching sub-code wins, then one whose description
     /// is contained in the server's message, then the first.
     pub fn lookup_error(&self, code: &str, sub_code: Option<&str>, message: &str) -> Option<&'static ErrorEntry> {
-        lookup_in(self.errors, code, sub_code, message)
-            .or_else(|| lookup_in(self.family_errors, code, sub_code, message))
+        lookup_in(self.errors, code, sub_code, message).or_else(|| lookup_in(self.family_errors, code, sub_code, message))
     }
 }
 
-fn lookup_in(
-    table: &'static [ErrorEntry],
-    code: &str,
-    sub_code: Option<&str>,
-    message: &str,
-) -> Option<&'static ErrorEntry> {
+fn lookup_in(table: &'static [ErrorEntry], code: &str, sub_code: Option<&str>, message: &str) -> Option<&'static ErrorEntry> {
     let same_code = || table.iter().filter(move |e| e.code == code);
     if let Some(sub) = sub_code {
         if let Some(e) = same_code().find(|e| e.sub_code == Some(sub)) {

@@ -141,11 +141,7 @@ pub fn media_mime(format: &str) -> (&'static str, &'static str) {
 /// Checks a media file against the format and size limit of its kind (`image`, …).
 pub fn check_media(at: &str, name: &str, bytes: &[u8], kind: &str) -> Result<(), MendianError> {
     let Some((_, max, formats)) = MEDIA_LIMITS.iter().find(|(k, _, _)| *k == kind) else {
-        return Err(bad(
-            at,
-            "type",
-            format!("`{kind}` is not a media type this SDK can upload (image, voice, video or thumb)"),
-        ));
+        return Err(bad(at, "type", format!("`{kind}` is not a media type this SDK can upload (image, voice, video or thumb)")));
     };
     if bytes.is_empty() {
         return Err(bad(at, name, "must not be empty (多媒体文件为空)".into()));
@@ -198,14 +194,10 @@ fn bad(at: &str, name: &str, reason: String) -> MendianError {
 pub fn check_str(at: &str, name: &str, value: &str, rules: &StrRules) -> Result<(), MendianError> {
     if rules.no_supplementary {
         if let Some(c) = value.chars().find(|c| c.len_utf8() == 4) {
-            return Err(bad(
-                at,
-                name,
-                format!(
-                    "contains U+{:04X}, a 4-byte UTF-8 character (such as an emoji), which the platform rejects",
-                    c as u32
-                ),
-            ));
+            return Err(bad(at, name, format!(
+                "contains U+{:04X}, a 4-byte UTF-8 character (such as an emoji), which the platform rejects",
+                c as u32
+            )));
         }
     }
     if rules.encrypted {
@@ -216,11 +208,10 @@ pub fn check_str(at: &str, name: &str, value: &str, rules: &StrRules) -> Result<
             .map(|b| (b as usize).min(OAEP_SHA1_RSA2048_MAX_PLAINTEXT))
             .unwrap_or(OAEP_SHA1_RSA2048_MAX_PLAINTEXT);
         if value.len() > limit {
-            return Err(bad(
-                at,
-                name,
-                format!("must be at most {limit} bytes of UTF-8 before encryption (got {})", value.len()),
-            ));
+            return Err(bad(at, name, format!(
+                "must be at most {limit} bytes of UTF-8 before encryption (got {})",
+                value.len()
+            )));
         }
         if value.is_empty() && rules.min_len.unwrap_or(0) > 0 {
             return Err(bad(at, name, "must not be empty".into()));
@@ -230,15 +221,11 @@ pub fn check_str(at: &str, name: &str, value: &str, rules: &StrRules) -> Result<
         let len = unit.measure(value);
         if let Some(min) = rules.min_len {
             if len < min as usize {
-                return Err(bad(
-                    at,
-                    name,
-                    if min == 1 && len == 0 {
-                        "must not be empty".to_string()
-                    } else {
-                        format!("must be at least {min} {} (got {len})", unit.noun())
-                    },
-                ));
+                return Err(bad(at, name, if min == 1 && len == 0 {
+                    "must not be empty".to_string()
+                } else {
+                    format!("must be at least {min} {} (got {len})", unit.noun())
+                }));
             }
         }
         if let Some(max) = rules.max_len {
@@ -415,10 +402,7 @@ mod tests {
         let r = rules(4, 30, LengthUnit::Width);
         assert!(check_str("", "nickname", "门店", &r).is_ok()); // width 4
         let err = check_str("", "nickname", "店a", &r).unwrap_err();
-        assert_eq!(
-            err,
-            MendianError::invalid("nickname", "must be at least 4 in width (a CJK character counts 2) (got 3)")
-        );
+        assert_eq!(err, MendianError::invalid("nickname", "must be at least 4 in width (a CJK character counts 2) (got 3)"));
         assert!(check_str("", "nickname", &"店".repeat(16), &r).is_err()); // width 32
     }
 
@@ -431,19 +415,10 @@ mod tests {
 
     #[test]
     fn encrypted_fields_limit_the_plaintext() {
-        let r = StrRules {
-            min_len: Some(1),
-            max_len: Some(512),
-            encrypted: true,
-            plaintext_max_bytes: Some(32),
-            ..Default::default()
-        };
+        let r = StrRules { min_len: Some(1), max_len: Some(512), encrypted: true, plaintext_max_bytes: Some(32), ..Default::default() };
         assert!(check_str("", "mobile", "13900000000", &r).is_ok());
         let err = check_str("", "mobile", &"1".repeat(33), &r).unwrap_err();
-        assert_eq!(
-            err,
-            MendianError::invalid("mobile", "must be at most 32 bytes of UTF-8 before encryption (got 33)")
-        );
+        assert_eq!(err, MendianError::invalid("mobile", "must be at most 32 bytes of UTF-8 before encryption (got 33)"));
         let no_doc_limit = StrRules { encrypted: true, ..Default::default() };
         assert!(check_str("", "x", &"a".repeat(215), &no_doc_limit).is_err());
         assert!(check_str("", "x", &"a".repeat(214), &no_doc_limit).is_ok());
@@ -465,8 +440,7 @@ mod tests {
 
     #[test]
     fn formats() {
-        let f =
-            |format, v: &str| check_str("", "f", v, &StrRules { format: Some(format), ..Default::default() }).is_ok();
+        let f = |format, v: &str| check_str("", "f", v, &StrRules { format: Some(format), ..Default::default() }).is_ok();
         assert!(f(Format::HourRange, "10:00-21:00"));
         assert!(f(Format::HourRange, "00:00-24:00"));
         assert!(!f(Format::HourRange, "10:00~21:00"));
@@ -491,15 +465,9 @@ mod tests {
 
     #[test]
     fn numbers_and_items() {
-        assert_eq!(
-            check_int("", "limit", 51, Some(0), Some(50)).unwrap_err(),
-            MendianError::invalid("limit", "must be at most 50 (got 51)")
-        );
+        assert_eq!(check_int("", "limit", 51, Some(0), Some(50)).unwrap_err(), MendianError::invalid("limit", "must be at most 50 (got 51)"));
         assert!(check_int("", "limit", 50, Some(0), Some(50)).is_ok());
-        assert_eq!(
-            check_items("a", "ids", 6, None, Some(5)).unwrap_err(),
-            MendianError::invalid("a.ids", "must have at most 5 items (got 6)")
-        );
+        assert_eq!(check_items("a", "ids", 6, None, Some(5)).unwrap_err(), MendianError::invalid("a.ids", "must have at most 5 items (got 6)"));
         assert!(check_float("", "lat", f64::NAN, None, None).is_err());
     }
 }

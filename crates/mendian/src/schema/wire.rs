@@ -78,9 +78,7 @@ impl Scalar {
             Scalar::Int(v) => Ok(Some(v)),
             Scalar::Float(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(Some(v as i64)),
             Scalar::Str(s) if s.trim().is_empty() => Ok(None),
-            Scalar::Str(s) => {
-                s.trim().parse().map(Some).map_err(|_| E::custom(format!("expected an integer, got {s:?}")))
-            }
+            Scalar::Str(s) => s.trim().parse().map(Some).map_err(|_| E::custom(format!("expected an integer, got {s:?}"))),
             other => Err(E::custom(format!("expected an integer, got {other:?}"))),
         }
     }
@@ -91,9 +89,7 @@ impl Scalar {
             Scalar::UInt(v) => Ok(Some(v as f64)),
             Scalar::Float(v) => Ok(Some(v)),
             Scalar::Str(s) if s.trim().is_empty() => Ok(None),
-            Scalar::Str(s) => {
-                s.trim().parse().map(Some).map_err(|_| E::custom(format!("expected a number, got {s:?}")))
-            }
+            Scalar::Str(s) => s.trim().parse().map(Some).map_err(|_| E::custom(format!("expected a number, got {s:?}"))),
             other => Err(E::custom(format!("expected a number, got {other:?}"))),
         }
     }

@@ -21,8 +21,8 @@ use super::sign::{canonical_string, is_sent, TopSignMethod, TopSignRequest, TopS
 use crate::error::MendianError;
 use crate::runtime::encode::{form_encode, to_value};
 use crate::runtime::engine::transport_failure;
-use crate::runtime::errors::decode_payload;
 use crate::runtime::options::check_id;
+use crate::runtime::errors::decode_payload;
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Location, Request};
@@ -118,11 +118,9 @@ impl TopClient {
     /// `crate::ffi::top`).
     pub(crate) fn create(config: TopConfig, signer: Arc<dyn TopSigner>) -> Result<Arc<Self>, MendianError> {
         check_id("app_key", &config.app_key)?;
-        for (field, value) in [
-            ("session", &config.session),
-            ("partner_id", &config.partner_id),
-            ("target_app_key", &config.target_app_key),
-        ] {
+        for (field, value) in
+            [("session", &config.session), ("partner_id", &config.partner_id), ("target_app_key", &config.target_app_key)]
+        {
             if let Some(v) = value {
                 check_id(field, v)?;
             }
@@ -261,8 +259,7 @@ impl TopClient {
             return None;
         }
         let secs = envelope::ban_seconds(message)?;
-        (secs <= self.config.max_ban_wait_seconds)
-            .then(|| Duration::from_secs(secs).saturating_add(Duration::from_millis(250)))
+        (secs <= self.config.max_ban_wait_seconds).then(|| Duration::from_secs(secs).saturating_add(Duration::from_millis(250)))
     }
 
     /// Calls the endpoint of `R` with `session` (or the configured one).

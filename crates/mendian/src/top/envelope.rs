@@ -127,12 +127,7 @@ fn platform_error(d: &EndpointDescriptor, err: &Value) -> MendianError {
     }
 }
 
-fn business_error(
-    d: &EndpointDescriptor,
-    code: Option<String>,
-    msg: Option<String>,
-    request_id: Option<String>,
-) -> MendianError {
+fn business_error(d: &EndpointDescriptor, code: Option<String>, msg: Option<String>, request_id: Option<String>) -> MendianError {
     let code = code.unwrap_or_else(|| "result.success=false".into());
     let entry = d.lookup_error(&code, None, msg.as_deref().unwrap_or(""));
     let description = entry.map(|e| e.description.to_string());
@@ -228,10 +223,7 @@ mod tests {
     #[test]
     fn ban_length_is_read_from_the_message() {
         assert_eq!(ban_seconds("This ban will last for 2 more seconds"), Some(2));
-        assert_eq!(
-            ban_seconds("accesscontrol.limited-by-api-access-count: This ban will last for 31062 more seconds"),
-            Some(31062)
-        );
+        assert_eq!(ban_seconds("accesscontrol.limited-by-api-access-count: This ban will last for 31062 more seconds"), Some(31062));
         assert_eq!(ban_seconds("App Call Limited"), None);
     }
 }

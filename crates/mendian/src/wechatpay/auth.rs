@@ -106,10 +106,8 @@ impl WechatpayMerchantSigner for PemMerchantSigner {
     async fn decrypt(&self, ciphertext_base64: String) -> Result<String, MendianError> {
         let ct = b64_decode(&ciphertext_base64)
             .ok_or_else(|| MendianError::Decode { what: "an encrypted field".into(), reason: "not base64".into() })?;
-        String::from_utf8(self.key.decrypt_oaep_sha1(&ct)?).map_err(|_| MendianError::Decode {
-            what: "an encrypted field".into(),
-            reason: "the plaintext is not UTF-8".into(),
-        })
+        String::from_utf8(self.key.decrypt_oaep_sha1(&ct)?)
+            .map_err(|_| MendianError::Decode { what: "an encrypted field".into(), reason: "the plaintext is not UTF-8".into() })
     }
 }
 
@@ -128,13 +126,7 @@ mod tests {
 
     #[test]
     fn authorization_header_shape() {
-        let h = authorization(
-            "1900009191",
-            "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
-            "593BEC0C",
-            1554208460,
-            "uOVRnA4qG/==",
-        );
+        let h = authorization("1900009191", "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C", "593BEC0C", 1554208460, "uOVRnA4qG/==");
         assert_eq!(
             h,
             "WECHATPAY2-SHA256-RSA2048 mchid=\"1900009191\",nonce_str=\"593BEC0C\",signature=\"uOVRnA4qG/==\",timestamp=\"1554208460\",serial_no=\"1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C\""

@@ -49,13 +49,7 @@ pub struct TrustStore {
 impl TrustStore {
     /// A store with an optional WeChat Pay public key.
     pub fn new(public_key: Option<(String, RsaPublicKey)>) -> TrustStore {
-        TrustStore {
-            public_key,
-            certs: RwLock::new(Vec::new()),
-            refreshed_at: Mutex::new(None),
-            unknown_serial_download: Mutex::new(None),
-            refresh_lock: tokio::sync::Mutex::new(()),
-        }
+        TrustStore { public_key, certs: RwLock::new(Vec::new()), refreshed_at: Mutex::new(None), unknown_serial_download: Mutex::new(None), refresh_lock: tokio::sync::Mutex::new(()) }
     }
 
     /// The configured public key id, if any.
@@ -84,12 +78,7 @@ impl TrustStore {
 
     /// The platform certificate that expires last.
     pub fn newest_cert(&self) -> Option<PlatformCert> {
-        self.certs
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .max_by(|a, b| a.expire_time.cmp(&b.expire_time))
-            .cloned()
+        self.certs.read().unwrap_or_else(|p| p.into_inner()).iter().max_by(|a, b| a.expire_time.cmp(&b.expire_time)).cloned()
     }
 
     /// Whether the certificates should be (re)downloaded before use.

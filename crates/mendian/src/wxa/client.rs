@@ -22,8 +22,8 @@ use crate::error::MendianError;
 use crate::generated::Envelope;
 use crate::runtime::encode::{lay_out, percent_encode, to_value, value_text};
 use crate::runtime::engine::transport_failure;
-use crate::runtime::errors::{api_error, decode_payload, parse_json, ApiAnswer};
 use crate::runtime::options::check_id;
+use crate::runtime::errors::{api_error, decode_payload, parse_json, ApiAnswer};
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{ClientOptions, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
@@ -95,11 +95,7 @@ impl WxaClient {
         }
         let engine = Engine::new(&config.options, WXA_DEFAULTS)?;
         let store = store.unwrap_or_else(|| default_store(engine.primary()));
-        Ok(Arc::new(WxaClient {
-            tokens: TokenCache::new(config.appid.clone(), provider, store, config.token_lock_ttl_ms),
-            config,
-            engine,
-        }))
+        Ok(Arc::new(WxaClient { tokens: TokenCache::new(config.appid.clone(), provider, store, config.token_lock_ttl_ms), config, engine }))
     }
 
     /// The token cache behind `access_token` and `force_refresh_token` (in `crate::ffi::wxa`).
@@ -185,11 +181,7 @@ impl WxaClient {
     /// This client with another timeout per HTTP exchange; the token cache, store and
     /// connection pool are shared.
     pub(crate) fn timed(&self, timeout: std::time::Duration) -> Arc<Self> {
-        Arc::new(WxaClient {
-            config: self.config.clone(),
-            tokens: self.tokens.clone(),
-            engine: self.engine.with_timeout(timeout),
-        })
+        Arc::new(WxaClient { config: self.config.clone(), tokens: self.tokens.clone(), engine: self.engine.with_timeout(timeout) })
     }
 
     /// Calls the endpoint of `R`.

@@ -13,18 +13,18 @@
 
 pub mod client;
 pub mod events;
-#[cfg(feature = "redis")]
-pub mod redis_store;
 pub mod stores;
 pub mod token;
 pub mod token_cache;
-
 #[cfg(feature = "redis")]
-pub use crate::ffi::wxa::wxa_redis_token_store;
+pub mod redis_store;
+
 pub use client::{WxaClient, WxaConfig, WXA_BACKUP_BASE_URL, WXA_BASE_URL};
 pub use events::{
     wxa_parse_push, wxa_push_encrypt_with_random, wxa_push_signature, WxaEvent, WxaPush, WxaPushConfig, WxaPushReceiver,
 };
+#[cfg(feature = "redis")]
+pub use crate::ffi::wxa::wxa_redis_token_store;
 #[cfg(feature = "redis")]
 pub use redis_store::WxaRedisStoreOptions;
 pub use stores::{wxa_district_tree, WxaDistrictCity, WxaDistrictProvince};

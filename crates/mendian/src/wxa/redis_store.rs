@@ -49,12 +49,7 @@ pub struct WxaRedisStoreOptions {
 
 impl Default for WxaRedisStoreOptions {
     fn default() -> Self {
-        WxaRedisStoreOptions {
-            password: None,
-            root_certificates_pem: None,
-            command_timeout_ms: 1000,
-            fetch_when_unavailable: false,
-        }
+        WxaRedisStoreOptions { password: None, root_certificates_pem: None, command_timeout_ms: 1000, fetch_when_unavailable: false }
     }
 }
 
@@ -132,25 +127,13 @@ impl RedisTokenStore {
         let shown_url = crate::runtime::url::shown(url);
         let scheme = url.trim().split_once("://").map(|(s, _)| s).unwrap_or("");
         if !matches!(scheme, "redis" | "rediss") {
-            return Err(MendianError::invalid(
-                "url",
-                &format!("`{shown_url}` must start with redis:// or rediss:// (TLS)"),
-            ));
+            return Err(MendianError::invalid("url", &format!("`{shown_url}` must start with redis:// or rediss:// (TLS)")));
         }
-        if key_prefix.is_empty()
-            || key_prefix.len() > 200
-            || key_prefix.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
-            return Err(MendianError::invalid(
-                "key_prefix",
-                "must be 1 to 200 characters, without spaces or control characters",
-            ));
+        if key_prefix.is_empty() || key_prefix.len() > 200 || key_prefix.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(MendianError::invalid("key_prefix", "must be 1 to 200 characters, without spaces or control characters"));
         }
         if !(10..=60_000).contains(&options.command_timeout_ms) {
-            return Err(MendianError::invalid(
-                "options.command_timeout_ms",
-                "must be between 10 and 60000 milliseconds",
-            ));
+            return Err(MendianError::invalid("options.command_timeout_ms", "must be between 10 and 60000 milliseconds"));
         }
         if options.password.as_deref().is_some_and(str::is_empty) {
             return Err(MendianError::invalid("options.password", "must not be empty when given"));
@@ -167,10 +150,7 @@ impl RedisTokenStore {
         let client = match &options.root_certificates_pem {
             Some(pem) => {
                 if scheme != "rediss" {
-                    return Err(MendianError::invalid(
-                        "options.root_certificates_pem",
-                        "applies only to rediss:// URLs",
-                    ));
+                    return Err(MendianError::invalid("options.root_certificates_pem", "applies only to rediss:// URLs"));
                 }
                 if !pem.contains("-----BEGIN CERTIFICATE-----") {
                     return Err(MendianError::invalid("options.root_certificates_pem", "holds no PEM certificate"));
@@ -189,9 +169,8 @@ impl RedisTokenStore {
         // The manager's background tasks live on the SDK's own runtime, not on whichever
         // runtime (if any) the caller happens to run in.
         let _entered = crate::runtime::blocking::handle()?.enter();
-        let redis = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| MendianError::Network {
-            reason: format!("cannot prepare the Redis connection to {shown_url}: {:?}", e.kind()),
-        })?;
+        let redis = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| MendianError::Network { reason: format!("cannot prepare the Redis connection to {shown_url}: {:?}", e.kind()) })?;
         Ok(RedisTokenStore {
             redis,
             shown_url,
@@ -289,9 +268,7 @@ impl WxaTokenStore for RedisTokenStore {
         check_appid(&appid)?;
         let key = self.token_key(&appid);
         let read = self
-            .query("read the token", move |mut con| async move {
-                redis::cmd("GET").arg(&key).query_async::<Option<String>>(&mut con).await
-            })
+            .query("read the token", move |mut con| async move { redis::cmd("GET").arg(&key).query_async::<Option<String>>(&mut con).await })
             .await;
         match read {
             Ok(value) => {
@@ -312,10 +289,7 @@ impl WxaTokenStore for RedisTokenStore {
     async fn save(&self, appid: String, token: WxaStoredToken) -> Result<(), MendianError> {
         check_appid(&appid)?;
         if token.access_token.is_empty() || token.access_token.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(MendianError::invalid(
-                "access_token",
-                "must be non-empty, without spaces or control characters",
-            ));
+            return Err(MendianError::invalid("access_token", "must be non-empty, without spaces or control characters"));
         }
         self.remember(&appid, Some(&token));
         if token.expires_at <= now() {
@@ -345,9 +319,7 @@ impl WxaTokenStore for RedisTokenStore {
         }
         let (script, key) = (self.invalidate.clone(), self.token_key(&appid));
         let _: i64 = self
-            .query("invalidate the token", move |mut con| async move {
-                script.key(key).arg(access_token).invoke_async(&mut con).await
-            })
+            .query("invalidate the token", move |mut con| async move { script.key(key).arg(access_token).invoke_async(&mut con).await })
             .await?;
         Ok(())
     }
@@ -356,14 +328,7 @@ impl WxaTokenStore for RedisTokenStore {
         check_appid(&appid)?;
         let key = self.lock_key(&appid);
         let set = move |mut con: ConnectionManager| async move {
-            redis::cmd("SET")
-                .arg(key)
-                .arg(holder)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl_ms.max(1))
-                .query_async::<Option<String>>(&mut con)
-                .await
+            redis::cmd("SET").arg(key).arg(holder).arg("NX").arg("PX").arg(ttl_ms.max(1)).query_async::<Option<String>>(&mut con).await
         };
         match self.query("take the refresh lock", set).await {
             Ok(answer) => Ok(answer.is_some()),
@@ -376,20 +341,14 @@ impl WxaTokenStore for RedisTokenStore {
         check_appid(&appid)?;
         let (script, key) = (self.unlock.clone(), self.lock_key(&appid));
         let _: i64 = self
-            .query("release the refresh lock", move |mut con| async move {
-                script.key(key).arg(holder).invoke_async(&mut con).await
-            })
+            .query("release the refresh lock", move |mut con| async move { script.key(key).arg(holder).invoke_async(&mut con).await })
             .await?;
         Ok(())
     }
 }
 
 /// Opens the store for the FFI constructor.
-pub(crate) fn open_store(
-    url: String,
-    key_prefix: String,
-    options: Option<WxaRedisStoreOptions>,
-) -> Result<Arc<dyn WxaTokenStore>, MendianError> {
+pub(crate) fn open_store(url: String, key_prefix: String, options: Option<WxaRedisStoreOptions>) -> Result<Arc<dyn WxaTokenStore>, MendianError> {
     Ok(Arc::new(RedisTokenStore::open(&url, &key_prefix, options.unwrap_or_default())?))
 }
 
@@ -399,28 +358,18 @@ mod tests {
 
     #[test]
     fn stored_values_round_trip() {
-        assert_eq!(
-            parse_stored("1700000000:abc:def"),
-            Some(WxaStoredToken { access_token: "abc:def".into(), expires_at: 1_700_000_000 })
-        );
+        assert_eq!(parse_stored("1700000000:abc:def"), Some(WxaStoredToken { access_token: "abc:def".into(), expires_at: 1_700_000_000 }));
         assert_eq!(parse_stored("x:abc"), None);
         assert_eq!(parse_stored("17:"), None);
     }
 
     #[test]
     fn bad_configuration_is_named() {
-        let err = |url: &str, prefix: &str, o: WxaRedisStoreOptions| {
-            RedisTokenStore::open(url, prefix, o).unwrap_err().to_string()
-        };
+        let err = |url: &str, prefix: &str, o: WxaRedisStoreOptions| RedisTokenStore::open(url, prefix, o).unwrap_err().to_string();
         assert!(err("http://cache", "p:", Default::default()).contains("`url`"));
         assert!(err("redis://cache", "", Default::default()).contains("`key_prefix`"));
-        assert!(err("redis://cache", "p:", WxaRedisStoreOptions { command_timeout_ms: 0, ..Default::default() })
-            .contains("command_timeout_ms"));
-        let e = err(
-            "redis://:hunter2@cache",
-            "p:",
-            WxaRedisStoreOptions { root_certificates_pem: Some("x".into()), ..Default::default() },
-        );
+        assert!(err("redis://cache", "p:", WxaRedisStoreOptions { command_timeout_ms: 0, ..Default::default() }).contains("command_timeout_ms"));
+        let e = err("redis://:hunter2@cache", "p:", WxaRedisStoreOptions { root_certificates_pem: Some("x".into()), ..Default::default() });
         assert!(e.contains("root_certificates_pem") && !e.contains("hunter2"), "{e}");
         let shown = format!("{:?}", WxaRedisStoreOptions { password: Some("hunter2".into()), ..Default::default() });
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -101,10 +101,7 @@ pub struct TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenCache")
-            .field("appid", &self.appid)
-            .field("lock_ttl_ms", &self.lock_ttl_ms)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenCache").field("appid", &self.appid).field("lock_ttl_ms", &self.lock_ttl_ms).finish_non_exhaustive()
     }
 }
 
@@ -291,8 +288,7 @@ impl TokenCache {
             });
         }
         let expires_in = i64::try_from(fetched.expires_in).unwrap_or(i64::MAX);
-        let stored =
-            WxaStoredToken { access_token: fetched.access_token, expires_at: now().saturating_add(expires_in) };
+        let stored = WxaStoredToken { access_token: fetched.access_token, expires_at: now().saturating_add(expires_in) };
         let short = (expires_in < 2 * REFRESH_AHEAD_SECONDS).then(|| (stored.access_token.clone(), expires_in / 2));
         *self.refresh.short_lived.lock().unwrap_or_else(|p| p.into_inner()) = short;
         let _ = self.bounded("the token store's save", self.store.save(self.appid.clone(), stored.clone())).await;
@@ -344,7 +340,6 @@ impl TokenCache {
 
     /// Forgets `failed` if it is still the stored token.
     pub async fn invalidate(&self, failed: &str) -> Result<(), MendianError> {
-        self.bounded("the token store's invalidate", self.store.invalidate(self.appid.clone(), failed.to_string()))
-            .await
+        self.bounded("the token store's invalidate", self.store.invalidate(self.appid.clone(), failed.to_string())).await
     }
 }

@@ -41,34 +41,23 @@ impl RedisServer {
         let port = free_port();
         let file = |f: &str| dir.join(f).display().to_string();
         let args = vec![
-            "--port".into(),
-            "0".into(),
-            "--tls-port".into(),
-            port.to_string(),
-            "--tls-cert-file".into(),
-            file("server.pem"),
-            "--tls-key-file".into(),
-            file("server.key"),
-            "--tls-ca-cert-file".into(),
-            file("ca.pem"),
-            "--tls-auth-clients".into(),
-            "no".into(),
-            "--requirepass".into(),
-            password.into(),
+            "--port".into(), "0".into(),
+            "--tls-port".into(), port.to_string(),
+            "--tls-cert-file".into(), file("server.pem"),
+            "--tls-key-file".into(), file("server.key"),
+            "--tls-ca-cert-file".into(), file("ca.pem"),
+            "--tls-auth-clients".into(), "no".into(),
+            "--requirepass".into(), password.into(),
         ];
         Self::launch(port, args)
     }
 
     fn launch(port: u16, extra: Vec<String>) -> RedisServer {
         let mut args: Vec<String> = vec![
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--port".into(),
-            port.to_string(),
-            "--save".into(),
-            "".into(),
-            "--appendonly".into(),
-            "no".into(),
+            "--bind".into(), "127.0.0.1".into(),
+            "--port".into(), port.to_string(),
+            "--save".into(), "".into(),
+            "--appendonly".into(), "no".into(),
         ];
         args.extend(extra);
         let child = spawn_redis(&args);
@@ -114,9 +103,11 @@ impl Drop for RedisServer {
 #[cfg(feature = "redis")]
 fn spawn_redis(args: &[String]) -> std::process::Child {
     let binary = std::env::var("MENDIAN_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-    std::process::Command::new(&binary).args(args).stdout(std::process::Stdio::null()).spawn().unwrap_or_else(|e| {
-        panic!("cannot start {binary} ({e}): install Debian's redis-server or set MENDIAN_REDIS_SERVER")
-    })
+    std::process::Command::new(&binary)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary} ({e}): install Debian's redis-server or set MENDIAN_REDIS_SERVER"))
 }
 
 #[cfg(feature = "redis")]

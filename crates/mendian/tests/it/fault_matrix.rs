@@ -29,11 +29,7 @@ const TIMEOUT_MS: u64 = 400;
 const MAX_BODY: u64 = 64 * 1024;
 
 fn options(base_url: String) -> ClientOptions {
-    ClientOptions {
-        timeout_ms: Some(TIMEOUT_MS),
-        max_response_bytes: Some(MAX_BODY),
-        ..ClientOptions::with_base_url(base_url)
-    }
+    ClientOptions { timeout_ms: Some(TIMEOUT_MS), max_response_bytes: Some(MAX_BODY), ..ClientOptions::with_base_url(base_url) }
 }
 
 fn targets(emu: &Emulator) -> Vec<Target> {
@@ -45,8 +41,7 @@ fn targets(emu: &Emulator) -> Vec<Target> {
     wp.wechatpay_public_key_pem = Some(p.wechatpay_public_key_pem.clone());
     let wechatpay: Arc<WechatpayClient> =
         WechatpayClient::new(wp, wechatpay_pem_signer(p.wechatpay_merchant_private_key_pem.clone()).unwrap()).unwrap();
-    let provider =
-        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
     let wxa = WxaClient::new(
         WxaConfig { options: options(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) },
         provider,
@@ -77,9 +72,7 @@ fn targets(emu: &Emulator) -> Vec<Target> {
         route: "POST /v3/smartguide/guides",
         call: Box::new(move || {
             let c = c.clone();
-            Box::pin(async move {
-                c.register_guide(crate::wechatpay_e2e::register("张三", "13900000000")).await.map(|_| ())
-            })
+            Box::pin(async move { c.register_guide(crate::wechatpay_e2e::register("张三", "13900000000")).await.map(|_| ()) })
         }),
         setup: None,
     });
@@ -114,17 +107,13 @@ fn targets(emu: &Emulator) -> Vec<Target> {
         call: Box::new(move || {
             let c = c.clone();
             Box::pin(async move {
-                c.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None)
-                    .await
-                    .map(|_| ())
+                c.worker_query(WorkerQueryRequest { identity_id: Some("330106199001011234".into()) }, None).await.map(|_| ())
             })
         }),
         setup: Some(Box::new(move || {
             let c = create.clone();
             Box::pin(async move {
-                c.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None)
-                    .await
-                    .map(|_| ())
+                c.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None).await.map(|_| ())
             })
         })),
     });
@@ -136,9 +125,7 @@ fn targets(emu: &Emulator) -> Vec<Target> {
         call: Box::new(move || {
             let c = c.clone();
             Box::pin(async move {
-                c.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None)
-                    .await
-                    .map(|_| ())
+                c.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None).await.map(|_| ())
             })
         }),
         setup: None,
@@ -156,30 +143,13 @@ fn outcome(r: &Result<(), MendianError>) -> String {
 
 fn faults() -> Vec<(&'static str, FaultKind)> {
     vec![
-        (
-            "gateway 502",
-            FaultKind::Status {
-                status: 502,
-                body: "<html>Bad Gateway</html>".into(),
-                content_type: Some("text/html".into()),
-            },
-        ),
+        ("gateway 502", FaultKind::Status { status: 502, body: "<html>Bad Gateway</html>".into(), content_type: Some("text/html".into()) }),
         ("drop before processing", FaultKind::Drop),
         ("drop after processing", FaultKind::DropAfterProcessing),
         ("delay past the timeout", FaultKind::Delay { millis: TIMEOUT_MS * 3 }),
         ("truncated 200", FaultKind::Status { status: 200, body: r#"{"errcode":0,"busi"#.into(), content_type: None }),
-        (
-            "malformed 200",
-            FaultKind::Status { status: 200, body: "<html>ok</html>".into(), content_type: Some("text/html".into()) },
-        ),
-        (
-            "oversized 200",
-            FaultKind::Status {
-                status: 200,
-                body: format!("{{\"x\":\"{}\"}}", "a".repeat(4 * MAX_BODY as usize)),
-                content_type: None,
-            },
-        ),
+        ("malformed 200", FaultKind::Status { status: 200, body: "<html>ok</html>".into(), content_type: Some("text/html".into()) }),
+        ("oversized 200", FaultKind::Status { status: 200, body: format!("{{\"x\":\"{}\"}}", "a".repeat(4 * MAX_BODY as usize)), content_type: None }),
     ]
 }
 
@@ -187,9 +157,7 @@ fn faults() -> Vec<(&'static str, FaultKind)> {
 /// never-repeated endpoint.
 fn expected(platform: &str, repeatable: bool, fault: &str) -> (&'static str, usize) {
     match (fault, repeatable) {
-        ("gateway 502" | "drop before processing" | "drop after processing" | "delay past the timeout", true) => {
-            ("ok", 2)
-        }
+        ("gateway 502" | "drop before processing" | "drop after processing" | "delay past the timeout", true) => ("ok", 2),
         ("gateway 502" | "drop before processing" | "drop after processing" | "delay past the timeout", false) => {
             ("OutcomeUnknown", 1)
         }
@@ -246,9 +214,7 @@ async fn a_refused_connection_is_network_and_never_unknown() {
     let top = TopClient::new(tc, TopAppSecretSigner::new(p.top_app_secret.clone()).unwrap()).unwrap();
     for create in [true, false] {
         let r = if create {
-            top.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None)
-                .await
-                .map(|_| ())
+            top.worker_create(WorkerCreateRequest { worker_dto: Some(crate::top_e2e::worker()) }, None).await.map(|_| ())
         } else {
             top.worker_query(WorkerQueryRequest { identity_id: Some("1".into()) }, None).await.map(|_| ())
         };
@@ -274,38 +240,14 @@ async fn platform_specific_faults() {
         ("wxa", "add_store", FaultKind::WxaExpireTokens, "ok", 2),
         // A token revoked on the platform side (40001: another fetch replaced it) is
         // invalidated, fetched anew and the call repeated once, for creates too.
-        (
-            "wxa",
-            "get_store_list",
-            FaultKind::WxaErrcode { errcode: 40001, errmsg: "invalid credential".into() },
-            "ok",
-            2,
-        ),
+        ("wxa", "get_store_list", FaultKind::WxaErrcode { errcode: 40001, errmsg: "invalid credential".into() }, "ok", 2),
         ("wxa", "add_store", FaultKind::WxaErrcode { errcode: 40001, errmsg: "invalid credential".into() }, "ok", 2),
-        (
-            "wxa",
-            "get_store_list",
-            FaultKind::WxaErrcode { errcode: 45009, errmsg: "reach max api daily quota limit".into() },
-            "Api",
-            1,
-        ),
+        ("wxa", "get_store_list", FaultKind::WxaErrcode { errcode: 45009, errmsg: "reach max api daily quota limit".into() }, "Api", 1),
         ("wxa", "get_store_list", FaultKind::WxaErrcode { errcode: -1, errmsg: "system error".into() }, "ok", 2),
         ("wxa", "add_store", FaultKind::WxaErrcode { errcode: -1, errmsg: "system error".into() }, "Api", 1),
         // A per-API ban is a refusal (nothing done): waited out, for creates too.
-        (
-            "top",
-            "worker_query",
-            FaultKind::TopBan { seconds: 1, sub_code: "accesscontrol.limited-by-api-access-count".into() },
-            "ok",
-            2,
-        ),
-        (
-            "top",
-            "worker_create",
-            FaultKind::TopBan { seconds: 1, sub_code: "accesscontrol.limited-by-api-access-count".into() },
-            "ok",
-            2,
-        ),
+        ("top", "worker_query", FaultKind::TopBan { seconds: 1, sub_code: "accesscontrol.limited-by-api-access-count".into() }, "ok", 2),
+        ("top", "worker_create", FaultKind::TopBan { seconds: 1, sub_code: "accesscontrol.limited-by-api-access-count".into() }, "ok", 2),
         ("top", "worker_query", FaultKind::Status { status: 200, body: quota.into(), content_type: None }, "Api", 1),
     ];
     let mut wrong = Vec::new();
@@ -334,9 +276,7 @@ async fn platform_specific_faults() {
         let seen = emu.recorded().iter().filter(|r| r.endpoint.as_deref() == Some(endpoint)).count();
         let got = outcome(&r);
         if (got.as_str(), seen) != (want, want_count) {
-            wrong.push(format!(
-                "{kind_shown} / {platform} {endpoint}: got ({got}, {seen}) ({r:?}), want ({want}, {want_count})"
-            ));
+            wrong.push(format!("{kind_shown} / {platform} {endpoint}: got ({got}, {seen}) ({r:?}), want ({want}, {want_count})"));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

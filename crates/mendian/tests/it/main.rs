@@ -6,14 +6,14 @@ mod common;
 
 mod fault_matrix;
 mod generated;
-mod tls_roots;
 mod top_e2e;
 mod top_sign_vectors;
+mod tls_roots;
 mod wechatpay_e2e;
 mod wechatpay_notify;
 mod wechatpay_vectors;
 mod wxa_e2e;
 mod wxa_events;
+mod wxa_token_failures;
 #[cfg(feature = "redis")]
 mod wxa_redis;
-mod wxa_token_failures;

@@ -57,8 +57,7 @@ fn client(emu: &Emulator, base_url: String, roots: Option<TlsRoots>, extra: Vec<
         max_retries: 0,
         ..ClientOptions::with_base_url(base_url)
     };
-    let provider =
-        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
     let config = WxaConfig { options, ..WxaConfig::new(p.wxa_appid.clone()) };
     WxaClient::new(config, provider, None).unwrap()
 }

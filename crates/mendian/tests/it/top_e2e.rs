@@ -258,18 +258,11 @@ async fn a_create_whose_answer_is_lost_says_the_outcome_is_unknown() {
     let again = top.worker_create(create("王五"), None).await.unwrap_err();
     assert!(format!("{again:?}").contains("10007"), "it was created (工人已存在): {again:?}");
     // A timeout after sending: unknown too.
-    emu.add_fault(Fault {
-        id: 0,
-        route: "/router/rest".into(),
-        kind: FaultKind::Delay { millis: 1000 },
-        times: Some(1),
-    });
+    emu.add_fault(Fault { id: 0, route: "/router/rest".into(), kind: FaultKind::Delay { millis: 1000 }, times: Some(1) });
     let e = top.worker_create(create("赵六"), None).await.unwrap_err();
     assert!(matches!(&e, MendianError::OutcomeUnknown { reason, .. } if reason.contains("timed out")), "{e:?}");
     // Nothing sent (nobody listens): a plain Network error, never "unknown".
-    let closed = client(&emu, &emu.profile().top_app_secret, |c| {
-        c.options.base_url = Some("http://127.0.0.1:9/router/rest".into())
-    });
+    let closed = client(&emu, &emu.profile().top_app_secret, |c| c.options.base_url = Some("http://127.0.0.1:9/router/rest".into()));
     let e = closed.worker_create(create("钱七"), None).await.unwrap_err();
     assert!(matches!(e, MendianError::Network { .. }), "{e:?}");
     // A repeatable call recovers from the same loss by repeating.
@@ -334,9 +327,6 @@ async fn configurations_with_control_characters_or_blanks_fail_when_built() {
     ] {
         let e = TopClient::new(config, signer()).unwrap_err();
         assert!(matches!(&e, MendianError::InvalidArgument { field: f, .. } if f == field), "{field}: {e:?}");
-        assert!(
-            !e.to_string().contains("Injected") && !e.to_string().contains("TOPSECRET"),
-            "values are not echoed: {e}"
-        );
+        assert!(!e.to_string().contains("Injected") && !e.to_string().contains("TOPSECRET"), "values are not echoed: {e}");
     }
 }

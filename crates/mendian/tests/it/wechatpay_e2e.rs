@@ -361,26 +361,15 @@ async fn notifications_under_unknown_serials_cause_at_most_one_download_a_minute
 async fn platform_certificates_outside_their_validity_are_refused() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     // The emulator serves the official SDKs' test certificate, expired in 2025.
-    emu.add_fault(Fault {
-        id: 0,
-        route: "GET /v3/certificates".into(),
-        kind: FaultKind::WechatpayExpiredCertificate,
-        times: Some(1),
-    });
+    emu.add_fault(Fault { id: 0, route: "GET /v3/certificates".into(), kind: FaultKind::WechatpayExpiredCertificate, times: Some(1) });
     let e = client(&emu, Mode::Certificates, |_| {}).query_guides(query(None)).await.unwrap_err();
     match &e {
         MendianError::Credentials { reason } => {
-            assert!(
-                reason.contains("outside its validity") && reason.contains("440024045C4A427599D09BB4E3DE0279F2E813FD"),
-                "{reason}"
-            )
+            assert!(reason.contains("outside its validity") && reason.contains("440024045C4A427599D09BB4E3DE0279F2E813FD"), "{reason}")
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        !emu.recorded().iter().any(|r| r.endpoint.as_deref() == Some("query_guides")),
-        "nothing is sent without a valid key"
-    );
+    assert!(!emu.recorded().iter().any(|r| r.endpoint.as_deref() == Some("query_guides")), "nothing is sent without a valid key");
     // Its own certificate (valid 2025–2124) is accepted.
     client(&emu, Mode::Certificates, |_| {}).query_guides(query(None)).await.unwrap();
     emu.stop().await;

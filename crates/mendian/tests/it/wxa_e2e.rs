@@ -662,17 +662,12 @@ async fn calls_go_through_the_configured_proxy() {
         proxy_url: Some(p.wxa_base_url.clone()),
         ..ClientOptions::with_base_url("http://wxa.mendian-proxy-test.invalid")
     };
-    let provider =
-        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
-    let wx =
-        WxaClient::new(WxaConfig { options, ..WxaConfig::new(p.wxa_appid.clone()) }, provider.clone(), None).unwrap();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let wx = WxaClient::new(WxaConfig { options, ..WxaConfig::new(p.wxa_appid.clone()) }, provider.clone(), None).unwrap();
     let listing = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap();
     assert_eq!(listing.total_count, Some(0));
     let direct = WxaClient::new(
-        WxaConfig {
-            options: ClientOptions::with_base_url("http://wxa.mendian-proxy-test.invalid"),
-            ..WxaConfig::new(p.wxa_appid.clone())
-        },
+        WxaConfig { options: ClientOptions::with_base_url("http://wxa.mendian-proxy-test.invalid"), ..WxaConfig::new(p.wxa_appid.clone()) },
         provider,
         None,
     )
@@ -686,10 +681,8 @@ async fn calls_go_through_the_configured_proxy() {
 async fn an_answer_larger_than_the_cap_fails_without_being_read() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let p = emu.profile();
-    let options =
-        ClientOptions { max_response_bytes: Some(4096), ..ClientOptions::with_base_url(p.wxa_base_url.clone()) };
-    let provider =
-        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let options = ClientOptions { max_response_bytes: Some(4096), ..ClientOptions::with_base_url(p.wxa_base_url.clone()) };
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
     let wx = WxaClient::new(WxaConfig { options, ..WxaConfig::new(p.wxa_appid.clone()) }, provider, None).unwrap();
     assert_eq!(wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap().total_count, Some(0));
     let huge = format!(r#"{{"errcode":0,"business_list":[],"total_count":0,"pad":"{}"}}"#, "x".repeat(100_000));
@@ -702,12 +695,7 @@ async fn an_answer_larger_than_the_cap_fails_without_being_read() {
     let e = wx.get_store_list(GetStoreListRequest { offset: 0, limit: 1 }).await.unwrap_err();
     assert!(matches!(&e, MendianError::Decode { reason, .. } if reason.contains("larger than 4096 bytes")), "{e:?}");
     let e = ClientOptions { max_response_bytes: Some(0), ..ClientOptions::default() };
-    assert!(WxaClient::new(
-        WxaConfig { options: e, ..WxaConfig::new("wx1") },
-        wxa_stable_token_provider("wx1".into(), "s".into(), None).unwrap(),
-        None
-    )
-    .is_err());
+    assert!(WxaClient::new(WxaConfig { options: e, ..WxaConfig::new("wx1") }, wxa_stable_token_provider("wx1".into(), "s".into(), None).unwrap(), None).is_err());
     emu.stop().await;
 }
 
@@ -715,13 +703,9 @@ async fn an_answer_larger_than_the_cap_fails_without_being_read() {
 async fn an_answer_without_the_documented_list_is_a_decode_error_not_no_stores() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let p = emu.profile();
-    let provider =
-        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
     let wx = WxaClient::new(
-        WxaConfig {
-            options: ClientOptions::with_base_url(p.wxa_base_url.clone()),
-            ..WxaConfig::new(p.wxa_appid.clone())
-        },
+        WxaConfig { options: ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) },
         provider,
         None,
     )

@@ -533,8 +533,7 @@ fn stale_replayed_and_plain_pushes_are_refused_by_default() {
         accept_plain_mode: false,
     };
     let (xml, expected) = expected_events().remove(0);
-    let enc =
-        wxa_push_encrypt_with_random(KEY_A.into(), APPID.into(), b"0123456789abcdef".to_vec(), xml.into()).unwrap();
+    let enc = wxa_push_encrypt_with_random(KEY_A.into(), APPID.into(), b"0123456789abcdef".to_vec(), xml.into()).unwrap();
     let r = WxaPushReceiver::new(config(Some(KEY_A))).unwrap();
 
     // Inside the window: accepted once, then refused as a replay.
@@ -547,9 +546,8 @@ fn stale_replayed_and_plain_pushes_are_refused_by_default() {
 
     // Outside the window, either way.
     for skew in [-400, 400] {
-        let reason = signature_reason(
-            r.receive(safe_query("storetoken", &fresh(skew), "779", &enc), envelope(&enc)).unwrap_err(),
-        );
+        let reason =
+            signature_reason(r.receive(safe_query("storetoken", &fresh(skew), "779", &enc), envelope(&enc)).unwrap_err());
         assert!(reason.contains("outside the 300 s window"), "{reason}");
     }
     // A signed but absurd timestamp is named, not parsed into an overflow.

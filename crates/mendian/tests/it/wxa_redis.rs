@@ -44,10 +44,7 @@ fn client(emu: &Emulator, store: Arc<dyn WxaTokenStore>, classic: bool) -> Arc<W
     } else {
         wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap()
     };
-    let config = WxaConfig {
-        options: ClientOptions::with_base_url(p.wxa_base_url.clone()),
-        ..WxaConfig::new(p.wxa_appid.clone())
-    };
+    let config = WxaConfig { options: ClientOptions::with_base_url(p.wxa_base_url.clone()), ..WxaConfig::new(p.wxa_appid.clone()) };
     WxaClient::new(config, provider, Some(store)).unwrap()
 }
 
@@ -155,12 +152,7 @@ async fn tls_with_a_password_and_a_private_ca() {
     assert!(matches!(e, MendianError::Network { .. }), "{e:?}");
     assert!(!e.to_string().contains("wrong-one") && !e.to_string().contains(password), "{e}");
     // Without the private CA, the server's certificate is not trusted.
-    let untrusted = wxa_redis_token_store(
-        url,
-        PREFIX.into(),
-        Some(WxaRedisStoreOptions { password: Some(password.into()), ..Default::default() }),
-    )
-    .unwrap();
+    let untrusted = wxa_redis_token_store(url, PREFIX.into(), Some(WxaRedisStoreOptions { password: Some(password.into()), ..Default::default() })).unwrap();
     assert!(matches!(untrusted.load("wx_a".into()).await, Err(MendianError::Network { .. })));
 }
 
@@ -233,8 +225,7 @@ async fn a_waiter_takes_over_a_lock_whose_holder_vanished() {
     // Another process took the lock and died: it expires after its lifetime.
     assert!(store(&redis).try_lock(appid.clone(), "dead-process".into(), 700).await.unwrap());
     let p = emu.profile();
-    let provider =
-        wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
+    let provider = wxa_stable_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
     let config = WxaConfig {
         options: ClientOptions::with_base_url(p.wxa_base_url.clone()),
         token_lock_ttl_ms: 700,

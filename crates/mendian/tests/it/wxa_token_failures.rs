@@ -22,9 +22,7 @@ enum Behaviour {
     Hang,
     /// Asks its own client for a token (re-entry).
     AskClient,
-    Token {
-        expires_in: u64,
-    },
+    Token { expires_in: u64 },
 }
 
 struct TestProvider {
@@ -79,14 +77,10 @@ fn client(p: &Arc<TestProvider>, host: &str, store: Option<Arc<dyn WxaTokenStore
 }
 
 async fn concurrently(c: &Arc<WxaClient>, n: usize) -> Vec<Result<String, MendianError>> {
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            tokio::spawn({
-                let c = c.clone();
-                async move { c.access_token().await }
-            })
-        })
-        .collect();
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn({
+        let c = c.clone();
+        async move { c.access_token().await }
+    })).collect();
     let mut out = Vec::new();
     for t in tasks {
         out.push(t.await.unwrap());
@@ -118,9 +112,7 @@ async fn a_hung_provider_fails_its_callers_in_bounded_time() {
     assert_eq!(p.calls.load(Ordering::SeqCst), 1);
     for r in results {
         match r {
-            Err(MendianError::Callback { reason }) => {
-                assert!(reason.contains("token provider did not answer within 300 ms"), "{reason}")
-            }
+            Err(MendianError::Callback { reason }) => assert!(reason.contains("token provider did not answer within 300 ms"), "{reason}"),
             other => panic!("{other:?}"),
         }
     }
@@ -193,8 +185,7 @@ async fn two_clients_of_one_appid_with_the_classic_provider_share_their_token() 
     let p = emu.profile();
     let make = || {
         let provider =
-            wxa_classic_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone()))
-                .unwrap();
+            wxa_classic_token_provider(p.wxa_appid.clone(), p.wxa_secret.clone(), Some(p.wxa_base_url.clone())).unwrap();
         let config = WxaConfig {
             options: ClientOptions::with_base_url(p.wxa_base_url.clone()),
             ..WxaConfig::new(p.wxa_appid.clone())

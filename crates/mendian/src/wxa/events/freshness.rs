@@ -77,8 +77,7 @@ impl Freshness {
         }
         if seen.keys.contains(&key) {
             return Err(MendianError::Signature {
-                reason: "replayed push: a push with this timestamp and nonce was already accepted by this receiver"
-                    .into(),
+                reason: "replayed push: a push with this timestamp and nonce was already accepted by this receiver".into(),
             });
         }
         seen.keys.insert(key.clone());

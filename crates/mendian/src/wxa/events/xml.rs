@@ -44,9 +44,7 @@ pub(super) fn parse(input: &str) -> Result<Document, String> {
         return Err(format!("a character XML does not allow, U+{:04X} (byte {at})", u32::from(c)));
     }
     if input.as_bytes().windows(9).any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE")) {
-        return Err(
-            "a DOCTYPE is not allowed in a push (it would enable entity expansion and external entities)".into()
-        );
+        return Err("a DOCTYPE is not allowed in a push (it would enable entity expansion and external entities)".into());
     }
     let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..Default::default() };
     let doc = roxmltree::Document::parse_with_options(input, options).map_err(|e| match e {
@@ -56,10 +54,7 @@ pub(super) fn parse(input: &str) -> Result<Document, String> {
         other => format!("malformed XML: {}", shorten(&other.to_string(), 200)),
     })?;
     if let Some(pi) = doc.root().children().find(|n| n.is_pi()) {
-        return Err(format!(
-            "processing instructions are not allowed ({}); only an XML declaration at the very start",
-            doc.text_pos_at(pi.range().start)
-        ));
+        return Err(format!("processing instructions are not allowed ({}); only an XML declaration at the very start", doc.text_pos_at(pi.range().start)));
     }
     let root = doc.root_element();
     if root.tag_name().name() != "xml" || root.tag_name().namespace().is_some() {
