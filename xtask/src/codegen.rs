@@ -885,6 +885,7 @@ impl<'a> Family<'a> {
         if let Some(u) = &ep.doc_url {
             d.push_str(&format!("\n\nDocumentation: <{u}>"));
         }
+        d.push_str(&self.source_documents(&ep.documents));
         for q in &ep.quirks {
             d.push_str(&format!("\n\nQuirk: {q}"));
         }
@@ -1104,8 +1105,20 @@ impl<'a> Family<'a> {
         }
     }
 
+    /// "Read from: …" for the snapshots an endpoint or event names (path, version line, date).
+    fn source_documents(&self, ids: &[mendian_spec::Spanned<String>]) -> String {
+        let mut out = String::new();
+        for id in ids {
+            let Some(doc) = self.fam.family.documents.iter().find(|d| d.id == **id) else { continue };
+            let version = doc.version.as_ref().map(|v| format!(", {v}")).unwrap_or_default();
+            out.push_str(&format!("\n\nRead from: {} (`spec/{}`{version}; snapshot of {}).", doc.title, doc.path, doc.snapshot_date));
+        }
+        out
+    }
+
     fn render_event(&self, s: &mut String, ev: &Event) -> Result<(), String> {
         let mut d = format!("{} — the `{}` event (`MsgType` `{}`).\n\n{}", ev.title, ev.name, ev.msg_type, ev.description.trim());
+        d.push_str(&self.source_documents(&ev.documents));
         for q in &ev.quirks {
             d.push_str(&format!("\n\nQuirk: {q}"));
         }

@@ -122,7 +122,38 @@ pub fn load_dir(dir: &Path) -> Result<Spec, SpecError> {
         })?;
         sources.push((p, text));
     }
-    load_sources(&sources)
+    let spec = load_sources(&sources)?;
+    check_snapshots(dir, &spec, &sources)?;
+    Ok(spec)
+}
+
+/// Each document snapshot exists under `dir`, still has the recorded SHA-256, and still
+/// carries its recorded version line. A mismatch names the document, the file and what to do.
+fn check_snapshots(dir: &Path, spec: &Spec, sources: &[(PathBuf, String)]) -> Result<(), SpecError> {
+    use sha2::Digest;
+    for (lf, (path, text)) in spec.files.iter().zip(sources) {
+        for d in &lf.spec.family.documents {
+            let at = |reason: String| SpecError { file: path.clone(), line: line_of(text, d.span().start), reason };
+            let file = dir.join(&d.path);
+            let bytes = std::fs::read(&file)
+                .map_err(|e| at(format!("document `{}`: cannot read its snapshot {}: {e}", d.id, file.display())))?;
+            let sum: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            if sum != d.sha256 {
+                return Err(at(format!(
+                    "document `{}`: the snapshot {} changed since the spec was checked against it (sha256 {sum}, recorded {}); compare the page with the spec, update the spec, then record the new sha256",
+                    d.id,
+                    file.display(),
+                    d.sha256
+                )));
+            }
+            if let Some(v) = &d.version {
+                if !String::from_utf8_lossy(&bytes).contains(v.as_str()) {
+                    return Err(at(format!("document `{}`: the snapshot {} does not contain its version line {v:?}", d.id, file.display())));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses and checks spec files given as `(path, text)` pairs.
@@ -216,6 +247,19 @@ impl<'a> Checker<'a> {
                 }
             }
             self.check_fields(fi, &s.family.common_fields, FieldContext::Request)?;
+            let documents = self.check_documents(fi, &s.family.documents)?;
+            for (what, refs) in s
+                .endpoints
+                .iter()
+                .map(|e| (format!("endpoint `{}`", e.id), &e.documents))
+                .chain(s.events.iter().map(|e| (format!("event `{}`", e.name), &e.documents)))
+            {
+                for r in refs {
+                    if !documents.contains(r.get_ref().as_str()) {
+                        return self.err(fi, r.span(), format!("{what}: document `{}` is not one of family.documents", r.get_ref()));
+                    }
+                }
+            }
             for e in &s.enums {
                 self.check_enum(fi, e)?;
             }
@@ -246,6 +290,23 @@ impl<'a> Checker<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Document ids are snake_case and unique, hashes are 64 hex digits; returns the ids.
+    fn check_documents<'s>(&self, fi: usize, docs: &'s [Spanned<Document>]) -> Result<BTreeSet<&'s str>, SpecError> {
+        let mut ids = BTreeSet::new();
+        for d in docs {
+            if !is_snake(&d.id) || !ids.insert(d.id.as_str()) {
+                return self.err(fi, d.span(), format!("document id `{}` must be snake_case and unique in the family", d.id));
+            }
+            if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                return self.err(fi, d.span(), format!("document `{}`: sha256 must be 64 lower-case hex digits", d.id));
+            }
+            if d.path.starts_with('/') || d.path.split('/').any(|p| p == ".." || p.is_empty()) {
+                return self.err(fi, d.span(), format!("document `{}`: path must be relative to the spec directory, without `..`", d.id));
+            }
+        }
+        Ok(ids)
     }
 
     fn check_enum(&mut self, fi: usize, e: &Spanned<EnumDef>) -> Result<(), SpecError> {

@@ -113,6 +113,35 @@ pub struct Family {
     /// Family-wide quirks worth knowing.
     #[serde(default)]
     pub quirks: Vec<String>,
+    /// The platform pages the facts were read from, kept as snapshots under `spec/docs/`.
+    #[serde(default)]
+    pub documents: Vec<Spanned<Document>>,
+}
+
+/// A platform page kept in the repository (`spec/docs/<family>/…`), with what identifies the
+/// version the spec was checked against: the page's own version line, if it has one, and the
+/// SHA-256 of the snapshot. Loading the spec from its directory fails when the snapshot no
+/// longer matches, so a changed page cannot go unnoticed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// snake_case identifier endpoints and events refer to.
+    pub id: String,
+    /// Path of the snapshot, relative to the spec directory (`docs/wxa/store-miniprogram.txt`).
+    pub path: String,
+    /// The page's title.
+    pub title: String,
+    /// Where the page is published, when known.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The page's own version line, verbatim (`最新更新时间:2020.07.10`); absent when the page
+    /// shows none.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// When the snapshot was taken (YYYY-MM-DD).
+    pub snapshot_date: String,
+    /// SHA-256 (lower-case hex) of the snapshot's bytes.
+    pub sha256: String,
 }
 
 /// A response envelope shape.
@@ -357,6 +386,11 @@ pub struct Endpoint {
     /// Documentation URL.
     #[serde(default)]
     pub doc_url: Option<String>,
+    /// The ids of the family's `documents` this endpoint's facts were read from; empty when
+    /// no snapshot of its page is kept (its `doc_url` and the family's `sources` say where the
+    /// facts come from).
+    #[serde(default)]
+    pub documents: Vec<Spanned<String>>,
     /// HTTP status of success.
     #[serde(default = "default_status")]
     pub success_status: u16,
@@ -475,6 +509,9 @@ pub struct Event {
     pub description: String,
     /// The `MsgType` it arrives with.
     pub msg_type: String,
+    /// The ids of the family's `documents` this event's facts were read from.
+    #[serde(default)]
+    pub documents: Vec<Spanned<String>>,
     /// Its fields (XML element names as documented).
     pub fields: Vec<Spanned<Field>>,
     /// The documented example payload.

@@ -136,3 +136,90 @@ fn names_must_be_unique_across_files() {
     assert_eq!(err.file, PathBuf::from("spec/b.toml"));
     assert!(err.reason.contains("`DemoResponse` is already defined"), "{err}");
 }
+
+/// A copy of `spec/` (the TOML files and the document snapshots) in a fresh directory.
+fn spec_copy(name: &str) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                copy(&p, &to.join(e.file_name()));
+            } else {
+                std::fs::copy(&p, to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("mendian-spec-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy(&repo_spec(), &dir);
+    dir
+}
+
+#[test]
+fn every_endpoint_of_a_kept_page_names_it_and_the_snapshots_are_current() {
+    let spec = load_dir(&repo_spec()).unwrap_or_else(|e| panic!("{e}"));
+    let wxa = spec.family("wxa").unwrap();
+    assert_eq!(wxa.family.documents.len(), 1);
+    let page = &wxa.family.documents[0];
+    // The 15 store calls and the 4 events come from the store page; tokens and media upload
+    // from pages that are not kept.
+    let named: Vec<&str> = wxa.endpoints.iter().filter(|e| e.documents.iter().any(|d| **d == page.id)).map(|e| e.id.as_str()).collect();
+    assert_eq!(named.len(), 15, "{named:?}");
+    assert!(wxa.events.iter().all(|e| e.documents.iter().any(|d| **d == page.id)));
+    let wechatpay = spec.family("wechatpay").unwrap();
+    assert_eq!(wechatpay.family.documents[0].version.as_deref(), Some("最新更新时间:2020.07.10"));
+}
+
+#[test]
+fn a_changed_snapshot_is_reported_with_its_document_and_line() {
+    let dir = spec_copy("changed");
+    let page = dir.join("docs/wechatpay/update-guide.txt");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, text.replacen("string[1,64]", "string[1,128]", 1)).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.file.ends_with("wechatpay.toml"), "{err}");
+    assert!(err.line > 0, "{err}");
+    assert!(err.reason.contains("document `update_guide_page`") && err.reason.contains("changed since the spec was checked"), "{err}");
+
+    // The version line must still be in the page.
+    std::fs::write(&page, text.replace("最新更新时间:2020.07.10", "最新更新时间:2026.01.01")).unwrap();
+    let sum = {
+        use std::fmt::Write;
+        let bytes = std::fs::read(&page).unwrap();
+        let mut hex = String::new();
+        for b in sha256(&bytes) {
+            let _ = write!(hex, "{b:02x}");
+        }
+        hex
+    };
+    let toml = dir.join("wechatpay.toml");
+    let spec_text = std::fs::read_to_string(&toml).unwrap();
+    let recorded = "ba5d777c0d1b97e35ca32486e2030116144b4625f9f836626cedbfc275342fb4";
+    assert!(spec_text.contains(recorded), "the test's recorded hash is out of date");
+    std::fs::write(&toml, spec_text.replace(recorded, &sum)).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.reason.contains("does not contain its version line"), "{err}");
+
+    // A missing snapshot names the file.
+    std::fs::remove_file(&page).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.reason.contains("cannot read its snapshot"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_reference_to_an_unknown_document_is_refused() {
+    let dir = spec_copy("unknown-doc");
+    let toml = dir.join("top.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, text.replacen(r#"documents = ["worker_api_metadata"]"#, r#"documents = ["worker_api_metadata_v2"]"#, 1)).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.reason.contains("document `worker_api_metadata_v2` is not one of family.documents"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}

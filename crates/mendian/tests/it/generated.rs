@@ -152,3 +152,16 @@ fn top_worker_is_a_compact_json_string_with_snake_case_names() {
     );
     assert_eq!(WorkerUpdateRequest::descriptor().api_name, Some("tmall.servicecenter.worker.update"));
 }
+
+#[test]
+fn a_create_never_calls_its_system_error_retryable() {
+    // After 系统错误 the create may have happened: an app that repeats it blindly gets
+    // 工人已存在 / a duplicate store. The remedy says to look first.
+    for (id, code) in [("worker_create", "100000"), ("add_store", "-1")] {
+        let d = mendian::catalog::descriptor(id).unwrap();
+        assert_eq!(d.retry, mendian::schema::Retry::Never, "{id}");
+        let e = d.lookup_error(code, None, "").unwrap();
+        assert!(!e.retryable, "{id} {code}");
+        assert!(e.remedy.is_some(), "{id} {code}");
+    }
+}

@@ -79,7 +79,7 @@ pub static WORKER_UPDATE_ERRORS: &[ErrorEntry] = &[
 
 /// Error codes documented for 服务商工人信息创建.
 pub static WORKER_CREATE_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "100000", sub_code: None, description: "系统错误", remedy: Some("平台系统错误。worker.create 不幂等，不自动重试：先用 tmall.servicecenter.worker.query 确认工人是否已创建，再决定是否重新创建（否则可能得到 10007 工人已存在）。"), retryable: true },
+    ErrorEntry { status: None, code: "100000", sub_code: None, description: "系统错误", remedy: Some("平台系统错误。worker.create 不幂等，不自动重试：先用 tmall.servicecenter.worker.query 确认工人是否已创建，再决定是否重新创建（否则可能得到 10007 工人已存在）。"), retryable: false },
     ErrorEntry { status: None, code: "100001", sub_code: None, description: "工人信息校验失败", remedy: Some("工人信息未通过校验：按文档检查工人信息各字段（phone 为数字，register_time 为 yyyy-MM-dd HH:mm:ss，cover_category_ids / service_codes 竖线分隔，biz_type 等）后再提交；原样重试无用。"), retryable: false },
     ErrorEntry { status: None, code: "100002", sub_code: None, description: "用户校验失败", remedy: Some("调用用户（session 对应的授权用户）未通过校验：检查授权是否有效、是否为工人所属的服务商；原样重试无用。"), retryable: false },
     ErrorEntry { status: None, code: "100003", sub_code: None, description: "操作失败", remedy: Some("操作未成功：检查参数与工人当前状态后再决定是否重新提交；不自动重试。"), retryable: false },

@@ -8,6 +8,10 @@ use super::*;
 ///
 /// Documentation: <https://open.taobao.com/api.htm?docType=2&docId=33699>
 ///
+/// Read from: tmall.servicecenter.worker.update (修改工人信息) (`spec/docs/top/worker-update.txt`; snapshot of 2026-12-04).
+///
+/// Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: Business error codes arrive in result.error_code / result.error_msg with result.success=false inside a TOP success envelope (reference §3: check both layers); they are listed below verbatim from the document (10004–10010 have five digits next to six-digit 1000xx codes; kept as documented).
 ///
 /// Quirk: Official page: https://developer.alibaba.com/docs/api.htm?apiId=33699. The metadata's description repeats the document's text with full-width punctuation: 修改工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
@@ -53,6 +57,8 @@ impl crate::schema::Request for WorkerUpdateRequest {
 ///
 /// Documentation: <https://open.taobao.com/api.htm?docType=2&docId=30001>
 ///
+/// Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: No document was retrieved for this API: fields, types and descriptions come from its metadata (id 30001), whose descriptions are mostly placeholders ("11", "111", "1111").
 ///
 /// Quirk: The parameter is worker_dto here but worker in tmall.servicecenter.worker.update.
@@ -95,6 +101,8 @@ impl crate::schema::Request for WorkerCreateRequest {
 /// 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
 ///
 /// Documentation: <https://open.taobao.com/api.htm?docType=2&docId=33696>
+///
+/// Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: Business error codes arrive in result.error_code / result.error_msg with result.success=false inside a TOP success envelope (reference §3: check both layers); they are listed below verbatim from the metadata's description (错误码如下, the same list as update) (10004–10010 have five digits next to six-digit 1000xx codes; kept as documented).
 ///
@@ -148,6 +156,8 @@ impl crate::schema::Request for WorkerDeleteRequest {
 ///
 /// Documentation: <https://open.taobao.com/api.htm?docType=2&docId=30506>
 ///
+/// Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: No document was retrieved for this API: fields come from its metadata (id 30506); the response's value is a WorkerDto whose descriptions in the metadata are the camelCase member names.
 ///
 /// Quirk: The metadata lists no error codes; the worker family's codes (documented for update and delete) are repeated here because the interface family shares them.
@@ -183,6 +193,8 @@ impl crate::schema::Request for WorkerQueryRequest {
 /// 服务商查询工人列表
 ///
 /// Documentation: <https://open.taobao.com/api.htm?docType=2&docId=31306>
+///
+/// Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: No document was retrieved for this API: fields come from its metadata (id 31306). The page's workers are in result.value as a String (JSON text).
 ///

@@ -131,7 +131,7 @@ pub static CREATE_MAP_POI_ERRORS: &[ErrorEntry] = &[];
 
 /// Error codes documented for 添加门店.
 pub static ADD_STORE_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "-1", sub_code: None, description: "系统错误", remedy: Some("Retry later; before resubmitting, check get_store_list for the store (a duplicate answers 85038)."), retryable: true },
+    ErrorEntry { status: None, code: "-1", sub_code: None, description: "系统错误", remedy: Some("Retry later; before resubmitting, check get_store_list for the store (a duplicate answers 85038)."), retryable: false },
     ErrorEntry { status: None, code: "85038", sub_code: None, description: "请勿添加重复门店", remedy: None, retryable: false },
     ErrorEntry { status: None, code: "85039", sub_code: None, description: "此门店状态不能被获取信息", remedy: None, retryable: false },
     ErrorEntry { status: None, code: "85040", sub_code: None, description: "此门店已被绑定,无需重复绑定", remedy: None, retryable: false },

@@ -6,6 +6,8 @@ use super::*;
 ///
 /// The audit result of apply_merchant (创建门店小程序的审核结果).
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
 ///
 /// Quirk: Numbers arrive as XML text; CDATA wraps the strings.
@@ -60,6 +62,8 @@ pub struct ApplyMerchantAuditEvent {
 /// 事件推送 --- 腾讯地图中创建门店的审核结果 — the `create_map_poi_audit_info` event (`MsgType` `event`).
 ///
 /// The audit result of create_map_poi (腾讯地图中创建门店的审核结果). 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
 ///
@@ -143,6 +147,8 @@ pub struct CreateMapPoiAuditEvent {
 ///
 /// The audit result of add_store (创建门店的审核结果); on approval it carries the new store's poiid.
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
 ///
 /// Quirk: Numbers arrive as XML text; CDATA wraps the strings.
@@ -211,6 +217,8 @@ pub struct AddStoreAuditEvent {
 /// 事件推送 --- 修改门店图片的审核结果 — the `modify_store_audit_info` event (`MsgType` `event`).
 ///
 /// The audit result of an update_store call that changed the store's pictures (修改门店图片的审核结果); audit_id is the one update_store returned.
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
 ///

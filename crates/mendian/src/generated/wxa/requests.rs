@@ -6,6 +6,8 @@ use super::*;
 ///
 /// 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: The document's example is annotated with // comments and an ellipsis (…); it is not valid JSON as written.
 ///
 /// Quirk: The apply_merchant example calls this endpoint get_store_category (get_store_category接口获取的一级类目id); the path is /wxa/get_merchant_category.
@@ -30,6 +32,8 @@ impl crate::schema::Request for GetMerchantCategoryRequest {
 /// 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
 ///
 /// Documentation: <https://developers.weixin.qq.com/doc/service/en/api/stores/miniapp/api_applywxastore>
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: wechatpy posts to wxa/applywxastore (the doc's 接口英文名, not its URL); the documented URL is /wxa/apply_merchant. Whether the server also accepts applywxastore is unconfirmed.
 ///
@@ -115,6 +119,8 @@ impl crate::schema::Request for ApplyMerchantRequest {
 ///
 /// 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: GET only (EasyWeChat PR #1952: 此接口只能GET; its 4.x POSTed).
 ///
 /// Quirk: A newer official page lists a body parameter audit_id for this GET; the document lists only access_token (a doc error per the reference).
@@ -139,6 +145,8 @@ impl crate::schema::Request for GetMerchantAuditInfoRequest {
 /// Inputs of 修改门店小程序信息 — `POST /wxa/modify_merchant`.
 ///
 /// 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: 直接复用创建门店小程序的错误码!! (the error codes below repeat apply_merchant's).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
@@ -174,6 +182,8 @@ impl crate::schema::Request for ModifyMerchantRequest {
 ///
 /// 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: Answers in Tencent Map's envelope {status, message, data_version, result} without errcode: a non-zero status is an error (see the tencent_map envelope).
 ///
 /// Quirk: The result is large and changes rarely (data_version); cache it.
@@ -198,6 +208,8 @@ impl crate::schema::Request for GetDistrictRequest {
 /// Inputs of 在腾讯地图中搜索门店 — `POST /wxa/search_map_poi`.
 ///
 /// 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
 pub struct SearchMapPoiRequest {
     /// 区域id (`districtid`): 对应 拉取省市区信息接口 中的id字段
@@ -229,6 +241,8 @@ impl crate::schema::Request for SearchMapPoiRequest {
 /// Inputs of 在腾讯地图中创建门店 — `POST /wxa/create_map_poi`.
 ///
 /// 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
 ///
@@ -353,6 +367,8 @@ impl crate::schema::Request for CreateMapPoiRequest {
 ///
 /// Documentation: <https://developers.weixin.qq.com/doc/service/api/stores/miniapp/api_addentityshop>
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: The document's POST example omits hour and card_id although its table marks both 必填; send card_id "" when no card is attached.
 ///
 /// Quirk: If the 门店小程序 has not finished upgrading from 门店管理, the server answers 85054 and poi_id (from cgi-bin/poi/getpoilist) is needed to migrate the store.
@@ -451,6 +467,8 @@ impl crate::schema::Request for AddStoreRequest {
 ///
 /// 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: 需要注意的是,如果要更新门店的图片,实际相当于走一次重新为门店添加图片的流程,之前的旧图片会全部废弃。并且如果重新添加的图片中有与之前旧图片相同的,此时这个图片不需要重新审核。
 ///
 /// Quirk: 更新门店的时候,如果修改了门店图片,则需要进行审核。
@@ -523,6 +541,8 @@ impl crate::schema::Request for UpdateStoreRequest {
 ///
 /// 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: EasyWeChat sends poi_id as an integer, wechatpy/SKIT/Senparc as a string (the document's example).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
 pub struct GetStoreInfoRequest {
@@ -549,6 +569,8 @@ impl crate::schema::Request for GetStoreInfoRequest {
 /// Inputs of 获取门店信息列表 — `POST /wxa/get_store_list`.
 ///
 /// 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: 假如某个门店小程序有10个门店,那么offset最大是9。limit参数最大不能超过50,并且如果传入的limit参数是0,那么按默认值20处理。
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
@@ -592,6 +614,8 @@ impl crate::schema::Request for GetStoreListRequest {
 ///
 /// 删除门店: delete a store of the 门店小程序.
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: The document shows no success response; a success is errcode 0 with no payload.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Record)]
 pub struct DelStoreRequest {
@@ -618,6 +642,8 @@ impl crate::schema::Request for DelStoreRequest {
 /// Inputs of 拉取待迁移门店列表 — `POST /cgi-bin/poi/getpoilist`.
 ///
 /// 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: 第二步:upgrade_status为待迁移或者失败的门店,需要调用wxa/add_store进行门店迁移。upgrade_status为禁止迁移的门店,只能调用cgi-bin/poi/delpoi api(具体链接)进行删除。只有所有门店列表的upgrade_status变为成功,升级流程才算完成。
 ///
@@ -661,6 +687,8 @@ impl crate::schema::Request for GetPoiListRequest {
 ///
 /// 第一步获取门店小程序配置的卡券: the card configured for a store.
 ///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+///
 /// Quirk: poi_id需要属于调用api的公众号的门店小程序;
 ///
 /// Quirk: 若该poi_id没设置门店,则返回中无card_id字段。
@@ -691,6 +719,8 @@ impl crate::schema::Request for GetStoreCardRequest {
 /// Inputs of 设置门店小程序配置的卡券 — `POST /card/storewxa/set`.
 ///
 /// 第二步设置门店小程序配置的卡券: attach a card to a store.
+///
+/// Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
 ///
 /// Quirk: poi_id需要属于调用api的公众号的门店小程序;
 ///
