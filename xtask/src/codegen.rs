@@ -348,7 +348,15 @@ impl<'a> Family<'a> {
             mods.push("rules");
         }
 
-        let mut d = head("Endpoint descriptors: method, path, where each field goes, envelope, retry guidance.");
+        let mut d = head("Endpoint descriptors: method, path, where each field goes, envelope, retry guidance; the\n//! family's base URLs.");
+        let f = &self.fam.family;
+        let _ = writeln!(d, "/// The production base URL: the clients' default `options.base_url`.\npub const BASE_URL: &str = {};\n", lit(&f.base_url));
+        let backup = f.backup_base_url.as_deref().map(|u| format!("Some({})", lit(u))).unwrap_or_else(|| "None".into());
+        let _ = writeln!(d, "/// The documented backup, tried once when [`BASE_URL`] cannot be reached (`None`: the platform\n/// documents none).\npub const BACKUP_BASE_URL: Option<&str> = {backup};\n");
+        for o in &f.other_base_urls {
+            doc(&mut d, &format!("Another documented base URL, never used on its own: {}", o.note.trim()));
+            let _ = writeln!(d, "pub const {}_BASE_URL: &str = {};\n", o.name.to_ascii_uppercase(), lit(&o.url));
+        }
         for ep in &self.fam.endpoints {
             self.render_descriptor(&mut d, ep);
         }
@@ -591,6 +599,9 @@ impl<'a> Family<'a> {
             facts.push(format!("Example: `{}`.", toml_value_text(e).replace('`', "'")));
         }
         let _ = writeln!(d, "\n{}", facts.join(" "));
+        if let Some(why) = &f.inferred {
+            let _ = writeln!(d, "\nInferred (our reading, not the document's words): {}", why.trim());
+        }
         for q in &f.quirks {
             let _ = writeln!(d, "\nQuirk: {q}");
         }
@@ -1153,12 +1164,13 @@ impl<'a> Family<'a> {
 
     fn error_entry(&self, e: &mendian_spec::ErrorCode) -> String {
         format!(
-            "ErrorEntry {{ status: {}, code: {}, sub_code: {}, description: {}, remedy: {}, retryable: {} }}",
+            "ErrorEntry {{ status: {}, code: {}, sub_code: {}, description: {}, remedy: {}, remedy_inferred: {}, retryable: {} }}",
             e.status.map(|s| format!("Some({s})")).unwrap_or_else(|| "None".into()),
             lit(&e.code),
             opt_lit(e.sub_code.as_deref()),
             lit(&e.description),
             opt_lit(e.remedy.as_deref()),
+            e.remedy_inferred,
             e.retryable
         )
     }

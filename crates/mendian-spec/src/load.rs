@@ -237,8 +237,19 @@ impl<'a> Checker<'a> {
             if !family_names.insert(s.family.name.clone()) {
                 return self.err(fi, 0..0, format!("family `{}` is defined twice", s.family.name));
             }
-            if s.family.hosts.is_empty() {
-                return self.err(fi, 0..0, "family.hosts must list at least one base URL");
+            for url in std::iter::once(&s.family.base_url).chain(&s.family.backup_base_url) {
+                if !url.starts_with("https://") || url.ends_with('/') {
+                    return self.err(fi, 0..0, format!("family base URL `{url}` must start with https:// and not end with /"));
+                }
+            }
+            let mut other_names = BTreeSet::new();
+            for o in &s.family.other_base_urls {
+                if !is_snake(&o.name) || !other_names.insert(o.name.as_str()) {
+                    return self.err(fi, o.span(), format!("other_base_urls: name `{}` must be snake_case and unique", o.name));
+                }
+                if !o.url.starts_with("https://") || o.url.ends_with('/') {
+                    return self.err(fi, o.span(), format!("other_base_urls `{}`: `{}` must start with https:// and not end with /", o.name, o.url));
+                }
             }
             let envelopes: BTreeSet<&str> = s.family.envelopes.iter().map(|e| e.name.as_str()).collect();
             if let Some(d) = &s.family.default_envelope {

@@ -89,8 +89,17 @@ pub struct Family {
     pub description: String,
     /// Which platform runtime serves it.
     pub platform: Platform,
-    /// Base URLs: the primary first, failover hosts after it.
-    pub hosts: Vec<String>,
+    /// The production base URL (TOP: the gateway URL); generated as `BASE_URL`, the
+    /// clients' default.
+    pub base_url: String,
+    /// The documented backup, tried once when `base_url` cannot be reached; generated as
+    /// `BACKUP_BASE_URL`.
+    #[serde(default)]
+    pub backup_base_url: Option<String>,
+    /// Other documented base URLs the clients never use on their own (another region, an
+    /// older address); each generated as `<NAME>_BASE_URL` for `options.base_url`.
+    #[serde(default)]
+    pub other_base_urls: Vec<Spanned<OtherBaseUrl>>,
     /// The documents the facts come from (file names under the shared docs, or URLs).
     pub sources: Vec<String>,
     /// Main documentation URL.
@@ -116,6 +125,18 @@ pub struct Family {
     /// The platform pages the facts were read from, kept as snapshots under `spec/docs/`.
     #[serde(default)]
     pub documents: Vec<Spanned<Document>>,
+}
+
+/// A documented base URL that is not the default or its backup.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherBaseUrl {
+    /// snake_case name (`overseas`), generated as `OVERSEAS_BASE_URL`.
+    pub name: String,
+    /// The URL.
+    pub url: String,
+    /// When to use it, and why it is not a failover target.
+    pub note: String,
 }
 
 /// A platform page kept in the repository (`spec/docs/<family>/…`), with what identifies the
@@ -350,6 +371,11 @@ pub struct Field {
     /// Only meaningful in this merchant mode.
     #[serde(default)]
     pub only_in: Option<Mode>,
+    /// What about this field is our reading rather than the document's words (a separator,
+    /// a range, a count limit read from an example), and why. Generated docs show it marked
+    /// as inferred, so a user can tell a document fact from our interpretation.
+    #[serde(default)]
+    pub inferred: Option<String>,
     /// Quirks of this field.
     #[serde(default)]
     pub quirks: Vec<String>,
@@ -539,6 +565,9 @@ pub struct ErrorCode {
     /// The documented remedy.
     #[serde(default)]
     pub remedy: Option<String>,
+    /// The remedy is ours, not the document's (the page lists codes without remedies).
+    #[serde(default)]
+    pub remedy_inferred: bool,
     /// Whether retrying the same request later may succeed.
     #[serde(default)]
     pub retryable: bool,

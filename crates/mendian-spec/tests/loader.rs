@@ -14,7 +14,7 @@ name = "demo"
 title = "Demo"
 description = "A small family."
 platform = "wxa"
-hosts = ["https://api.weixin.qq.com"]
+base_url = "https://api.weixin.qq.com"
 sources = ["test"]
 
 [[types]]
@@ -222,4 +222,15 @@ fn a_reference_to_an_unknown_document_is_refused() {
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
+}
+
+#[test]
+fn base_urls_must_be_https_without_a_trailing_slash() {
+    let dir = spec_copy("base-url");
+    let toml = dir.join("wxa.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, text.replacen(r#"base_url = "https://api.weixin.qq.com""#, r#"base_url = "http://api.weixin.qq.com""#, 1)).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.reason.contains("must start with https://"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -45,8 +45,10 @@ pub struct ErrorInfo {
     pub http_status: Option<u16>,
     /// The documented meaning.
     pub description: String,
-    /// The documented remedy.
+    /// What to do: the documented remedy, or mendian's advice when `remedy_inferred`.
     pub remedy: Option<String>,
+    /// The remedy is mendian's advice, not the document's (its page lists no remedy).
+    pub remedy_inferred: bool,
     /// Whether the same request may succeed later.
     pub retryable: bool,
 }
@@ -91,6 +93,7 @@ pub(crate) fn error_info(
         http_status: e.status,
         description: e.description.to_string(),
         remedy: e.remedy.map(str::to_string),
+        remedy_inferred: e.remedy_inferred,
         retryable: e.retryable,
     }))
 }

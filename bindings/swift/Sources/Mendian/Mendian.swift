@@ -4902,6 +4902,8 @@ public func FfiConverterTypeWxaTokenStore_lower(_ value: WxaTokenStore) -> UInt6
  *
  * The audit result of add_store (创建门店的审核结果); on approval it carries the new store's poiid.
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
  *
  * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
@@ -5109,6 +5111,8 @@ public func FfiConverterTypeAddStoreAuditEvent_lower(_ value: AddStoreAuditEvent
  *
  * Documentation: <https://developers.weixin.qq.com/doc/service/api/stores/miniapp/api_addentityshop>
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: The document's POST example omits hour and card_id although its table marks both 必填; send card_id "" when no card is attached.
  *
  * Quirk: If the 门店小程序 has not finished upgrading from 门店管理, the server answers 85054 and poi_id (from cgi-bin/poi/getpoilist) is needed to migrate the store.
@@ -5134,6 +5138,8 @@ public struct AddStoreRequest: Equatable, Hashable {
      * 联系电话 (`contract_phone`): 联系电话
      *
      * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `1111222222`.
+     *
+     * Inferred (our reading, not the document's words): That several numbers are separated by ;: the page does not say; create_map_poi's telephone does (020-89190388;13800000000).
      *
      * Quirk: Several numbers are separated by ; as in create_map_poi's telephone.
      */
@@ -5162,6 +5168,8 @@ public struct AddStoreRequest: Equatable, Hashable {
      * 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
      *
      * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     *
+     * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
      *
      * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the document's example sends one id as a string).
      *
@@ -5207,6 +5215,8 @@ public struct AddStoreRequest: Equatable, Hashable {
          *
          * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `1111222222`.
          *
+         * Inferred (our reading, not the document's words): That several numbers are separated by ;: the page does not say; create_map_poi's telephone does (020-89190388;13800000000).
+         *
          * Quirk: Several numbers are separated by ; as in create_map_poi's telephone.
          */contractPhone: String, 
         /**
@@ -5230,6 +5240,8 @@ public struct AddStoreRequest: Equatable, Hashable {
          * 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
          *
          * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         *
+         * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
          *
          * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the document's example sends one id as a string).
          *
@@ -5537,6 +5549,8 @@ public func FfiConverterTypeAddressDto_lower(_ value: AddressDto) -> RustBuffer 
  *
  * The audit result of apply_merchant (创建门店小程序的审核结果).
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
  *
  * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
@@ -5710,6 +5724,8 @@ public func FfiConverterTypeApplyMerchantAuditEvent_lower(_ value: ApplyMerchant
  *
  * Documentation: <https://developers.weixin.qq.com/doc/service/en/api/stores/miniapp/api_applywxastore>
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: wechatpy posts to wxa/applywxastore (the doc's 接口英文名, not its URL); the documented URL is /wxa/apply_merchant. Whether the server also accepts applywxastore is unconfirmed.
  *
  * Quirk: The API's English name on the newer official pages is applywxastore.
@@ -5731,6 +5747,8 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
      * 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
      *
      * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     *
+     * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
      *
      * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the text copy lost the pipe). The official page types it string; SKIT models a list.
      *
@@ -5772,6 +5790,8 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
      *
      * Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
      *
+     * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
+     *
      * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (例如mediaid1|mediaid2).
      */
     public var otherFiles: String?
@@ -5793,6 +5813,8 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
          * 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
          *
          * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         *
+         * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
          *
          * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the text copy lost the pipe). The official page types it string; SKIT models a list.
          *
@@ -5828,6 +5850,8 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
          * 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
          *
          * Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+         *
+         * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
          *
          * Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (例如mediaid1|mediaid2).
          */otherFiles: String? = nil) {
@@ -6204,6 +6228,8 @@ public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustB
  *
  * The audit result of create_map_poi (腾讯地图中创建门店的审核结果). 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
  *
  * Quirk: Numbers arrive as XML text; CDATA wraps the strings.
@@ -6450,6 +6476,8 @@ public func FfiConverterTypeCreateMapPoiAuditEvent_lower(_ value: CreateMapPoiAu
  * Inputs of 在腾讯地图中创建门店 — `POST /wxa/create_map_poi`.
  *
  * 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  *
  * Quirk: 注意:腾讯地图审核周期为3个工作日,请在期间内留意审核结果事件推送。提交后未当即返回事件推送即为审核中,请耐心等待。
  *
@@ -6867,6 +6895,8 @@ public func FfiConverterTypeCreateMapPoiResult_lower(_ value: CreateMapPoiResult
  * Inputs of 删除门店 — `POST /wxa/del_store`.
  *
  * 删除门店: delete a store of the 门店小程序.
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  *
  * Quirk: The document shows no success response; a success is errcode 0 with no payload.
  */
@@ -7430,9 +7460,13 @@ public struct ErrorInfo: Equatable, Hashable {
      */
     public var description: String
     /**
-     * The documented remedy.
+     * What to do: the documented remedy, or mendian's advice when `remedy_inferred`.
      */
     public var remedy: String?
+    /**
+     * The remedy is mendian's advice, not the document's (its page lists no remedy).
+     */
+    public var remedyInferred: Bool
     /**
      * Whether the same request may succeed later.
      */
@@ -7454,8 +7488,11 @@ public struct ErrorInfo: Equatable, Hashable {
          * The documented meaning.
          */description: String, 
         /**
-         * The documented remedy.
+         * What to do: the documented remedy, or mendian's advice when `remedy_inferred`.
          */remedy: String?, 
+        /**
+         * The remedy is mendian's advice, not the document's (its page lists no remedy).
+         */remedyInferred: Bool, 
         /**
          * Whether the same request may succeed later.
          */retryable: Bool) {
@@ -7464,6 +7501,7 @@ public struct ErrorInfo: Equatable, Hashable {
         self.httpStatus = httpStatus
         self.description = description
         self.remedy = remedy
+        self.remedyInferred = remedyInferred
         self.retryable = retryable
     }
 
@@ -7488,6 +7526,7 @@ public struct FfiConverterTypeErrorInfo: FfiConverterRustBuffer {
                 httpStatus: FfiConverterOptionUInt16.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 remedy: FfiConverterOptionString.read(from: &buf), 
+                remedyInferred: FfiConverterBool.read(from: &buf), 
                 retryable: FfiConverterBool.read(from: &buf)
         )
     }
@@ -7498,6 +7537,7 @@ public struct FfiConverterTypeErrorInfo: FfiConverterRustBuffer {
         FfiConverterOptionUInt16.write(value.httpStatus, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.remedy, into: &buf)
+        FfiConverterBool.write(value.remedyInferred, into: &buf)
         FfiConverterBool.write(value.retryable, into: &buf)
     }
 }
@@ -7753,6 +7793,8 @@ public func FfiConverterTypeGetAccessTokenResponse_lower(_ value: GetAccessToken
  *
  * 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: Answers in Tencent Map's envelope {status, message, data_version, result} without errcode: a non-zero status is an error (see the tencent_map envelope).
  *
  * Quirk: The result is large and changes rarely (data_version); cache it.
@@ -7886,6 +7928,8 @@ public func FfiConverterTypeGetDistrictResponse_lower(_ value: GetDistrictRespon
  *
  * 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: GET only (EasyWeChat PR #1952: 此接口只能GET; its 4.x POSTed).
  *
  * Quirk: A newer official page lists a body parameter audit_id for this GET; the document lists only access_token (a doc error per the reference).
@@ -8005,6 +8049,8 @@ public func FfiConverterTypeGetMerchantAuditInfoResponse_lower(_ value: GetMerch
  *
  * 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: The document's example is annotated with // comments and an ellipsis (…); it is not valid JSON as written.
  *
  * Quirk: The apply_merchant example calls this endpoint get_store_category (get_store_category接口获取的一级类目id); the path is /wxa/get_merchant_category.
@@ -8121,6 +8167,8 @@ public func FfiConverterTypeGetMerchantCategoryResponse_lower(_ value: GetMercha
  * Inputs of 拉取待迁移门店列表 — `POST /cgi-bin/poi/getpoilist`.
  *
  * 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  *
  * Quirk: 第二步:upgrade_status为待迁移或者失败的门店,需要调用wxa/add_store进行门店迁移。upgrade_status为禁止迁移的门店,只能调用cgi-bin/poi/delpoi api(具体链接)进行删除。只有所有门店列表的upgrade_status变为成功,升级流程才算完成。
  *
@@ -8542,6 +8590,8 @@ public func FfiConverterTypeGetStableAccessTokenResponse_lower(_ value: GetStabl
  *
  * 第一步获取门店小程序配置的卡券: the card configured for a store.
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: poi_id需要属于调用api的公众号的门店小程序;
  *
  * Quirk: 若该poi_id没设置门店,则返回中无card_id字段。
@@ -8680,6 +8730,8 @@ public func FfiConverterTypeGetStoreCardResponse_lower(_ value: GetStoreCardResp
  *
  * 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: EasyWeChat sends poi_id as an integer, wechatpy/SKIT/Senparc as a string (the document's example).
  */
 public struct GetStoreInfoRequest: Equatable, Hashable {
@@ -8809,6 +8861,8 @@ public func FfiConverterTypeGetStoreInfoResponse_lower(_ value: GetStoreInfoResp
  * Inputs of 获取门店信息列表 — `POST /wxa/get_store_list`.
  *
  * 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  *
  * Quirk: 假如某个门店小程序有10个门店,那么offset最大是9。limit参数最大不能超过50,并且如果传入的limit参数是0,那么按默认值20处理。
  */
@@ -9280,6 +9334,8 @@ public struct MapDistrict: Equatable, Hashable {
      *
      * Required. Example: `[246, 266]`.
      *
+     * Inferred (our reading, not the document's words): That cidx is a [first, last] range of indexes into the next level of result: the page only says it lists the indexes (列出了…下标); the example holds two numbers.
+     *
      * Quirk: Two numbers: the first and last index (inclusive) of the children in the next dimension. The example gives 广东 [246, 266], i.e. 21 cities, which is 广东's number of 地级市; reading it as a list of two indexes is wrong.
      *
      * Quirk: Absent on 区 entries (decoded as an empty list).
@@ -9320,6 +9376,8 @@ public struct MapDistrict: Equatable, Hashable {
          * 下级区域下标 (`cidx`): 通过广东省的cidx,可以在 result[1] 中找到广东省下的所有市 (列出了广东省下面所有的市的下标, result[1]的下标; for a 市, the indexes in result[2]).
          *
          * Required. Example: `[246, 266]`.
+         *
+         * Inferred (our reading, not the document's words): That cidx is a [first, last] range of indexes into the next level of result: the page only says it lists the indexes (列出了…下标); the example holds two numbers.
          *
          * Quirk: Two numbers: the first and last index (inclusive) of the children in the next dimension. The example gives 广东 [246, 266], i.e. 21 cities, which is 广东's number of 地级市; reading it as a list of two indexes is wrong.
          *
@@ -10240,6 +10298,8 @@ public func FfiConverterTypeMerchantCategoryTree_lower(_ value: MerchantCategory
  *
  * 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: 直接复用创建门店小程序的错误码!! (the error codes below repeat apply_merchant's).
  */
 public struct ModifyMerchantRequest: Equatable, Hashable {
@@ -10328,6 +10388,8 @@ public func FfiConverterTypeModifyMerchantRequest_lower(_ value: ModifyMerchantR
  * 事件推送 --- 修改门店图片的审核结果 — the `modify_store_audit_info` event (`MsgType` `event`).
  *
  * The audit result of an update_store call that changed the store's pictures (修改门店图片的审核结果); audit_id is the one update_store returned.
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  *
  * Quirk: Delivered to the server URL configured for the official account; in safe mode (encrypt_type=aes) the body is <xml><ToUserName/><Encrypt/></xml>: verify msg_signature over (token, timestamp, nonce, Encrypt) and decrypt before parsing.
  *
@@ -11719,6 +11781,8 @@ public func FfiConverterTypeSearchMapPoiData_lower(_ value: SearchMapPoiData) ->
  * Inputs of 在腾讯地图中搜索门店 — `POST /wxa/search_map_poi`.
  *
  * 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  */
 public struct SearchMapPoiRequest: Equatable, Hashable {
     /**
@@ -11865,6 +11929,8 @@ public func FfiConverterTypeSearchMapPoiResponse_lower(_ value: SearchMapPoiResp
  * Inputs of 设置门店小程序配置的卡券 — `POST /card/storewxa/set`.
  *
  * 第二步设置门店小程序配置的卡券: attach a card to a store.
+ *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
  *
  * Quirk: poi_id需要属于调用api的公众号的门店小程序;
  *
@@ -12687,6 +12753,8 @@ public func FfiConverterTypeTopSignRequest_lower(_ value: TopSignRequest) -> Rus
  *
  * Documentation: <https://pay.weixin.qq.com/docs/merchant/apis/after-payment-service/guides/update-guide.html>
  *
+ * Read from: 服务人员信息更新 (支付即服务, 服务商 API 文档) (`spec/docs/wechatpay/update-guide.txt`, 最新更新时间:2020.07.10; snapshot of 2026-12-04).
+ *
  * Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\\nnonce\\n\\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
  *
  * Quirk: The document (适用对象: 直连商户) has no sub_mchid; the 服务商 variant of the same path adds it in the body (new docs).
@@ -12876,6 +12944,8 @@ public func FfiConverterTypeUpdateGuideRequest_lower(_ value: UpdateGuideRequest
  *
  * 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
  *
+ * Read from: 微信门店小程序接口文档 (`spec/docs/wxa/store-miniprogram.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: 需要注意的是,如果要更新门店的图片,实际相当于走一次重新为门店添加图片的流程,之前的旧图片会全部废弃。并且如果重新添加的图片中有与之前旧图片相同的,此时这个图片不需要重新审核。
  *
  * Quirk: 更新门店的时候,如果修改了门店图片,则需要进行审核。
@@ -12905,6 +12975,8 @@ public struct UpdateStoreRequest: Equatable, Hashable {
      * 联系电话 (`contract_phone`): 自定义联系电话
      *
      * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `123456`.
+     *
+     * Inferred (our reading, not the document's words): That several numbers are separated by ;: the page does not say; create_map_poi's telephone does (020-89190388;13800000000).
      */
     public var contractPhone: String
     /**
@@ -12948,6 +13020,8 @@ public struct UpdateStoreRequest: Equatable, Hashable {
          * 联系电话 (`contract_phone`): 自定义联系电话
          *
          * Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `123456`.
+         *
+         * Inferred (our reading, not the document's words): That several numbers are separated by ;: the page does not say; create_map_poi's telephone does (020-89190388;13800000000).
          */contractPhone: String, 
         /**
          * 门店图片 (`pic_list`): 门店图片,可传多张图片 pic_list 字段是一个 json
@@ -14006,6 +14080,8 @@ public func FfiConverterTypeWorkerBoolResult_lower(_ value: WorkerBoolResult) ->
  *
  * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=30001>
  *
+ * Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: No document was retrieved for this API: fields, types and descriptions come from its metadata (id 30001), whose descriptions are mostly placeholders ("11", "111", "1111").
  *
  * Quirk: The parameter is worker_dto here but worker in tmall.servicecenter.worker.update.
@@ -14175,6 +14251,8 @@ public func FfiConverterTypeWorkerCreateResponse_lower(_ value: WorkerCreateResp
  * 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
  *
  * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=33696>
+ *
+ * Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
  *
  * Quirk: Business error codes arrive in result.error_code / result.error_msg with result.success=false inside a TOP success envelope (reference §3: check both layers); they are listed below verbatim from the metadata's description (错误码如下, the same list as update) (10004–10010 have five digits next to six-digit 1000xx codes; kept as documented).
  *
@@ -15117,6 +15195,8 @@ public func FfiConverterTypeWorkerPageResult_lower(_ value: WorkerPageResult) ->
  *
  * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=30506>
  *
+ * Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
+ *
  * Quirk: No document was retrieved for this API: fields come from its metadata (id 30506); the response's value is a WorkerDto whose descriptions in the metadata are the camelCase member names.
  *
  * Quirk: The metadata lists no error codes; the worker family's codes (documented for update and delete) are repeated here because the interface family shares them.
@@ -15278,6 +15358,8 @@ public func FfiConverterTypeWorkerQueryResponse_lower(_ value: WorkerQueryRespon
  * 服务商查询工人列表
  *
  * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=31306>
+ *
+ * Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
  *
  * Quirk: No document was retrieved for this API: fields come from its metadata (id 31306). The page's workers are in result.value as a String (JSON text).
  *
@@ -15442,6 +15524,10 @@ public func FfiConverterTypeWorkerQuerypageResponse_lower(_ value: WorkerQuerypa
  * 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
  *
  * Documentation: <https://open.taobao.com/api.htm?docType=2&docId=33699>
+ *
+ * Read from: tmall.servicecenter.worker.update (修改工人信息) (`spec/docs/top/worker-update.txt`; snapshot of 2026-12-04).
+ *
+ * Read from: API metadata of tmall.servicecenter.worker.update/create/delete/query/querypage (request and response parameter trees) (`spec/docs/top/worker-api-metadata.txt`; snapshot of 2026-12-04).
  *
  * Quirk: Business error codes arrive in result.error_code / result.error_msg with result.success=false inside a TOP success envelope (reference §3: check both layers); they are listed below verbatim from the document (10004–10010 have five digits next to six-digit 1000xx codes; kept as documented).
  *

@@ -112,7 +112,8 @@ fn describe_error(a: &Args) -> Result<Report, Failure> {
     }
     text.push_str(&format!(": {}\n", e.description));
     if let Some(r) = &e.remedy {
-        text.push_str(&format!("remedy: {r}\n"));
+        let whose = if e.remedy_inferred { " (mendian's advice; the document gives none)" } else { "" };
+        text.push_str(&format!("remedy{whose}: {r}\n"));
     }
     text.push_str(if e.retryable {
         "the same request may succeed later\n"
@@ -121,7 +122,7 @@ fn describe_error(a: &Args) -> Result<Report, Failure> {
     });
     let json = json!({
         "endpoint": endpoint, "code": e.code, "sub_code": e.sub_code, "http_status": e.http_status,
-        "description": e.description, "remedy": e.remedy, "retryable": e.retryable,
+        "description": e.description, "remedy": e.remedy, "remedy_inferred": e.remedy_inferred, "retryable": e.retryable,
     });
     Ok(Report { text, json })
 }

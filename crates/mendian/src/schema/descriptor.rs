@@ -67,8 +67,10 @@ pub struct ErrorEntry {
     pub sub_code: Option<&'static str>,
     /// What the documents say it means.
     pub description: &'static str,
-    /// What the documents say to do.
+    /// What to do: the documents' words, or ours when `remedy_inferred`.
     pub remedy: Option<&'static str>,
+    /// The remedy is our advice, not the document's (its page lists no remedy).
+    pub remedy_inferred: bool,
     /// Whether the same request may succeed later.
     pub retryable: bool,
 }

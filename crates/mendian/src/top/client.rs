@@ -27,15 +27,21 @@ use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Location, Request};
 
-/// The production gateway.
-pub const TOP_GATEWAY: &str = "https://gw.api.taobao.com/router/rest";
-/// The overseas gateway.
-pub const TOP_OVERSEAS_GATEWAY: &str = "https://api.taobao.com/router/rest";
+/// The production gateway (`base_url` of `spec/top.toml`).
+pub const TOP_GATEWAY: &str = crate::generated::top::BASE_URL;
+/// The overseas gateway, for apps outside mainland China (set it as `options.base_url`).
+pub const TOP_OVERSEAS_GATEWAY: &str = crate::generated::top::OVERSEAS_BASE_URL;
+/// The older document's https production address, the same site under another name (set it
+/// as `options.base_url` where `gw.api.taobao.com` is not reachable).
+pub const TOP_ECO_GATEWAY: &str = crate::generated::top::ECO_BASE_URL;
 
-/// The gateway and timeout TOP documents (no backup gateway: the overseas one serves other
-/// apps, so it is not a failover target).
-pub const TOP_DEFAULTS: PlatformDefaults =
-    PlatformDefaults { base_url: TOP_GATEWAY, backup_base_url: None, timeout: Duration::from_secs(15) };
+/// The gateway and timeout TOP documents (no backup gateway: the other addresses are another
+/// region or another name, not failover targets).
+pub const TOP_DEFAULTS: PlatformDefaults = PlatformDefaults {
+    base_url: TOP_GATEWAY,
+    backup_base_url: crate::generated::top::BACKUP_BASE_URL,
+    timeout: Duration::from_secs(15),
+};
 
 /// How a [`TopClient`] talks to TOP.
 #[derive(Clone, PartialEq, uniffi::Record)]

@@ -10,7 +10,7 @@ pub mod client;
 pub mod envelope;
 pub mod sign;
 
-pub use client::{TopClient, TopConfig, TOP_GATEWAY, TOP_OVERSEAS_GATEWAY};
+pub use client::{TopClient, TopConfig, TOP_ECO_GATEWAY, TOP_GATEWAY, TOP_OVERSEAS_GATEWAY};
 pub use sign::{top_app_secret_signer, TopAppSecretSigner, TopSignMethod, TopSignRequest, TopSigner};
 
 /// The generated records of the TOP worker family (`WorkerDto`, `WorkerUpdateRequest`, …).

@@ -28,10 +28,13 @@ use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{system_clock, ClientOptions, Clock, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
 
-/// The primary APIv3 host.
-pub const WECHATPAY_BASE_URL: &str = "https://api.mch.weixin.qq.com";
-/// The backup host used when the primary cannot be reached.
-pub const WECHATPAY_BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
+/// The primary APIv3 host (`base_url` of `spec/wechatpay.toml`).
+pub const WECHATPAY_BASE_URL: &str = crate::generated::wechatpay::BASE_URL;
+/// The backup host used when the primary cannot be reached (`backup_base_url` of the spec).
+pub const WECHATPAY_BACKUP_BASE_URL: &str = match crate::generated::wechatpay::BACKUP_BASE_URL {
+    Some(url) => url,
+    None => panic!("spec/wechatpay.toml names a backup_base_url"),
+};
 
 /// How a [`WechatpayClient`] authenticates and whom it trusts.
 #[derive(Clone, PartialEq, uniffi::Record)]

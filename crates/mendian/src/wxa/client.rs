@@ -28,10 +28,13 @@ use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{ClientOptions, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
 
-/// The primary API host.
-pub const WXA_BASE_URL: &str = "https://api.weixin.qq.com";
-/// The backup host used when the primary cannot be reached.
-pub const WXA_BACKUP_BASE_URL: &str = "https://api2.weixin.qq.com";
+/// The primary API host (`base_url` of `spec/wxa.toml`).
+pub const WXA_BASE_URL: &str = crate::generated::wxa::BASE_URL;
+/// The backup host used when the primary cannot be reached (`backup_base_url` of the spec).
+pub const WXA_BACKUP_BASE_URL: &str = match crate::generated::wxa::BACKUP_BASE_URL {
+    Some(url) => url,
+    None => panic!("spec/wxa.toml names a backup_base_url"),
+};
 
 /// Error codes meaning the access token is invalid or expired.
 pub const TOKEN_ERRORS: &[&str] = &["40001", "40014", "42001"];

@@ -165,3 +165,12 @@ fn a_create_never_calls_its_system_error_retryable() {
         assert!(e.remedy.is_some(), "{id} {code}");
     }
 }
+
+#[test]
+fn our_remedies_are_marked_as_ours() {
+    // The worker pages list codes without remedies; WeChat Pay's update page gives its own.
+    let ours = mendian::catalog::describe_error("worker_create".into(), "10007".into(), None, String::new()).unwrap().unwrap();
+    assert!(ours.remedy.is_some() && ours.remedy_inferred, "{ours:?}");
+    let documented = mendian::catalog::describe_error("update_guide".into(), "PARAM_ERROR".into(), None, String::new()).unwrap().unwrap();
+    assert!(documented.remedy.is_some() && !documented.remedy_inferred, "{documented:?}");
+}

@@ -4,21 +4,21 @@
 use super::*;
 /// Error codes any endpoint of this family may answer.
 pub static FAMILY_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "参数错误", remedy: Some("根据错误提示（detail.field 为 JSON Pointer 或参数名，detail.issue 为原因）传入正确参数"), retryable: false },
-    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "平台私钥解密失败", remedy: Some("敏感字段须用 Wechatpay-Serial 指明的微信支付平台证书或微信支付公钥、以 RSAES-OAEP（SHA-1/MGF1-SHA-1）加密；位于查询串的密文须百分号编码"), retryable: false },
-    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "请确认待处理的消息是否为加密后的密文", remedy: Some("敏感字段（name、mobile）须先加密再传入"), retryable: false },
-    ErrorEntry { status: Some(400), code: "INVALID_REQUEST", sub_code: None, description: "HTTP 请求不符合微信支付 APIv3 接口规则", remedy: Some("请参阅接口规则，检查 HTTP 头（Accept、User-Agent、Content-Type、Wechatpay-Serial）与请求格式"), retryable: false },
-    ErrorEntry { status: Some(400), code: "INVALID_REQUEST", sub_code: None, description: "Http头缺少Accept或User-Agent", remedy: Some("设置 Accept: application/json 与 User-Agent 请求头"), retryable: false },
-    ErrorEntry { status: Some(401), code: "SIGN_ERROR", sub_code: None, description: "错误的签名，验签失败", remedy: Some("确认签名串与实际发送的字节一致（方法、含已编码查询串的URL、时间戳、随机串、原样的报文主体），使用商户私钥与正确的商户API证书序列号；detail.sign_information.truncated_sign_message 回显服务器计算的签名串"), retryable: false },
-    ErrorEntry { status: Some(401), code: "SIGN_ERROR", sub_code: None, description: "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟", remedy: Some("校准本机时钟，timestamp 使用秒（不是毫秒）"), retryable: false },
-    ErrorEntry { status: Some(403), code: "NO_AUTH", sub_code: None, description: "当前商户号没有使用该接口的权限", remedy: Some("确认已开通支付即服务并完成产品设置；服务商需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系"), retryable: false },
-    ErrorEntry { status: Some(404), code: "ORDER_NOT_EXIST", sub_code: None, description: "订单不存在", remedy: Some("请检查请求的资源是否存在"), retryable: false },
-    ErrorEntry { status: Some(429), code: "RATELIMIT_EXCEEDED", sub_code: None, description: "达到频率限制", remedy: Some("请降低请求接口频率，稍后重试"), retryable: true },
-    ErrorEntry { status: Some(429), code: "RATE_LIMITED", sub_code: None, description: "达到频率限制（国际版文档的写法）", remedy: Some("请降低请求接口频率，稍后重试"), retryable: true },
-    ErrorEntry { status: Some(429), code: "FREQUENCY_LIMITED", sub_code: None, description: "频率超限", remedy: Some("请降低请求接口频率"), retryable: true },
-    ErrorEntry { status: Some(500), code: "SYSTEM_ERROR", sub_code: None, description: "系统错误", remedy: Some("按具体接口的错误指引进行重试"), retryable: true },
-    ErrorEntry { status: Some(502), code: "SERVICE_UNAVAILABLE", sub_code: None, description: "服务不可用", remedy: Some("稍后使用相同参数重试，可切换到备域名 https://api2.mch.weixin.qq.com"), retryable: true },
-    ErrorEntry { status: Some(503), code: "SERVICE_UNAVAILABLE", sub_code: None, description: "服务不可用", remedy: Some("稍后使用相同参数重试，可切换到备域名 https://api2.mch.weixin.qq.com"), retryable: true },
+    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "参数错误", remedy: Some("根据错误提示（detail.field 为 JSON Pointer 或参数名，detail.issue 为原因）传入正确参数"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "平台私钥解密失败", remedy: Some("敏感字段须用 Wechatpay-Serial 指明的微信支付平台证书或微信支付公钥、以 RSAES-OAEP（SHA-1/MGF1-SHA-1）加密；位于查询串的密文须百分号编码"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "请确认待处理的消息是否为加密后的密文", remedy: Some("敏感字段（name、mobile）须先加密再传入"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(400), code: "INVALID_REQUEST", sub_code: None, description: "HTTP 请求不符合微信支付 APIv3 接口规则", remedy: Some("请参阅接口规则，检查 HTTP 头（Accept、User-Agent、Content-Type、Wechatpay-Serial）与请求格式"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(400), code: "INVALID_REQUEST", sub_code: None, description: "Http头缺少Accept或User-Agent", remedy: Some("设置 Accept: application/json 与 User-Agent 请求头"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(401), code: "SIGN_ERROR", sub_code: None, description: "错误的签名，验签失败", remedy: Some("确认签名串与实际发送的字节一致（方法、含已编码查询串的URL、时间戳、随机串、原样的报文主体），使用商户私钥与正确的商户API证书序列号；detail.sign_information.truncated_sign_message 回显服务器计算的签名串"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(401), code: "SIGN_ERROR", sub_code: None, description: "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟", remedy: Some("校准本机时钟，timestamp 使用秒（不是毫秒）"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(403), code: "NO_AUTH", sub_code: None, description: "当前商户号没有使用该接口的权限", remedy: Some("确认已开通支付即服务并完成产品设置；服务商需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(404), code: "ORDER_NOT_EXIST", sub_code: None, description: "订单不存在", remedy: Some("请检查请求的资源是否存在"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: Some(429), code: "RATELIMIT_EXCEEDED", sub_code: None, description: "达到频率限制", remedy: Some("请降低请求接口频率，稍后重试"), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: Some(429), code: "RATE_LIMITED", sub_code: None, description: "达到频率限制（国际版文档的写法）", remedy: Some("请降低请求接口频率，稍后重试"), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: Some(429), code: "FREQUENCY_LIMITED", sub_code: None, description: "频率超限", remedy: Some("请降低请求接口频率"), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: Some(500), code: "SYSTEM_ERROR", sub_code: None, description: "系统错误", remedy: Some("按具体接口的错误指引进行重试"), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: Some(502), code: "SERVICE_UNAVAILABLE", sub_code: None, description: "服务不可用", remedy: Some("稍后使用相同参数重试，可切换到备域名 https://api2.mch.weixin.qq.com"), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: Some(503), code: "SERVICE_UNAVAILABLE", sub_code: None, description: "服务不可用", remedy: Some("稍后使用相同参数重试，可切换到备域名 https://api2.mch.weixin.qq.com"), remedy_inferred: false, retryable: true },
 ];
 
 /// Error codes documented for 服务人员注册API.
@@ -29,6 +29,7 @@ pub static REGISTER_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "门店id不存在",
         remedy: Some("确认门店ID正确且门店已审核通过（审核中的门店会返回此错误）"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -37,6 +38,7 @@ pub static REGISTER_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统繁忙，请稍后重试",
         remedy: Some("系统繁忙，请稍后重试"),
+        remedy_inferred: false,
         retryable: true,
     },
 ];
@@ -49,6 +51,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "必填参数为空",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -57,6 +60,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "服务人员ID格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -65,6 +69,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "商户订单号格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -73,6 +78,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "商户订单号过长",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -81,6 +87,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "服务人员ID为空",
         remedy: Some("请填写服务人员ID"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -89,6 +96,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "商户订单号为空",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -97,6 +105,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "商户号格式错误",
         remedy: Some("请确认商户号是否有误"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -105,6 +114,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "子商户号格式错误",
         remedy: Some("请确认子商户号是否有误"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -113,6 +123,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统错误",
         remedy: Some("请使用相同参数稍后重新调用"),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -121,6 +132,7 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "扩展父子商户票据错误",
         remedy: Some("请使用相同参数稍后重新调用"),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -129,13 +141,14 @@ pub static ASSIGN_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "调用云函数错误",
         remedy: Some("请使用相同参数稍后重新调用"),
+        remedy_inferred: false,
         retryable: true,
     },
 ];
 
 /// Error codes documented for 服务人员查询API.
 pub static QUERY_GUIDES_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "平台私钥解密失败", remedy: Some("用 Wechatpay-Serial 指明的微信支付平台证书或微信支付公钥以 RSAES-OAEP（SHA-1）加密 mobile，并在查询串中百分号编码"), retryable: false },
+    ErrorEntry { status: Some(400), code: "PARAM_ERROR", sub_code: None, description: "平台私钥解密失败", remedy: Some("用 Wechatpay-Serial 指明的微信支付平台证书或微信支付公钥以 RSAES-OAEP（SHA-1）加密 mobile，并在查询串中百分号编码"), remedy_inferred: false, retryable: false },
 ];
 
 /// Error codes documented for 服务人员信息更新API.
@@ -146,6 +159,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "必填参数为空",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -154,6 +168,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "服务人员ID为空",
         remedy: Some("请填写服务人员ID"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -162,6 +177,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "服务人员ID格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -170,6 +186,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "员工姓名格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -178,6 +195,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "员工姓名过长",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -186,6 +204,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "手机号码格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -194,6 +213,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "二维码串格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -202,6 +222,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "头像URL不是合法链接",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -210,6 +231,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "非企业微信提供的头像URL",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -218,6 +240,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "个人微信商家不能改二维码",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -226,6 +249,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "所有可更新的参数都没有填",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -234,6 +258,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "群二维码URL格式错误",
         remedy: Some("根据错误提示，传入正确参数"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -242,6 +267,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "商户号格式错误",
         remedy: Some("请确认商户号是否有误"),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -250,6 +276,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统错误",
         remedy: Some("请使用相同参数稍后重新调用"),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -258,6 +285,7 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "扩展父子商户票据错误",
         remedy: Some("请使用相同参数稍后重新调用"),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -266,11 +294,12 @@ pub static UPDATE_GUIDE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "调用云函数错误",
         remedy: Some("请使用相同参数稍后重新调用"),
+        remedy_inferred: false,
         retryable: true,
     },
 ];
 
 /// Error codes documented for 下载平台证书.
 pub static DOWNLOAD_CERTIFICATES_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: Some(404), code: "RESOURCE_NOT_EXISTS", sub_code: None, description: "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。可查看指引https://pay.weixin.qq.com/docs/merchant/products/platform-certificate/wxp-pub-key-guide.html", remedy: Some("该商户号没有平台证书，只能使用微信支付公钥模式：在商户平台-API安全申请微信支付公钥，并以 PUB_KEY_ID_… 作为 Wechatpay-Serial"), retryable: false },
+    ErrorEntry { status: Some(404), code: "RESOURCE_NOT_EXISTS", sub_code: None, description: "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。可查看指引https://pay.weixin.qq.com/docs/merchant/products/platform-certificate/wxp-pub-key-guide.html", remedy: Some("该商户号没有平台证书，只能使用微信支付公钥模式：在商户平台-API安全申请微信支付公钥，并以 PUB_KEY_ID_… 作为 Wechatpay-Serial"), remedy_inferred: false, retryable: false },
 ];

@@ -4,37 +4,37 @@
 use super::*;
 /// Error codes any endpoint of this family may answer.
 pub static FAMILY_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "-1", sub_code: None, description: "system error 系统繁忙，此时请开发者稍候再试", remedy: Some("稍候再试: retry with exponential backoff (1 s, 2 s, 4 s …, at most 5 tries) for calls whose retry guidance is transient."), retryable: true },
-    ErrorEntry { status: None, code: "40001", sub_code: None, description: "invalid credential, access_token is invalid or not latest", remedy: Some("The access_token is invalid or was replaced (another process called cgi-bin/token, or a forced stable_token refresh). The token provider invalidates the cached token if it still equals the one used, fetches a new one (could get access_token by getStableAccessToken) and retries the call once."), retryable: false },
-    ErrorEntry { status: None, code: "40002", sub_code: None, description: "不合法的凭证类型", remedy: Some("grant_type must be client_credential (请确保 grant_type 字段值为 client_credential)."), retryable: false },
-    ErrorEntry { status: None, code: "40003", sub_code: None, description: "invalid openid", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "40004", sub_code: None, description: "不合法的媒体文件类型", remedy: Some("Use a documented media type (image, voice, video, thumb) and a file of that type."), retryable: false },
-    ErrorEntry { status: None, code: "40005", sub_code: None, description: "不合法的文件类型", remedy: Some("Upload a file format the media type accepts (image: PNG/JPEG/JPG/GIF; store head images: jpg or png)."), retryable: false },
-    ErrorEntry { status: None, code: "40006", sub_code: None, description: "不合法的文件大小", remedy: Some("Keep images within 2 MB (the official page says both 2MB and 10M; 2 MB is the safe limit)."), retryable: false },
-    ErrorEntry { status: None, code: "40007", sub_code: None, description: "不合法的媒体文件 id", remedy: Some("Temporary media ids expire after 3 days; upload the file again (upload_media) and use the new media_id."), retryable: false },
-    ErrorEntry { status: None, code: "40013", sub_code: None, description: "invalid appid", remedy: Some("不合法的 AppID: check the configured appid. Not retryable."), retryable: false },
-    ErrorEntry { status: None, code: "40014", sub_code: None, description: "不合法的 access_token", remedy: Some("The token provider invalidates the cached token if it still equals the one used, fetches a new one and retries the call once."), retryable: false },
-    ErrorEntry { status: None, code: "40066", sub_code: None, description: "invalid url", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "40125", sub_code: None, description: "invalid appsecret", remedy: Some("Check the configured AppSecret (it may have been reset in the console). Not retryable."), retryable: false },
-    ErrorEntry { status: None, code: "40164", sub_code: None, description: "invalid ip not in whitelist", remedy: Some("Add the calling server's egress IP to the API IP whitelist (IP白名单) in the console."), retryable: false },
-    ErrorEntry { status: None, code: "41001", sub_code: None, description: "access_token missing", remedy: Some("The runtime must append ?access_token=TOKEN; check the token provider."), retryable: false },
-    ErrorEntry { status: None, code: "41002", sub_code: None, description: "appid missing", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "41004", sub_code: None, description: "缺少 secret 参数", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "42001", sub_code: None, description: "access_token expired", remedy: Some("The token provider invalidates the cached token if it still equals the one used, fetches a new one and retries the call once."), retryable: false },
-    ErrorEntry { status: None, code: "43002", sub_code: None, description: "require POST method", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "43003", sub_code: None, description: "require https", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "44001", sub_code: None, description: "多媒体文件为空", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "44002", sub_code: None, description: "empty post data", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "45001", sub_code: None, description: "多媒体文件大小超过限制", remedy: Some("Keep images within 2 MB."), retryable: false },
-    ErrorEntry { status: None, code: "45002", sub_code: None, description: "content size out of limit", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "45009", sub_code: None, description: "reach max api daily quota limit", remedy: Some("可通过get_api_quota接口获取每天的调用quota；用完后可通过clear_quota进行清空 (可调用clear_quota接口恢复调用额度). Do not retry automatically."), retryable: false },
-    ErrorEntry { status: None, code: "45011", sub_code: None, description: "api minute-quota reach limit must slower retry next minute", remedy: Some("Slow down and retry in the next minute."), retryable: true },
-    ErrorEntry { status: None, code: "47001", sub_code: None, description: "data format error", remedy: Some("解析 JSON/XML 内容错误: check the body shape. Seen on create_map_poi when poi_id is passed (community report)."), retryable: false },
-    ErrorEntry { status: None, code: "48001", sub_code: None, description: "api unauthorized", remedy: Some("The account lacks the 门店小程序 permission set (or the third party was not granted it)."), retryable: false },
-    ErrorEntry { status: None, code: "48004", sub_code: None, description: "api forbidden for irregularities", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "50001", sub_code: None, description: "user unauthorized", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "50002", sub_code: None, description: "user limited", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "89503", sub_code: None, description: "此IP调用需要管理员确认", remedy: Some("平台返回错误码[89503]并同时下发模板消息给公众号管理员->公众号管理员确认该IP可以调用->开发者使用该IP再次发起调用."), retryable: false },
+    ErrorEntry { status: None, code: "-1", sub_code: None, description: "system error 系统繁忙，此时请开发者稍候再试", remedy: Some("稍候再试: retry with exponential backoff (1 s, 2 s, 4 s …, at most 5 tries) for calls whose retry guidance is transient."), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: None, code: "40001", sub_code: None, description: "invalid credential, access_token is invalid or not latest", remedy: Some("The access_token is invalid or was replaced (another process called cgi-bin/token, or a forced stable_token refresh). The token provider invalidates the cached token if it still equals the one used, fetches a new one (could get access_token by getStableAccessToken) and retries the call once."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40002", sub_code: None, description: "不合法的凭证类型", remedy: Some("grant_type must be client_credential (请确保 grant_type 字段值为 client_credential)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40003", sub_code: None, description: "invalid openid", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40004", sub_code: None, description: "不合法的媒体文件类型", remedy: Some("Use a documented media type (image, voice, video, thumb) and a file of that type."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40005", sub_code: None, description: "不合法的文件类型", remedy: Some("Upload a file format the media type accepts (image: PNG/JPEG/JPG/GIF; store head images: jpg or png)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40006", sub_code: None, description: "不合法的文件大小", remedy: Some("Keep images within 2 MB (the official page says both 2MB and 10M; 2 MB is the safe limit)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40007", sub_code: None, description: "不合法的媒体文件 id", remedy: Some("Temporary media ids expire after 3 days; upload the file again (upload_media) and use the new media_id."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40013", sub_code: None, description: "invalid appid", remedy: Some("不合法的 AppID: check the configured appid. Not retryable."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40014", sub_code: None, description: "不合法的 access_token", remedy: Some("The token provider invalidates the cached token if it still equals the one used, fetches a new one and retries the call once."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40066", sub_code: None, description: "invalid url", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40125", sub_code: None, description: "invalid appsecret", remedy: Some("Check the configured AppSecret (it may have been reset in the console). Not retryable."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40164", sub_code: None, description: "invalid ip not in whitelist", remedy: Some("Add the calling server's egress IP to the API IP whitelist (IP白名单) in the console."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "41001", sub_code: None, description: "access_token missing", remedy: Some("The runtime must append ?access_token=TOKEN; check the token provider."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "41002", sub_code: None, description: "appid missing", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "41004", sub_code: None, description: "缺少 secret 参数", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "42001", sub_code: None, description: "access_token expired", remedy: Some("The token provider invalidates the cached token if it still equals the one used, fetches a new one and retries the call once."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "43002", sub_code: None, description: "require POST method", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "43003", sub_code: None, description: "require https", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "44001", sub_code: None, description: "多媒体文件为空", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "44002", sub_code: None, description: "empty post data", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "45001", sub_code: None, description: "多媒体文件大小超过限制", remedy: Some("Keep images within 2 MB."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "45002", sub_code: None, description: "content size out of limit", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "45009", sub_code: None, description: "reach max api daily quota limit", remedy: Some("可通过get_api_quota接口获取每天的调用quota；用完后可通过clear_quota进行清空 (可调用clear_quota接口恢复调用额度). Do not retry automatically."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "45011", sub_code: None, description: "api minute-quota reach limit must slower retry next minute", remedy: Some("Slow down and retry in the next minute."), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: None, code: "47001", sub_code: None, description: "data format error", remedy: Some("解析 JSON/XML 内容错误: check the body shape. Seen on create_map_poi when poi_id is passed (community report)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "48001", sub_code: None, description: "api unauthorized", remedy: Some("The account lacks the 门店小程序 permission set (or the third party was not granted it)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "48004", sub_code: None, description: "api forbidden for irregularities", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "50001", sub_code: None, description: "user unauthorized", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "50002", sub_code: None, description: "user limited", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "89503", sub_code: None, description: "此IP调用需要管理员确认", remedy: Some("平台返回错误码[89503]并同时下发模板消息给公众号管理员->公众号管理员确认该IP可以调用->开发者使用该IP再次发起调用."), remedy_inferred: false, retryable: false },
 ];
 
 /// Error codes documented for 拉取门店小程序类目.
@@ -42,24 +42,24 @@ pub static GET_MERCHANT_CATEGORY_ERRORS: &[ErrorEntry] = &[];
 
 /// Error codes documented for 创建门店小程序.
 pub static APPLY_MERCHANT_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "85024", sub_code: None, description: "你申请的名称需要补充相应资料进行审核,此时请求参数org_code和other_files需要填写", remedy: Some("Upload 营业执照或组织代码证 (org_code) and, optionally, up to 5 补充材料 (other_files) with upload_media, then submit again with them."), retryable: false },
-    ErrorEntry { status: None, code: "85025", sub_code: None, description: "管理员手机登记数量已超过上限,不能使用该主体开通门店", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85026", sub_code: None, description: "该微信号已绑定5个管理员,请使用另一个微信号完成信息登记", remedy: Some("请使用另一个微信号完成信息登记"), retryable: false },
-    ErrorEntry { status: None, code: "85027", sub_code: None, description: "管理员身份证已登记过5次,请使用另一个身份证完成用户信息登记", remedy: Some("请使用另一个身份证完成用户信息登记"), retryable: false },
-    ErrorEntry { status: None, code: "85028", sub_code: None, description: "该主体登记数量已超过上限,不能使用该主体开通门店", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85029", sub_code: None, description: "商家名称已被占用,请换一个重试", remedy: Some("Choose another nickname (请换一个重试)."), retryable: false },
-    ErrorEntry { status: None, code: "85030", sub_code: None, description: "名称长度为4-30个字符(一个中文占两个字符),不能含有特殊字符及“微信”等保留字", remedy: Some("Fix nickname: 4-30 in width (a CJK character counts 2), no special characters, no reserved words such as 微信."), retryable: false },
-    ErrorEntry { status: None, code: "85031", sub_code: None, description: "不能使用该名称", remedy: Some("Choose another nickname."), retryable: false },
-    ErrorEntry { status: None, code: "85032", sub_code: None, description: "该名称在侵权投诉保护期,暂不支持申请,请重新提交一个新的名称", remedy: Some("请重新提交一个新的名称"), retryable: false },
-    ErrorEntry { status: None, code: "85033", sub_code: None, description: "名称不能包含违反公众平台协议、相关法律法规和政策的内容,不得使用“微信”等保留字", remedy: Some("Choose a nickname without prohibited content or reserved words."), retryable: false },
-    ErrorEntry { status: None, code: "85034", sub_code: None, description: "商家名称在改名15天保护期内,请换一个重试。", remedy: Some("Choose another nickname (请换一个重试)."), retryable: false },
-    ErrorEntry { status: None, code: "85035", sub_code: None, description: "需与该账号相同主体才可申请", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85036", sub_code: None, description: "介绍中不得含有虚假的、冒充、利用他人名义的、容易构成混淆、误认的、法律、法规和政策禁止的内容", remedy: Some("Rewrite intro."), retryable: false },
-    ErrorEntry { status: None, code: "85049", sub_code: None, description: "头像或者简介修改达到每个月上限", remedy: Some("The monthly limit for head image / intro changes is reached; try again next month."), retryable: false },
-    ErrorEntry { status: None, code: "43104", sub_code: None, description: "没有权限", remedy: Some("The account lacks the 门店小程序 permission (门店小程序权限开放给所有非个人公众号)."), retryable: false },
-    ErrorEntry { status: None, code: "85050", sub_code: None, description: "正在审核中,请勿重复提交", remedy: Some("Wait for the apply_merchant_audit_info event or poll get_merchant_audit_info."), retryable: false },
-    ErrorEntry { status: None, code: "85053", sub_code: None, description: "请先成功创建门店后再调用", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85056", sub_code: None, description: "临时mediaid无效", remedy: Some("Temporary media ids expire after 3 days: upload the file again with upload_media and use the new media_id."), retryable: false },
+    ErrorEntry { status: None, code: "85024", sub_code: None, description: "你申请的名称需要补充相应资料进行审核,此时请求参数org_code和other_files需要填写", remedy: Some("Upload 营业执照或组织代码证 (org_code) and, optionally, up to 5 补充材料 (other_files) with upload_media, then submit again with them."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85025", sub_code: None, description: "管理员手机登记数量已超过上限,不能使用该主体开通门店", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85026", sub_code: None, description: "该微信号已绑定5个管理员,请使用另一个微信号完成信息登记", remedy: Some("请使用另一个微信号完成信息登记"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85027", sub_code: None, description: "管理员身份证已登记过5次,请使用另一个身份证完成用户信息登记", remedy: Some("请使用另一个身份证完成用户信息登记"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85028", sub_code: None, description: "该主体登记数量已超过上限,不能使用该主体开通门店", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85029", sub_code: None, description: "商家名称已被占用,请换一个重试", remedy: Some("Choose another nickname (请换一个重试)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85030", sub_code: None, description: "名称长度为4-30个字符(一个中文占两个字符),不能含有特殊字符及“微信”等保留字", remedy: Some("Fix nickname: 4-30 in width (a CJK character counts 2), no special characters, no reserved words such as 微信."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85031", sub_code: None, description: "不能使用该名称", remedy: Some("Choose another nickname."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85032", sub_code: None, description: "该名称在侵权投诉保护期,暂不支持申请,请重新提交一个新的名称", remedy: Some("请重新提交一个新的名称"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85033", sub_code: None, description: "名称不能包含违反公众平台协议、相关法律法规和政策的内容,不得使用“微信”等保留字", remedy: Some("Choose a nickname without prohibited content or reserved words."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85034", sub_code: None, description: "商家名称在改名15天保护期内,请换一个重试。", remedy: Some("Choose another nickname (请换一个重试)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85035", sub_code: None, description: "需与该账号相同主体才可申请", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85036", sub_code: None, description: "介绍中不得含有虚假的、冒充、利用他人名义的、容易构成混淆、误认的、法律、法规和政策禁止的内容", remedy: Some("Rewrite intro."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85049", sub_code: None, description: "头像或者简介修改达到每个月上限", remedy: Some("The monthly limit for head image / intro changes is reached; try again next month."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "43104", sub_code: None, description: "没有权限", remedy: Some("The account lacks the 门店小程序 permission (门店小程序权限开放给所有非个人公众号)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85050", sub_code: None, description: "正在审核中,请勿重复提交", remedy: Some("Wait for the apply_merchant_audit_info event or poll get_merchant_audit_info."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85053", sub_code: None, description: "请先成功创建门店后再调用", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85056", sub_code: None, description: "临时mediaid无效", remedy: Some("Temporary media ids expire after 3 days: upload the file again with upload_media and use the new media_id."), remedy_inferred: false, retryable: false },
 ];
 
 /// Error codes documented for 查询门店小程序审核结果.
@@ -67,24 +67,24 @@ pub static GET_MERCHANT_AUDIT_INFO_ERRORS: &[ErrorEntry] = &[];
 
 /// Error codes documented for 修改门店小程序信息.
 pub static MODIFY_MERCHANT_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "85024", sub_code: None, description: "你申请的名称需要补充相应资料进行审核,此时请求参数org_code和other_files需要填写", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85025", sub_code: None, description: "管理员手机登记数量已超过上限,不能使用该主体开通门店", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85026", sub_code: None, description: "该微信号已绑定5个管理员,请使用另一个微信号完成信息登记", remedy: Some("请使用另一个微信号完成信息登记"), retryable: false },
-    ErrorEntry { status: None, code: "85027", sub_code: None, description: "管理员身份证已登记过5次,请使用另一个身份证完成用户信息登记", remedy: Some("请使用另一个身份证完成用户信息登记"), retryable: false },
-    ErrorEntry { status: None, code: "85028", sub_code: None, description: "该主体登记数量已超过上限,不能使用该主体开通门店", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85029", sub_code: None, description: "商家名称已被占用,请换一个重试", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85030", sub_code: None, description: "名称长度为4-30个字符(一个中文占两个字符),不能含有特殊字符及“微信”等保留字", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85031", sub_code: None, description: "不能使用该名称", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85032", sub_code: None, description: "该名称在侵权投诉保护期,暂不支持申请,请重新提交一个新的名称", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85033", sub_code: None, description: "名称不能包含违反公众平台协议、相关法律法规和政策的内容,不得使用“微信”等保留字", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85034", sub_code: None, description: "商家名称在改名15天保护期内,请换一个重试。", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85035", sub_code: None, description: "需与该账号相同主体才可申请", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85036", sub_code: None, description: "介绍中不得含有虚假的、冒充、利用他人名义的、容易构成混淆、误认的、法律、法规和政策禁止的内容", remedy: Some("Rewrite intro."), retryable: false },
-    ErrorEntry { status: None, code: "85049", sub_code: None, description: "头像或者简介修改达到每个月上限", remedy: Some("The monthly limit for head image / intro changes is reached; try again next month."), retryable: false },
-    ErrorEntry { status: None, code: "43104", sub_code: None, description: "没有权限", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85050", sub_code: None, description: "正在审核中,请勿重复提交", remedy: Some("Wait for the running audit to finish before submitting again."), retryable: false },
-    ErrorEntry { status: None, code: "85053", sub_code: None, description: "请先成功创建门店后再调用", remedy: Some("Create the 门店小程序 with apply_merchant and wait for its approval first."), retryable: false },
-    ErrorEntry { status: None, code: "85056", sub_code: None, description: "临时mediaid无效", remedy: Some("Temporary media ids expire after 3 days: upload the file again with upload_media and use the new media_id."), retryable: false },
+    ErrorEntry { status: None, code: "85024", sub_code: None, description: "你申请的名称需要补充相应资料进行审核,此时请求参数org_code和other_files需要填写", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85025", sub_code: None, description: "管理员手机登记数量已超过上限,不能使用该主体开通门店", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85026", sub_code: None, description: "该微信号已绑定5个管理员,请使用另一个微信号完成信息登记", remedy: Some("请使用另一个微信号完成信息登记"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85027", sub_code: None, description: "管理员身份证已登记过5次,请使用另一个身份证完成用户信息登记", remedy: Some("请使用另一个身份证完成用户信息登记"), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85028", sub_code: None, description: "该主体登记数量已超过上限,不能使用该主体开通门店", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85029", sub_code: None, description: "商家名称已被占用,请换一个重试", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85030", sub_code: None, description: "名称长度为4-30个字符(一个中文占两个字符),不能含有特殊字符及“微信”等保留字", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85031", sub_code: None, description: "不能使用该名称", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85032", sub_code: None, description: "该名称在侵权投诉保护期,暂不支持申请,请重新提交一个新的名称", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85033", sub_code: None, description: "名称不能包含违反公众平台协议、相关法律法规和政策的内容,不得使用“微信”等保留字", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85034", sub_code: None, description: "商家名称在改名15天保护期内,请换一个重试。", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85035", sub_code: None, description: "需与该账号相同主体才可申请", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85036", sub_code: None, description: "介绍中不得含有虚假的、冒充、利用他人名义的、容易构成混淆、误认的、法律、法规和政策禁止的内容", remedy: Some("Rewrite intro."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85049", sub_code: None, description: "头像或者简介修改达到每个月上限", remedy: Some("The monthly limit for head image / intro changes is reached; try again next month."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "43104", sub_code: None, description: "没有权限", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85050", sub_code: None, description: "正在审核中,请勿重复提交", remedy: Some("Wait for the running audit to finish before submitting again."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85053", sub_code: None, description: "请先成功创建门店后再调用", remedy: Some("Create the 门店小程序 with apply_merchant and wait for its approval first."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85056", sub_code: None, description: "临时mediaid无效", remedy: Some("Temporary media ids expire after 3 days: upload the file again with upload_media and use the new media_id."), remedy_inferred: false, retryable: false },
 ];
 
 /// Error codes documented for 从腾讯地图拉取省市区信息.
@@ -95,6 +95,7 @@ pub static GET_DISTRICT_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "请求参数信息有误",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -103,6 +104,7 @@ pub static GET_DISTRICT_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "Key格式错误",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -111,6 +113,7 @@ pub static GET_DISTRICT_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "请求有护持信息请检查字符串",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -119,6 +122,7 @@ pub static GET_DISTRICT_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "请求来源未被授权",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
 ];
@@ -131,15 +135,15 @@ pub static CREATE_MAP_POI_ERRORS: &[ErrorEntry] = &[];
 
 /// Error codes documented for 添加门店.
 pub static ADD_STORE_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "-1", sub_code: None, description: "系统错误", remedy: Some("Retry later; before resubmitting, check get_store_list for the store (a duplicate answers 85038)."), retryable: false },
-    ErrorEntry { status: None, code: "85038", sub_code: None, description: "请勿添加重复门店", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85039", sub_code: None, description: "此门店状态不能被获取信息", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85040", sub_code: None, description: "此门店已被绑定,无需重复绑定", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85041", sub_code: None, description: "该经营资质已添加,请勿重复添加。", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85042", sub_code: None, description: "附近地点添加数量达到上线,无法继续添加。", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "85054", sub_code: None, description: "由于门店小程序还没升级成功,需要添写poi_id进行门店迁移", remedy: Some("Fetch the 门店管理 stores with cgi-bin/poi/getpoilist and pass the store's poi_id."), retryable: false },
-    ErrorEntry { status: None, code: "85055", sub_code: None, description: "map_poi_id 无效", remedy: Some("Use the sosomap_poi_uid from search_map_poi, or the map_poi_id of an approved create_map_poi_audit_info event."), retryable: false },
-    ErrorEntry { status: None, code: "85056", sub_code: None, description: "临时mediaid无效", remedy: Some("Temporary media ids expire after 3 days: upload the file again with upload_media and use the new media_id."), retryable: false },
+    ErrorEntry { status: None, code: "-1", sub_code: None, description: "系统错误", remedy: Some("Retry later; before resubmitting, check get_store_list for the store (a duplicate answers 85038)."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85038", sub_code: None, description: "请勿添加重复门店", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85039", sub_code: None, description: "此门店状态不能被获取信息", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85040", sub_code: None, description: "此门店已被绑定,无需重复绑定", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85041", sub_code: None, description: "该经营资质已添加,请勿重复添加。", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85042", sub_code: None, description: "附近地点添加数量达到上线,无法继续添加。", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85054", sub_code: None, description: "由于门店小程序还没升级成功,需要添写poi_id进行门店迁移", remedy: Some("Fetch the 门店管理 stores with cgi-bin/poi/getpoilist and pass the store's poi_id."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85055", sub_code: None, description: "map_poi_id 无效", remedy: Some("Use the sosomap_poi_uid from search_map_poi, or the map_poi_id of an approved create_map_poi_audit_info event."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "85056", sub_code: None, description: "临时mediaid无效", remedy: Some("Temporary media ids expire after 3 days: upload the file again with upload_media and use the new media_id."), remedy_inferred: false, retryable: false },
 ];
 
 /// Error codes documented for 更新门店信息.
@@ -150,6 +154,7 @@ pub static UPDATE_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统失败",
         remedy: Some("Retry later."),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -158,6 +163,7 @@ pub static UPDATE_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "输入参数有误",
         remedy: Some("Check hour (HH:MM-HH:MM), contract_phone and pic_list."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -166,6 +172,7 @@ pub static UPDATE_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "门店不存在",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -174,6 +181,7 @@ pub static UPDATE_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "该门店状态不允许更新",
         remedy: Some("Wait until the store's audit is finished (get_store_info status)."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -182,6 +190,7 @@ pub static UPDATE_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "请先成功创建门店后再调用",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
 ];
@@ -194,6 +203,7 @@ pub static GET_STORE_INFO_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统错误",
         remedy: Some("Retry later."),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -202,6 +212,7 @@ pub static GET_STORE_INFO_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "输入参数有误",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -210,6 +221,7 @@ pub static GET_STORE_INFO_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "门店不存在",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
 ];
@@ -222,6 +234,7 @@ pub static GET_STORE_LIST_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统错误",
         remedy: Some("Retry later."),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -230,6 +243,7 @@ pub static GET_STORE_LIST_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "输入参数有误",
         remedy: Some("Check offset (from 0) and limit (0–50)."),
+        remedy_inferred: false,
         retryable: false,
     },
 ];
@@ -242,6 +256,7 @@ pub static DEL_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "删除失败",
         remedy: Some("Retry later."),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -250,6 +265,7 @@ pub static DEL_STORE_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "请先成功创建门店后再调用",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
 ];
@@ -265,17 +281,17 @@ pub static SET_STORE_CARD_ERRORS: &[ErrorEntry] = &[];
 
 /// Error codes documented for 获取稳定版接口调用凭据.
 pub static GET_STABLE_ACCESS_TOKEN_ERRORS: &[ErrorEntry] = &[
-    ErrorEntry { status: None, code: "-1", sub_code: None, description: "system error", remedy: Some("系统繁忙，此时请开发者稍候再试."), retryable: true },
-    ErrorEntry { status: None, code: "40002", sub_code: None, description: "invalid grant_type", remedy: Some("grant_type must be client_credential."), retryable: false },
-    ErrorEntry { status: None, code: "40013", sub_code: None, description: "invalid appid", remedy: Some("Check the configured AppID."), retryable: false },
-    ErrorEntry { status: None, code: "40125", sub_code: None, description: "invalid appsecret", remedy: Some("Check the configured AppSecret."), retryable: false },
-    ErrorEntry { status: None, code: "40164", sub_code: None, description: "invalid ip not in whitelist", remedy: Some("Add the server's egress IP to the IP whitelist."), retryable: false },
-    ErrorEntry { status: None, code: "41002", sub_code: None, description: "appid missing", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "41004", sub_code: None, description: "appsecret missing", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "43002", sub_code: None, description: "require POST method", remedy: None, retryable: false },
-    ErrorEntry { status: None, code: "45009", sub_code: None, description: "reach max api daily quota limit", remedy: Some("可调用clear_quota接口恢复调用额度."), retryable: false },
-    ErrorEntry { status: None, code: "45011", sub_code: None, description: "api minute-quota reach limit mustslower retry next minute", remedy: Some("Retry in the next minute."), retryable: true },
-    ErrorEntry { status: None, code: "89503", sub_code: None, description: "此IP调用需要管理员确认", remedy: Some("平台返回错误码[89503]并同时下发模板消息给公众号管理员->公众号管理员确认该IP可以调用->开发者使用该IP再次发起调用."), retryable: false },
+    ErrorEntry { status: None, code: "-1", sub_code: None, description: "system error", remedy: Some("系统繁忙，此时请开发者稍候再试."), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: None, code: "40002", sub_code: None, description: "invalid grant_type", remedy: Some("grant_type must be client_credential."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40013", sub_code: None, description: "invalid appid", remedy: Some("Check the configured AppID."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40125", sub_code: None, description: "invalid appsecret", remedy: Some("Check the configured AppSecret."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "40164", sub_code: None, description: "invalid ip not in whitelist", remedy: Some("Add the server's egress IP to the IP whitelist."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "41002", sub_code: None, description: "appid missing", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "41004", sub_code: None, description: "appsecret missing", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "43002", sub_code: None, description: "require POST method", remedy: None, remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "45009", sub_code: None, description: "reach max api daily quota limit", remedy: Some("可调用clear_quota接口恢复调用额度."), remedy_inferred: false, retryable: false },
+    ErrorEntry { status: None, code: "45011", sub_code: None, description: "api minute-quota reach limit mustslower retry next minute", remedy: Some("Retry in the next minute."), remedy_inferred: false, retryable: true },
+    ErrorEntry { status: None, code: "89503", sub_code: None, description: "此IP调用需要管理员确认", remedy: Some("平台返回错误码[89503]并同时下发模板消息给公众号管理员->公众号管理员确认该IP可以调用->开发者使用该IP再次发起调用."), remedy_inferred: false, retryable: false },
 ];
 
 /// Error codes documented for 获取接口调用凭据.
@@ -286,6 +302,7 @@ pub static GET_ACCESS_TOKEN_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "系统繁忙，此时请开发者稍候再试",
         remedy: Some("Retry later."),
+        remedy_inferred: false,
         retryable: true,
     },
     ErrorEntry {
@@ -294,6 +311,7 @@ pub static GET_ACCESS_TOKEN_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "AppSecret 错误或者 AppSecret 不属于这个小程序",
         remedy: Some("Check the configured AppSecret; here 40001 is a credential error, not an expired token."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -302,6 +320,7 @@ pub static GET_ACCESS_TOKEN_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "请确保 grant_type 字段值为 client_credential",
         remedy: None,
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -310,6 +329,7 @@ pub static GET_ACCESS_TOKEN_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "不合法的 AppID",
         remedy: Some("Check the configured AppID."),
+        remedy_inferred: false,
         retryable: false,
     },
 ];
@@ -322,6 +342,7 @@ pub static UPLOAD_MEDIA_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "invalid media type",
         remedy: Some("不合法的媒体文件类型: type must be image, voice, video or thumb."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -330,6 +351,7 @@ pub static UPLOAD_MEDIA_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "不合法的文件类型",
         remedy: Some("Upload PNG/JPEG/JPG/GIF for image (jpg or png for a store head image)."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -338,6 +360,7 @@ pub static UPLOAD_MEDIA_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "不合法的文件大小",
         remedy: Some("Keep the image within 2 MB."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -346,6 +369,7 @@ pub static UPLOAD_MEDIA_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "多媒体文件为空",
         remedy: Some("Send the file as the multipart part named media."),
+        remedy_inferred: false,
         retryable: false,
     },
     ErrorEntry {
@@ -354,6 +378,7 @@ pub static UPLOAD_MEDIA_ERRORS: &[ErrorEntry] = &[
         sub_code: None,
         description: "多媒体文件大小超过限制",
         remedy: Some("Keep the image within 2 MB."),
+        remedy_inferred: false,
         retryable: false,
     },
 ];

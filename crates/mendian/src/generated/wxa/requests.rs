@@ -52,6 +52,8 @@ pub struct ApplyMerchantRequest {
     ///
     /// Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
     ///
+    /// Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
+    ///
     /// Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the text copy lost the pipe). The official page types it string; SKIT models a list.
     ///
     /// Quirk: Required in practice when the second_catid's sensitive_type is 1.
@@ -85,6 +87,8 @@ pub struct ApplyMerchantRequest {
     /// 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
     ///
     /// Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+    ///
+    /// Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
     ///
     /// Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (例如mediaid1|mediaid2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -391,6 +395,8 @@ pub struct AddStoreRequest {
     ///
     /// Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `1111222222`.
     ///
+    /// Inferred (our reading, not the document's words): That several numbers are separated by ;: the page does not say; create_map_poi's telephone does (020-89190388;13800000000).
+    ///
     /// Quirk: Several numbers are separated by ; as in create_map_poi's telephone.
     pub contract_phone: String,
     /// 营业时间 (`hour`): 营业时间,格式11:11-12:12
@@ -412,6 +418,8 @@ pub struct AddStoreRequest {
     /// 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
     ///
     /// Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+    ///
+    /// Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
     ///
     /// Quirk: 支持0~5个mediaid: at most 5 media ids, joined with | in one string (the original page reads 例如mediaid1|mediaid2; the document's example sends one id as a string).
     ///
@@ -494,6 +502,8 @@ pub struct UpdateStoreRequest {
     /// 联系电话 (`contract_phone`): 自定义联系电话
     ///
     /// Required. Sent in the JSON body. Format: telephone numbers separated by `;`. Example: `123456`.
+    ///
+    /// Inferred (our reading, not the document's words): That several numbers are separated by ;: the page does not say; create_map_poi's telephone does (020-89190388;13800000000).
     pub contract_phone: String,
     /// 门店图片 (`pic_list`): 门店图片,可传多张图片 pic_list 字段是一个 json
     ///

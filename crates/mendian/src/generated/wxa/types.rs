@@ -1087,6 +1087,8 @@ pub struct MapDistrict {
     ///
     /// Required. Example: `[246, 266]`.
     ///
+    /// Inferred (our reading, not the document's words): That cidx is a [first, last] range of indexes into the next level of result: the page only says it lists the indexes (列出了…下标); the example holds two numbers.
+    ///
     /// Quirk: Two numbers: the first and last index (inclusive) of the children in the next dimension. The example gives 广东 [246, 266], i.e. 21 cities, which is 广东's number of 地级市; reading it as a list of two indexes is wrong.
     ///
     /// Quirk: Absent on 区 entries (decoded as an empty list).
