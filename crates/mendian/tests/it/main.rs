@@ -6,6 +6,7 @@ mod common;
 
 mod fault_matrix;
 mod generated;
+mod spec_examples;
 mod top_e2e;
 mod top_sign_vectors;
 mod tls_roots;
