@@ -661,8 +661,18 @@ impl<'a> Family<'a> {
         Ok(())
     }
 
-    fn render_validate(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>]) {
+    fn render_validate(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>], at_least_one_of: &[mendian_spec::Spanned<String>]) {
         let mut body = String::new();
+        if !at_least_one_of.is_empty() {
+            let names: Vec<&str> = at_least_one_of.iter().map(|n| n.get_ref().as_str()).collect();
+            let none: Vec<String> = names.iter().map(|n| format!("self.{}.is_none()", rust_field(n))).collect();
+            let _ = writeln!(
+                body,
+                "        if {} {{\n            return Err(MendianError::invalid(if at.is_empty() {{ \"request\".to_string() }} else {{ at.to_string() }}, {}));\n        }}",
+                none.join(" && "),
+                lit(&format!("sets none of {}: at least one is needed, or there is nothing to send", names.join(", ")))
+            );
+        }
         for f in fields {
             self.validate_field(&mut body, f, fields);
         }
@@ -837,7 +847,7 @@ impl<'a> Family<'a> {
             d.push_str(&format!("\n\nQuirk: {q}"));
         }
         doc(s, &d);
-        self.render_record(s, &t.name, &t.fields, RecordKind::Record)
+        self.render_record(s, &t.name, &t.fields, RecordKind::Record, &[])
     }
 
     /// Whether a record of these fields has an all-empty `Default` (every required field is
@@ -856,7 +866,7 @@ impl<'a> Family<'a> {
         }
     }
 
-    fn render_record(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>], kind: RecordKind) -> Result<(), String> {
+    fn render_record(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>], kind: RecordKind, at_least_one_of: &[mendian_spec::Spanned<String>]) -> Result<(), String> {
         let secret = fields.iter().any(|f| f.secret);
         // A record holding a credential prints through its own redacting Debug and Display,
         // exported so Python str/repr, Kotlin toString and Swift description use them too.
@@ -885,7 +895,7 @@ impl<'a> Family<'a> {
             let _ = writeln!(s, "impl std::fmt::Display for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        std::fmt::Debug::fmt(self, f)\n    }}\n}}\n");
         }
         if kind != RecordKind::Event {
-            self.render_validate(s, name, fields);
+            self.render_validate(s, name, fields, at_least_one_of);
         }
         Ok(())
     }
@@ -897,11 +907,15 @@ impl<'a> Family<'a> {
             d.push_str(&format!("\n\nDocumentation: <{u}>"));
         }
         d.push_str(&self.source_documents(&ep.documents));
+        if !ep.at_least_one_of.is_empty() {
+            let names: Vec<String> = ep.at_least_one_of.iter().map(|n| format!("`{}`", n.get_ref())).collect();
+            d.push_str(&format!("\n\nAt least one of {} must be set (checked before sending).", names.join(", ")));
+        }
         for q in &ep.quirks {
             d.push_str(&format!("\n\nQuirk: {q}"));
         }
         doc(s, &d);
-        self.render_record(s, &name, &ep.fields, RecordKind::Request)?;
+        self.render_record(s, &name, &ep.fields, RecordKind::Request, &ep.at_least_one_of)?;
         let response = ep.response.as_ref().map(|r| r.get_ref().clone()).unwrap_or_else(|| "()".into());
         let _ = writeln!(
             s,
@@ -1134,7 +1148,7 @@ impl<'a> Family<'a> {
             d.push_str(&format!("\n\nQuirk: {q}"));
         }
         doc(s, &d);
-        self.render_record(s, &ev.record, &ev.fields, RecordKind::Event)
+        self.render_record(s, &ev.record, &ev.fields, RecordKind::Event, &[])
     }
 
     /// The family's event enum (one variant per documented event, and `Other`) and the

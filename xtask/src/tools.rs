@@ -328,9 +328,14 @@ fn kotlin_suite(root: &Path, jar: &Path, emulator: &Path, redis: &Path) -> Resul
     step("kotlin: run the tests on the JVM (the library from the jar)");
     let mut cp = vec![out_jar, jar.to_path_buf()];
     cp.extend(tools.classpath.iter().cloned());
+    // `cargo xtask` runs under cargo, which puts the target's library directories on
+    // LD_LIBRARY_PATH; JNA would load a libmendian.so from there before the jar's.
     run(Command::new("java")
+        .env_remove("LD_LIBRARY_PATH")
         .arg("-cp")
         .arg(join_cp(&cp))
+        .arg("-Dmendian.libraryFromJar=true")
+        .arg(format!("-Dmendian.version={}", crate::package::workspace_version(root)?))
         .arg(format!("-Dmendian.emulator={}", emulator.display()))
         .arg(format!("-Dmendian.redis={}", redis.display()))
         .arg("mendian.tests.MainKt"))

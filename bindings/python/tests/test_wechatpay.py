@@ -88,8 +88,16 @@ def test_errors_carry_the_documents_words(fresh):
 
     async def flow():
         guide = (await wx.register_guide_async(register())).guide_id
-        with pytest.raises(mendian.MendianError.Api) as info:
+        # Nothing to update: refused before sending, naming the fields it could set.
+        with pytest.raises(mendian.MendianError.InvalidArgument) as refused:
             await wx.update_guide_async(mendian.UpdateGuideRequest(guide_id=guide))
+        assert refused.value.field == "request" and "group_qrcode" in refused.value.reason
+        # When WeChat Pay answers PARAM_ERROR anyway, the error carries the document's words.
+        fresh.admin("POST", "/faults", {"route": f"PATCH /v3/smartguide/guides/{guide}", "times": 1,
+                                        "kind": {"type": "status", "status": 400,
+                                                 "body": '{"code":"PARAM_ERROR","message":"所有可更新的参数都没有填"}'}})
+        with pytest.raises(mendian.MendianError.Api) as info:
+            await wx.update_guide_async(mendian.UpdateGuideRequest(guide_id=guide, avatar="https://wx.qlogo.cn/a/0"))
         return info.value
 
     e = asyncio.run(flow())

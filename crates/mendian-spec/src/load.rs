@@ -356,6 +356,18 @@ impl<'a> Checker<'a> {
             return self.err(fi, ep.span(), format!("endpoint `{}`: success_status {} is not a 2xx status", ep.id, ep.success_status));
         }
         self.check_fields(fi, &ep.fields, FieldContext::Request)?;
+        for name in &ep.at_least_one_of {
+            match ep.fields.iter().find(|f| f.name == **name) {
+                None => return self.err(fi, name.span(), format!("endpoint `{}`: at_least_one_of names `{}`, which is not one of its fields", ep.id, name.get_ref())),
+                Some(f) if f.required => {
+                    return self.err(fi, name.span(), format!("endpoint `{}`: at_least_one_of names `{}`, which is required anyway", ep.id, name.get_ref()))
+                }
+                Some(_) => {}
+            }
+        }
+        if ep.at_least_one_of.len() == 1 {
+            return self.err(fi, ep.span(), format!("endpoint `{}`: at_least_one_of needs two fields or more (mark a single one required)", ep.id));
+        }
         // Path placeholders and path fields must match one to one.
         let placeholders: BTreeSet<String> = placeholders(&ep.path);
         let path_fields: BTreeSet<String> = ep

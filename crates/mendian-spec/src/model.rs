@@ -431,6 +431,10 @@ pub struct Endpoint {
     /// The request inputs, each with its location.
     #[serde(default)]
     pub fields: Vec<Spanned<Field>>,
+    /// Optional fields of which a request must set at least one (an update with nothing to
+    /// update): generated as a check that names them all.
+    #[serde(default)]
+    pub at_least_one_of: Vec<Spanned<String>>,
     /// The record type of a successful response body; absent when there is no body.
     #[serde(default)]
     pub response: Option<Spanned<String>>,

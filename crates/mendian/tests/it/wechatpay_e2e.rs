@@ -192,7 +192,8 @@ async fn bad_input_is_never_sent() {
 async fn platform_errors_carry_the_documents_words() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let wx = client(&emu, Mode::PublicKey, |_| {});
-    let e = wx.update_guide(update("LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic")).await.unwrap_err();
+    let with_avatar = |guide: &str| UpdateGuideRequest { avatar: Some("https://wx.qlogo.cn/a/0".into()), ..update(guide) };
+    let e = wx.update_guide(with_avatar("LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic")).await.unwrap_err();
     match e {
         MendianError::Api { http_status, code, request_id, .. } => {
             assert_eq!(http_status, Some(404));
@@ -202,7 +203,29 @@ async fn platform_errors_carry_the_documents_words() {
         other => panic!("{other:?}"),
     }
     let guide = wx.register_guide(register("张三", "13900000000")).await.unwrap().guide_id;
+    // An update with nothing to update is refused before sending (the spec's
+    // at_least_one_of), naming every field it could have set…
+    let before = emu.recorded().len();
     match wx.update_guide(update(&guide)).await.unwrap_err() {
+        MendianError::InvalidArgument { field, reason } => {
+            assert_eq!(field, "request");
+            assert!(reason.contains("name, mobile, qr_code, avatar, group_qrcode"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(emu.recorded().len(), before, "nothing was sent");
+    // …and when WeChat Pay answers PARAM_ERROR anyway, the error carries the document's words.
+    emu.add_fault(Fault {
+        id: 0,
+        route: format!("PATCH /v3/smartguide/guides/{guide}"),
+        kind: FaultKind::Status {
+            status: 400,
+            body: r#"{"code":"PARAM_ERROR","message":"所有可更新的参数都没有填"}"#.into(),
+            content_type: None,
+        },
+        times: Some(1),
+    });
+    match wx.update_guide(with_avatar(&guide)).await.unwrap_err() {
         MendianError::Api { code, server_message, description, remedy, .. } => {
             assert_eq!(code, "PARAM_ERROR");
             assert_eq!(server_message, "所有可更新的参数都没有填");

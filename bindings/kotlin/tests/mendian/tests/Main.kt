@@ -91,6 +91,16 @@ fun main() {
         assertEquals("worker.register_time", e.field, "field")
     }
 
+    if (System.getProperty("mendian.libraryFromJar") == "true") {
+        s.test("the native library is the one inside the jar") {
+            // JNA looks on jna.library.path and the system paths before the classpath; a stray
+            // libmendian.so there would be tested instead of the packaged one.
+            val file = com.sun.jna.NativeLibrary.getInstance("mendian").file
+            check(file != null && !file.absolutePath.contains("/target/")) { "loaded from ${file?.absolutePath}" }
+            assertEquals(mendianVersion(), System.getProperty("mendian.version"), "version")
+        }
+    }
+
     s.test("the catalog lists every platform's endpoints") {
         val byId = endpoints().associateBy { it.id }
         assertEquals(28, byId.size, "endpoint count")

@@ -357,6 +357,14 @@ pub struct UpdateGuideRequest {
 
 impl Validate for UpdateGuideRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
+        if self.name.is_none()
+            && self.mobile.is_none()
+            && self.qr_code.is_none()
+            && self.avatar.is_none()
+            && self.group_qrcode.is_none()
+        {
+            return Err(MendianError::invalid(if at.is_empty() { "request".to_string() } else { at.to_string() }, "sets none of name, mobile, qr_code, avatar, group_qrcode: at least one is needed, or there is nothing to send"));
+        }
         {
             let v = &self.guide_id;
             validate::check_str(at, "guide_id", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
