@@ -12755,6 +12755,8 @@ public func FfiConverterTypeTopSignRequest_lower(_ value: TopSignRequest) -> Rus
  *
  * Read from: 服务人员信息更新 (支付即服务, 服务商 API 文档) (`spec/docs/wechatpay/update-guide.txt`, 最新更新时间:2020.07.10; snapshot of 2026-12-04).
  *
+ * At least one of `name`, `mobile`, `qr_code`, `avatar`, `group_qrcode` must be set (checked before sending).
+ *
  * Quirk: 处理成功,应答无内容: success is 204 with an empty body, which is still signed (verify ts\\nnonce\\n\\n). Clients that parse an empty 204 as JSON, or verifiers that reject it, break here (axios-plugin #8).
  *
  * Quirk: The document (适用对象: 直连商户) has no sub_mchid; the 服务商 variant of the same path adds it in the body (new docs).
