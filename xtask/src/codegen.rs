@@ -663,6 +663,10 @@ impl<'a> Family<'a> {
 
     fn render_validate(&self, s: &mut String, name: &str, fields: &[mendian_spec::Spanned<Field>], at_least_one_of: &[mendian_spec::Spanned<String>]) {
         let mut body = String::new();
+        for f in fields {
+            self.validate_field(&mut body, f, fields);
+        }
+        // After the fields: a wrong field is named before a missing one of the group.
         if !at_least_one_of.is_empty() {
             let names: Vec<&str> = at_least_one_of.iter().map(|n| n.get_ref().as_str()).collect();
             let none: Vec<String> = names.iter().map(|n| format!("self.{}.is_none()", rust_field(n))).collect();
@@ -672,9 +676,6 @@ impl<'a> Family<'a> {
                 none.join(" && "),
                 lit(&format!("sets none of {}: at least one is needed, or there is nothing to send", names.join(", ")))
             );
-        }
-        for f in fields {
-            self.validate_field(&mut body, f, fields);
         }
         let at = if body.is_empty() { "_at" } else { "at" };
         let _ = writeln!(s, "impl Validate for {name} {{\n    fn validate_at(&self, {at}: &str) -> Result<(), MendianError> {{\n{body}        Ok(())\n    }}\n}}\n");

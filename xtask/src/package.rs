@@ -288,26 +288,9 @@ fn jvm_library(root: &Path, wheel: &Path, out: &Path, version: &str, epoch: &str
         .args(&sources))?;
     let date = iso_date(epoch)?;
     let jar = out.join(format!("mendian-{version}.jar"));
-    run(Command::new("jar")
-        .arg("--create")
-        .arg(format!("--date={date}"))
-        .arg("--file")
-        .arg(&jar)
-        .arg("-C")
-        .arg(&classes)
-        .arg("."))?;
+    make_jar(&jar, &date, &[&classes])?;
     let sources_jar = out.join(format!("mendian-{version}-sources.jar"));
-    run(Command::new("jar")
-        .arg("--create")
-        .arg(format!("--date={date}"))
-        .arg("--file")
-        .arg(&sources_jar)
-        .arg("-C")
-        .arg(&generated)
-        .arg(".")
-        .arg("-C")
-        .arg(root.join("bindings/kotlin/src"))
-        .arg("."))?;
+    make_jar(&sources_jar, &date, &[&generated, &root.join("bindings/kotlin/src")])?;
     let lib_dir = kotlin.classpath[1].parent().expect("kotlinc's lib directory").to_path_buf();
     let coroutines = read_member(&kotlin.classpath[1], "META-INF/kotlinx_coroutines_core.version")?;
     let stdlib = read_member(&lib_dir.join("kotlin-stdlib.jar"), "META-INF/MANIFEST.MF")?
@@ -318,6 +301,16 @@ fn jvm_library(root: &Path, wheel: &Path, out: &Path, version: &str, epoch: &str
     std::fs::write(out.join(format!("mendian-{version}.pom")), pom(version, &stdlib, &coroutines, &jna))
         .map_err(|e| e.to_string())?;
     Ok(jar)
+}
+
+/// A jar of the contents of `dirs`, every entry dated `date` (reproducible).
+fn make_jar(jar: &Path, date: &str, dirs: &[&Path]) -> Result<(), String> {
+    let mut cmd = Command::new("jar");
+    cmd.arg("--create").arg(format!("--date={date}")).arg("--file").arg(jar);
+    for d in dirs {
+        cmd.arg("-C").arg(d).arg(".");
+    }
+    run(&mut cmd)
 }
 
 /// JNA's version from its manifest.

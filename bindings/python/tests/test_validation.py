@@ -32,10 +32,13 @@ def test_the_documents_update_example_is_valid():
     )
 
 
-def test_optional_fields_can_be_left_out():
-    req = update()
-    assert req.name is None and req.avatar is None
+def test_optional_fields_can_be_left_out_but_not_all_of_them():
+    req = update(avatar=AVATAR)
+    assert req.name is None and req.mobile is None
     mendian.validate_update_guide_request(req)
+    err = invalid(lambda: mendian.validate_update_guide_request(update()))
+    assert err.field == "request"
+    assert "name, mobile, qr_code, avatar, group_qrcode" in err.reason
 
 
 def test_a_too_long_field_names_the_field_and_the_limit():

@@ -98,9 +98,12 @@ def test_errors_carry_the_documents_words(fresh):
                                                  "body": '{"code":"PARAM_ERROR","message":"所有可更新的参数都没有填"}'}})
         with pytest.raises(mendian.MendianError.Api) as info:
             await wx.update_guide_async(mendian.UpdateGuideRequest(guide_id=guide, avatar="https://wx.qlogo.cn/a/0"))
-        return info.value
+        # A real answer of the emulator carries WeChat Pay's Request-ID.
+        with pytest.raises(mendian.MendianError.Api) as missing:
+            await wx.update_guide_async(mendian.UpdateGuideRequest(guide_id="NoSuchGuide", avatar="https://wx.qlogo.cn/a/0"))
+        return info.value, missing.value
 
-    e = asyncio.run(flow())
+    e, missing = asyncio.run(flow())
     assert e.http_status == 400 and e.code == "PARAM_ERROR"
     assert e.description == "所有可更新的参数都没有填"
-    assert e.request_id
+    assert missing.code == "RESOURCE_NOT_EXISTS" and missing.request_id

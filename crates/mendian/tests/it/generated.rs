@@ -7,6 +7,7 @@ use mendian::wechatpay::UpdateGuideRequest;
 use mendian::wxa::{AddStoreRequest, StoreAuditStatus, StoreBaseInfo, StorePicList};
 use mendian::{MendianError, Validate};
 
+/// An update of the avatar alone (an update must set at least one field).
 fn update() -> UpdateGuideRequest {
     UpdateGuideRequest {
         guide_id: "LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic".into(),
@@ -14,7 +15,7 @@ fn update() -> UpdateGuideRequest {
         name: None,
         mobile: None,
         qr_code: None,
-        avatar: None,
+        avatar: Some("https://wx.qlogo.cn/a/0".into()),
         group_qrcode: None,
     }
 }
@@ -79,6 +80,13 @@ fn validation_names_the_field_and_the_rule() {
     req.guide_id = "g".repeat(65);
     assert_eq!(invalid(req.validate()).0, "guide_id");
     assert!(update().validate().is_ok());
+
+    // Nothing to update: the group is named; a wrong field is still named first.
+    let empty = UpdateGuideRequest { avatar: None, ..update() };
+    let (field, reason) = invalid(empty.validate());
+    assert_eq!(field, "request");
+    assert_eq!(reason, "sets none of name, mobile, qr_code, avatar, group_qrcode: at least one is needed, or there is nothing to send");
+    assert_eq!(invalid(UpdateGuideRequest { guide_id: String::new(), ..empty }.validate()).0, "guide_id");
 }
 
 #[test]

@@ -359,14 +359,6 @@ pub struct UpdateGuideRequest {
 
 impl Validate for UpdateGuideRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
-        if self.name.is_none()
-            && self.mobile.is_none()
-            && self.qr_code.is_none()
-            && self.avatar.is_none()
-            && self.group_qrcode.is_none()
-        {
-            return Err(MendianError::invalid(if at.is_empty() { "request".to_string() } else { at.to_string() }, "sets none of name, mobile, qr_code, avatar, group_qrcode: at least one is needed, or there is nothing to send"));
-        }
         {
             let v = &self.guide_id;
             validate::check_str(at, "guide_id", v, &rules::LEN_1_TO_64_CHARS_NO_EMOJI)?;
@@ -388,6 +380,14 @@ impl Validate for UpdateGuideRequest {
         }
         if let Some(v) = &self.group_qrcode {
             validate::check_str(at, "group_qrcode", v, &rules::LEN_1_TO_256_CHARS_URL_NO_EMOJI)?;
+        }
+        if self.name.is_none()
+            && self.mobile.is_none()
+            && self.qr_code.is_none()
+            && self.avatar.is_none()
+            && self.group_qrcode.is_none()
+        {
+            return Err(MendianError::invalid(if at.is_empty() { "request".to_string() } else { at.to_string() }, "sets none of name, mobile, qr_code, avatar, group_qrcode: at least one is needed, or there is nothing to send"));
         }
         Ok(())
     }
