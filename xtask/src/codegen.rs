@@ -761,6 +761,10 @@ impl<'a> Family<'a> {
                 if let Some(rules) = self.str_rules(f) {
                     let _ = writeln!(checks, "validate::check_str(at, {wire}, v, &{rules})?;");
                 }
+                // A `|`-joined list in one string: its item count.
+                if f.min_items.is_some() || f.max_items.is_some() {
+                    let _ = writeln!(checks, "validate::check_items(at, {wire}, v.split('|').count(), {:?}, {:?})?;", f.min_items, f.max_items);
+                }
             }
             TypeExpr::Int32 | TypeExpr::Int64 => {
                 if f.minimum.is_some() || f.maximum.is_some() {

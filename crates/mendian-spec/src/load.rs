@@ -509,8 +509,8 @@ impl<'a> Checker<'a> {
                     return self.err(fi, span, format!("field `{name}`: minimum {a} is greater than maximum {b}"));
                 }
             }
-            if (f.min_items.is_some() || f.max_items.is_some()) && !is_list {
-                return self.err(fi, span, format!("field `{name}`: min_items/max_items apply to list fields only"));
+            if (f.min_items.is_some() || f.max_items.is_some()) && !is_list && f.format != Some(Format::PipeList) {
+                return self.err(fi, span, format!("field `{name}`: min_items/max_items apply to list fields and pipe_list strings only"));
             }
             if f.format == Some(Format::MediaFile) {
                 if *ty != TypeExpr::Bytes {

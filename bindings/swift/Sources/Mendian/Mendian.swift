@@ -5167,7 +5167,7 @@ public struct AddStoreRequest: Equatable, Hashable {
     /**
      * 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
      *
-     * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     * Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
      *
      * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
      *
@@ -5239,7 +5239,7 @@ public struct AddStoreRequest: Equatable, Hashable {
         /**
          * 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
          *
-         * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         * Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
          *
          * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
          *
@@ -5746,7 +5746,7 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
     /**
      * 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
      *
-     * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+     * Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
      *
      * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
      *
@@ -5788,7 +5788,7 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
     /**
      * 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
      *
-     * Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+     * Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: ``.
      *
      * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
      *
@@ -5812,7 +5812,7 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
         /**
          * 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
          *
-         * Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+         * Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
          *
          * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
          *
@@ -5849,7 +5849,7 @@ public struct ApplyMerchantRequest: Equatable, Hashable {
         /**
          * 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
          *
-         * Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+         * Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: ``.
          *
          * Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
          *

@@ -182,3 +182,22 @@ fn our_remedies_are_marked_as_ours() {
     let documented = mendian::catalog::describe_error("update_guide".into(), "PARAM_ERROR".into(), None, String::new()).unwrap().unwrap();
     assert!(documented.remedy.is_some() && !documented.remedy_inferred, "{documented:?}");
 }
+
+#[test]
+fn pipe_joined_media_ids_are_counted() {
+    // 支持0~5个mediaid, joined with | in one string.
+    let ids = |n: usize| (0..n).map(|i| format!("media{i}")).collect::<Vec<_>>().join("|");
+    let req = |n: usize| mendian::wxa::ApplyMerchantRequest {
+        first_catid: 476,
+        second_catid: 477,
+        qualification_list: Some(ids(n)),
+        headimg_mediaid: "media".into(),
+        nickname: "门店小程序测试".into(),
+        intro: "门店介绍".into(),
+        org_code: None,
+        other_files: None,
+    };
+    assert!(req(5).validate().is_ok());
+    let (field, reason) = invalid(req(6).validate());
+    assert_eq!((field.as_str(), reason.as_str()), ("qualification_list", "must have at most 5 items (got 6)"));
+}

@@ -50,7 +50,7 @@ pub struct ApplyMerchantRequest {
     pub second_catid: i64,
     /// 类目相关证件的临时素材mediaid (`qualification_list`): 类目相关证件的临时素材mediaid 如果second_catid对应的sensitive_type为1 ,则qualification_list字段需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
     ///
-    /// Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+    /// Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
     ///
     /// Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
     ///
@@ -86,7 +86,7 @@ pub struct ApplyMerchantRequest {
     pub org_code: Option<String>,
     /// 补充材料 (`other_files`): 补充材料 --- 临时素材mediaid 如果返回错误码85024,则可以选填 支持0~5个mediaid,例如mediaid1 或 mediaid2
     ///
-    /// Optional. Sent in the JSON body. Format: values separated by `|`. Example: ``.
+    /// Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: ``.
     ///
     /// Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
     ///
@@ -100,6 +100,7 @@ impl Validate for ApplyMerchantRequest {
     fn validate_at(&self, at: &str) -> Result<(), MendianError> {
         if let Some(v) = &self.qualification_list {
             validate::check_str(at, "qualification_list", v, &rules::PIPE_LIST)?;
+            validate::check_items(at, "qualification_list", v.split('|').count(), None, Some(5))?;
         }
         {
             let v = &self.nickname;
@@ -107,6 +108,7 @@ impl Validate for ApplyMerchantRequest {
         }
         if let Some(v) = &self.other_files {
             validate::check_str(at, "other_files", v, &rules::PIPE_LIST)?;
+            validate::check_items(at, "other_files", v.split('|').count(), None, Some(5))?;
         }
         Ok(())
     }
@@ -417,7 +419,7 @@ pub struct AddStoreRequest {
     pub company_name: Option<String>,
     /// 相关证明材料 (`qualification_list`): 相关证明材料 临时素材mediaid 不复用公众号主体时,才需要填 支持0~5个mediaid,例如mediaid1 或 mediaid2
     ///
-    /// Optional. Sent in the JSON body. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
+    /// Optional. Sent in the JSON body. 0–5 items. Format: values separated by `|`. Example: `RTZgKZ386yFn5kQSWLTxe4bqxwgzGBjs3OE02cg9CVQk1wRVE3c8fjUFX7jvpi-P`.
     ///
     /// Inferred (our reading, not the document's words): The separator and the count: the page says 支持0~5个mediaid,例如mediaid1 或 mediaid2; the original page shows mediaid1|mediaid2, so several ids are sent joined with | in one string, at most 5.
     ///
@@ -459,6 +461,7 @@ impl Validate for AddStoreRequest {
         }
         if let Some(v) = &self.qualification_list {
             validate::check_str(at, "qualification_list", v, &rules::PIPE_LIST)?;
+            validate::check_items(at, "qualification_list", v.split('|').count(), None, Some(5))?;
         }
         Ok(())
     }
