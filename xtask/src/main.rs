@@ -9,6 +9,8 @@
 //!   jar. Missing tools are bootstrapped into a cache; a language is never silently skipped.
 //! - `package` — every installable artefact into `dist/` (manylinux2014 wheels of the SDK
 //!   and the emulator, the sdist, the JVM jar with its native library, sources and POM).
+//! - `import <page> [--family F]` — compare a saved platform page with the spec and report
+//!   every difference (0 agree, 1 drift, 2 unreadable page); WeChat Pay pages for now.
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.
 //! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, 门店小程序
 //!   calls per second against the emulator next to plain reqwest, the access-token read from
@@ -22,6 +24,7 @@
 
 mod codegen;
 mod fuzz;
+mod import;
 mod package;
 mod tools;
 
@@ -33,13 +36,16 @@ fn root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | demo | bench | fuzz [--seconds N]>"
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | import <page> [--family F] | demo | bench | fuzz [--seconds N]>"
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = root();
     let check = args.iter().any(|a| a == "--check");
+    if args.first().map(String::as_str) == Some("import") {
+        return import::run(&root, &args[1..]);
+    }
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen::run(&root, check),
         Some("bindings") => tools::bindings(&root, check).map(|_| ()),

@@ -127,6 +127,16 @@ pub struct Family {
     pub documents: Vec<Spanned<Document>>,
 }
 
+/// A deliberate difference between the spec and the page it was read from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// The difference as `cargo xtask import` names it, e.g. `field sub_mchid: not on the page`.
+    pub fact: String,
+    /// Why the spec differs.
+    pub reason: String,
+}
+
 /// A documented base URL that is not the default or its backup.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -453,6 +463,10 @@ pub struct Endpoint {
     /// Quirks of this endpoint.
     #[serde(default)]
     pub quirks: Vec<String>,
+    /// Deliberate differences between the spec and its page: `cargo xtask import` reports a
+    /// difference whose key is listed here as "deviates, because …", never as drift.
+    #[serde(default)]
+    pub deviations: Vec<Spanned<Deviation>>,
     /// How this endpoint pages through a list, when it does: the generator then adds a call
     /// that walks every page.
     #[serde(default)]

@@ -1,0 +1,164 @@
+//! Compares a parsed page with the spec: every added, removed and changed fact, keyed so that
+//! the spec's `deviations` can name the ones that are deliberate.
+
+use mendian_spec::{LoadedFile, Spanned};
+
+use super::page::{Page, PageEndpoint, PageError};
+
+/// One difference between the page and the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The spec endpoint it concerns (or the page's method and path when the spec has none).
+    pub endpoint: String,
+    /// The difference, stated the same way every time (what `deviations.fact` names).
+    pub fact: String,
+    /// Page line.
+    pub page_line: Option<usize>,
+    /// Spec line (in the family's file).
+    pub spec_line: Option<usize>,
+    /// `Some(reason)` when the spec lists the difference as deliberate.
+    pub deviation: Option<String>,
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+/// Full-width punctuation as ASCII, so the page's `,` and the spec's `，` compare equal.
+fn normal(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| match c {
+            '，' => ',',
+            '：' => ':',
+            '（' => '(',
+            '）' => ')',
+            '；' => ';',
+            c => c,
+        })
+        .collect::<String>()
+        .trim_end_matches(['。', '.'])
+        .to_string()
+}
+
+/// Every finding for the page against the family file `file` (whose text is `text`).
+pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pe in &page.endpoints {
+        let spec_ep = file.spec.endpoints.iter().find(|e| e.path == pe.path);
+        let Some(ep) = spec_ep else {
+            out.push(Finding {
+                endpoint: format!("{} {}", pe.method, pe.path),
+                fact: format!("endpoint {} {}: on the page, not in the spec", pe.method, pe.path),
+                page_line: Some(pe.line),
+                spec_line: None,
+                deviation: None,
+            });
+            continue;
+        };
+        let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
+        let mut found = Vec::new();
+        let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>| {
+            found.push((fact, page_line, spec_line));
+        };
+        if ep.method.as_str() != pe.method {
+            push(format!("method: page {}, spec {}", pe.method, ep.method.as_str()), Some(pe.line), at(ep.span()));
+        }
+        compare_fields(pe, ep, &at, &mut push);
+        compare_errors(&pe.errors, &ep.errors, &at, &mut push);
+        for (fact, page_line, spec_line) in found {
+            let deviation = ep.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
+            out.push(Finding { endpoint: ep.id.clone(), fact, page_line, spec_line, deviation });
+        }
+    }
+    out
+}
+
+fn compare_fields(
+    pe: &PageEndpoint,
+    ep: &Spanned<mendian_spec::Endpoint>,
+    at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+) {
+    for pf in &pe.fields {
+        let Some(sf) = ep.fields.iter().find(|f| f.name == pf.name) else {
+            push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(ep.span()));
+            continue;
+        };
+        let line = (Some(pf.line), at(sf.span()));
+        let loc = sf.location.map(|l| format!("{l:?}").to_ascii_lowercase()).unwrap_or_default();
+        if loc != pf.location {
+            push(format!("field {}: location: page {}, spec {loc}", pf.name, pf.location), line.0, line.1);
+        }
+        if (pf.min_length, pf.max_length) != (None, None) && (pf.min_length, pf.max_length) != (sf.min_length, sf.max_length) {
+            let show = |a: Option<u32>, b: Option<u32>| format!("[{},{}]", a.map(|v| v.to_string()).unwrap_or_default(), b.map(|v| v.to_string()).unwrap_or_default());
+            push(
+                format!("field {}: length: page {}, spec {}", pf.name, show(pf.min_length, pf.max_length), show(sf.min_length, sf.max_length)),
+                line.0,
+                line.1,
+            );
+        }
+        if pf.plaintext_max_bytes != sf.plaintext_max_bytes {
+            let show = |v: Option<u32>| v.map(|v| format!("{v} bytes")).unwrap_or_else(|| "none".into());
+            push(
+                format!("field {}: limit before encryption: page {}, spec {}", pf.name, show(pf.plaintext_max_bytes), show(sf.plaintext_max_bytes)),
+                line.0,
+                line.1,
+            );
+        }
+    }
+    for sf in &ep.fields {
+        if !pe.fields.iter().any(|pf| pf.name == sf.name) {
+            push(format!("field {}: in the spec, not on the page", sf.name), None, at(sf.span()));
+        }
+    }
+}
+
+fn compare_errors(
+    page: &[PageError],
+    spec: &[Spanned<mendian_spec::ErrorCode>],
+    at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+) {
+    let key = |status: Option<u16>, code: &str, description: &str| {
+        format!("{}{code} 「{}」", status.map(|s| format!("{s} ")).unwrap_or_default(), normal(description))
+    };
+    let unmatched_spec: Vec<&Spanned<mendian_spec::ErrorCode>> =
+        spec.iter().filter(|se| !page.iter().any(|pe| key(pe.status, &pe.code, &pe.description) == key(se.status, &se.code, &se.description))).collect();
+    let mut paired = Vec::new();
+    for pe in page {
+        let k = key(pe.status, &pe.code, &pe.description);
+        match spec.iter().find(|e| key(e.status, &e.code, &e.description) == k) {
+            // A row whose description changed: the first unmatched spec entry with the same
+            // status and code, in page order.
+            None => match unmatched_spec.iter().find(|se| se.status == pe.status && se.code == pe.code && !paired.contains(&se.span().start)) {
+                Some(se) => {
+                    paired.push(se.span().start);
+                    push(
+                        format!("error {}{}: description: page 「{}」, spec 「{}」", pe.status.map(|s| format!("{s} ")).unwrap_or_default(), pe.code, normal(&pe.description), normal(&se.description)),
+                        Some(pe.line),
+                        at(se.span()),
+                    );
+                }
+                None => push(format!("error {k}: on the page, not in the spec"), Some(pe.line), None),
+            },
+            Some(se) => {
+                let (p, s) = (pe.remedy.as_deref().map(normal), se.remedy.as_deref().map(normal));
+                if p.is_some() && p != s {
+                    push(
+                        format!("error {k}: remedy: page 「{}」, spec 「{}」", p.unwrap_or_default(), s.unwrap_or_default()),
+                        Some(pe.line),
+                        at(se.span()),
+                    );
+                }
+            }
+        }
+    }
+    for se in unmatched_spec {
+        if !paired.contains(&se.span().start) {
+            let k = key(se.status, &se.code, &se.description);
+            push(format!("error {k}: in the spec, not on the page"), None, at(se.span()));
+        }
+    }
+}

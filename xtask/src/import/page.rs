@@ -1,0 +1,74 @@
+//! The neutral shape every platform page is parsed into, whatever its format: the endpoint's
+//! method and path, every parameter row and every error row, each with the page line it came
+//! from, and the page's version line.
+
+/// One parsed page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The page's own version line, if it shows one (`最新更新时间:2020.07.10`).
+    pub version: Option<String>,
+    /// The endpoints the page documents (a WeChat Pay page documents one).
+    pub endpoints: Vec<PageEndpoint>,
+}
+
+/// One documented endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageEndpoint {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path template (`/v3/smartguide/guides/{guide_id}`).
+    pub path: String,
+    /// Line of the request URL.
+    pub line: usize,
+    /// The request parameters, in page order.
+    pub fields: Vec<PageField>,
+    /// The error rows, in page order, with status and code carried down.
+    pub errors: Vec<PageError>,
+}
+
+/// One request-parameter row and the lines that belong to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageField {
+    /// Page line of the row.
+    pub line: usize,
+    /// 变量: the wire name.
+    pub name: String,
+    /// 参数名: the title.
+    pub title: String,
+    /// The type word (`string`, `int`, `object`, …).
+    pub ty: String,
+    /// Length limits as written (`string[1,64]` → 1 and 64; `string(32)` → max 32).
+    pub min_length: Option<u32>,
+    /// See `min_length`.
+    pub max_length: Option<u32>,
+    /// `path`, `query` or `body`.
+    pub location: String,
+    /// 特殊规则 加密前字段长度限制为N个字节.
+    pub plaintext_max_bytes: Option<u32>,
+    /// 示例值.
+    pub example: Option<String>,
+}
+
+/// One error row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageError {
+    /// Page line of the row.
+    pub line: usize,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// The error code.
+    pub code: String,
+    /// 描述.
+    pub description: String,
+    /// 解决方案.
+    pub remedy: Option<String>,
+}
+
+/// Why a page could not be parsed: the line it stopped at and what it expected there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// What was wrong.
+    pub reason: String,
+}
