@@ -46,11 +46,15 @@ fn normal(s: &str) -> String {
 pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for pe in &page.endpoints {
-        let spec_ep = file.spec.endpoints.iter().find(|e| e.path == pe.path);
+        let spec_ep = match &pe.api_name {
+            Some(api) => file.spec.endpoints.iter().find(|e| e.api_name.as_deref() == Some(api.as_str())),
+            None => file.spec.endpoints.iter().find(|e| e.path == pe.path),
+        };
+        let shown = pe.api_name.clone().unwrap_or_else(|| format!("{} {}", pe.method, pe.path));
         let Some(ep) = spec_ep else {
             out.push(Finding {
-                endpoint: format!("{} {}", pe.method, pe.path),
-                fact: format!("endpoint {} {}: on the page, not in the spec", pe.method, pe.path),
+                endpoint: shown.clone(),
+                fact: format!("endpoint {shown}: on the page, not in the spec"),
                 page_line: Some(pe.line),
                 spec_line: None,
                 deviation: None,
@@ -65,8 +69,14 @@ pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
         if ep.method.as_str() != pe.method {
             push(format!("method: page {}, spec {}", pe.method, ep.method.as_str()), Some(pe.line), at(ep.span()));
         }
-        compare_fields(pe, ep, &at, &mut push);
-        compare_errors(&pe.errors, &ep.errors, &at, &mut push);
+        if pe.nested {
+            compare_nested_fields(pe, ep, file, &at, &mut push);
+        } else {
+            compare_fields(pe, ep, &at, &mut push);
+        }
+        if let Some(errors) = &pe.errors {
+            compare_errors(errors, &ep.errors, &at, &mut push);
+        }
         for (fact, page_line, spec_line) in found {
             let deviation = ep.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
             out.push(Finding { endpoint: ep.id.clone(), fact, page_line, spec_line, deviation });
@@ -111,6 +121,71 @@ fn compare_fields(
     for sf in &ep.fields {
         if !pe.fields.iter().any(|pf| pf.name == sf.name) {
             push(format!("field {}: in the spec, not on the page", sf.name), None, at(sf.span()));
+        }
+    }
+}
+
+/// The spec's type in its own words (`list<DivisionDto>`, `int64`).
+fn type_text(t: &mendian_spec::TypeExpr) -> String {
+    use mendian_spec::TypeExpr as T;
+    match t {
+        T::String => "string".into(),
+        T::Int32 => "int32".into(),
+        T::Int64 => "int64".into(),
+        T::Float64 => "float64".into(),
+        T::Bool => "bool".into(),
+        T::DateTime => "datetime".into(),
+        T::Json => "json".into(),
+        T::Bytes => "bytes".into(),
+        T::List(inner) => format!("list<{}>", type_text(inner)),
+        T::Named(n) => n.clone(),
+    }
+}
+
+/// Every request field of `ep`, members of record types included, as (dotted path, type,
+/// span); `depth` stops a record that contains itself.
+fn spec_tree(
+    fields: &[Spanned<mendian_spec::Field>],
+    prefix: &str,
+    file: &LoadedFile,
+    depth: usize,
+    out: &mut Vec<(String, String, std::ops::Range<usize>)>,
+) {
+    for f in fields {
+        let path = format!("{prefix}{}", f.name);
+        out.push((path.clone(), type_text(f.ty.get_ref()), f.span()));
+        if let mendian_spec::TypeExpr::Named(n) = f.ty.leaf() {
+            if let Some(t) = file.spec.types.iter().find(|t| t.name == *n) {
+                if depth < 8 {
+                    spec_tree(&t.fields, &format!("{path}."), file, depth + 1, out);
+                }
+            }
+        }
+    }
+}
+
+/// Pages that list record members (TOP metadata): the trees of names and types.
+fn compare_nested_fields(
+    pe: &PageEndpoint,
+    ep: &Spanned<mendian_spec::Endpoint>,
+    file: &LoadedFile,
+    at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+) {
+    let mut tree = Vec::new();
+    spec_tree(&ep.fields, "", file, 0, &mut tree);
+    for pf in &pe.fields {
+        match tree.iter().find(|(name, _, _)| *name == pf.name) {
+            None => push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(ep.span())),
+            Some((_, ty, span)) if *ty != pf.ty => {
+                push(format!("field {}: type: page {}, spec {ty}", pf.name, pf.ty), Some(pf.line), at(span.clone()))
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, _, span) in &tree {
+        if !pe.fields.iter().any(|pf| pf.name == *name) {
+            push(format!("field {name}: in the spec, not on the page"), None, at(span.clone()));
         }
     }
 }

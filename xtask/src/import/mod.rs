@@ -7,12 +7,14 @@
 //! Exit codes: 0 the page and the spec agree; 1 they drift; 2 the page cannot be parsed (with
 //! the line it stopped at) or is not one of ours.
 //!
-//! Formats read today: WeChat Pay APIv3 pages. The 门店小程序 document, TOP API pages and the
-//! TOP metadata are not parsed yet, and `--write` (applying the diff to `spec/`) is not built:
-//! such a page exits 2 saying so.
+//! Formats read today: WeChat Pay APIv3 pages ([`wechatpay`]) and saved TOP API metadata
+//! ([`top_metadata`]: parameter trees with types, compared member by member through the spec's
+//! record types). The 门店小程序 document and TOP API pages are not parsed yet, and `--write`
+//! (applying the diff to `spec/`) is not built: such a page, or the option, exits 2 saying so.
 
 pub mod compare;
 pub mod page;
+pub mod top_metadata;
 pub mod wechatpay;
 
 use std::path::Path;
@@ -38,9 +40,9 @@ fn run_inner(root: &Path, args: &[String]) -> Result<bool, String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--family" => family = Some(it.next().ok_or("--family needs a value (wechatpay)")?.clone()),
+            "--family" => family = Some(it.next().ok_or("--family needs a value (wechatpay or top)")?.clone()),
             "--write" => return Err("--write (applying the diff to spec/) is not built yet; edit spec/ by hand from the report".into()),
-            s if s.starts_with('-') => return Err(format!("unknown option {s}; usage: cargo xtask import <page> [--family wechatpay]")),
+            s if s.starts_with('-') => return Err(format!("unknown option {s}; usage: cargo xtask import <page> [--family wechatpay|top]")),
             s => {
                 if page_path.replace(s.to_string()).is_some() {
                     return Err("give one page".into());
@@ -48,7 +50,7 @@ fn run_inner(root: &Path, args: &[String]) -> Result<bool, String> {
             }
         }
     }
-    let page_path = page_path.ok_or("usage: cargo xtask import <page> [--family wechatpay]")?;
+    let page_path = page_path.ok_or("usage: cargo xtask import <page> [--family wechatpay|top]")?;
     let started = Instant::now();
     let raw = std::fs::read(&page_path).map_err(|e| format!("{page_path}: {e}"))?;
     let raw = String::from_utf8(raw).map_err(|_| format!("{page_path}: not UTF-8 text"))?;
@@ -89,14 +91,18 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
     let family = match family {
         Some(f) => f.to_string(),
         None if wechatpay::recognises(&text) => "wechatpay".into(),
+        None if top_metadata::recognises(&text) => "top".into(),
         None => {
-            return Err("this is not a page mendian can import (recognised: WeChat Pay APIv3 pages, saved as text or HTML; the 门店小程序, TOP page and TOP metadata formats are not parsed yet)".into())
+            return Err("this is not a page mendian can import (recognised: WeChat Pay APIv3 pages, saved as text or HTML, and saved TOP API metadata; the 门店小程序 document and TOP API pages are not parsed yet)".into())
         }
     };
+    let at_line = |e: page::ParseError| format!("line {}: {}", e.line, e.reason);
     let page = match family.as_str() {
-        "wechatpay" if wechatpay::recognises(&text) => wechatpay::parse(&text).map_err(|e| format!("line {}: {}", e.line, e.reason))?,
+        "wechatpay" if wechatpay::recognises(&text) => wechatpay::parse(&text).map_err(at_line)?,
         "wechatpay" => return Err("--family wechatpay, but this is not a WeChat Pay APIv3 page (no 请求URL on api.mch.weixin.qq.com and 参数名 变量 类型 table)".into()),
-        other => return Err(format!("family {other:?}: pages of this family are not parsed yet (only wechatpay)")),
+        "top" if top_metadata::recognises(&text) => top_metadata::parse(&text).map_err(at_line)?,
+        "top" => return Err("--family top, but this is not saved TOP API metadata (`=== <endpoint>` sections of requestParams JSON); TOP API pages are not parsed yet".into()),
+        other => return Err(format!("family {other:?}: pages of this family are not parsed yet (wechatpay pages and top metadata are)")),
     };
     let file = spec.files.iter().find(|f| f.spec.family.name == family).ok_or_else(|| format!("no spec file for family {family}"))?;
     let spec_text = std::fs::read_to_string(&file.path).map_err(|e| format!("{}: {e}", file.path.display()))?;
@@ -242,6 +248,35 @@ mod tests {
         );
         let r = run_on(&html).unwrap();
         assert_eq!(r.drift, 0, "{}", r.text);
+    }
+
+    const TOP_METADATA: &str = include_str!("../../../spec/docs/top/worker-api-metadata.txt");
+
+    #[test]
+    fn the_top_metadata_agrees_and_its_mutations_are_reported_alone() {
+        let r = run_on(TOP_METADATA).unwrap();
+        assert_eq!(r.drift, 0, "{}", r.text);
+        let phone = "\"name\": \"phone\",\n                    \"type\": \"Number\"";
+        assert!(TOP_METADATA.contains(phone));
+        let cases: Vec<(String, &str)> = vec![
+            (
+                TOP_METADATA.replacen(phone, "\"name\": \"phone\",\n                    \"type\": \"String\"", 1),
+                "field worker.phone: type: page string, spec int64",
+            ),
+            (
+                TOP_METADATA.replacen("\"name\": \"photo\",", "\"name\": \"portrait\",", 1),
+                "field worker.portrait: on the page, not in the spec",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = drift(&text);
+            // A renamed member is one new fact on the page; the spec's member it replaced is
+            // the other.
+            assert!(got.iter().any(|l| l.starts_with(&format!("drift     {want}  ("))), "{want}: {got:#?}");
+            assert!(got.len() <= 2, "{want}: {got:#?}");
+        }
+        let renamed = drift(&TOP_METADATA.replacen("\"name\": \"photo\",", "\"name\": \"portrait\",", 1));
+        assert!(renamed.iter().any(|l| l.starts_with("drift     field worker.photo: in the spec, not on the page")), "{renamed:#?}");
     }
 
     #[test]

@@ -16,14 +16,20 @@ pub struct Page {
 pub struct PageEndpoint {
     /// HTTP method, upper case.
     pub method: String,
-    /// Path template (`/v3/smartguide/guides/{guide_id}`).
+    /// Path template (`/v3/smartguide/guides/{guide_id}`; TOP: the gateway path).
     pub path: String,
+    /// The API name a gateway routes by (TOP `method`), when the page gives one.
+    pub api_name: Option<String>,
+    /// Whether `fields` also lists the members of record-typed parameters, as dotted paths
+    /// (`worker.address.address_detail`), with their types in the spec's words.
+    pub nested: bool,
     /// Line of the request URL.
     pub line: usize,
     /// The request parameters, in page order.
     pub fields: Vec<PageField>,
-    /// The error rows, in page order, with status and code carried down.
-    pub errors: Vec<PageError>,
+    /// The error rows, in page order, with status and code carried down; `None` when the
+    /// page has no error table (TOP metadata), so the spec's errors are not compared.
+    pub errors: Option<Vec<PageError>>,
 }
 
 /// One request-parameter row and the lines that belong to it.
@@ -31,17 +37,18 @@ pub struct PageEndpoint {
 pub struct PageField {
     /// Page line of the row.
     pub line: usize,
-    /// 变量: the wire name.
+    /// 变量: the wire name (a dotted path for members of records, when `nested`).
     pub name: String,
     /// 参数名: the title.
     pub title: String,
-    /// The type word (`string`, `int`, `object`, …).
+    /// The type as the page writes it (`string`, `int`, …); when `nested`, in the spec's
+    /// words (`string`, `int64`, `datetime`, `list<DivisionDto>`, `WorkerDto`).
     pub ty: String,
     /// Length limits as written (`string[1,64]` → 1 and 64; `string(32)` → max 32).
     pub min_length: Option<u32>,
     /// See `min_length`.
     pub max_length: Option<u32>,
-    /// `path`, `query` or `body`.
+    /// `path`, `query` or `body`; empty when the page does not say.
     pub location: String,
     /// 特殊规则 加密前字段长度限制为N个字节.
     pub plaintext_max_bytes: Option<u32>,

@@ -48,8 +48,9 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
         return Err(ParseError { line: i, reason: "the parameter table never ends (no 请求示例): the page is truncated".into() });
     }
 
-    let mut errors = Vec::new();
+    let mut errors = None;
     if let Some(h) = find("状态码 错误码 描述") {
+        let errors = errors.insert(Vec::new());
         let (mut status, mut code): (Option<u16>, Option<String>) = (None, None);
         for (n, line) in lines.iter().enumerate().skip(h + 1) {
             if line.is_empty() || *line == "技术咨询" || line.starts_with("文档反馈") {
@@ -73,7 +74,7 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             errors.push(PageError { line: n + 1, status, code, description, remedy });
         }
     }
-    Ok(Page { version, endpoints: vec![PageEndpoint { method, path: path.to_string(), line: url_at + 1, fields, errors }] })
+    Ok(Page { version, endpoints: vec![PageEndpoint { method, path: path.to_string(), api_name: None, nested: false, line: url_at + 1, fields, errors }] })
 }
 
 fn after_colon(line: &str) -> String {
@@ -144,10 +145,11 @@ mod tests {
         assert_eq!((name.min_length, name.max_length, name.plaintext_max_bytes), (Some(1), Some(512), Some(64)));
         assert_eq!(name.location, "body");
         assert_eq!(ep.fields[0].location, "path");
-        assert_eq!(ep.errors.len(), 16);
-        let last = ep.errors.last().unwrap();
+        let errors = ep.errors.as_ref().unwrap();
+        assert_eq!(errors.len(), 16);
+        let last = errors.last().unwrap();
         assert_eq!((last.status, last.code.as_str(), last.description.as_str()), (Some(500), "SYSTEM_ERROR", "调用云函数错误"));
-        assert_eq!(ep.errors[1].code, "PARAM_ERROR", "the code carries down");
+        assert_eq!(errors[1].code, "PARAM_ERROR", "the code carries down");
     }
 
     #[test]
