@@ -26,6 +26,7 @@ mod codegen;
 mod fuzz;
 mod import;
 mod package;
+mod pystub;
 mod tools;
 
 use std::path::{Path, PathBuf};

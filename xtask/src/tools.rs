@@ -123,7 +123,8 @@ fn swift_files(generated: &Path, root: &Path) -> Vec<(PathBuf, PathBuf)> {
 
 /// Generates Kotlin, Swift and Python bindings from the built library into
 /// `<target>/bindings/<language>`; copies (or with `check`, compares) the Swift sources into
-/// the committed Swift package. Returns the output directory.
+/// the committed Swift package and the Python error stub (`crate::pystub`) into the package.
+/// Returns the output directory.
 pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
     step("bindings: build the core library (mobile: default features)");
     let mobile = build_core(root, None)?;
@@ -136,7 +137,13 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
         run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(lib))?;
     }
     let mut stale = Vec::new();
-    for (from, to) in swift_files(&out, root) {
+    let generated_py = out.join("python/mendian.py");
+    let py = std::fs::read_to_string(&generated_py).map_err(|e| format!("{}: {e}", generated_py.display()))?;
+    let stub = out.join("python/_error_types.pyi");
+    std::fs::write(&stub, crate::pystub::error_stub(&py)?).map_err(|e| e.to_string())?;
+    let mut committed = swift_files(&out, root);
+    committed.push((stub, root.join("bindings/python/python/mendian/_error_types.pyi")));
+    for (from, to) in committed {
         let new = std::fs::read_to_string(&from).map_err(|e| format!("{}: {e}", from.display()))?;
         let current = std::fs::read_to_string(&to).ok();
         if current.as_deref() == Some(new.as_str()) {
@@ -151,7 +158,7 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
         }
     }
     if !stale.is_empty() {
-        return Err(format!("Swift bindings are stale: {}\nrun `cargo xtask bindings` and commit the result", stale.join(", ")));
+        return Err(format!("committed bindings are stale: {}\nrun `cargo xtask bindings` and commit the result", stale.join(", ")));
     }
     println!("bindings written to {}", out.display());
     Ok(out)
@@ -199,7 +206,8 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, wheels: Wheels) -> R
     let test_venv = cache_dir().join("pytest-venv");
     let _ = std::fs::remove_dir_all(&test_venv);
     run(Command::new("python3").args(["-m", "venv"]).arg(&test_venv))?;
-    run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest"]).args(&install))?;
+    // mypy for the typing tests (`mypy --strict` on a typed sample script).
+    run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest", "mypy"]).args(&install))?;
     step(&format!("python: pytest ({name} wheel)"));
     // Run from the tests directory so `import mendian` resolves to the installed wheel,
     // not to any source tree.
