@@ -9,7 +9,7 @@
 mod load;
 mod model;
 
-pub use load::{load_dir, load_sources, pascal_case, placeholders, LoadedFile, NamedType, Spec, SpecError};
+pub use load::{line_of, load_dir, load_sources, pascal_case, placeholders, read_sources, LoadedFile, NamedType, Spec, SpecError};
 pub use model::*;
 /// The TOML crate the model uses for free-form values (examples, enum values).
 pub use toml;

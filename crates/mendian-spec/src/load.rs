@@ -98,8 +98,9 @@ impl Spec {
     }
 }
 
-/// Loads every `*.toml` file in `dir` (sorted by name) and checks them together.
-pub fn load_dir(dir: &Path) -> Result<Spec, SpecError> {
+/// Reads every `*.toml` file in `dir`, sorted by name, as `(path, text)` pairs for
+/// [`load_sources`].
+pub fn read_sources(dir: &Path) -> Result<Vec<(PathBuf, String)>, SpecError> {
     let entries = std::fs::read_dir(dir).map_err(|e| SpecError {
         file: dir.to_path_buf(),
         line: 0,
@@ -122,6 +123,13 @@ pub fn load_dir(dir: &Path) -> Result<Spec, SpecError> {
         })?;
         sources.push((p, text));
     }
+    Ok(sources)
+}
+
+/// Loads every `*.toml` file in `dir` (sorted by name), checks them together, and checks the
+/// document snapshots they name.
+pub fn load_dir(dir: &Path) -> Result<Spec, SpecError> {
+    let sources = read_sources(dir)?;
     let spec = load_sources(&sources)?;
     check_snapshots(dir, &spec, &sources)?;
     Ok(spec)
@@ -174,7 +182,8 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Spec, SpecError> {
     Ok(spec)
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of byte `offset` in `text` (spans are byte ranges).
+pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
 }
 

@@ -1,7 +1,7 @@
 //! Compares a parsed page with the spec: every added, removed and changed fact, keyed so that
 //! the spec's `deviations` can name the ones that are deliberate.
 
-use mendian_spec::{LoadedFile, Spanned};
+use mendian_spec::{line_of, LoadedFile, Spanned};
 
 use super::page::{Page, PageEndpoint, PageError};
 
@@ -18,11 +18,6 @@ pub struct Finding {
     pub spec_line: Option<usize>,
     /// `Some(reason)` when the spec lists the difference as deliberate.
     pub deviation: Option<String>,
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
 /// Full-width punctuation as ASCII, so the page's `,` and the spec's `，` compare equal.

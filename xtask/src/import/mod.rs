@@ -61,20 +61,10 @@ fn run_inner(root: &Path, args: &[String]) -> Result<bool, String> {
     Ok(report.drift == 0)
 }
 
-/// The spec files (the snapshots are not checked here: the page being imported may be the
-/// newer copy of one of them).
+/// The spec files. The snapshots are not checked here (the page being imported may be the
+/// newer copy of one of them), so this is `read_sources` + `load_sources`, not `load_dir`.
 fn spec_sources(root: &Path) -> Result<Vec<(std::path::PathBuf, String)>, String> {
-    let dir = root.join("spec");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            out.push((p, text));
-        }
-    }
-    out.sort();
-    Ok(out)
+    mendian_spec::read_sources(&root.join("spec")).map_err(|e| e.to_string())
 }
 
 /// What an import found.

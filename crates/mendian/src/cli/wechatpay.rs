@@ -92,26 +92,20 @@ pub(super) fn commands() -> Vec<Command> {
 /// then fails naming the missing option.
 struct NoMerchantKey;
 
+fn no_merchant_key() -> MendianError {
+    MendianError::Credentials {
+        reason: "this needs the merchant private key: pass --private-key-file or set MENDIAN_WECHATPAY_PRIVATE_KEY".into(),
+    }
+}
+
 #[async_trait::async_trait]
 impl WechatpayMerchantSigner for NoMerchantKey {
     async fn sign(&self, _request: WechatpaySignRequest) -> Result<String, MendianError> {
-        Err(MendianError::Credentials {
-            reason: "this needs the merchant private key: pass --private-key-file or set MENDIAN_WECHATPAY_PRIVATE_KEY"
-                .into(),
-        })
+        Err(no_merchant_key())
     }
 
     async fn decrypt(&self, _ciphertext_base64: String) -> Result<String, MendianError> {
-        self.sign(WechatpaySignRequest {
-            endpoint: String::new(),
-            method: String::new(),
-            url: String::new(),
-            timestamp: 0,
-            nonce: String::new(),
-            body: String::new(),
-            message: String::new(),
-        })
-        .await
+        Err(no_merchant_key())
     }
 }
 
