@@ -564,6 +564,9 @@ pub struct Event {
     /// Quirks of this event.
     #[serde(default)]
     pub quirks: Vec<String>,
+    /// Deliberate differences from the event's documents, as for endpoints.
+    #[serde(default)]
+    pub deviations: Vec<Spanned<Deviation>>,
 }
 
 /// A documented error code.

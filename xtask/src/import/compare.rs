@@ -3,7 +3,7 @@
 
 use mendian_spec::{line_of, LoadedFile, Spanned};
 
-use super::page::{Page, PageEndpoint, PageError};
+use super::page::{Page, PageEndpoint, PageError, PageField};
 
 /// One difference between the page and the spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,40 +61,67 @@ pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
         let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>| {
             found.push((fact, page_line, spec_line));
         };
-        if ep.method.as_str() != pe.method {
+        if !pe.method.is_empty() && ep.method.as_str() != pe.method {
             push(format!("method: page {}, spec {}", pe.method, ep.method.as_str()), Some(pe.line), at(ep.span()));
         }
         if pe.nested {
             compare_nested_fields(pe, ep, file, &at, &mut push);
         } else {
-            compare_fields(pe, ep, &at, &mut push);
+            compare_fields(&pe.fields, &ep.fields, &file.spec.family.common_fields, file, ep.span(), &at, &mut push);
         }
         if let Some(errors) = &pe.errors {
             compare_errors(errors, &ep.errors, &at, &mut push);
+        }
+        if !pe.response.is_empty() {
+            compare_response(pe, ep, file, &at, &mut push);
         }
         for (fact, page_line, spec_line) in found {
             let deviation = ep.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
             out.push(Finding { endpoint: ep.id.clone(), fact, page_line, spec_line, deviation });
         }
     }
+    for pv in &page.events {
+        let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
+        let shown = format!("event {}", pv.name);
+        let Some(ev) = file.spec.events.iter().find(|e| e.name == pv.name) else {
+            out.push(Finding { endpoint: shown.clone(), fact: format!("{shown}: on the page, not in the spec"), page_line: Some(pv.line), spec_line: None, deviation: None });
+            continue;
+        };
+        let mut found = Vec::new();
+        let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>| found.push((fact, page_line, spec_line));
+        compare_fields(&pv.fields, &ev.fields, &[], file, ev.span(), &at, &mut push);
+        for (fact, page_line, spec_line) in found {
+            let deviation = ev.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
+            out.push(Finding { endpoint: shown.clone(), fact, page_line, spec_line, deviation });
+        }
+    }
     out
 }
 
 fn compare_fields(
-    pe: &PageEndpoint,
-    ep: &Spanned<mendian_spec::Endpoint>,
+    page: &[PageField],
+    spec: &[Spanned<mendian_spec::Field>],
+    common: &[Spanned<mendian_spec::Field>],
+    file: &LoadedFile,
+    owner: std::ops::Range<usize>,
     at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
     push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
 ) {
-    for pf in &pe.fields {
-        let Some(sf) = ep.fields.iter().find(|f| f.name == pf.name) else {
-            push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(ep.span()));
+    for pf in page {
+        let Some(sf) = spec.iter().chain(common).find(|f| f.name == pf.name) else {
+            push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(owner.clone()));
             continue;
         };
         let line = (Some(pf.line), at(sf.span()));
         let loc = sf.location.map(|l| format!("{l:?}").to_ascii_lowercase()).unwrap_or_default();
-        if loc != pf.location {
+        if !pf.location.is_empty() && loc != pf.location {
             push(format!("field {}: location: page {}, spec {loc}", pf.name, pf.location), line.0, line.1);
+        }
+        if let Some(required) = pf.required {
+            if required != sf.required {
+                let show = |r: bool| if r { "required" } else { "optional" };
+                push(format!("field {}: page {}, spec {}", pf.name, show(required), show(sf.required)), line.0, line.1);
+            }
         }
         if (pf.min_length, pf.max_length) != (None, None) && (pf.min_length, pf.max_length) != (sf.min_length, sf.max_length) {
             let show = |a: Option<u32>, b: Option<u32>| format!("[{},{}]", a.map(|v| v.to_string()).unwrap_or_default(), b.map(|v| v.to_string()).unwrap_or_default());
@@ -112,12 +139,86 @@ fn compare_fields(
                 line.1,
             );
         }
+        compare_values(&format!("field {}", pf.name), pf, sf.ty.get_ref(), file, at, push);
     }
-    for sf in &ep.fields {
-        if !pe.fields.iter().any(|pf| pf.name == sf.name) {
-            push(format!("field {}: in the spec, not on the page", sf.name), None, at(sf.span()));
+    // A page that lists no parameters documents none, which is not the same as documenting
+    // that there are none.
+    if !page.is_empty() {
+        for sf in spec {
+            if !page.iter().any(|pf| pf.name == sf.name) {
+                push(format!("field {}: in the spec, not on the page", sf.name), None, at(sf.span()));
+            }
         }
     }
+}
+
+/// The values a page enumerates for a field against the spec enum of the field's type.
+fn compare_values(
+    label: &str,
+    pf: &PageField,
+    ty: &mendian_spec::TypeExpr,
+    file: &LoadedFile,
+    at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+) {
+    if pf.enum_values.is_empty() {
+        return;
+    }
+    let mendian_spec::TypeExpr::Named(n) = ty.leaf() else {
+        push(format!("{label}: page enumerates {}, spec type {} is not an enum", pf.enum_values.join(", "), type_text(ty)), Some(pf.line), None);
+        return;
+    };
+    let Some(e) = file.spec.enums.iter().find(|e| e.name == *n) else {
+        push(format!("{label}: page enumerates {}, spec type {n} is not an enum", pf.enum_values.join(", ")), Some(pf.line), None);
+        return;
+    };
+    let value = |v: &toml::Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let spec_values: Vec<String> = e.values.iter().map(|v| value(&v.value)).collect();
+    for v in &pf.enum_values {
+        if !spec_values.contains(v) {
+            push(format!("{label} ({n}): value {v}: on the page, not in the spec"), Some(pf.line), at(e.span()));
+        }
+    }
+    for v in &spec_values {
+        if !pf.enum_values.contains(v) {
+            push(format!("{label} ({n}): value {v}: in the spec, not on the page"), Some(pf.line), at(e.span()));
+        }
+    }
+}
+
+/// The answer members a page documents: each must exist in the response record (at the
+/// dotted path, or by its last name at any depth), and enumerated values must match.
+fn compare_response(
+    pe: &PageEndpoint,
+    ep: &Spanned<mendian_spec::Endpoint>,
+    file: &LoadedFile,
+    at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+) {
+    let Some(record) = ep.response.as_ref().and_then(|r| file.spec.types.iter().find(|t| t.name == *r.get_ref())) else {
+        push("response: the page documents an answer, the spec has no response record".into(), pe.response.first().map(|f| f.line), at(ep.span()));
+        return;
+    };
+    let mut tree = Vec::new();
+    spec_tree(&record.fields, "", file, 0, &mut tree);
+    for pf in &pe.response {
+        let last = pf.name.rsplit('.').next().unwrap_or(&pf.name);
+        let hit = tree.iter().find(|(name, _, _)| *name == pf.name).or_else(|| tree.iter().find(|(name, _, _)| name.rsplit('.').next() == Some(last)));
+        match hit {
+            None => push(format!("response {}: on the page, not in the spec ({})", pf.name, record.name), Some(pf.line), at(record.span())),
+            Some((_, _, span)) => {
+                let sf = field_at(file, &record.fields, span);
+                if let Some(sf) = sf {
+                    compare_values(&format!("response {}", pf.name), pf, sf.ty.get_ref(), file, at, push);
+                }
+            }
+        }
+    }
+}
+
+/// The spec field whose span is `span`, among `fields` and the members of record types.
+fn field_at<'a>(file: &'a LoadedFile, fields: &'a [Spanned<mendian_spec::Field>], span: &std::ops::Range<usize>) -> Option<&'a Spanned<mendian_spec::Field>> {
+    fields.iter().find(|f| f.span() == *span).or_else(|| file.spec.types.iter().flat_map(|t| t.fields.iter()).find(|f| f.span() == *span))
 }
 
 /// The spec's type in its own words (`list<DivisionDto>`, `int64`).

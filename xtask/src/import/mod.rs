@@ -7,7 +7,8 @@
 //! Exit codes: 0 the page and the spec agree; 1 they drift; 2 the page cannot be parsed (with
 //! the line it stopped at) or is not one of ours.
 //!
-//! Formats read today: WeChat Pay APIv3 pages ([`wechatpay`]) and saved TOP API metadata
+//! Formats read today: WeChat Pay APIv3 pages ([`wechatpay`]), the 门店小程序 document ([`wxa`]:
+//! pipe tables with 必填 / 选填, 返回码 tables, enumerated values, event XML) and saved TOP API metadata
 //! ([`top_metadata`]: parameter trees with types, compared member by member through the spec's
 //! record types). The 门店小程序 document and TOP API pages are not parsed yet, and `--write`
 //! (applying the diff to `spec/`) is not built: such a page, or the option, exits 2 saying so.
@@ -16,6 +17,7 @@ pub mod compare;
 pub mod page;
 pub mod top_metadata;
 pub mod wechatpay;
+pub mod wxa;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -82,6 +84,7 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
         Some(f) => f.to_string(),
         None if wechatpay::recognises(&text) => "wechatpay".into(),
         None if top_metadata::recognises(&text) => "top".into(),
+        None if wxa::recognises(&text) => "wxa".into(),
         None => {
             return Err("this is not a page mendian can import (recognised: WeChat Pay APIv3 pages, saved as text or HTML, and saved TOP API metadata; the 门店小程序 document and TOP API pages are not parsed yet)".into())
         }
@@ -92,6 +95,8 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
         "wechatpay" => return Err("--family wechatpay, but this is not a WeChat Pay APIv3 page (no 请求URL on api.mch.weixin.qq.com and 参数名 变量 类型 table)".into()),
         "top" if top_metadata::recognises(&text) => top_metadata::parse(&text).map_err(at_line)?,
         "top" => return Err("--family top, but this is not saved TOP API metadata (`=== <endpoint>` sections of requestParams JSON); TOP API pages are not parsed yet".into()),
+        "wxa" if wxa::recognises(&text) => wxa::parse(&text).map_err(at_line)?,
+        "wxa" => return Err("--family wxa, but this is not the 门店小程序 document (no https://api.weixin.qq.com/wxa/ URL and `参数 | 说明` table)".into()),
         other => return Err(format!("family {other:?}: pages of this family are not parsed yet (wechatpay pages and top metadata are)")),
     };
     let file = spec.files.iter().find(|f| f.spec.family.name == family).ok_or_else(|| format!("no spec file for family {family}"))?;
@@ -269,10 +274,52 @@ mod tests {
         assert!(renamed.iter().any(|l| l.starts_with("drift     field worker.photo: in the spec, not on the page")), "{renamed:#?}");
     }
 
+    const WXA: &str = include_str!("../../../spec/docs/wxa/store-miniprogram.txt");
+
+    fn wxa(from: &str, to: &str) -> String {
+        assert_eq!(WXA.matches(from).count(), 1, "the 门店小程序 document has {from:?} once");
+        WXA.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn the_store_document_agrees_and_its_mutations_are_reported_alone() {
+        let r = run_on(WXA).unwrap();
+        assert_eq!(r.drift, 0, "{}", r.text);
+        assert_eq!(r.text.matches("deviates  ").count(), 6, "{}", r.text);
+        let html: String = WXA.lines().map(|l| format!("<div>{}</div>\n", l.replace('&', "&amp;").replace('<', "&lt;"))).collect();
+        assert_eq!(run_on(&format!("<html><body>{html}</body></html>")).unwrap().drift, 0, "the saved HTML form");
+        let cases: Vec<(String, &str)> = vec![
+            (wxa("intro | 门店小程序的介绍 | 必填 |", "intro | 门店小程序的介绍 | 选填 |"), "field intro: page optional, spec required"),
+            (
+                wxa("审核状态,0:未提交审核,1:审核成功,2:审核中,3:审核失败,4:管理员拒绝", "审核状态,0:未提交审核,1:审核成功,2:审核中,3:审核失败,4:管理员拒绝,5:已撤回"),
+                "response status (MerchantAuditStatus): value 5: on the page, not in the spec",
+            ),
+            (wxa("名称长度为4-30个字符(中文算两个字符)", "名称长度为4-20个字符(中文算两个字符)"), "field nickname: length: page [4,20], spec [4,30]"),
+            (wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 无效 |\n85057 | 图片格式不支持 |"), "error 85057 「图片格式不支持」: on the page, not in the spec"),
+            (wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 已失效 |"), "error 85055: description: page 「map_poi_id 已失效」, spec 「map_poi_id 无效」"),
+            (wxa("keyword | 搜索的关键词 | 必填 |\n", ""), "field keyword: in the spec, not on the page"),
+            (wxa("keyword | 搜索的关键词 | 必填 |\n", "keyword | 搜索的关键词 | 必填 |\npage_size | 每页条数 | 选填 |\n"), "field page_size: on the page, not in the spec"),
+            (wxa("https://api.weixin.qq.com/wxa/del_store?", "https://api.weixin.qq.com/wxa/delete_store?"), "endpoint POST /wxa/delete_store: on the page, not in the spec"),
+            (wxa("请求方式: GET(请使用https协议)\nhttps://api.weixin.qq.com/wxa/get_district", "请求方式: POST(请使用https协议)\nhttps://api.weixin.qq.com/wxa/get_district"), "method: page POST, spec GET"),
+            (wxa("status | 审核状态(0:审核通过,1:审核失败) | 必填 |", "status | 审核状态(0:审核通过,1:审核失败,2:审核中) | 必填 |"), "field status (MapPoiAuditStatus): value 2: on the page, not in the spec"),
+        ];
+        for (text, want) in cases {
+            let got = drift(&text);
+            assert_eq!(got.len(), 1, "{want}: {got:#?}");
+            assert!(got[0].starts_with(&format!("drift     {want}  (")), "{want}\n{}", got[0]);
+        }
+        // modify_merchant reuses apply_merchant's table (直接复用创建门店小程序的错误码), so a
+        // new row there is new for both.
+        let r = run_on(&wxa("85056 | 临时mediaid无效 |\n事件推送 - 创建门店小程序", "85056 | 临时mediaid无效 |\n85057 | 图片格式不支持 |\n事件推送 - 创建门店小程序")).unwrap();
+        assert_eq!(r.drift, 2, "{}", r.text);
+        let drift_under = |ep: &str| r.text.split(&format!("\n{ep}\n")).nth(1).is_some_and(|rest| rest.split("\n\n").next().unwrap_or("").contains("drift     error 85057 「图片格式不支持」"));
+        assert!(drift_under("apply_merchant") && drift_under("modify_merchant"), "{}", r.text);
+    }
+
     #[test]
     fn pages_that_are_not_ours_or_are_cut_exit_2_with_a_reason() {
-        let wxa = include_str!("../../../spec/docs/wxa/store-miniprogram.txt");
-        let e = run_on(wxa).err().unwrap();
+        let other = include_str!("../../../README.md");
+        let e = run_on(other).err().unwrap();
         assert!(e.contains("not a page mendian can import"), "{e}");
         let cut = &PAGE[..PAGE.find("请求示例").unwrap()];
         let e = run_on(cut).err().unwrap();

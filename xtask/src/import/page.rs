@@ -9,12 +9,26 @@ pub struct Page {
     pub version: Option<String>,
     /// The endpoints the page documents (a WeChat Pay page documents one).
     pub endpoints: Vec<PageEndpoint>,
+    /// The pushed events the page documents (门店小程序 event XML and its table).
+    pub events: Vec<PageEvent>,
+}
+
+/// One documented pushed event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageEvent {
+    /// The `Event` value of its XML example.
+    pub name: String,
+    /// Page line of the `Event` element.
+    pub line: usize,
+    /// Its fields (the table under the XML), in page order.
+    pub fields: Vec<PageField>,
 }
 
 /// One documented endpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageEndpoint {
-    /// HTTP method, upper case.
+    /// HTTP method, upper case; empty when the page does not state one (it is then not
+    /// compared).
     pub method: String,
     /// Path template (`/v3/smartguide/guides/{guide_id}`; TOP: the gateway path).
     pub path: String,
@@ -30,10 +44,14 @@ pub struct PageEndpoint {
     /// The error rows, in page order, with status and code carried down; `None` when the
     /// page has no error table (TOP metadata), so the spec's errors are not compared.
     pub errors: Option<Vec<PageError>>,
+    /// Documented members of the answer (返回参数说明), by wire name; compared with the
+    /// response record's members at any depth, and their enum values with the spec's enums.
+    /// Members the page does not list are not drift (answers are read from their examples).
+    pub response: Vec<PageField>,
 }
 
 /// One request-parameter row and the lines that belong to it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PageField {
     /// Page line of the row.
     pub line: usize,
@@ -54,6 +72,11 @@ pub struct PageField {
     pub plaintext_max_bytes: Option<u32>,
     /// 示例值.
     pub example: Option<String>,
+    /// 必填 / 是否必须: `None` when the page has no such column or leaves the cell open.
+    pub required: Option<bool>,
+    /// The values the description enumerates (`审核状态(1:审核通过,3:审核失败)` → 1, 3), in
+    /// page order; empty when it lists fewer than two.
+    pub enum_values: Vec<String>,
 }
 
 /// One error row.

@@ -31,12 +31,13 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             line: h + 1,
             fields,
             errors: None,
+            response: Vec::new(),
         });
     }
     if endpoints.is_empty() {
         return Err(ParseError { line: 1, reason: "no `=== <endpoint>` section".into() });
     }
-    Ok(Page { version: None, endpoints })
+    Ok(Page { version: None, endpoints, events: Vec::new() })
 }
 
 /// Adds every parameter of `params` (and their members) to `out`; `cursor` walks `lines` to
@@ -57,11 +58,7 @@ fn walk(params: &[serde_json::Value], prefix: &str, lines: &[&str], cursor: &mut
             name: path.clone(),
             title: p["description"].as_str().unwrap_or("").to_string(),
             ty: spec_type(ty),
-            min_length: None,
-            max_length: None,
-            location: String::new(),
-            plaintext_max_bytes: None,
-            example: None,
+            ..PageField::default()
         });
         if let Some(sub) = p["subParams"].as_array() {
             walk(sub, &format!("{path}."), lines, cursor, out)?;

@@ -74,7 +74,11 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             errors.push(PageError { line: n + 1, status, code, description, remedy });
         }
     }
-    Ok(Page { version, endpoints: vec![PageEndpoint { method, path: path.to_string(), api_name: None, nested: false, line: url_at + 1, fields, errors }] })
+    Ok(Page {
+        version,
+        endpoints: vec![PageEndpoint { method, path: path.to_string(), api_name: None, nested: false, line: url_at + 1, fields, errors, response: Vec::new() }],
+        events: Vec::new(),
+    })
 }
 
 fn after_colon(line: &str) -> String {
@@ -112,7 +116,7 @@ fn field_row(line: &str, n: usize) -> Result<PageField, ParseError> {
         .find(|l| rest.starts_with(l))
         .ok_or_else(|| bad("the description does not start with path, query or body"))?
         .to_string();
-    Ok(PageField { line: n, name, title, ty, min_length, max_length, location, plaintext_max_bytes: None, example: None })
+    Ok(PageField { line: n, name, title, ty, min_length, max_length, location, ..PageField::default() })
 }
 
 /// `string[1,64]`, `string(32)`, `int`, `object`.
