@@ -203,10 +203,10 @@ fn compare_response(
     spec_tree(&record.fields, "", file, 0, &mut tree);
     for pf in &pe.response {
         let last = pf.name.rsplit('.').next().unwrap_or(&pf.name);
-        let hit = tree.iter().find(|(name, _, _)| *name == pf.name).or_else(|| tree.iter().find(|(name, _, _)| name.rsplit('.').next() == Some(last)));
+        let hit = tree.iter().find(|(name, _, _, _)| *name == pf.name).or_else(|| tree.iter().find(|(name, _, _, _)| name.rsplit('.').next() == Some(last)));
         match hit {
             None => push(format!("response {}: on the page, not in the spec ({})", pf.name, record.name), Some(pf.line), at(record.span())),
-            Some((_, _, span)) => {
+            Some((_, _, span, _)) => {
                 let sf = field_at(file, &record.fields, span);
                 if let Some(sf) = sf {
                     compare_values(&format!("response {}", pf.name), pf, sf.ty.get_ref(), file, at, push);
@@ -245,11 +245,11 @@ fn spec_tree(
     prefix: &str,
     file: &LoadedFile,
     depth: usize,
-    out: &mut Vec<(String, String, std::ops::Range<usize>)>,
+    out: &mut Vec<(String, String, std::ops::Range<usize>, bool)>,
 ) {
     for f in fields {
         let path = format!("{prefix}{}", f.name);
-        out.push((path.clone(), type_text(f.ty.get_ref()), f.span()));
+        out.push((path.clone(), type_text(f.ty.get_ref()), f.span(), f.required));
         if let mendian_spec::TypeExpr::Named(n) = f.ty.leaf() {
             if let Some(t) = file.spec.types.iter().find(|t| t.name == *n) {
                 if depth < 8 {
@@ -260,7 +260,8 @@ fn spec_tree(
     }
 }
 
-/// Pages that list record members (TOP metadata): the trees of names and types.
+/// Pages that list record members (TOP metadata and API pages): the trees of names, types
+/// and required flags.
 fn compare_nested_fields(
     pe: &PageEndpoint,
     ep: &Spanned<mendian_spec::Endpoint>,
@@ -270,17 +271,34 @@ fn compare_nested_fields(
 ) {
     let mut tree = Vec::new();
     spec_tree(&ep.fields, "", file, 0, &mut tree);
+    let leaf = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
+    let parameter = |name: &str| name.split('.').next().unwrap_or(name).to_string();
+    // Whether the page's `pf` names the spec member `name`.
+    let names = |pf: &str, name: &str| {
+        if !pe.flat_members || !pf.contains('.') {
+            return pf == name;
+        }
+        name.contains('.') && parameter(pf) == parameter(name) && leaf(pf) == leaf(name)
+    };
     for pf in &pe.fields {
-        match tree.iter().find(|(name, _, _)| *name == pf.name) {
+        match tree.iter().find(|(name, _, _, _)| names(&pf.name, name)) {
             None => push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(ep.span())),
-            Some((_, ty, span)) if *ty != pf.ty => {
-                push(format!("field {}: type: page {}, spec {ty}", pf.name, pf.ty), Some(pf.line), at(span.clone()))
+            Some((_, ty, span, required)) => {
+                if *ty != pf.ty {
+                    push(format!("field {}: type: page {}, spec {ty}", pf.name, pf.ty), Some(pf.line), at(span.clone()));
+                }
+                if let Some(r) = pf.required.filter(|r| r != required) {
+                    let show = |r: bool| if r { "required" } else { "optional" };
+                    push(format!("field {}: page {}, spec {}", pf.name, show(r), show(*required)), Some(pf.line), at(span.clone()));
+                }
             }
-            Some(_) => {}
         }
     }
-    for (name, _, span) in &tree {
-        if !pe.fields.iter().any(|pf| pf.name == *name) {
+    for (name, _, span, _) in &tree {
+        // A flattened page shows the members of the parameters it lists.
+        let shown = !pe.flat_members || pe.fields.iter().any(|pf| pf.name == parameter(name));
+        if shown && !pe.fields.iter().any(|pf| names(&pf.name, name)) {
+            let name = if pe.flat_members && name.contains('.') { format!("{}.{}", parameter(name), leaf(name)) } else { name.clone() };
             push(format!("field {name}: in the spec, not on the page"), None, at(span.clone()));
         }
     }

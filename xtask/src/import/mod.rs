@@ -16,6 +16,7 @@
 pub mod compare;
 pub mod page;
 pub mod top_metadata;
+pub mod top_page;
 pub mod wechatpay;
 pub mod wxa;
 
@@ -83,7 +84,7 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
     let family = match family {
         Some(f) => f.to_string(),
         None if wechatpay::recognises(&text) => "wechatpay".into(),
-        None if top_metadata::recognises(&text) => "top".into(),
+        None if top_metadata::recognises(&text) || top_page::recognises(&text) => "top".into(),
         None if wxa::recognises(&text) => "wxa".into(),
         None => {
             return Err("this is not a page mendian can import (recognised: WeChat Pay APIv3 pages, saved as text or HTML, and saved TOP API metadata; the 门店小程序 document and TOP API pages are not parsed yet)".into())
@@ -94,7 +95,8 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
         "wechatpay" if wechatpay::recognises(&text) => wechatpay::parse(&text).map_err(at_line)?,
         "wechatpay" => return Err("--family wechatpay, but this is not a WeChat Pay APIv3 page (no 请求URL on api.mch.weixin.qq.com and 参数名 变量 类型 table)".into()),
         "top" if top_metadata::recognises(&text) => top_metadata::parse(&text).map_err(at_line)?,
-        "top" => return Err("--family top, but this is not saved TOP API metadata (`=== <endpoint>` sections of requestParams JSON); TOP API pages are not parsed yet".into()),
+        "top" if top_page::recognises(&text) => top_page::parse(&text).map_err(at_line)?,
+        "top" => return Err("--family top, but this is neither a TOP API page (`<api.name> (title)` line and `名称 类型 是否必须` table under 请求参数) nor saved TOP API metadata (`=== <endpoint>` sections of requestParams JSON)".into()),
         "wxa" if wxa::recognises(&text) => wxa::parse(&text).map_err(at_line)?,
         "wxa" => return Err("--family wxa, but this is not the 门店小程序 document (no https://api.weixin.qq.com/wxa/ URL and `参数 | 说明` table)".into()),
         other => return Err(format!("family {other:?}: pages of this family are not parsed yet (wechatpay pages and top metadata are)")),
@@ -132,7 +134,7 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
 }
 
 /// HTML → text, deterministically: scripts and styles dropped, the ends of blocks and rows and
-/// `<br>` become line breaks, the ends of table cells a space, other tags nothing, the common
+/// `<br>` become line breaks, list items start with `• `, the ends of table cells a space, other tags nothing, the common
 /// entities decoded, spaces collapsed within each line.
 pub fn strip_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
@@ -151,6 +153,8 @@ pub fn strip_html(html: &str) -> String {
             let name: String = inner.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
             match name.as_str() {
                 "br" => out.push('\n'),
+                // List items keep a bullet: TOP pages render member rows as lists.
+                "li" if !closing => out.push_str("• "),
                 "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "pre" if closing => out.push('\n'),
                 "td" | "th" if closing => out.push(' '),
                 _ => {}
@@ -314,6 +318,44 @@ mod tests {
         assert_eq!(r.drift, 2, "{}", r.text);
         let drift_under = |ep: &str| r.text.split(&format!("\n{ep}\n")).nth(1).is_some_and(|rest| rest.split("\n\n").next().unwrap_or("").contains("drift     error 85057 「图片格式不支持」"));
         assert!(drift_under("apply_merchant") && drift_under("modify_merchant"), "{}", r.text);
+    }
+
+    const TOP_PAGE: &str = include_str!("../../../spec/docs/top/worker-update.txt");
+
+    fn top(from: &str, to: &str) -> String {
+        assert_eq!(TOP_PAGE.matches(from).count(), 1, "the TOP page has {from:?} once");
+        TOP_PAGE.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn the_top_page_agrees_and_its_mutations_are_reported_alone() {
+        let r = run_on(TOP_PAGE).unwrap();
+        assert_eq!(r.drift, 0, "{}", r.text);
+        let html: String = TOP_PAGE
+            .lines()
+            .map(|l| match l.trim().strip_prefix('•') {
+                Some(cell) => format!("<li>{}</li>", cell.trim()),
+                None => format!("<p>{}</p>", l.replace('&', "&amp;").replace('<', "&lt;")),
+            })
+            .collect();
+        assert_eq!(run_on(&format!("<html><body><ul>{html}</ul></body></html>")).unwrap().drift, 0, "the saved HTML form");
+        let cases: Vec<(String, &str)> = vec![
+            (top("  • └ name\n  • String\n  • 可选", "  • └ name\n  • String\n  • 必须"), "field worker.name: page required, spec optional"),
+            (top("  • └ phone\n  • Number", "  • └ phone\n  • String"), "field worker.phone: type: page string, spec int64"),
+            (top("  • └ photo\n  • String\n  • 可选\n  • -\n  • -\n", ""), "field worker.photo: in the spec, not on the page"),
+            (
+                top("  • └ photo\n", "  • └ nickname\n  • String\n  • 可选\n  • -\n  • 昵称\n  • └ photo\n"),
+                "field worker.nickname: on the page, not in the spec",
+            ),
+            (top("20001,已查询到最后一页", "20001,已查询到最后一页 20002, 工人已停用"), "error 20002 「工人已停用」: on the page, not in the spec"),
+            (top("10009, 缺少工人电话", "10009, 缺少工人手机号"), "error 10009: description: page 「缺少工人手机号」, spec 「缺少工人电话」"),
+            (top("tmall.servicecenter.worker.update (修改工人信息)", "tmall.servicecenter.worker.modify (修改工人信息)"), "endpoint tmall.servicecenter.worker.modify: on the page, not in the spec"),
+        ];
+        for (text, want) in cases {
+            let got = drift(&text);
+            assert_eq!(got.len(), 1, "{want}: {got:#?}");
+            assert!(got[0].starts_with(&format!("drift     {want}  (")), "{want}\n{}", got[0]);
+        }
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct PageEndpoint {
     /// Whether `fields` also lists the members of record-typed parameters, as dotted paths
     /// (`worker.address.address_detail`), with their types in the spec's words.
     pub nested: bool,
+    /// With `nested`: the page flattens the member tree, so members are named
+    /// `<parameter>.<member>` and matched by their last name anywhere under the parameter.
+    pub flat_members: bool,
     /// Line of the request URL.
     pub line: usize,
     /// The request parameters, in page order.

@@ -27,7 +27,7 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             method: "POST".into(),
             path: "/router/rest".into(),
             api_name: Some(api.to_string()),
-            nested: true,
+            nested: true, flat_members: false,
             line: h + 1,
             fields,
             errors: None,
@@ -69,7 +69,7 @@ fn walk(params: &[serde_json::Value], prefix: &str, lines: &[&str], cursor: &mut
 
 /// TOP's type words in the spec's: `String` → `string`, `Number` → `int64`, `Date` →
 /// `datetime`, `Boolean` → `bool`, `X[]` → `list<X>`, record names unchanged.
-fn spec_type(ty: &str) -> String {
+pub fn spec_type(ty: &str) -> String {
     if let Some(inner) = ty.strip_suffix("[]") {
         return format!("list<{}>", spec_type(inner));
     }

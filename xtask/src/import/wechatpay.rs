@@ -76,7 +76,7 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
     }
     Ok(Page {
         version,
-        endpoints: vec![PageEndpoint { method, path: path.to_string(), api_name: None, nested: false, line: url_at + 1, fields, errors, response: Vec::new() }],
+        endpoints: vec![PageEndpoint { method, path: path.to_string(), api_name: None, nested: false, flat_members: false, line: url_at + 1, fields, errors, response: Vec::new() }],
         events: Vec::new(),
     })
 }

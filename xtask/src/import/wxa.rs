@@ -61,7 +61,7 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
                     method: std::mem::take(&mut method),
                     path,
                     api_name: None,
-                    nested: false,
+                    nested: false, flat_members: false,
                     line: nums[i],
                     fields: Vec::new(),
                     errors: None,
