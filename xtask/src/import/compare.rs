@@ -4,6 +4,7 @@
 use mendian_spec::{line_of, LoadedFile, Spanned};
 
 use super::page::{Page, PageEndpoint, PageError, PageField};
+use super::write::{quoted, review_line, Edit};
 
 /// One difference between the page and the spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,8 @@ pub struct Finding {
     pub spec_line: Option<usize>,
     /// `Some(reason)` when the spec lists the difference as deliberate.
     pub deviation: Option<String>,
+    /// How `--write` applies it; `None` when it needs a person (a new endpoint, say).
+    pub edit: Option<Edit>,
 }
 
 /// Full-width punctuation as ASCII, so the page's `,` and the spec's `，` compare equal.
@@ -53,46 +56,48 @@ pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
                 page_line: Some(pe.line),
                 spec_line: None,
                 deviation: None,
+                edit: None,
             });
             continue;
         };
         let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
         let mut found = Vec::new();
-        let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>| {
-            found.push((fact, page_line, spec_line));
+        let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>, edit: Option<Edit>| {
+            found.push((fact, page_line, spec_line, edit));
         };
         if !pe.method.is_empty() && ep.method.as_str() != pe.method {
-            push(format!("method: page {}, spec {}", pe.method, ep.method.as_str()), Some(pe.line), at(ep.span()));
+            let edit = Edit::Set { table: ep.span().start, key: "method", value: Some(quoted(&pe.method)), review: None };
+            push(format!("method: page {}, spec {}", pe.method, ep.method.as_str()), Some(pe.line), at(ep.span()), Some(edit));
         }
         if pe.nested {
             compare_nested_fields(pe, ep, file, &at, &mut push);
         } else {
-            compare_fields(&pe.fields, &ep.fields, &file.spec.family.common_fields, file, ep.span(), &at, &mut push);
+            compare_fields(&pe.fields, &ep.fields, &file.spec.family.common_fields, "endpoints.fields", file, ep.span(), &at, &mut push);
         }
         if let Some(errors) = &pe.errors {
-            compare_errors(errors, &ep.errors, &at, &mut push);
+            compare_errors(errors, &ep.errors, ep.span().start, &at, &mut push);
         }
         if !pe.response.is_empty() {
             compare_response(pe, ep, file, &at, &mut push);
         }
-        for (fact, page_line, spec_line) in found {
+        for (fact, page_line, spec_line, edit) in found {
             let deviation = ep.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
-            out.push(Finding { endpoint: ep.id.clone(), fact, page_line, spec_line, deviation });
+            out.push(Finding { endpoint: ep.id.clone(), fact, page_line, spec_line, deviation, edit });
         }
     }
     for pv in &page.events {
         let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
         let shown = format!("event {}", pv.name);
         let Some(ev) = file.spec.events.iter().find(|e| e.name == pv.name) else {
-            out.push(Finding { endpoint: shown.clone(), fact: format!("{shown}: on the page, not in the spec"), page_line: Some(pv.line), spec_line: None, deviation: None });
+            out.push(Finding { endpoint: shown.clone(), fact: format!("{shown}: on the page, not in the spec"), page_line: Some(pv.line), spec_line: None, deviation: None, edit: None });
             continue;
         };
         let mut found = Vec::new();
-        let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>| found.push((fact, page_line, spec_line));
-        compare_fields(&pv.fields, &ev.fields, &[], file, ev.span(), &at, &mut push);
-        for (fact, page_line, spec_line) in found {
+        let mut push = |fact: String, page_line: Option<usize>, spec_line: Option<usize>, edit: Option<Edit>| found.push((fact, page_line, spec_line, edit));
+        compare_fields(&pv.fields, &ev.fields, &[], "events.fields", file, ev.span(), &at, &mut push);
+        for (fact, page_line, spec_line, edit) in found {
             let deviation = ev.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
-            out.push(Finding { endpoint: shown.clone(), fact, page_line, spec_line, deviation });
+            out.push(Finding { endpoint: shown.clone(), fact, page_line, spec_line, deviation, edit });
         }
     }
     out
@@ -102,41 +107,58 @@ fn compare_fields(
     page: &[PageField],
     spec: &[Spanned<mendian_spec::Field>],
     common: &[Spanned<mendian_spec::Field>],
+    header: &str,
     file: &LoadedFile,
     owner: std::ops::Range<usize>,
     at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
-    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>, Option<Edit>),
 ) {
     for pf in page {
         let Some(sf) = spec.iter().chain(common).find(|f| f.name == pf.name) else {
-            push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(owner.clone()));
+            let after = spec.last().map(|f| f.span().start).unwrap_or(owner.start);
+            let edit = Edit::InsertAfter { table: after, whole: false, text: new_field(header, pf) };
+            push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(owner.clone()), Some(edit));
             continue;
         };
         let line = (Some(pf.line), at(sf.span()));
+        let table = sf.span().start;
         let loc = sf.location.map(|l| format!("{l:?}").to_ascii_lowercase()).unwrap_or_default();
         if !pf.location.is_empty() && loc != pf.location {
-            push(format!("field {}: location: page {}, spec {loc}", pf.name, pf.location), line.0, line.1);
+            let edit = Edit::Set { table, key: "location", value: Some(quoted(&pf.location)), review: None };
+            push(format!("field {}: location: page {}, spec {loc}", pf.name, pf.location), line.0, line.1, Some(edit));
         }
         if let Some(required) = pf.required {
             if required != sf.required {
                 let show = |r: bool| if r { "required" } else { "optional" };
-                push(format!("field {}: page {}, spec {}", pf.name, show(required), show(sf.required)), line.0, line.1);
+                let edit = Edit::Set { table, key: "required", value: Some(required.to_string()), review: None };
+                push(format!("field {}: page {}, spec {}", pf.name, show(required), show(sf.required)), line.0, line.1, Some(edit));
             }
         }
         if (pf.min_length, pf.max_length) != (None, None) && (pf.min_length, pf.max_length) != (sf.min_length, sf.max_length) {
             let show = |a: Option<u32>, b: Option<u32>| format!("[{},{}]", a.map(|v| v.to_string()).unwrap_or_default(), b.map(|v| v.to_string()).unwrap_or_default());
+            let mut edits = vec![
+                Edit::Set { table, key: "min_length", value: pf.min_length.map(|v| v.to_string()), review: None },
+                Edit::Set { table, key: "max_length", value: pf.max_length.map(|v| v.to_string()), review: None },
+            ];
+            if sf.length_unit.is_none() {
+                let unit = length_unit(pf);
+                edits.push(Edit::Set { table, key: "length_unit", value: Some(quoted(unit)), review: Some(format!("the page's limit; {unit:?} is our reading of its unit")) });
+            }
             push(
                 format!("field {}: length: page {}, spec {}", pf.name, show(pf.min_length, pf.max_length), show(sf.min_length, sf.max_length)),
                 line.0,
                 line.1,
+                Some(Edit::All(edits)),
             );
         }
         if pf.plaintext_max_bytes != sf.plaintext_max_bytes {
             let show = |v: Option<u32>| v.map(|v| format!("{v} bytes")).unwrap_or_else(|| "none".into());
+            let edit = Edit::Set { table, key: "plaintext_max_bytes", value: pf.plaintext_max_bytes.map(|v| v.to_string()), review: None };
             push(
                 format!("field {}: limit before encryption: page {}, spec {}", pf.name, show(pf.plaintext_max_bytes), show(sf.plaintext_max_bytes)),
                 line.0,
                 line.1,
+                Some(edit),
             );
         }
         compare_values(&format!("field {}", pf.name), pf, sf.ty.get_ref(), file, at, push);
@@ -146,7 +168,7 @@ fn compare_fields(
     if !page.is_empty() {
         for sf in spec {
             if !page.iter().any(|pf| pf.name == sf.name) {
-                push(format!("field {}: in the spec, not on the page", sf.name), None, at(sf.span()));
+                push(format!("field {}: in the spec, not on the page", sf.name), None, at(sf.span()), Some(Edit::Delete { table: sf.span().start }));
             }
         }
     }
@@ -159,29 +181,36 @@ fn compare_values(
     ty: &mendian_spec::TypeExpr,
     file: &LoadedFile,
     at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
-    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>, Option<Edit>),
 ) {
     if pf.enum_values.is_empty() {
         return;
     }
     let mendian_spec::TypeExpr::Named(n) = ty.leaf() else {
-        push(format!("{label}: page enumerates {}, spec type {} is not an enum", pf.enum_values.join(", "), type_text(ty)), Some(pf.line), None);
+        push(format!("{label}: page enumerates {}, spec type {} is not an enum", pf.enum_values.join(", "), type_text(ty)), Some(pf.line), None, None);
         return;
     };
     let Some(e) = file.spec.enums.iter().find(|e| e.name == *n) else {
-        push(format!("{label}: page enumerates {}, spec type {n} is not an enum", pf.enum_values.join(", ")), Some(pf.line), None);
+        push(format!("{label}: page enumerates {}, spec type {n} is not an enum", pf.enum_values.join(", ")), Some(pf.line), None, None);
         return;
     };
     let value = |v: &toml::Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
     let spec_values: Vec<String> = e.values.iter().map(|v| value(&v.value)).collect();
-    for v in &pf.enum_values {
+    let written = |v: &str| if e.repr == mendian_spec::EnumRepr::Int { v.to_string() } else { quoted(v) };
+    for (k, v) in pf.enum_values.iter().enumerate() {
         if !spec_values.contains(v) {
-            push(format!("{label} ({n}): value {v}: on the page, not in the spec"), Some(pf.line), at(e.span()));
+            let meaning = pf.enum_meanings.get(k).cloned().unwrap_or_default();
+            let name = format!("Value{}", v.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+            let item = format!("{{ value = {}, name = {}, meaning = {} }}", written(v), quoted(&name), quoted(&meaning));
+            let review = Some(format!("new on the page (line {}); name the variant", pf.line));
+            let edit = Edit::AddItem { table: e.span().start, key: "values", item, review };
+            push(format!("{label} ({n}): value {v}: on the page, not in the spec"), Some(pf.line), at(e.span()), Some(edit));
         }
     }
     for v in &spec_values {
         if !pf.enum_values.contains(v) {
-            push(format!("{label} ({n}): value {v}: in the spec, not on the page"), Some(pf.line), at(e.span()));
+            let edit = Edit::RemoveItem { table: e.span().start, key: "values", needle: format!("value = {},", written(v)) };
+            push(format!("{label} ({n}): value {v}: in the spec, not on the page"), Some(pf.line), at(e.span()), Some(edit));
         }
     }
 }
@@ -193,10 +222,10 @@ fn compare_response(
     ep: &Spanned<mendian_spec::Endpoint>,
     file: &LoadedFile,
     at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
-    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>, Option<Edit>),
 ) {
     let Some(record) = ep.response.as_ref().and_then(|r| file.spec.types.iter().find(|t| t.name == *r.get_ref())) else {
-        push("response: the page documents an answer, the spec has no response record".into(), pe.response.first().map(|f| f.line), at(ep.span()));
+        push("response: the page documents an answer, the spec has no response record".into(), pe.response.first().map(|f| f.line), at(ep.span()), None);
         return;
     };
     let mut tree = Vec::new();
@@ -205,7 +234,7 @@ fn compare_response(
         let last = pf.name.rsplit('.').next().unwrap_or(&pf.name);
         let hit = tree.iter().find(|(name, _, _, _)| *name == pf.name).or_else(|| tree.iter().find(|(name, _, _, _)| name.rsplit('.').next() == Some(last)));
         match hit {
-            None => push(format!("response {}: on the page, not in the spec ({})", pf.name, record.name), Some(pf.line), at(record.span())),
+            None => push(format!("response {}: on the page, not in the spec ({})", pf.name, record.name), Some(pf.line), at(record.span()), None),
             Some((_, _, span, _)) => {
                 let sf = field_at(file, &record.fields, span);
                 if let Some(sf) = sf {
@@ -267,7 +296,7 @@ fn compare_nested_fields(
     ep: &Spanned<mendian_spec::Endpoint>,
     file: &LoadedFile,
     at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
-    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>, Option<Edit>),
 ) {
     let mut tree = Vec::new();
     spec_tree(&ep.fields, "", file, 0, &mut tree);
@@ -282,14 +311,17 @@ fn compare_nested_fields(
     };
     for pf in &pe.fields {
         match tree.iter().find(|(name, _, _, _)| names(&pf.name, name)) {
-            None => push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(ep.span())),
+            // Which record a flattened member belongs to is not on the page.
+            None => push(format!("field {}: on the page, not in the spec", pf.name), Some(pf.line), at(ep.span()), None),
             Some((_, ty, span, required)) => {
                 if *ty != pf.ty {
-                    push(format!("field {}: type: page {}, spec {ty}", pf.name, pf.ty), Some(pf.line), at(span.clone()));
+                    let edit = Edit::Set { table: span.start, key: "type", value: Some(quoted(&pf.ty)), review: None };
+                    push(format!("field {}: type: page {}, spec {ty}", pf.name, pf.ty), Some(pf.line), at(span.clone()), Some(edit));
                 }
                 if let Some(r) = pf.required.filter(|r| r != required) {
                     let show = |r: bool| if r { "required" } else { "optional" };
-                    push(format!("field {}: page {}, spec {}", pf.name, show(r), show(*required)), Some(pf.line), at(span.clone()));
+                    let edit = Edit::Set { table: span.start, key: "required", value: Some(r.to_string()), review: None };
+                    push(format!("field {}: page {}, spec {}", pf.name, show(r), show(*required)), Some(pf.line), at(span.clone()), Some(edit));
                 }
             }
         }
@@ -299,7 +331,7 @@ fn compare_nested_fields(
         let shown = !pe.flat_members || pe.fields.iter().any(|pf| pf.name == parameter(name));
         if shown && !pe.fields.iter().any(|pf| names(&pf.name, name)) {
             let name = if pe.flat_members && name.contains('.') { format!("{}.{}", parameter(name), leaf(name)) } else { name.clone() };
-            push(format!("field {name}: in the spec, not on the page"), None, at(span.clone()));
+            push(format!("field {name}: in the spec, not on the page"), None, at(span.clone()), Some(Edit::Delete { table: span.start }));
         }
     }
 }
@@ -307,8 +339,9 @@ fn compare_nested_fields(
 fn compare_errors(
     page: &[PageError],
     spec: &[Spanned<mendian_spec::ErrorCode>],
+    endpoint: usize,
     at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
-    push: &mut dyn FnMut(String, Option<usize>, Option<usize>),
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>, Option<Edit>),
 ) {
     let key = |status: Option<u16>, code: &str, description: &str| {
         format!("{}{code} 「{}」", status.map(|s| format!("{s} ")).unwrap_or_default(), normal(description))
@@ -324,21 +357,31 @@ fn compare_errors(
             None => match unmatched_spec.iter().find(|se| se.status == pe.status && se.code == pe.code && !paired.contains(&se.span().start)) {
                 Some(se) => {
                     paired.push(se.span().start);
+                    let edit = Edit::Set { table: se.span().start, key: "description", value: Some(quoted(&pe.description)), review: None };
                     push(
                         format!("error {}{}: description: page 「{}」, spec 「{}」", pe.status.map(|s| format!("{s} ")).unwrap_or_default(), pe.code, normal(&pe.description), normal(&se.description)),
                         Some(pe.line),
                         at(se.span()),
+                        Some(edit),
                     );
                 }
-                None => push(format!("error {k}: on the page, not in the spec"), Some(pe.line), None),
+                None => {
+                    let edit = match spec.last() {
+                        Some(last) => Edit::InsertAfter { table: last.span().start, whole: false, text: new_error(pe) },
+                        None => Edit::InsertAfter { table: endpoint, whole: true, text: new_error(pe) },
+                    };
+                    push(format!("error {k}: on the page, not in the spec"), Some(pe.line), None, Some(edit))
+                }
             },
             Some(se) => {
                 let (p, s) = (pe.remedy.as_deref().map(normal), se.remedy.as_deref().map(normal));
                 if p.is_some() && p != s {
+                    let edit = Edit::Set { table: se.span().start, key: "remedy", value: pe.remedy.as_deref().map(quoted), review: None };
                     push(
                         format!("error {k}: remedy: page 「{}」, spec 「{}」", p.unwrap_or_default(), s.unwrap_or_default()),
                         Some(pe.line),
                         at(se.span()),
+                        Some(edit),
                     );
                 }
             }
@@ -347,7 +390,69 @@ fn compare_errors(
     for se in unmatched_spec {
         if !paired.contains(&se.span().start) {
             let k = key(se.status, &se.code, &se.description);
-            push(format!("error {k}: in the spec, not on the page"), None, at(se.span()));
+            push(format!("error {k}: in the spec, not on the page"), None, at(se.span()), Some(Edit::Delete { table: se.span().start }));
         }
+    }
+}
+
+/// The spec table for a field new on the page, under a review comment.
+fn new_field(header: &str, pf: &PageField) -> String {
+    let ty = match pf.ty.as_str() {
+        "" | "string" => "string",
+        "int" | "integer" | "int64" => "int64",
+        "int32" => "int32",
+        "bool" | "boolean" => "bool",
+        "float" | "double" | "number" => "float64",
+        _ => "json",
+    };
+    let mut t = review_line(&format!("new on the page (line {}); check the title, description and type", pf.line));
+    t.push_str(&format!("[[{header}]]\nname = {}\n", quoted(&pf.name)));
+    let description = if pf.description.is_empty() { &pf.title } else { &pf.description };
+    t.push_str(&format!("title = {}\ndescription = {}\n", quoted(&pf.title), quoted(description)));
+    if !pf.location.is_empty() {
+        t.push_str(&format!("location = {}\n", quoted(&pf.location)));
+    } else if header == "endpoints.fields" {
+        t.push_str("location = \"body\"\n");
+    }
+    t.push_str(&format!("type = {}\n", quoted(ty)));
+    if pf.required == Some(true) {
+        t.push_str("required = true\n");
+    }
+    if let Some(v) = pf.min_length {
+        t.push_str(&format!("min_length = {v}\n"));
+    }
+    if let Some(v) = pf.max_length {
+        t.push_str(&format!("max_length = {v}\n"));
+    }
+    if pf.min_length.is_some() || pf.max_length.is_some() {
+        t.push_str(&format!("length_unit = {}\n", quoted(length_unit(pf))));
+    }
+    if let Some(v) = pf.plaintext_max_bytes {
+        t.push_str(&format!("encrypted = true\nplaintext_max_bytes = {v}\n"));
+    }
+    t
+}
+
+/// The spec table for an error code new on the page, under a review comment.
+fn new_error(pe: &PageError) -> String {
+    let mut t = review_line(&format!("new on the page (line {}); check retryable and the remedy", pe.line));
+    t.push_str("[[endpoints.errors]]\n");
+    if let Some(s) = pe.status {
+        t.push_str(&format!("status = {s}\n"));
+    }
+    t.push_str(&format!("code = {}\ndescription = {}\n", quoted(&pe.code), quoted(&pe.description)));
+    if let Some(r) = &pe.remedy {
+        t.push_str(&format!("remedy = {}\n", quoted(r)));
+    }
+    t
+}
+
+/// How a page's length limit counts: display width where it says a Chinese character counts
+/// twice, characters otherwise.
+fn length_unit(pf: &PageField) -> &'static str {
+    if pf.title.contains("两个字符") || pf.description.contains("两个字符") {
+        "width"
+    } else {
+        "chars"
     }
 }

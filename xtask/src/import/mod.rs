@@ -7,17 +7,24 @@
 //! Exit codes: 0 the page and the spec agree; 1 they drift; 2 the page cannot be parsed (with
 //! the line it stopped at) or is not one of ours.
 //!
-//! Formats read today: WeChat Pay APIv3 pages ([`wechatpay`]), the 门店小程序 document ([`wxa`]:
-//! pipe tables with 必填 / 选填, 返回码 tables, enumerated values, event XML) and saved TOP API metadata
+//! Formats read: WeChat Pay APIv3 pages ([`wechatpay`]); the 门店小程序 document ([`wxa`]: pipe
+//! tables with 必填 / 选填, 返回码 tables, enumerated values, event XML); TOP API pages
+//! ([`top_page`]: the bullet member rows and the 错误码如下 list); saved TOP API metadata
 //! ([`top_metadata`]: parameter trees with types, compared member by member through the spec's
-//! record types). The 门店小程序 document and TOP API pages are not parsed yet, and `--write`
-//! (applying the diff to `spec/`) is not built: such a page, or the option, exits 2 saying so.
+//! record types).
+//!
+//! `--write` ([`write`]) applies the drift to the family's spec file as anchored text edits
+//! (comments, order and hand-curated keys stay), marks new facts for review, records the page
+//! as the document's new snapshot (SHA-256, version line, date), checks the result with the
+//! loader (restoring the files if it fails) and lists what is left for a person: a new
+//! endpoint or event, a member of a flattened TOP record, an answer member.
 
 pub mod compare;
 pub mod page;
 pub mod top_metadata;
 pub mod top_page;
 pub mod wechatpay;
+pub mod write;
 pub mod wxa;
 
 use std::path::Path;
@@ -40,12 +47,13 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
 fn run_inner(root: &Path, args: &[String]) -> Result<bool, String> {
     let mut page_path = None;
     let mut family = None;
+    let mut write = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--family" => family = Some(it.next().ok_or("--family needs a value (wechatpay or top)")?.clone()),
-            "--write" => return Err("--write (applying the diff to spec/) is not built yet; edit spec/ by hand from the report".into()),
-            s if s.starts_with('-') => return Err(format!("unknown option {s}; usage: cargo xtask import <page> [--family wechatpay|top]")),
+            "--family" => family = Some(it.next().ok_or("--family needs a value (wechatpay, wxa or top)")?.clone()),
+            "--write" => write = true,
+            s if s.starts_with('-') => return Err(format!("unknown option {s}; {USAGE}")),
             s => {
                 if page_path.replace(s.to_string()).is_some() {
                     return Err("give one page".into());
@@ -53,7 +61,7 @@ fn run_inner(root: &Path, args: &[String]) -> Result<bool, String> {
             }
         }
     }
-    let page_path = page_path.ok_or("usage: cargo xtask import <page> [--family wechatpay|top]")?;
+    let page_path = page_path.ok_or(USAGE)?;
     let started = Instant::now();
     let raw = std::fs::read(&page_path).map_err(|e| format!("{page_path}: {e}"))?;
     let raw = String::from_utf8(raw).map_err(|_| format!("{page_path}: not UTF-8 text"))?;
@@ -61,7 +69,94 @@ fn run_inner(root: &Path, args: &[String]) -> Result<bool, String> {
     let report = import(&raw, family.as_deref(), &spec, root)?;
     print!("{}", report.text);
     println!("({} ms)", started.elapsed().as_millis());
-    Ok(report.drift == 0)
+    if !write || report.drift == 0 {
+        return Ok(report.drift == 0);
+    }
+    let left = write_spec(root, &report)?;
+    Ok(left == 0)
+}
+
+const USAGE: &str = "usage: cargo xtask import <page> [--family wechatpay|wxa|top] [--write]";
+
+/// `--write`: applies every drift finding that has an edit to the family's spec file, records
+/// the page as the new snapshot of the document it was read as (path, SHA-256, version line,
+/// date), checks the result with the loader (restoring everything if it fails), and imports
+/// again to list what is left for a person. Returns the drift left.
+pub fn write_spec(root: &Path, report: &Report) -> Result<usize, String> {
+    let spec_text = std::fs::read_to_string(&report.spec_path).map_err(|e| format!("{}: {e}", report.spec_path.display()))?;
+    let mut edits: Vec<write::Edit> = report.findings.iter().filter(|f| f.deviation.is_none()).filter_map(|f| f.edit.clone()).collect();
+    let applied = edits.len();
+    let mut snapshot: Option<(std::path::PathBuf, String)> = None;
+    if let Some(doc) = &report.document {
+        let path = root.join("spec").join(&doc.path);
+        let sum = sha256_hex(report.page_text.as_bytes());
+        if sum != doc.sha256 {
+            let table = doc.table;
+            edits.push(write::Edit::Set { table, key: "sha256", value: Some(write::quoted(&sum)), review: None });
+            edits.push(write::Edit::Set { table, key: "snapshot_date", value: Some(write::quoted(&today())), review: None });
+            if let Some(v) = &report.version {
+                edits.push(write::Edit::Set { table, key: "version", value: Some(write::quoted(v)), review: None });
+            }
+            snapshot = Some((path, report.page_text.clone()));
+        }
+    }
+    let new_text = write::apply(&spec_text, &edits)?;
+    let old_snapshot = match &snapshot {
+        Some((path, _)) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let restore = || {
+        let _ = std::fs::write(&report.spec_path, &spec_text);
+        if let (Some((path, _)), Some(old)) = (&snapshot, &old_snapshot) {
+            let _ = std::fs::write(path, old);
+        }
+    };
+    std::fs::write(&report.spec_path, &new_text).map_err(|e| format!("{}: {e}", report.spec_path.display()))?;
+    if let Some((path, text)) = &snapshot {
+        if let Err(e) = std::fs::write(path, text) {
+            restore();
+            return Err(format!("{}: {e}", path.display()));
+        }
+    }
+    let spec = match mendian_spec::load_dir(&root.join("spec")) {
+        Ok(spec) => spec,
+        Err(e) => {
+            restore();
+            return Err(format!("the edits would make the spec invalid, so nothing was written: {e}"));
+        }
+    };
+    let again = import(&report.page_text, Some(&report.family), &spec, root)?;
+    let shown = report.spec_path.strip_prefix(root).unwrap_or(&report.spec_path).display().to_string();
+    println!("\nwrote {applied} change(s) to {shown}{}", snapshot.as_ref().map(|(p, _)| format!(" and the snapshot {}", p.strip_prefix(root).unwrap_or(p).display())).unwrap_or_default());
+    if again.drift > 0 {
+        println!("left for a person ({} drift):", again.drift);
+        for line in again.text.lines().filter(|l| l.trim_start().starts_with("drift")) {
+            println!("  {}", line.trim());
+        }
+    }
+    println!("review the `# review (cargo xtask import)` lines and `git diff spec/`, then run `cargo xtask codegen`");
+    Ok(again.drift)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+fn today() -> String {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0) as i64;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// The spec files. The snapshots are not checked here (the page being imported may be the
@@ -76,6 +171,28 @@ pub struct Report {
     pub text: String,
     /// How many of them are drift (not listed as deviations).
     pub drift: usize,
+    /// Every finding, with how `--write` applies it.
+    pub findings: Vec<compare::Finding>,
+    /// The family's spec file.
+    pub spec_path: std::path::PathBuf,
+    /// The family.
+    pub family: String,
+    /// The page as text (HTML already stripped): what `--write` keeps as the snapshot.
+    pub page_text: String,
+    /// The page's version line.
+    pub version: Option<String>,
+    /// The one kept document the page's endpoints and events were read from, if there is one.
+    pub document: Option<SnapshotDoc>,
+}
+
+/// A kept document: where its snapshot is and what the spec records of it.
+pub struct SnapshotDoc {
+    /// Path under `spec/`.
+    pub path: String,
+    /// Recorded SHA-256.
+    pub sha256: String,
+    /// Byte offset of its `[[family.documents]]` header in the spec file.
+    pub table: usize,
 }
 
 /// Parses `raw` (text or HTML) and compares it with the family's spec file.
@@ -130,7 +247,49 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
         "\n{}: {drift} drift, {deviations} deliberate deviation(s)\n",
         if drift == 0 { "the page and the spec agree" } else { "the page and the spec drift" }
     ));
-    Ok(Report { text: out, drift })
+    // The kept document the page is a copy of: the one every matched endpoint and event names.
+    let mut ids: Vec<&str> = Vec::new();
+    for pe in &page.endpoints {
+        let ep = match &pe.api_name {
+            Some(api) => file.spec.endpoints.iter().find(|e| e.api_name.as_deref() == Some(api.as_str())),
+            None => file.spec.endpoints.iter().find(|e| e.path == pe.path),
+        };
+        ids.extend(ep.iter().flat_map(|e| e.documents.iter().map(|d| d.as_str())));
+    }
+    for pv in &page.events {
+        ids.extend(file.spec.events.iter().filter(|e| e.name == pv.name).flat_map(|e| e.documents.iter().map(|d| d.as_str())));
+    }
+    // TOP keeps an API page and the API metadata for the same endpoint: the snapshot must be
+    // of the page's own format.
+    let format = format_of(&text);
+    let kinds: Vec<&mendian_spec::Spanned<mendian_spec::Document>> = file
+        .spec
+        .family
+        .documents
+        .iter()
+        .filter(|d| ids.contains(&d.id.as_str()))
+        .filter(|d| std::fs::read_to_string(root.join("spec").join(&d.path)).is_ok_and(|kept| format_of(&kept) == format))
+        .collect();
+    let document = match kinds.as_slice() {
+        [d] => Some(SnapshotDoc { path: d.path.clone(), sha256: d.sha256.clone(), table: d.span().start }),
+        _ => None,
+    };
+    Ok(Report { text: out, drift, findings, spec_path: file.path.clone(), family, page_text: text, version: page.version.clone(), document })
+}
+
+/// Which parser reads `text`.
+fn format_of(text: &str) -> Option<&'static str> {
+    if wechatpay::recognises(text) {
+        Some("wechatpay")
+    } else if top_metadata::recognises(text) {
+        Some("top metadata")
+    } else if top_page::recognises(text) {
+        Some("top page")
+    } else if wxa::recognises(text) {
+        Some("wxa")
+    } else {
+        None
+    }
 }
 
 /// HTML → text, deterministically: scripts and styles dropped, the ends of blocks and rows and
@@ -356,6 +515,106 @@ mod tests {
             assert_eq!(got.len(), 1, "{want}: {got:#?}");
             assert!(got[0].starts_with(&format!("drift     {want}  (")), "{want}\n{}", got[0]);
         }
+    }
+
+    /// A scratch root holding a copy of `spec/`, for `--write`.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).unwrap();
+            for e in std::fs::read_dir(from).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    copy(&e.path(), &to.join(e.file_name()));
+                } else {
+                    std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+                }
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("mendian-import-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy(&root().join("spec"), &dir.join("spec"));
+        dir
+    }
+
+    /// Imports `page` against the scratch root's spec with `--write`; returns the drift left.
+    fn write_into(dir: &Path, page: &str) -> usize {
+        let spec = mendian_spec::load_sources(&spec_sources(dir).unwrap()).unwrap();
+        let report = import(page, None, &spec, dir).unwrap();
+        assert!(report.drift > 0, "{}", report.text);
+        write_spec(dir, &report).unwrap()
+    }
+
+    fn spec_file(dir: &Path, family: &str) -> String {
+        std::fs::read_to_string(dir.join("spec").join(format!("{family}.toml"))).unwrap()
+    }
+
+    #[test]
+    fn write_applies_each_change_keeps_the_rest_and_the_spec_then_agrees() {
+        let dir = scratch("write");
+        let before = spec_file(&dir, "wechatpay");
+        // A changed limit: one line of the spec, the snapshot and its record.
+        let page = mutated("guide_id string[1,64]", "guide_id string[1,32]");
+        assert_eq!(write_into(&dir, &page), 0);
+        let after = spec_file(&dir, "wechatpay");
+        let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+        assert_eq!(before.lines().count(), after.lines().count());
+        let (limit, record): (Vec<_>, Vec<_>) = changed.iter().copied().partition(|(a, _)| a.starts_with("max_length"));
+        assert_eq!(limit, [("max_length = 64", "max_length = 32")], "the update_guide guide_id line, nothing else");
+        assert!(record.iter().all(|(_, b)| b.starts_with("sha256 = ") || b.starts_with("snapshot_date = ")), "{changed:#?}");
+        assert!(record.iter().any(|(_, b)| b.starts_with("sha256 = ")), "{changed:#?}");
+        assert_eq!(std::fs::read_to_string(dir.join("spec/docs/wechatpay/update-guide.txt")).unwrap(), page);
+        let spec = mendian_spec::load_dir(&dir.join("spec")).expect("the written spec and snapshot load");
+        assert_eq!(import(&page, None, &spec, &dir).unwrap().drift, 0);
+        // The generated validation follows.
+        let files = crate::codegen::generate(&root(), &spec).unwrap();
+        let requests = &files.iter().find(|(p, _)| p.ends_with("wechatpay/requests.rs")).unwrap().1;
+        assert!(requests.contains("validate::check_str(at, \"guide_id\", v, &rules::LEN_1_TO_32_CHARS_NO_EMOJI)?;"), "update_guide's guide_id check is 1..=32 now");
+
+        // The other kinds, each into a fresh copy: the spec loads, the page then agrees, and
+        // new facts carry a review mark.
+        let cases: Vec<(&str, String, &str)> = vec![
+            ("wxa", wxa("intro | 门店小程序的介绍 | 必填 |", "intro | 门店小程序的介绍 | 选填 |"), ""),
+            (
+                "wxa",
+                wxa("审核状态,0:未提交审核,1:审核成功,2:审核中,3:审核失败,4:管理员拒绝", "审核状态,0:未提交审核,1:审核成功,2:审核中,3:审核失败,4:管理员拒绝,5:已撤回"),
+                "{ value = 5, name = \"Value5\", meaning = \"已撤回\" },",
+            ),
+            ("wxa", wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 无效 |\n85057 | 图片格式不支持 |"), "code = \"85057\"\ndescription = \"图片格式不支持\""),
+            ("wxa", wxa("keyword | 搜索的关键词 | 必填 |\n", ""), ""),
+            ("wxa", wxa("keyword | 搜索的关键词 | 必填 |\n", "keyword | 搜索的关键词 | 必填 |\npage_size | 每页条数 | 选填 |\n"), "name = \"page_size\""),
+            ("wechatpay", mutated("请求方式:PATCH", "请求方式:PUT"), ""),
+            ("wechatpay", mutated("员工姓名过长 根据", "员工姓名太长 根据"), ""),
+            ("top", top("  • └ phone\n  • Number", "  • └ phone\n  • String"), ""),
+            ("top", top("20001,已查询到最后一页", "20001,已查询到最后一页 20002, 工人已停用"), "code = \"20002\""),
+        ];
+        for (k, (family, page, new_text)) in cases.into_iter().enumerate() {
+            let dir = scratch(&format!("write{k}"));
+            assert_eq!(write_into(&dir, &page), 0, "case {k}");
+            let spec = mendian_spec::load_dir(&dir.join("spec")).unwrap_or_else(|e| panic!("case {k}: {e}"));
+            assert_eq!(import(&page, None, &spec, &dir).unwrap().drift, 0, "case {k}");
+            let text = spec_file(&dir, family);
+            if !new_text.is_empty() {
+                let at = text.find(new_text).unwrap_or_else(|| panic!("case {k}: no {new_text:?}"));
+                assert!(text[..at].rsplit("\n").take(4).any(|l| l.trim_start().starts_with("# review (cargo xtask import)")), "case {k}: no review mark");
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn write_of_an_unchanged_page_leaves_spec_byte_identical() {
+        let dir = scratch("unchanged");
+        let before: Vec<String> = ["wechatpay", "wxa", "top"].iter().map(|f| spec_file(&dir, f)).collect();
+        for page in [PAGE, WXA, TOP_PAGE, TOP_METADATA] {
+            let spec = mendian_spec::load_sources(&spec_sources(&dir).unwrap()).unwrap();
+            let report = import(page, None, &spec, &dir).unwrap();
+            assert_eq!(report.drift, 0);
+            assert_eq!(write_spec(&dir, &report).unwrap(), 0);
+        }
+        let after: Vec<String> = ["wechatpay", "wxa", "top"].iter().map(|f| spec_file(&dir, f)).collect();
+        assert!(before == after, "spec/ changed");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -75,11 +75,16 @@ pub struct PageField {
     pub plaintext_max_bytes: Option<u32>,
     /// 示例值.
     pub example: Option<String>,
+    /// 描述 / 说明, as written.
+    pub description: String,
     /// 必填 / 是否必须: `None` when the page has no such column or leaves the cell open.
     pub required: Option<bool>,
     /// The values the description enumerates (`审核状态(1:审核通过,3:审核失败)` → 1, 3), in
     /// page order; empty when it lists fewer than two.
     pub enum_values: Vec<String>,
+    /// What each of `enum_values` means, as written (`审核通过`); empty where the page does not
+    /// say.
+    pub enum_meanings: Vec<String>,
 }
 
 /// One error row.

@@ -116,7 +116,8 @@ fn field_row(line: &str, n: usize) -> Result<PageField, ParseError> {
         .find(|l| rest.starts_with(l))
         .ok_or_else(|| bad("the description does not start with path, query or body"))?
         .to_string();
-    Ok(PageField { line: n, name, title, ty, min_length, max_length, location, ..PageField::default() })
+    let description = rest[location.len()..].trim().to_string();
+    Ok(PageField { line: n, name, title, ty, min_length, max_length, location, description, ..PageField::default() })
 }
 
 /// `string[1,64]`, `string(32)`, `int`, `object`.

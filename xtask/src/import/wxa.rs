@@ -107,7 +107,8 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
                         return Err(ParseError { line: nums[i - 1], reason: format!("{:?} names no field", lines[i - 1]) });
                     }
                     let values = rows.iter().map(|(_, c)| c.first().cloned().unwrap_or_default()).collect();
-                    ep.response.push(PageField { line: nums[i - 1], name, enum_values: values, ..PageField::default() });
+                    let meanings = rows.iter().map(|(_, c)| c.get(1).cloned().unwrap_or_default()).collect();
+                    ep.response.push(PageField { line: nums[i - 1], name, enum_values: values, enum_meanings: meanings, ..PageField::default() });
                 }
                 TableKind::Errors => {
                     let ep = endpoints.last_mut().ok_or_else(no_endpoint)?;
@@ -193,11 +194,14 @@ fn field(n: usize, c: &[String]) -> Result<PageField, ParseError> {
         None
     };
     let (min_length, max_length) = length_rule(&description).map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    let (enum_values, enum_meanings) = enum_values(&description).into_iter().unzip();
     Ok(PageField {
         line: n,
         name: name.clone(),
-        enum_values: enum_values(&description),
-        title: description,
+        enum_values,
+        enum_meanings,
+        title: description.clone(),
+        description,
         required,
         min_length,
         max_length,
@@ -216,12 +220,13 @@ fn length_rule(text: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-/// The values a description enumerates: numbers followed by `:` or `表示`
-/// (`审核状态,0:未提交审核,1:审核成功`, `0 表示创建门店1:表示是补充门店`); empty when fewer
-/// than two.
-pub fn enum_values(text: &str) -> Vec<String> {
+/// The values a description enumerates, with what each means: numbers followed by `:` or
+/// `表示` (`审核状态,0:未提交审核,1:审核成功`, `0 表示创建门店1:表示是补充门店`); empty when
+/// fewer than two.
+pub fn enum_values(text: &str) -> Vec<(String, String)> {
     let chars: Vec<char> = text.chars().collect();
-    let mut out: Vec<String> = Vec::new();
+    // (value, index where its meaning starts)
+    let mut found: Vec<(String, usize, usize)> = Vec::new();
     let mut k = 0;
     while k < chars.len() {
         if chars[k].is_ascii_digit() && (k == 0 || !chars[k - 1].is_ascii_alphanumeric() && chars[k - 1] != '_' && chars[k - 1] != '=') {
@@ -237,17 +242,31 @@ pub fn enum_values(text: &str) -> Vec<String> {
             let after: String = chars[m..chars.len().min(m + 2)].iter().collect();
             // `11:11-12:12` is a time, not a value.
             let colon = (chars.get(m) == Some(&':') || chars.get(m) == Some(&'：')) && !chars.get(m + 1).is_some_and(char::is_ascii_digit);
-            if (colon || after == "表示") && !out.contains(&number) {
-                out.push(number);
+            if (colon || after == "表示") && !found.iter().any(|(v, _, _)| *v == number) {
+                let mut from = if colon { m + 1 } else { m + 2 };
+                while chars.get(from).is_some_and(|c| *c == ':' || *c == ' ') {
+                    from += 1;
+                }
+                if chars.get(from..from + 2).is_some_and(|w| w == ['表', '示']) {
+                    from += 2;
+                }
+                found.push((number, start, from));
             }
         } else {
             k += 1;
         }
     }
-    if out.len() < 2 {
-        out.clear();
+    if found.len() < 2 {
+        return Vec::new();
     }
-    out
+    (0..found.len())
+        .map(|i| {
+            let end = found.get(i + 1).map(|f| f.1).unwrap_or(chars.len());
+            let meaning: String = chars[found[i].2..end].iter().collect();
+            let meaning = meaning.split([',', '，', ')', '）', ';', '；']).next().unwrap_or("").trim().to_string();
+            (found[i].0.clone(), meaning)
+        })
+        .collect()
 }
 
 /// The event whose `<xml>` example starts at index `at` of `lines` (page line numbers in
@@ -309,8 +328,10 @@ mod tests {
 
     #[test]
     fn enumerations_in_descriptions() {
-        assert_eq!(enum_values("审核状态(1:审核通过,3:审核失败,4:管理员拒绝)"), ["1", "3", "4"]);
-        assert_eq!(enum_values("0或者1, 0表示不用特殊处理 1表示创建"), ["0", "1"]);
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        assert_eq!(enum_values("审核状态(1:审核通过,3:审核失败,4:管理员拒绝)"), pairs(&[("1", "审核通过"), ("3", "审核失败"), ("4", "管理员拒绝")]));
+        assert_eq!(enum_values("0或者1, 0表示不用特殊处理 1表示创建"), pairs(&[("0", "不用特殊处理"), ("1", "创建")]));
+        assert_eq!(enum_values("0 表示创建门店1:表示是补充门店"), pairs(&[("0", "创建门店"), ("1", "是补充门店")]));
         assert!(enum_values("营业时间,格式11:11-12:12").is_empty());
         assert!(enum_values("如果status为3或者4,会返回审核失败的原因").is_empty());
         assert!(enum_values("通过广东省的cidx,可以在 result[1] 中找到").is_empty());
