@@ -4,13 +4,16 @@
 //! - `bindings [--check]` — build the core library and generate Kotlin, Swift and Python
 //!   bindings from it; the Swift package sources are committed, `--check` verifies them.
 //! - `test` — everything: codegen and bindings checks, the Rust workspace under nextest,
-//!   the Python suite against a debug wheel, then `package` and the Python suite against the
+//!   the Python suite against a debug wheel, the importer end to end (a changed page through
+//!   `import --write` and `codegen` into Python), then `package` and the Python suite against the
 //!   packaged wheels, a wheel built from the sdist, and the Kotlin suite on the packaged
 //!   jar. Missing tools are bootstrapped into a cache; a language is never silently skipped.
 //! - `package` — every installable artefact into `dist/` (manylinux2014 wheels of the SDK
 //!   and the emulator, the sdist, the JVM jar with its native library, sources and POM).
-//! - `import <page> [--family F]` — compare a saved platform page with the spec and report
-//!   every difference (0 agree, 1 drift, 2 unreadable page); WeChat Pay pages for now.
+//! - `import <page> [--family F] [--write]` — compare a saved platform page (WeChat Pay, the
+//!   门店小程序 document, a TOP API page or TOP metadata) with the spec and report every
+//!   difference (0 agree, 1 drift, 2 unreadable page); `--write` applies it to `spec/`.
+//! - `import-e2e` — the importer end to end on its own (part of `test`).
 //! - `demo` — the end-to-end walkthrough against the bundled emulator.
 //! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, 门店小程序
 //!   calls per second against the emulator next to plain reqwest, the access-token read from
@@ -25,6 +28,7 @@
 mod codegen;
 mod fuzz;
 mod import;
+mod import_e2e;
 mod package;
 mod pystub;
 mod tools;
@@ -37,7 +41,7 @@ fn root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | import <page> [--family F] | demo | bench | fuzz [--seconds N]>"
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | import <page> [--family F] [--write] | import-e2e | demo | bench | fuzz [--seconds N]>"
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Some("package") => package::package(&root).map(|_| ()),
         Some("bench") => tools::bench(&root),
         Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
+        Some("import-e2e") => import_e2e::run_flow(&root),
         _ => Err(usage().to_string()),
     };
     match result {

@@ -397,6 +397,7 @@ pub fn test_all(root: &Path) -> Result<(), String> {
         Ok(emulator) => {
             results.push(("swift bindings are fresh (generated, not compiled)", Ok(())));
             results.push(("python (debug wheel + pytest)", python_suite(root, &emulator, &redis, Wheels::Debug)));
+            results.push(("import end to end (changed page → import --write → codegen → Python)", crate::import_e2e::run_flow(root)));
             step("package: cargo xtask package");
             match crate::package::package(root) {
                 Ok(dist) => {
