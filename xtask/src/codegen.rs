@@ -382,7 +382,7 @@ impl<'a> Family<'a> {
         let imports: [(&str, &[&str]); 5] = [
             ("crate::error", &["MendianError", "Platform"]),
             ("crate::generated", &["Envelope"]),
-            ("crate::schema::descriptor", &["Encoding", "EndpointDescriptor", "ErrorEntry", "FieldDescriptor", "Location", "Retry"]),
+            ("crate::schema::descriptor", &["Encoding", "EndpointDescriptor", "ErrorEntry", "FieldDescriptor", "Location", "MerchantMode", "Retry"]),
             ("crate::schema::validate", &["self", "Format", "LengthUnit", "StrRules"]),
             ("crate::schema", &["wire", "Validate"]),
         ];
@@ -912,6 +912,12 @@ impl<'a> Family<'a> {
             d.push_str(&format!("\n\nDocumentation: <{u}>"));
         }
         d.push_str(&self.source_documents(&ep.documents));
+        match ep.modes.as_slice() {
+            [] => {}
+            [mendian_spec::Mode::Direct] => d.push_str("\n\nCallable by 直连商户 only: a call with a `sub_mchid` is refused before sending."),
+            [mendian_spec::Mode::Partner] => d.push_str("\n\nCallable by 服务商 only: a call without a `sub_mchid` is refused before sending."),
+            _ => d.push_str("\n\nCallable by 直连商户 (without `sub_mchid`) and by 服务商 (with `sub_mchid`, or the client's configured one)."),
+        }
         if !ep.at_least_one_of.is_empty() {
             let names: Vec<String> = ep.at_least_one_of.iter().map(|n| format!("`{}`", n.get_ref())).collect();
             d.push_str(&format!("\n\nAt least one of {} must be set (checked before sending).", names.join(", ")));
@@ -1222,6 +1228,15 @@ impl<'a> Family<'a> {
         let _ = writeln!(s, "    id: {},\n    platform: {},\n    title: {},\n    method: {},\n    path: {},", lit(&ep.id), self.platform(), lit(&ep.title), lit(ep.method.as_str()), lit(&ep.path));
         let _ = writeln!(s, "    api_name: {},\n    success_status: {},", opt_lit(ep.api_name.as_deref()), ep.success_status);
         let _ = writeln!(s, "    retry: {},", match ep.retry { Retry::Never => "Retry::Never", Retry::Transient => "Retry::Transient" });
+        let modes: Vec<&str> = ep
+            .modes
+            .iter()
+            .map(|m| match m {
+                mendian_spec::Mode::Direct => "MerchantMode::Direct",
+                mendian_spec::Mode::Partner => "MerchantMode::Partner",
+            })
+            .collect();
+        let _ = writeln!(s, "    modes: &[{}],", modes.join(", "));
         let envelope = envelope.map(|e| format!("Some(Envelope::{})", pascal_case(&e))).unwrap_or_else(|| "None".into());
         let _ = writeln!(s, "    envelope: {envelope},\n    response: {},", opt_lit(ep.response.as_ref().map(|r| r.get_ref().as_str())));
         s.push_str("    fields: &[\n");

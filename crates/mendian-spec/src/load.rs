@@ -365,6 +365,20 @@ impl<'a> Checker<'a> {
             return self.err(fi, ep.span(), format!("endpoint `{}`: success_status {} is not a 2xx status", ep.id, ep.success_status));
         }
         self.check_fields(fi, &ep.fields, FieldContext::Request)?;
+        // `modes` (直连商户 / 服务商) are WeChat Pay's; the generated descriptor carries them
+        // and the client refuses a call in a mode the endpoint does not list.
+        let wechatpay = self.spec.files[fi].spec.family.platform == Platform::Wechatpay;
+        if wechatpay && ep.modes.is_empty() {
+            return self.err(fi, ep.span(), format!("endpoint `{}`: modes must list who may call it (direct, partner)", ep.id));
+        }
+        if !wechatpay && !ep.modes.is_empty() {
+            return self.err(fi, ep.span(), format!("endpoint `{}`: modes (直连商户 / 服务商) only apply to WeChat Pay endpoints", ep.id));
+        }
+        for f in &ep.fields {
+            if let Some(m) = f.only_in.filter(|m| !ep.modes.contains(m)) {
+                return self.err(fi, f.span(), format!("endpoint `{}`: field `{}` is only_in {m:?}, a mode the endpoint's modes do not list", ep.id, f.name));
+            }
+        }
         for name in &ep.at_least_one_of {
             match ep.fields.iter().find(|f| f.name == **name) {
                 None => return self.err(fi, name.span(), format!("endpoint `{}`: at_least_one_of names `{}`, which is not one of its fields", ep.id, name.get_ref())),

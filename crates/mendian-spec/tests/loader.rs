@@ -234,3 +234,23 @@ fn base_urls_must_be_https_without_a_trailing_slash() {
     assert!(err.reason.contains("must start with https://"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn merchant_modes_belong_to_wechatpay_and_cover_only_in() {
+    let text = GOOD.replace("retry = \"never\"\n", "retry = \"never\"\nmodes = [\"direct\"]\n");
+    let err = load_one(&text).unwrap_err();
+    assert!(err.reason.contains("only apply to WeChat Pay endpoints"), "{err}");
+    assert_eq!(err.line, line_of(&text, "[[endpoints]]"));
+
+    let dir = spec_copy("modes");
+    let toml = dir.join("wechatpay.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    assert!(text.contains("modes = [\"direct\", \"partner\"]\n"));
+    std::fs::write(&toml, text.replacen("modes = [\"direct\", \"partner\"]\n", "modes = [\"direct\"]\n", 1)).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.reason.contains("`sub_mchid` is only_in Partner, a mode the endpoint's modes do not list"), "{err}");
+    std::fs::write(&toml, text.replacen("modes = [\"direct\", \"partner\"]\n", "", 1)).unwrap();
+    let err = load_dir(&dir).unwrap_err();
+    assert!(err.reason.contains("modes must list who may call it"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5927,6 +5927,8 @@ public func FfiConverterTypeApplyMerchantRequest_lower(_ value: ApplyMerchantReq
  *
  * Documentation: <https://pay.weixin.qq.com/doc/v3/merchant/4012535161>
  *
+ * Callable by 直连商户 (without `sub_mchid`) and by 服务商 (with `sub_mchid`, or the client's configured one).
+ *
  * Quirk: No Wechatpay-Serial is listed for this endpoint (no encrypted fields).
  *
  * Quirk: Success is 204 with an empty, still signed body: verify ts\\nnonce\\n\\n.
@@ -7037,6 +7039,8 @@ public func FfiConverterTypeDivisionDto_lower(_ value: DivisionDto) -> RustBuffe
  * 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
  *
  * Documentation: <https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_8.shtml>
+ *
+ * Callable by 直连商户 (without `sub_mchid`) and by 服务商 (with `sub_mchid`, or the client's configured one).
  *
  * Quirk: 对于下载证书的接口来说，请求报文主体是一个空串.
  *
@@ -11139,6 +11143,8 @@ public func FfiConverterTypePoiListItem_lower(_ value: PoiListItem) -> RustBuffe
  *
  * Documentation: <https://pay.weixin.qq.com/doc/v3/merchant/4012535123>
  *
+ * Callable by 直连商户 (without `sub_mchid`) and by 服务商 (with `sub_mchid`, or the client's configured one).
+ *
  * Quirk: Wechatpay-Serial 必填 (mobile is encrypted).
  *
  * Quirk: 服务人员注册API和查询API请求URL相同，区别主要是在body和query，请注意区分。
@@ -11428,6 +11434,8 @@ public func FfiConverterTypeQueryGuidesResponse_lower(_ value: QueryGuidesRespon
  * 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
  *
  * Documentation: <https://pay.weixin.qq.com/doc/v3/merchant/4012535138>
+ *
+ * Callable by 直连商户 (without `sub_mchid`) and by 服务商 (with `sub_mchid`, or the client's configured one).
  *
  * Quirk: Wechatpay-Serial 必填 (name and mobile are encrypted).
  *
@@ -12754,6 +12762,8 @@ public func FfiConverterTypeTopSignRequest_lower(_ value: TopSignRequest) -> Rus
  * Documentation: <https://pay.weixin.qq.com/docs/merchant/apis/after-payment-service/guides/update-guide.html>
  *
  * Read from: 服务人员信息更新 (支付即服务, 服务商 API 文档) (`spec/docs/wechatpay/update-guide.txt`, 最新更新时间:2020.07.10; snapshot of 2026-12-04).
+ *
+ * Callable by 直连商户 (without `sub_mchid`) and by 服务商 (with `sub_mchid`, or the client's configured one).
  *
  * At least one of `name`, `mobile`, `qr_code`, `avatar`, `group_qrcode` must be set (checked before sending).
  *

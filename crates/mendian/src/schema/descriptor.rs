@@ -75,6 +75,16 @@ pub struct ErrorEntry {
     pub retryable: bool,
 }
 
+/// Who calls a WeChat Pay endpoint: a 直连商户 for itself, or a 服务商 for a sub-merchant
+/// (the request then carries `sub_mchid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MerchantMode {
+    /// 直连商户.
+    Direct,
+    /// 服务商 acting for a sub-merchant.
+    Partner,
+}
+
 /// Everything the runtime needs to know about one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointDescriptor {
@@ -94,6 +104,9 @@ pub struct EndpointDescriptor {
     pub success_status: u16,
     /// Retry guidance.
     pub retry: Retry,
+    /// Who may call it (WeChat Pay: 直连商户, 服务商); empty where the platform has no such
+    /// modes.
+    pub modes: &'static [MerchantMode],
     /// Name of the response envelope.
     pub envelope: Option<crate::generated::Envelope>,
     /// Name of the response record, if the success response has a body.
@@ -120,6 +133,21 @@ impl EndpointDescriptor {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// Refuses, before anything is sent, a call in a merchant mode the endpoint's documents do
+    /// not list: `partner` when the request carries a `sub_mchid`.
+    pub fn check_mode(&self, partner: bool) -> Result<(), crate::error::MendianError> {
+        let mode = if partner { MerchantMode::Partner } else { MerchantMode::Direct };
+        if self.modes.is_empty() || self.modes.contains(&mode) {
+            return Ok(());
+        }
+        let reason = if partner {
+            format!("{} is documented for 直连商户 only: call it without a sub_mchid", self.id)
+        } else {
+            format!("{} is documented for 服务商 only: name the sub-merchant (sub_mchid)", self.id)
+        };
+        Err(crate::error::MendianError::invalid("sub_mchid", reason))
+    }
+
     /// Finds what the documents say about an error code: the endpoint's own entries first,
     /// then the family's. Among entries with the same code (WeChat Pay's `PARAM_ERROR` has
     /// one per documented message), a matching sub-code wins, then one whose description
@@ -140,4 +168,30 @@ fn lookup_in(table: &'static [ErrorEntry], code: &str, sub_code: Option<&str>, m
         .find(|e| !e.description.is_empty() && message.contains(e.description))
         .or_else(|| same_code().find(|e| e.sub_code.is_none()))
         .or_else(|| same_code().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::MendianError;
+    use crate::generated::wechatpay::UPDATE_GUIDE;
+
+    #[test]
+    fn a_call_in_a_mode_the_endpoint_does_not_list_is_refused() {
+        assert_eq!(UPDATE_GUIDE.modes, &[MerchantMode::Direct, MerchantMode::Partner], "from spec/wechatpay.toml");
+        assert!(UPDATE_GUIDE.check_mode(true).is_ok() && UPDATE_GUIDE.check_mode(false).is_ok());
+        let direct_only = EndpointDescriptor { modes: &[MerchantMode::Direct], ..UPDATE_GUIDE };
+        assert!(direct_only.check_mode(false).is_ok());
+        match direct_only.check_mode(true) {
+            Err(MendianError::InvalidArgument { field, reason }) => {
+                assert_eq!(field, "sub_mchid");
+                assert!(reason.contains("直连商户 only"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let partner_only = EndpointDescriptor { modes: &[MerchantMode::Partner], ..UPDATE_GUIDE };
+        assert!(matches!(partner_only.check_mode(false), Err(MendianError::InvalidArgument { .. })));
+        let wxa = EndpointDescriptor { modes: &[], ..UPDATE_GUIDE };
+        assert!(wxa.check_mode(true).is_ok() && wxa.check_mode(false).is_ok(), "no modes: not applicable");
+    }
 }

@@ -321,6 +321,7 @@ impl WechatpayClient {
                 obj.insert("sub_mchid".into(), Value::String(sub.clone()));
             }
         }
+        d.check_mode(value.get("sub_mchid").is_some_and(|v| !v.is_null()))?;
         // Every request names the key it encrypted with, or can verify the answer with:
         // in certificate mode the first call therefore downloads the certificates.
         let (serial, key) = self.encryption_key().await?;

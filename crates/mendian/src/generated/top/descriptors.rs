@@ -26,6 +26,7 @@ pub static WORKER_UPDATE: EndpointDescriptor = EndpointDescriptor {
     api_name: Some("tmall.servicecenter.worker.update"),
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Wrapped),
     response: Some("WorkerUpdateResponse"),
     fields: &[FieldDescriptor {
@@ -52,6 +53,7 @@ pub static WORKER_CREATE: EndpointDescriptor = EndpointDescriptor {
     api_name: Some("tmall.servicecenter.worker.create"),
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::Wrapped),
     response: Some("WorkerCreateResponse"),
     fields: &[FieldDescriptor {
@@ -78,6 +80,7 @@ pub static WORKER_DELETE: EndpointDescriptor = EndpointDescriptor {
     api_name: Some("tmall.servicecenter.worker.delete"),
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Wrapped),
     response: Some("WorkerDeleteResponse"),
     fields: &[
@@ -120,6 +123,7 @@ pub static WORKER_QUERY: EndpointDescriptor = EndpointDescriptor {
     api_name: Some("tmall.servicecenter.worker.query"),
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Wrapped),
     response: Some("WorkerQueryResponse"),
     fields: &[FieldDescriptor {
@@ -146,6 +150,7 @@ pub static WORKER_QUERYPAGE: EndpointDescriptor = EndpointDescriptor {
     api_name: Some("tmall.servicecenter.worker.querypage"),
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Wrapped),
     response: Some("WorkerQuerypageResponse"),
     fields: &[FieldDescriptor {

@@ -20,6 +20,7 @@ pub static REGISTER_GUIDE: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[MerchantMode::Direct, MerchantMode::Partner],
     envelope: Some(Envelope::PlainJson),
     response: Some("RegisterGuideResponse"),
     fields: &[
@@ -104,6 +105,7 @@ pub static ASSIGN_GUIDE: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 204,
     retry: Retry::Transient,
+    modes: &[MerchantMode::Direct, MerchantMode::Partner],
     envelope: Some(Envelope::PlainJson),
     response: None,
     fields: &[
@@ -146,6 +148,7 @@ pub static QUERY_GUIDES: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[MerchantMode::Direct, MerchantMode::Partner],
     envelope: Some(Envelope::PlainJson),
     response: Some("QueryGuidesResponse"),
     fields: &[
@@ -216,6 +219,7 @@ pub static UPDATE_GUIDE: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 204,
     retry: Retry::Transient,
+    modes: &[MerchantMode::Direct, MerchantMode::Partner],
     envelope: Some(Envelope::PlainJson),
     response: None,
     fields: &[
@@ -286,6 +290,7 @@ pub static DOWNLOAD_CERTIFICATES: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[MerchantMode::Direct, MerchantMode::Partner],
     envelope: Some(Envelope::PlainJson),
     response: Some("DownloadCertificatesResponse"),
     fields: &[FieldDescriptor {

@@ -5,7 +5,9 @@
 
 use crate::error::{MendianError, Platform};
 use crate::generated::Envelope;
-use crate::schema::descriptor::{Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, Retry};
+use crate::schema::descriptor::{
+    Encoding, EndpointDescriptor, ErrorEntry, FieldDescriptor, Location, MerchantMode, Retry,
+};
 use crate::schema::validate::{self, Format, LengthUnit, StrRules};
 use crate::schema::Validate;
 

@@ -20,6 +20,7 @@ pub static GET_MERCHANT_CATEGORY: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("GetMerchantCategoryResponse"),
     fields: &[],
@@ -40,6 +41,7 @@ pub static APPLY_MERCHANT: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: None,
     fields: &[
@@ -117,6 +119,7 @@ pub static GET_MERCHANT_AUDIT_INFO: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("GetMerchantAuditInfoResponse"),
     fields: &[],
@@ -137,6 +140,7 @@ pub static MODIFY_MERCHANT: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: None,
     fields: &[
@@ -172,6 +176,7 @@ pub static GET_DISTRICT: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::TencentMap),
     response: Some("GetDistrictResponse"),
     fields: &[],
@@ -192,6 +197,7 @@ pub static SEARCH_MAP_POI: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("SearchMapPoiResponse"),
     fields: &[
@@ -227,6 +233,7 @@ pub static CREATE_MAP_POI: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::MapPoi),
     response: Some("CreateMapPoiResponse"),
     fields: &[
@@ -346,6 +353,7 @@ pub static ADD_STORE: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("AddStoreResponse"),
     fields: &[
@@ -430,6 +438,7 @@ pub static UPDATE_STORE: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("UpdateStoreResponse"),
     fields: &[
@@ -493,6 +502,7 @@ pub static GET_STORE_INFO: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("GetStoreInfoResponse"),
     fields: &[FieldDescriptor {
@@ -519,6 +529,7 @@ pub static GET_STORE_LIST: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("GetStoreListResponse"),
     fields: &[
@@ -554,6 +565,7 @@ pub static DEL_STORE: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: None,
     fields: &[FieldDescriptor {
@@ -580,6 +592,7 @@ pub static GET_POI_LIST: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("GetPoiListResponse"),
     fields: &[
@@ -615,6 +628,7 @@ pub static GET_STORE_CARD: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("GetStoreCardResponse"),
     fields: &[FieldDescriptor {
@@ -641,6 +655,7 @@ pub static SET_STORE_CARD: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: None,
     fields: &[
@@ -676,6 +691,7 @@ pub static GET_STABLE_ACCESS_TOKEN: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Transient,
+    modes: &[],
     envelope: Some(Envelope::Token),
     response: Some("GetStableAccessTokenResponse"),
     fields: &[
@@ -725,6 +741,7 @@ pub static GET_ACCESS_TOKEN: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::Token),
     response: Some("GetAccessTokenResponse"),
     fields: &[
@@ -767,6 +784,7 @@ pub static UPLOAD_MEDIA: EndpointDescriptor = EndpointDescriptor {
     api_name: None,
     success_status: 200,
     retry: Retry::Never,
+    modes: &[],
     envelope: Some(Envelope::Errcode),
     response: Some("UploadMediaResponse"),
     fields: &[
