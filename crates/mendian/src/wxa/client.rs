@@ -132,7 +132,20 @@ pub fn envelope_error(d: &EndpointDescriptor, v: &Value) -> Option<MendianError>
             let err = v.get("error").and_then(value_text).filter(|e| !e.is_empty());
             (if err.is_some() { "error".to_string() } else { "0".into() }, err.unwrap_or_default())
         }
-        _ => (
+        // Every envelope is named here (no catch-all), so one added to the spec does not
+        // compile until this function reads it. The other platforms' envelopes never reach a
+        // 门店小程序 descriptor (the loader ties each endpoint to its own family's envelopes).
+        Some(
+            Envelope::Errcode
+            | Envelope::Token
+            | Envelope::MapPoi
+            | Envelope::Wrapped
+            | Envelope::Simplified
+            | Envelope::ErrorResponse
+            | Envelope::PlainJson
+            | Envelope::ErrorJson,
+        )
+        | None => (
             v.get("errcode").and_then(value_text).unwrap_or_else(|| "0".into()),
             v.get("errmsg").and_then(value_text).unwrap_or_default(),
         ),
