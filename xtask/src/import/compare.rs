@@ -4,6 +4,7 @@
 use mendian_spec::{line_of, LoadedFile, Spanned};
 
 use super::page::{Page, PageEndpoint, PageError, PageField};
+use super::example::squeezed;
 use super::write::{quoted, review_line, Edit};
 
 /// One difference between the page and the spec.
@@ -80,6 +81,9 @@ pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
         if !pe.response.is_empty() {
             compare_response(pe, ep, file, &at, &mut push);
         }
+        let table = ep.span().start;
+        compare_example("request example", "request_example", pe.request_example.as_ref(), ep.request_example.as_deref(), table, &at(ep.span()), &mut push);
+        compare_example("response example", "response_example", pe.response_example.as_ref(), ep.response_example.as_deref(), table, &at(ep.span()), &mut push);
         for (fact, page_line, spec_line, edit) in found {
             let deviation = ep.deviations.iter().find(|d| d.fact == fact).map(|d| d.reason.clone());
             out.push(Finding { endpoint: ep.id.clone(), fact, page_line, spec_line, deviation, edit });
@@ -455,4 +459,30 @@ fn length_unit(pf: &PageField) -> &'static str {
     } else {
         "chars"
     }
+}
+
+/// A page's example against the spec's copy, whitespace ignored.
+fn compare_example(
+    what: &str,
+    key: &'static str,
+    page: Option<&(usize, String)>,
+    spec: Option<&str>,
+    table: usize,
+    spec_line: &Option<usize>,
+    push: &mut dyn FnMut(String, Option<usize>, Option<usize>, Option<Edit>),
+) {
+    let Some((line, text)) = page else { return };
+    if spec.is_some_and(|s| squeezed(s) == squeezed(text)) {
+        return;
+    }
+    let value = if text.contains("\'\'\'") {
+        None
+    } else if text.contains('\n') {
+        Some(format!("\'\'\'\n{text}\n\'\'\'"))
+    } else {
+        Some(quoted(text))
+    };
+    let edit = value.map(|v| Edit::Set { table, key, value: Some(v), review: None });
+    let fact = if spec.is_some() { format!("{what}: the page's differs from the spec's") } else { format!("{what}: on the page, not in the spec") };
+    push(fact, Some(*line), *spec_line, edit);
 }

@@ -20,6 +20,7 @@
 //! endpoint or event, a member of a flattened TOP record, an answer member.
 
 pub mod compare;
+pub mod example;
 pub mod page;
 pub mod top_metadata;
 pub mod top_page;
@@ -376,7 +377,7 @@ mod tests {
                 "field store_code: on the page, not in the spec",
             ),
             (
-                PAGE.lines().filter(|l| !l.starts_with("服务人员二维码URL qr_code") && !l.contains("userQRCode?vcode=xxx")).collect::<Vec<_>>().join("\n"),
+                PAGE.lines().filter(|l| !l.starts_with("服务人员二维码URL qr_code") && !l.starts_with("示例值:https://open.work.weixin.qq.com")).collect::<Vec<_>>().join("\n"),
                 "field qr_code: in the spec, not on the page",
             ),
             (mutated("员工姓名过长 根据", "员工姓名太长 根据"), "error 400 PARAM_ERROR: description: page 「员工姓名太长」, spec 「员工姓名过长」"),
@@ -385,6 +386,7 @@ mod tests {
                 "error 429 FREQUENCY_LIMITED 「频率超限」: on the page, not in the spec",
             ),
             (mutated("请求方式:PATCH", "请求方式:PUT"), "method: page PUT, spec PATCH"),
+            (mutated("\"group_qrcode\" : \"http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0\"", "\"group_qrcode\" : \"http://p.qpic.cn/wwhead/other/0\""), "request example: the page's differs from the spec's"),
             (
                 mutated("/v3/smartguide/guides/{guide_id}", "/v3/smartguide/staff/{guide_id}"),
                 "endpoint PATCH /v3/smartguide/staff/{guide_id}: on the page, not in the spec",
@@ -461,6 +463,7 @@ mod tests {
             (wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 无效 |\n85057 | 图片格式不支持 |"), "error 85057 「图片格式不支持」: on the page, not in the spec"),
             (wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 已失效 |"), "error 85055: description: page 「map_poi_id 已失效」, spec 「map_poi_id 无效」"),
             (wxa("keyword | 搜索的关键词 | 必填 |\n", ""), "field keyword: in the spec, not on the page"),
+            (wxa("\"first_catid\": 476,", "\"first_catid\": 477,"), "request example: the page's differs from the spec's"),
             (wxa("keyword | 搜索的关键词 | 必填 |\n", "keyword | 搜索的关键词 | 必填 |\npage_size | 每页条数 | 选填 |\n"), "field page_size: on the page, not in the spec"),
             (wxa("https://api.weixin.qq.com/wxa/del_store?", "https://api.weixin.qq.com/wxa/delete_store?"), "endpoint POST /wxa/delete_store: on the page, not in the spec"),
             (wxa("请求方式: GET(请使用https协议)\nhttps://api.weixin.qq.com/wxa/get_district", "请求方式: POST(请使用https协议)\nhttps://api.weixin.qq.com/wxa/get_district"), "method: page POST, spec GET"),
@@ -584,6 +587,7 @@ mod tests {
             ("wxa", wxa("keyword | 搜索的关键词 | 必填 |\n", "keyword | 搜索的关键词 | 必填 |\npage_size | 每页条数 | 选填 |\n"), "name = \"page_size\""),
             ("wechatpay", mutated("请求方式:PATCH", "请求方式:PUT"), ""),
             ("wechatpay", mutated("员工姓名过长 根据", "员工姓名太长 根据"), ""),
+            ("wxa", wxa("\"first_catid\": 476,", "\"first_catid\": 477,"), ""),
             ("top", top("  • └ phone\n  • Number", "  • └ phone\n  • String"), ""),
             ("top", top("20001,已查询到最后一页", "20001,已查询到最后一页 20002, 工人已停用"), "code = \"20002\""),
         ];

@@ -51,6 +51,10 @@ pub struct PageEndpoint {
     /// response record's members at any depth, and their enum values with the spec's enums.
     /// Members the page does not list are not drift (answers are read from their examples).
     pub response: Vec<PageField>,
+    /// The request example (its first line and text), when the page shows one.
+    pub request_example: Option<(usize, String)>,
+    /// The response example, when the page shows one.
+    pub response_example: Option<(usize, String)>,
 }
 
 /// One request-parameter row and the lines that belong to it.

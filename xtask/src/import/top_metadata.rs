@@ -32,6 +32,8 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             fields,
             errors: None,
             response: Vec::new(),
+            request_example: None,
+            response_example: None,
         });
     }
     if endpoints.is_empty() {

@@ -98,6 +98,8 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             fields,
             errors: (!errors.is_empty()).then_some(errors),
             response: Vec::new(),
+            request_example: None,
+            response_example: None,
         }],
         events: Vec::new(),
     })

@@ -76,9 +76,28 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
     }
     Ok(Page {
         version,
-        endpoints: vec![PageEndpoint { method, path: path.to_string(), api_name: None, nested: false, flat_members: false, line: url_at + 1, fields, errors, response: Vec::new() }],
+        endpoints: vec![PageEndpoint {
+            method,
+            path: path.to_string(),
+            api_name: None,
+            nested: false,
+            flat_members: false,
+            line: url_at + 1,
+            fields,
+            errors,
+            response: Vec::new(),
+            request_example: example_after(&lines, "请求示例"),
+            response_example: example_after(&lines, "返回示例"),
+        }],
         events: Vec::new(),
     })
+}
+
+/// The example under the heading `heading` (its page line and text).
+fn example_after(lines: &[&str], heading: &str) -> Option<(usize, String)> {
+    let at = lines.iter().position(|l| *l == heading)?;
+    let stop = |l: &str| l.starts_with("返回参数") || l.starts_with("返回示例") || l.starts_with("错误码");
+    super::example::block(lines, at, &stop).map(|(k, text)| (k + 1, text))
 }
 
 fn after_colon(line: &str) -> String {
@@ -155,6 +174,9 @@ mod tests {
         let last = errors.last().unwrap();
         assert_eq!((last.status, last.code.as_str(), last.description.as_str()), (Some(500), "SYSTEM_ERROR", "调用云函数错误"));
         assert_eq!(errors[1].code, "PARAM_ERROR", "the code carries down");
+        let (line, example) = ep.request_example.as_ref().unwrap();
+        assert_eq!((*line, example.lines().count()), (86, 7), "{example}");
+        assert_eq!(ep.response_example.as_ref().unwrap().1, "无数据(Http状态码为204)");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::ops::Range;
 /// One change to the spec text. `table` is the byte offset of a table's `[[…]]` header.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
-    /// Set `key = value` in the table (replacing its line, or adding it at the table's end);
-    /// `None` removes the key. `review` adds a review comment above the line.
+    /// Set `key = value` in the table (replacing its line, or its lines for a multi-line string,
+    /// or adding it at the table's end); `None` removes the key. `review` adds a review comment above the line.
     Set { table: usize, key: &'static str, value: Option<String>, review: Option<String> },
     /// Several edits for one finding.
     All(Vec<Edit>),
@@ -137,12 +137,18 @@ fn resolve(lines: &Lines, e: &Edit) -> Result<(usize, usize, String), String> {
                 let l = lines.line(n);
                 l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='))
             });
-            match (found, value) {
-                (Some(n), _) if lines.line(n).contains("'''") || lines.line(n).contains("\"\"\"") => {
-                    Err(format!("`{key}` at spec line {} is a multi-line string; edit it by hand", n + 1))
+            // A multi-line string value runs to the line that closes it.
+            let last = |n: usize| -> Result<usize, String> {
+                for delim in ["'''", "\"\"\""] {
+                    if lines.line(n).matches(delim).count() % 2 == 1 {
+                        return (n + 1..lines.starts.len()).find(|&m| lines.line(m).contains(delim)).ok_or_else(|| format!("`{key}` at spec line {} never closes its {delim}", n + 1));
+                    }
                 }
-                (Some(n), Some(v)) => Ok((lines.starts[n], lines.end(n + 1), format!("{review}{key} = {v}\n"))),
-                (Some(n), None) => Ok((lines.starts[n], lines.end(n + 1), String::new())),
+                Ok(n)
+            };
+            match (found, value) {
+                (Some(n), Some(v)) => Ok((lines.starts[n], lines.end(last(n)? + 1), format!("{review}{key} = {v}\n"))),
+                (Some(n), None) => Ok((lines.starts[n], lines.end(last(n)? + 1), String::new())),
                 (None, Some(v)) => Ok((lines.end(region.end), lines.end(region.end), format!("{review}{key} = {v}\n"))),
                 (None, None) => Ok((0, 0, String::new())),
             }
@@ -227,6 +233,7 @@ mod tests {
         assert!(item.contains("    { value = 1, name = \"B\" },\n    { value = 2, name = \"C\" },\n]\n"), "{item}");
         let less = apply(TEXT, &[Edit::RemoveItem { table: en, key: "values", needle: "value = 0,".into() }]).unwrap();
         assert_eq!(less, TEXT.replace("    { value = 0, name = \"A\" },\n", ""));
-        assert!(apply(TEXT, &[Edit::Set { table: ep, key: "summary", value: Some("\"x\"".into()), review: None }]).is_err(), "multi-line strings are left to a person");
+        let summary = apply(TEXT, &[Edit::Set { table: ep, key: "summary", value: Some("'''\nnew\n'''".into()), review: None }]).unwrap();
+        assert_eq!(summary, TEXT.replace("summary = '''\n[not a header]\n'''\n", "summary = '''\nnew\n'''\n"), "a multi-line value is replaced whole");
     }
 }

@@ -66,6 +66,8 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
                     fields: Vec::new(),
                     errors: None,
                     response: Vec::new(),
+            request_example: None,
+            response_example: None,
                 });
             }
         }
@@ -73,6 +75,17 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
             let from = line.split("直接复用").nth(1).unwrap_or("").split("的错误码").next().unwrap_or("").to_string();
             let ep = endpoints.len().checked_sub(1).ok_or(ParseError { line: nums[i], reason: "直接复用…的错误码 before any request URL".into() })?;
             reuse.push((ep, from, nums[i]));
+        }
+        if let Some(request) = example_heading(line) {
+            if let Some((k, example)) = super::example::block(&lines, i, &is_heading) {
+                let ep = endpoints.last_mut().ok_or(ParseError { line: nums[i], reason: format!("{line:?} before any request URL") })?;
+                let slot = if request { &mut ep.request_example } else { &mut ep.response_example };
+                if slot.is_none() {
+                    *slot = Some((nums[k], example.clone()));
+                }
+                i = k + example.lines().count();
+                continue;
+            }
         }
         if line == "<xml>" {
             let (event, end) = event_xml(&lines, &nums, i)?;
@@ -144,6 +157,28 @@ pub fn parse(text: &str) -> Result<Page, ParseError> {
         return Err(ParseError { line: nums.last().copied().unwrap_or(1), reason: "no request URL on https://api.weixin.qq.com".into() });
     }
     Ok(Page { version: None, endpoints, events })
+}
+
+/// `Some(true)` for a request example's heading (POST数据示例, 请求参数示例), `Some(false)` for
+/// an answer's (返回json示例, 成功返回, 返回参数示例).
+fn example_heading(line: &str) -> Option<bool> {
+    let line = line.trim_matches('*');
+    if line.starts_with("POST数据示例") || line.starts_with("请求参数示例") {
+        Some(true)
+    } else if line.starts_with("返回json示例") || line.starts_with("返回参数示例") || (line.starts_with("成功返回") && !line.contains("字段值说明")) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A line that cannot be inside an example: a heading (`返回参数说明:`), a table row, a section.
+fn is_heading(line: &str) -> bool {
+    ((line.ends_with(':') || line.ends_with('：')) && !line.contains('"'))
+        || line.starts_with("# ")
+        || line.contains(" | ")
+        || line.starts_with("事件推送")
+        || line.starts_with("错误码说明")
 }
 
 /// `# 2.创建门店小程序`.
@@ -317,6 +352,12 @@ mod tests {
         assert_eq!(modify.errors, apply.errors, "直接复用创建门店小程序的错误码");
         let audit = &page.endpoints[2];
         assert_eq!(audit.response.iter().find(|f| f.name == "status").unwrap().enum_values, ["0", "1", "2", "3", "4"]);
+        let (line, example) = apply.request_example.as_ref().unwrap();
+        assert_eq!(*line, 83);
+        assert!(example.starts_with("{\n\"first_catid\": 476,") && example.ends_with("\"other_files\": \"\"\n}"), "{example}");
+        assert!(apply.response_example.as_ref().unwrap().1.contains("\"errmsg\" : \"ok\""));
+        let with_examples = page.endpoints.iter().filter(|e| e.response_example.is_some()).count();
+        assert_eq!(with_examples, 13, "every section with a 返回json示例, 成功返回 or 返回参数示例");
         let names: Vec<&str> = page.events.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["apply_merchant_audit_info", "create_map_poi_audit_info", "add_store_audit_info", "modify_store_audit_info"]);
         let add = &page.events[2];
