@@ -144,7 +144,7 @@ fn compare_fields(
                 Edit::Set { table, key: "min_length", value: pf.min_length.map(|v| v.to_string()), review: None },
                 Edit::Set { table, key: "max_length", value: pf.max_length.map(|v| v.to_string()), review: None },
             ];
-            if sf.length_unit.is_none() {
+            if sf.length_unit.is_none() && pf.length_unit.is_none() {
                 let unit = length_unit(pf);
                 edits.push(Edit::Set { table, key: "length_unit", value: Some(quoted(unit)), review: Some(format!("the page's limit; {unit:?} is our reading of its unit")) });
             }
@@ -154,6 +154,11 @@ fn compare_fields(
                 line.1,
                 Some(Edit::All(edits)),
             );
+        }
+        let unit = sf.length_unit.map(|u| format!("{u:?}").to_ascii_lowercase());
+        if let Some(page_unit) = pf.length_unit.filter(|u| unit.as_deref() != Some(*u)) {
+            let edit = Edit::Set { table, key: "length_unit", value: Some(quoted(page_unit)), review: None };
+            push(format!("field {}: length unit: page {page_unit}, spec {}", pf.name, unit.as_deref().unwrap_or("none")), line.0, line.1, Some(edit));
         }
         if pf.plaintext_max_bytes != sf.plaintext_max_bytes {
             let show = |v: Option<u32>| v.map(|v| format!("{v} bytes")).unwrap_or_else(|| "none".into());
@@ -429,7 +434,7 @@ fn new_field(header: &str, pf: &PageField) -> String {
         t.push_str(&format!("max_length = {v}\n"));
     }
     if pf.min_length.is_some() || pf.max_length.is_some() {
-        t.push_str(&format!("length_unit = {}\n", quoted(length_unit(pf))));
+        t.push_str(&format!("length_unit = {}\n", quoted(pf.length_unit.unwrap_or_else(|| length_unit(pf)))));
     }
     if let Some(v) = pf.plaintext_max_bytes {
         t.push_str(&format!("encrypted = true\nplaintext_max_bytes = {v}\n"));

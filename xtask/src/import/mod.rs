@@ -460,6 +460,7 @@ mod tests {
                 "response status (MerchantAuditStatus): value 5: on the page, not in the spec",
             ),
             (wxa("名称长度为4-30个字符(中文算两个字符)", "名称长度为4-20个字符(中文算两个字符)"), "field nickname: length: page [4,20], spec [4,30]"),
+            (wxa("名称长度为4-30个字符(中文算两个字符)", "名称长度为4-30个字符"), "field nickname: length unit: page chars, spec width"),
             (wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 无效 |\n85057 | 图片格式不支持 |"), "error 85057 「图片格式不支持」: on the page, not in the spec"),
             (wxa("85055 | map_poi_id 无效 |", "85055 | map_poi_id 已失效 |"), "error 85055: description: page 「map_poi_id 已失效」, spec 「map_poi_id 无效」"),
             (wxa("keyword | 搜索的关键词 | 必填 |\n", ""), "field keyword: in the spec, not on the page"),

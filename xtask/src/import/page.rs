@@ -73,6 +73,9 @@ pub struct PageField {
     pub min_length: Option<u32>,
     /// See `min_length`.
     pub max_length: Option<u32>,
+    /// How the page counts the length (`chars`, `bytes`, `width` where a Chinese character
+    /// counts twice), when it says.
+    pub length_unit: Option<&'static str>,
     /// `path`, `query` or `body`; empty when the page does not say.
     pub location: String,
     /// 特殊规则 加密前字段长度限制为N个字节.

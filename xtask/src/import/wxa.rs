@@ -229,6 +229,8 @@ fn field(n: usize, c: &[String]) -> Result<PageField, ParseError> {
         None
     };
     let (min_length, max_length) = length_rule(&description).map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    // 名称长度为4-30个字符(中文算两个字符): display width.
+    let length_unit = min_length.map(|_| if description.contains("两个字符") { "width" } else { "chars" });
     let (enum_values, enum_meanings) = enum_values(&description).into_iter().unzip();
     Ok(PageField {
         line: n,
@@ -240,6 +242,7 @@ fn field(n: usize, c: &[String]) -> Result<PageField, ParseError> {
         required,
         min_length,
         max_length,
+        length_unit,
         ..PageField::default()
     })
 }
