@@ -460,7 +460,10 @@ pub fn demo(root: &Path) -> Result<(), String> {
 /// aws-lc-rs backend and then with the pure-Rust `rsa` backend; then 门店小程序 calls per
 /// second against the emulator next to plain reqwest; then the access-token read from Redis
 /// next to memory; then client CPU per call from Python.
-pub fn bench(root: &Path) -> Result<(), String> {
+pub fn bench(root: &Path, only_python: bool) -> Result<(), String> {
+    if only_python {
+        return python_bench(root);
+    }
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
     println!();
     run(Command::new(cargo_bin()).current_dir(root).args([

@@ -626,7 +626,9 @@ def _client_connections(port):
 def test_a_cancelled_asyncio_call_stops_at_once_and_closes_its_connection(fresh):
     wx = client(fresh)
     request = mendian.GetStoreListRequest(offset=0, limit=1)
-    wx.get_store_list(request)                       # token cached, connection pooled
+    # Token cached, connection pooled (asyncio calls pool their connections apart from
+    # blocking calls, which keep their own per thread).
+    asyncio.run(wx.get_store_list_async(request))
     port = urllib.parse.urlparse(fresh.profile["wxa_base_url"]).port
     before = _client_connections(port)
     assert before >= 1

@@ -1,15 +1,18 @@
 //! Blocking calls: the generated `*_blocking` methods run the same future as the async
-//! ones on the calling thread, with I/O driven by one small Tokio runtime shared by the
-//! whole process (started on first use). A blocking call honours the client's timeouts and
-//! deadline exactly as the async form does, because it is the same future.
+//! ones, entirely on the calling thread: each thread that makes blocking calls gets its own
+//! current-thread Tokio runtime, and the HTTP transport gives it connections of its own
+//! ([`on_caller_thread`]), so no call hops between threads. A blocking call honours the
+//! client's timeouts and deadline exactly as the async form does, because it is the same
+//! future. One small shared runtime (started on first use) drives what must outlive a call:
+//! the Redis store's connection tasks ([`handle`]).
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::OnceLock;
 
 use crate::error::MendianError;
 
-/// Worker threads of the shared runtime: they only drive sockets and timers, the call itself
-/// runs on the caller's thread.
+/// Worker threads of the shared runtime (the Redis store's connections).
 const WORKERS: usize = 2;
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime, MendianError> {
@@ -25,6 +28,20 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, MendianError> {
         })
         .as_ref()
         .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
+}
+
+thread_local! {
+    /// This thread's runtime for blocking calls, built on its first one.
+    static CALLER: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
+    /// Whether this thread is inside [`run`].
+    static IN_CALL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current code runs inside a blocking call on its caller's thread: the transport
+/// then uses this thread's own connections (a connection belongs to the runtime that opened
+/// it, and this one runs only while its thread is in a call).
+pub fn on_caller_thread() -> bool {
+    IN_CALL.with(Cell::get)
 }
 
 /// The shared runtime's handle, for work that must outlive the caller's own runtime (the
@@ -44,7 +61,26 @@ pub fn run<T>(call: impl Future<Output = Result<T, MendianError>>) -> Result<T, 
             "made from inside a Tokio runtime, where it would block the runtime's thread: await the async method instead",
         ));
     }
-    runtime()?.block_on(call)
+    CALLER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })?;
+            *slot = Some(rt);
+        }
+        let rt = slot.as_ref().expect("just set");
+        IN_CALL.with(|c| c.set(true));
+        struct Leave;
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                IN_CALL.with(|c| c.set(false));
+            }
+        }
+        let _leave = Leave;
+        rt.block_on(call)
+    })
 }
 
 #[cfg(test)]
@@ -57,5 +93,65 @@ mod tests {
         let inner = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let refused = inner.block_on(async { run(async { Ok(1) }) });
         assert!(matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"), "{refused:?}");
+    }
+
+    /// Names of this process's threads.
+    fn thread_names() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .map(|d| d.flatten().filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok()).map(|n| n.trim().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_blocking_exchange_stays_on_the_callers_thread_and_reuses_its_connection() {
+        use std::io::{BufRead, BufReader, Write};
+        use std::time::Duration;
+
+        use crate::runtime::transport::{HttpRequest, Transport};
+
+        // A keep-alive HTTP server on loopback that counts the connections it accepts.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/ping", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut stream = stream;
+                    loop {
+                        let mut line = String::new();
+                        // Read one request's head.
+                        loop {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                        }
+                        if stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let t = Transport::new(Duration::from_secs(5), "test").unwrap();
+        let get = || HttpRequest { method: "GET", url: url.clone(), headers: Vec::new(), body: Vec::new() };
+        for _ in 0..3 {
+            let r = run(async {
+                assert!(on_caller_thread());
+                t.send(get()).await
+            })
+            .unwrap();
+            assert_eq!((r.status, r.body.as_slice()), (200, b"ok".as_slice()));
+        }
+        assert!(!on_caller_thread(), "only inside a call");
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "the thread's connection is kept and reused");
+        // Each test runs in its own process under nextest: no I/O worker was started.
+        assert!(!thread_names().iter().any(|n| n.starts_with("mendian-io")), "{:?}", thread_names());
     }
 }

@@ -1,9 +1,13 @@
-//! HTTP transport shared by the platform runtimes: one reqwest client (rustls), timeouts,
-//! and the mapping of transport failures to `MendianError::Network` / `Timeout`.
+//! HTTP transport shared by the platform runtimes: one reqwest client (rustls) per SDK client
+//! for async calls, and one per SDK client and thread for blocking calls (see
+//! [`super::blocking`]), built from the same settings; timeouts, and the mapping of transport
+//! failures to `MendianError::Network` / `Timeout`.
 //!
 //! Errors name the host and what failed, never the URL's query or any header: query strings
 //! may carry an `access_token`, and bodies may carry sessions or secrets.
 
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::error::MendianError;
@@ -84,8 +88,52 @@ impl HttpResponse {
 #[derive(Debug, Clone)]
 pub struct Transport {
     client: reqwest::Client,
+    /// How `client` was built: blocking calls build their thread's own client from it.
+    recipe: Arc<Recipe>,
     timeout: Duration,
     max_body: u64,
+}
+
+/// The settings a reqwest client is built from. Its `Debug` shows no proxy URL (it may hold
+/// credentials).
+struct Recipe {
+    timeout: Duration,
+    user_agent: String,
+    proxy: Option<reqwest::Proxy>,
+    roots: Vec<reqwest::Certificate>,
+    tls_roots: TlsRoots,
+}
+
+impl std::fmt::Debug for Recipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recipe")
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field("extra_roots", &self.roots.len())
+            .field("tls_roots", &self.tls_roots)
+            .finish()
+    }
+}
+
+impl Recipe {
+    fn build(&self) -> Result<reqwest::Client, MendianError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .user_agent(&self.user_agent);
+        if let Some(p) = &self.proxy {
+            builder = builder.proxy(p.clone());
+        }
+        builder = super::tls::trust(builder, self.tls_roots, self.roots.clone());
+        builder.build().map_err(|e| MendianError::Network { reason: format!("cannot create the HTTP client: {}", e.without_url()) })
+    }
+}
+
+thread_local! {
+    /// Each thread's clients for blocking calls, by the recipe they were built from; entries
+    /// of dropped SDK clients are purged when a new one is added.
+    static CALLER_CLIENTS: RefCell<Vec<(Weak<Recipe>, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The largest answer read when the options set no limit: far above any documented answer
@@ -107,20 +155,26 @@ impl Transport {
         roots: Vec<reqwest::Certificate>,
         tls_roots: TlsRoots,
     ) -> Result<Transport, MendianError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(user_agent);
-        if let Some(p) = proxy {
-            builder = builder.proxy(p);
+        let recipe = Arc::new(Recipe { timeout, user_agent: user_agent.to_string(), proxy, roots, tls_roots });
+        let client = recipe.build()?;
+        Ok(Transport { client, recipe, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES })
+    }
+
+    /// The client for this call: the shared one, or inside a blocking call this thread's own.
+    fn client(&self) -> Result<reqwest::Client, MendianError> {
+        if !super::blocking::on_caller_thread() {
+            return Ok(self.client.clone());
         }
-        builder = super::tls::trust(builder, tls_roots, roots);
-        let client = builder
-            .build()
-            .map_err(|e| MendianError::Network {
-                reason: format!("cannot create the HTTP client: {}", e.without_url()),
-            })?;
-        Ok(Transport { client, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES })
+        CALLER_CLIENTS.with(|cell| {
+            let mut clients = cell.borrow_mut();
+            if let Some((_, c)) = clients.iter().find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(&self.recipe))) {
+                return Ok(c.clone());
+            }
+            clients.retain(|(r, _)| r.strong_count() > 0);
+            let c = self.recipe.build()?;
+            clients.push((Arc::downgrade(&self.recipe), c.clone()));
+            Ok(c)
+        })
     }
 
     /// This transport reading answers of at most `max_body` bytes.
@@ -131,7 +185,7 @@ impl Transport {
 
     /// The same client (connection pool included) with another timeout per exchange.
     pub fn with_timeout(&self, timeout: Duration) -> Transport {
-        Transport { client: self.client.clone(), timeout, max_body: self.max_body }
+        Transport { client: self.client.clone(), recipe: self.recipe.clone(), timeout, max_body: self.max_body }
     }
 
     /// Sends one request; a transport failure becomes `Network` or `Timeout`.
@@ -165,7 +219,8 @@ impl Transport {
         let host = || super::url::host_port(&req.url);
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| (MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)), false))?;
-        let mut builder = self.client.request(method, &req.url).timeout(self.timeout);
+        let client = self.client().map_err(|e| (e, true))?;
+        let mut builder = client.request(method, &req.url).timeout(self.timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
