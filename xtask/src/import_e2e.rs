@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::tools::{cache_dir, path_with, run, step, target_dir, tools_venv};
+use crate::tools::{build_wheel, cache_dir, run, step, target_dir, tools_venv};
 
 const PAGE: &str = "spec/docs/wechatpay/update-guide.txt";
 
@@ -56,18 +56,7 @@ pub fn run_flow(root: &Path) -> Result<(), String> {
     step("import end to end: the debug wheel of the changed copy");
     let out = copy.join("wheels");
     let _ = std::fs::remove_dir_all(&out);
-    run(Command::new(venv.join("bin/maturin"))
-        .current_dir(copy.join("bindings/python"))
-        .args(["build", "--quiet", "--out"])
-        .arg(&out)
-        .env("CARGO_TARGET_DIR", target_dir(root))
-        .env("PATH", path_with(&venv.join("bin"))))?;
-    let wheel = std::fs::read_dir(&out)
-        .map_err(|e| e.to_string())?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .ok_or("maturin produced no wheel")?;
+    let wheel = build_wheel(&venv, &copy.join("bindings/python"), &[], &out, &target_dir(root))?;
     let test_venv = cache_dir().join("import-e2e-venv");
     let _ = std::fs::remove_dir_all(&test_venv);
     run(Command::new("python3").args(["-m", "venv"]).arg(&test_venv))?;

@@ -198,7 +198,7 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, wheels: Wheels) -> R
             step("python: build the debug wheel (maturin, bindings = \"uniffi\")");
             let out = target_dir(root).join("wheels").join("debug");
             let _ = std::fs::remove_dir_all(&out);
-            ("debug", vec![build_wheel(&venv, &root.join("bindings/python"), &[], &out)?])
+            ("debug", vec![build_wheel(&venv, &root.join("bindings/python"), &[], &out, &target_dir(root))?])
         }
         Wheels::Dist(d) => ("packaged", vec![d.sdk_wheel.clone(), d.emulator_wheel.clone()]),
     };
@@ -251,14 +251,16 @@ fn sdist_builds(root: &Path, sdist: &Path) -> Result<(), String> {
     }
 }
 
-/// Builds the maturin project in `project` into `out` and returns the wheel.
-fn build_wheel(tools: &Path, project: &Path, flags: &[&str], out: &Path) -> Result<PathBuf, String> {
+/// Builds the maturin project in `project` into `out`, compiling into `target`, and returns
+/// the wheel.
+pub(crate) fn build_wheel(tools: &Path, project: &Path, flags: &[&str], out: &Path, target: &Path) -> Result<PathBuf, String> {
     run(Command::new(tools.join("bin/maturin"))
         .current_dir(project)
         .args(["build", "--quiet"])
         .args(flags)
         .arg("--out")
         .arg(out)
+        .env("CARGO_TARGET_DIR", target)
         .env("PATH", path_with(&tools.join("bin"))))?;
     std::fs::read_dir(out)
         .map_err(|e| e.to_string())?
@@ -495,17 +497,7 @@ fn python_bench(root: &Path) -> Result<(), String> {
     step("bench: build the release wheel (maturin --release)");
     let wheels = target_dir(root).join("bench-wheels");
     let _ = std::fs::remove_dir_all(&wheels);
-    run(Command::new(tools.join("bin/maturin"))
-        .current_dir(root.join("bindings/python"))
-        .args(["build", "--release", "--quiet", "--out"])
-        .arg(&wheels)
-        .env("PATH", path_with(&tools.join("bin"))))?;
-    let wheel = std::fs::read_dir(&wheels)
-        .map_err(|e| e.to_string())?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .ok_or("maturin produced no wheel")?;
+    let wheel = build_wheel(&tools, &root.join("bindings/python"), &["--release"], &wheels, &target_dir(root))?;
 
     step("bench: install the wheel and requests into the bench virtualenv");
     let venv = cache_dir().join("bench-venv");

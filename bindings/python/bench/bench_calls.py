@@ -272,7 +272,7 @@ def run(emu, baseline, loop, args):
 
 LABELS = {
     "reqwest-ct": "plain reqwest (Rust), current-thread runtime",
-    "reqwest-mt": "plain reqwest (Rust), 2-worker runtime (the blocking form's shape)",
+    "reqwest-mt": "plain reqwest (Rust), 2-worker runtime (call on the calling thread, connection on the workers)",
     "mendian-blocking": "mendian, blocking",
     "mendian-asyncio": "mendian, asyncio (one at a time)",
     "requests": "pure-Python `requests` + `json.loads`",
@@ -327,8 +327,8 @@ def print_table(rows):
           "stores; TOP `result.value`); the baselines decode to `serde_json::Value` / `json.loads` dicts, mendian "
           "to typed records. TOP: the baselines sign each call themselves (HMAC-SHA256 over the sorted "
           "parameters, new timestamp), as mendian does. All clients keep connections alive. reqwest on a "
-          "current-thread runtime does everything on one thread; on the 2-worker runtime the call runs on the "
-          "calling thread and the connection on the runtime's workers, as in mendian's blocking form. In the "
+          "current-thread runtime does everything on one thread, as mendian's blocking form does; on the "
+          "2-worker runtime the call runs on the calling thread and the connection on the runtime's workers. In the "
           f"concurrent group reqwest has {CONCURRENT} calls in flight on a current-thread runtime. "
           "calls/s is the wall-clock rate (the emulator shares the machine).")
 

@@ -94,7 +94,7 @@ pub fn write_spec(root: &Path, report: &Report) -> Result<usize, String> {
         if sum != doc.sha256 {
             let table = doc.table;
             edits.push(write::Edit::Set { table, key: "sha256", value: Some(write::quoted(&sum)), review: None });
-            edits.push(write::Edit::Set { table, key: "snapshot_date", value: Some(write::quoted(&today())), review: None });
+            edits.push(write::Edit::Set { table, key: "snapshot_date", value: Some(write::quoted(&today()?)), review: None });
             if let Some(v) = &report.version {
                 edits.push(write::Edit::Set { table, key: "version", value: Some(write::quoted(v)), review: None });
             }
@@ -144,20 +144,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Today's date (UTC) as `YYYY-MM-DD`.
-fn today() -> String {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0) as i64;
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+/// Today's date (UTC) as `YYYY-MM-DD`, from `date`.
+fn today() -> Result<String, String> {
+    let out = std::process::Command::new("date").args(["-u", "+%F"]).output().map_err(|e| format!("date: {e}"))?;
+    let day = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && day.len() == 10).then_some(day).ok_or_else(|| "date -u +%F printed no date".to_string())
 }
 
 /// The spec files. The snapshots are not checked here (the page being imported may be the
