@@ -18,7 +18,8 @@
 //! - `bench` — client CPU per WeChat Pay request next to the raw crypto floor, 门店小程序
 //!   calls per second against the emulator next to plain reqwest, the access-token read from
 //!   Redis next to memory, and client CPU per call from Python next to plain reqwest and
-//!   `requests` (release builds); `--python` runs the last part alone.
+//!   `requests`, and from Kotlin next to plain reqwest (release builds); `--python` and
+//!   `--kotlin` run those parts alone.
 //! - `fuzz [--seconds N]` — every fuzz target of `fuzz/` under AFL++ for N seconds each
 //!   (`test` runs a short bounded pass).
 //!
@@ -41,7 +42,7 @@ fn root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | import <page> [--family F] [--write] | import-e2e | demo | bench [--python] | fuzz [--seconds N]>"
+    "usage: cargo xtask <codegen [--check] | bindings [--check] | test | package | import <page> [--family F] [--write] | import-e2e | demo | bench [--python | --kotlin] | fuzz [--seconds N]>"
 }
 
 fn main() -> ExitCode {
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
         Some("test") => tools::test_all(&root),
         Some("demo") => tools::demo(&root),
         Some("package") => package::package(&root).map(|_| ()),
-        Some("bench") => tools::bench(&root, args.iter().any(|a| a == "--python")),
+        Some("bench") => tools::bench(&root, args.get(1).map(|a| a.trim_start_matches('-'))),
         Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         Some("import-e2e") => import_e2e::run_flow(&root),
         _ => Err(usage().to_string()),

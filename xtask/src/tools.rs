@@ -461,10 +461,14 @@ pub fn demo(root: &Path) -> Result<(), String> {
 /// `cargo xtask bench`: the WeChat Pay CPU benchmark, optimised build, with the default
 /// aws-lc-rs backend and then with the pure-Rust `rsa` backend; then 门店小程序 calls per
 /// second against the emulator next to plain reqwest; then the access-token read from Redis
-/// next to memory; then client CPU per call from Python.
-pub fn bench(root: &Path, only_python: bool) -> Result<(), String> {
-    if only_python {
-        return python_bench(root);
+/// next to memory; then client CPU per call from Python and from Kotlin. `only` runs one of
+/// the last two alone (`python`, `kotlin`).
+pub fn bench(root: &Path, only: Option<&str>) -> Result<(), String> {
+    match only {
+        Some("python") => return python_bench(root),
+        Some("kotlin") => return kotlin_bench(root),
+        Some(other) => return Err(format!("bench --{other}: the parts that run alone are --python and --kotlin")),
+        None => {}
     }
     run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "--release", "-p", "mendian", "--example", "bench_wechatpay"]))?;
     println!();
@@ -479,19 +483,55 @@ pub fn bench(root: &Path, only_python: bool) -> Result<(), String> {
         .current_dir(root)
         .args(["run", "-q", "--release", "-p", "mendian", "--features", SERVER_FEATURES, "--example", "bench_tokens", "--"])
         .arg(&redis))?;
-    python_bench(root)
+    python_bench(root)?;
+    kotlin_bench(root)
 }
 
-/// Client CPU per call from Python (`bindings/python/bench/bench_calls.py`): the release
-/// wheel in its own virtualenv with `requests`, the release emulator as its own process and
-/// the plain-reqwest baseline (`examples/bench_baseline.rs`) as another.
-fn python_bench(root: &Path) -> Result<(), String> {
+/// Release builds of the emulator and of the plain-reqwest baseline the language benches
+/// measure against: their paths.
+fn bench_processes(root: &Path) -> Result<(PathBuf, PathBuf), String> {
     step("bench: release builds of the emulator and the plain-reqwest baseline");
     run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian-emulator", "--bin", "mendian-emulator"]))?;
     run(Command::new(cargo_bin()).current_dir(root).args(["build", "-q", "--release", "-p", "mendian", "--example", "bench_baseline"]))?;
     let release = target_dir(root).join("release");
     let emulator = release.join(format!("mendian-emulator{}", std::env::consts::EXE_SUFFIX));
     let baseline = release.join("examples").join(format!("bench_baseline{}", std::env::consts::EXE_SUFFIX));
+    Ok((emulator, baseline))
+}
+
+/// Client CPU per call from Kotlin (`bindings/kotlin/bench`): compiled against the packaged
+/// jar (release library inside) and run on the JVM with the jar's library, next to the
+/// plain-reqwest baseline.
+fn kotlin_bench(root: &Path) -> Result<(), String> {
+    let (emulator, baseline) = bench_processes(root)?;
+    step("bench: the packaged jar (cargo xtask package)");
+    let dist = crate::package::package(root)?;
+    let tools = kotlin_tools()?;
+    step("bench: compile the Kotlin bench against the jar");
+    let out_jar = target_dir(root).join("kotlin").join("mendian-kotlin-bench.jar");
+    std::fs::create_dir_all(out_jar.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    let mut sources = Vec::new();
+    collect_files(&root.join("bindings/kotlin/bench"), "kt", &mut sources);
+    let mut compile_cp = vec![dist.jar.clone()];
+    compile_cp.extend(tools.classpath[..2].iter().cloned());
+    run(Command::new(&tools.kotlinc).args(["-nowarn", "-jvm-target", "17", "-cp"]).arg(join_cp(&compile_cp)).arg("-d").arg(&out_jar).args(&sources))?;
+    step("bench: client CPU per call from Kotlin");
+    let mut cp = vec![out_jar, dist.jar.clone()];
+    cp.extend(tools.classpath.iter().cloned());
+    run(Command::new("java")
+        .env_remove("LD_LIBRARY_PATH")
+        .arg("-cp")
+        .arg(join_cp(&cp))
+        .arg("mendian.bench.BenchKt")
+        .arg(&emulator)
+        .arg(&baseline))
+}
+
+/// Client CPU per call from Python (`bindings/python/bench/bench_calls.py`): the release
+/// wheel in its own virtualenv with `requests`, the release emulator as its own process and
+/// the plain-reqwest baseline (`examples/bench_baseline.rs`) as another.
+fn python_bench(root: &Path) -> Result<(), String> {
+    let (emulator, baseline) = bench_processes(root)?;
 
     let tools = tools_venv()?;
     step("bench: build the release wheel (maturin --release)");

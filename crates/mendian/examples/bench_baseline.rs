@@ -18,8 +18,8 @@
 //! does by default), the answer read whole and decoded to `serde_json::Value`, and the
 //! success checked (`errcode` 0 and the expected number of stores; TOP `result.value`).
 //! `current` runs everything on one thread (a current-thread Tokio runtime: the cheapest
-//! way); `multi` drives the calls from the main thread with the connections on a 2-worker
-//! runtime (the shape of `#[tokio::main]`, and of the SDK's blocking form).
+//! way, and the shape of the SDK's blocking form); `multi` drives the calls from the main
+//! thread with the connections on a 2-worker runtime (the shape of `#[tokio::main]`).
 //!
 //! CPU time is the sum over the process's threads of the time each has run
 //! (`/proc/self/task/*/schedstat`, nanoseconds), read before and after the calls; no thread

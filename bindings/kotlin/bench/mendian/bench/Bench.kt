@@ -1,0 +1,112 @@
+// Client CPU per call from Kotlin on the JVM (`cargo xtask bench`, last part): 门店小程序
+// `get_store_list` through mendian, blocking (`getStoreListBlocking`) and suspend
+// (`getStoreList`, awaited one at a time in `runBlocking`), next to the same HTTP exchange
+// from plain reqwest (Rust) on a current-thread runtime in its own process
+// (`crates/mendian/examples/bench_baseline.rs`). The emulator runs as its own process on
+// loopback, so its work is never counted.
+//
+// CPU per call is the JVM process's CPU time (all threads: the caller, JIT, GC and the Rust
+// runtime's) over N calls, after a warm-up long enough for the JIT; every round measures every
+// client, starting with a different one each round; the table gives the median CPU per call
+// and the median of the rounds' ratios.
+//
+//     java -cp … mendian.bench.BenchKt <emulator> <baseline> [calls] [rounds]
+package mendian.bench
+
+import java.io.BufferedReader
+import java.io.InputStreamReader
+import java.lang.management.ManagementFactory
+import kotlinx.coroutines.runBlocking
+import mendian.*
+import mendian.testing.MendianEmulator
+
+/** The plain-reqwest process: one JSON command in, one JSON measurement out. */
+class Baseline(binary: String) : AutoCloseable {
+    private val process = ProcessBuilder(binary).redirectError(ProcessBuilder.Redirect.INHERIT).start()
+    private val input = process.outputStream.bufferedWriter()
+    private val output = BufferedReader(InputStreamReader(process.inputStream))
+
+    /** CPU µs per call of `calls` get_store_list calls to `url` answering `stores` stores. */
+    fun wxa(url: String, stores: Int, calls: Int): Double {
+        input.write("""{"op":"wxa","runtime":"current","url":"$url","offset":0,"limit":10,"stores":$stores,"calls":$calls}""")
+        input.newLine()
+        input.flush()
+        val line = output.readLine() ?: error("the baseline exited (${process.waitFor()})")
+        return Regex("\"cpu_us_per_call\":\\s*([0-9.eE+-]+)").find(line)?.groupValues?.get(1)?.toDouble() ?: error("no cpu_us_per_call in $line")
+    }
+
+    override fun close() {
+        input.close()
+        process.waitFor()
+    }
+}
+
+val os = ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean
+
+/** CPU µs per call of `body` making `calls` calls. */
+fun cpuPerCall(calls: Int, body: () -> Unit): Double {
+    val before = os.processCpuTime
+    body()
+    return (os.processCpuTime - before) / 1000.0 / calls
+}
+
+fun median(xs: List<Double>): Double = xs.sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
+
+fun main(args: Array<String>) {
+    val (emulatorPath, baselinePath) = args
+    val calls = args.getOrNull(2)?.toInt() ?: 1000
+    val rounds = args.getOrNull(3)?.toInt() ?: 9
+    MendianEmulator(emulatorPath).use { emu ->
+        Baseline(baselinePath).use { baseline ->
+            val base = emu.profileValue("wxa_base_url")
+            val wx = WxaClient(
+                WxaConfig(appid = emu.profileValue("wxa_appid"), options = ClientOptions(baseUrl = base, backupBaseUrl = "", language = "kotlin")),
+                wxaStableTokenProvider(emu.profileValue("wxa_appid"), emu.profileValue("wxa_secret"), base),
+                wxaMemoryTokenStore(),
+            )
+            val request = GetStoreListRequest(offset = 0, limit = 10)
+            val stores = wx.getStoreListBlocking(request).businessList.size
+            val url = "$base/wxa/get_store_list?access_token=${wx.accessTokenBlocking()}"
+            val clients: Map<String, (Int) -> Double> = linkedMapOf(
+                "reqwest" to { n -> baseline.wxa(url, stores, n) },
+                "blocking" to { n ->
+                    cpuPerCall(n) { repeat(n) { check(wx.getStoreListBlocking(request).businessList.size == stores) } }
+                },
+                "suspend" to { n ->
+                    cpuPerCall(n) { runBlocking { repeat(n) { check(wx.getStoreList(request).businessList.size == stores) } } }
+                },
+            )
+            // The JIT compiles the call paths during the first thousands of calls.
+            for ((_, c) in clients) c(5 * calls)
+            val samples = clients.keys.associateWith { mutableListOf<Double>() }
+            val names = clients.keys.toList()
+            for (round in 0 until rounds) {
+                emu.admin("DELETE", "/requests")
+                val order = names.drop(round % names.size) + names.take(round % names.size)
+                for (name in order) {
+                    clients.getValue(name)(calls / 10)
+                    samples.getValue(name).add(clients.getValue(name)(calls))
+                }
+                System.err.println("  kotlin: round ${round + 1}/$rounds done")
+            }
+            val java = System.getProperty("java.version")
+            println("Client CPU per call from Kotlin (JVM $java, ${Runtime.getRuntime().availableProcessors()} CPUs), `get_store_list` answering $stores store(s), emulator in its own process on loopback; $rounds rounds of $calls calls per client after a warm-up (${5 * calls} calls, then ${calls / 10} before each measurement), clients alternating; CPU is the median over the rounds, the ratio the median of the rounds' ratios")
+            println()
+            println("| client | CPU µs per call | ratio (range over rounds) | target |")
+            println("|---|---:|---:|---|")
+            val labels = mapOf(
+                "reqwest" to "plain reqwest (Rust), current-thread runtime",
+                "blocking" to "mendian from Kotlin, blocking (`getStoreListBlocking`)",
+                "suspend" to "mendian from Kotlin, suspend (`getStoreList` in `runBlocking`)",
+            )
+            val targets = mapOf("blocking" to 2.0, "suspend" to 2.5)
+            for (name in names) {
+                val ratios = samples.getValue(name).zip(samples.getValue("reqwest")).map { (c, b) -> c / b }
+                val ratio = median(ratios)
+                val spread = if (name == "reqwest") "" else " (%.2f–%.2f)".format(ratios.min(), ratios.max())
+                val verdict = targets[name]?.let { t -> "≤ %.1f× %s".format(t, if (ratio <= t) "met" else "missed") } ?: ""
+                println("| ${labels.getValue(name)} | %.0f | %.2f×%s | %s |".format(median(samples.getValue(name)), ratio, spread, verdict))
+            }
+        }
+    }
+}
