@@ -323,10 +323,23 @@ pub(crate) fn join_cp(paths: &[PathBuf]) -> String {
 fn kotlin_suite(root: &Path, jar: &Path, emulator: &Path, redis: &Path) -> Result<(), String> {
     let tools = kotlin_tools()?;
     step("kotlin: compile the tests against the packaged jar");
-    let out_jar = target_dir(root).join("kotlin").join("mendian-kotlin-tests.jar");
+    let out_jar = compile_kotlin(root, &tools, jar, "bindings/kotlin/tests", "mendian-kotlin-tests.jar")?;
+    step("kotlin: run the tests on the JVM (the library from the jar)");
+    run(java_with_jar(&tools, &out_jar, jar)
+        .arg("-Dmendian.libraryFromJar=true")
+        .arg(format!("-Dmendian.version={}", crate::package::workspace_version(root)?))
+        .arg(format!("-Dmendian.emulator={}", emulator.display()))
+        .arg(format!("-Dmendian.redis={}", redis.display()))
+        .arg("mendian.tests.MainKt"))
+}
+
+/// Compiles the Kotlin sources under `dir` against `jar` into the target directory's
+/// `kotlin/<name>`.
+fn compile_kotlin(root: &Path, tools: &KotlinTools, jar: &Path, dir: &str, name: &str) -> Result<PathBuf, String> {
+    let out_jar = target_dir(root).join("kotlin").join(name);
     std::fs::create_dir_all(out_jar.parent().expect("has a parent")).map_err(|e| e.to_string())?;
     let mut sources = Vec::new();
-    collect_files(&root.join("bindings/kotlin/tests"), "kt", &mut sources);
+    collect_files(&root.join(dir), "kt", &mut sources);
     let mut compile_cp = vec![jar.to_path_buf()];
     compile_cp.extend(tools.classpath[..2].iter().cloned());
     run(Command::new(&tools.kotlinc)
@@ -335,20 +348,18 @@ fn kotlin_suite(root: &Path, jar: &Path, emulator: &Path, redis: &Path) -> Resul
         .arg("-d")
         .arg(&out_jar)
         .args(&sources))?;
-    step("kotlin: run the tests on the JVM (the library from the jar)");
-    let mut cp = vec![out_jar, jar.to_path_buf()];
+    Ok(out_jar)
+}
+
+/// `java` with `compiled`, `jar` and their dependencies on the classpath, and the library
+/// loaded from the jar: `cargo xtask` runs under cargo, which puts the target's library
+/// directories on LD_LIBRARY_PATH, where JNA would find a libmendian.so before the jar's.
+fn java_with_jar(tools: &KotlinTools, compiled: &Path, jar: &Path) -> Command {
+    let mut cp = vec![compiled.to_path_buf(), jar.to_path_buf()];
     cp.extend(tools.classpath.iter().cloned());
-    // `cargo xtask` runs under cargo, which puts the target's library directories on
-    // LD_LIBRARY_PATH; JNA would load a libmendian.so from there before the jar's.
-    run(Command::new("java")
-        .env_remove("LD_LIBRARY_PATH")
-        .arg("-cp")
-        .arg(join_cp(&cp))
-        .arg("-Dmendian.libraryFromJar=true")
-        .arg(format!("-Dmendian.version={}", crate::package::workspace_version(root)?))
-        .arg(format!("-Dmendian.emulator={}", emulator.display()))
-        .arg(format!("-Dmendian.redis={}", redis.display()))
-        .arg("mendian.tests.MainKt"))
+    let mut java = Command::new("java");
+    java.env_remove("LD_LIBRARY_PATH").arg("-cp").arg(join_cp(&cp));
+    java
 }
 
 pub(crate) fn collect_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
@@ -508,23 +519,9 @@ fn kotlin_bench(root: &Path) -> Result<(), String> {
     let dist = crate::package::package(root)?;
     let tools = kotlin_tools()?;
     step("bench: compile the Kotlin bench against the jar");
-    let out_jar = target_dir(root).join("kotlin").join("mendian-kotlin-bench.jar");
-    std::fs::create_dir_all(out_jar.parent().expect("has a parent")).map_err(|e| e.to_string())?;
-    let mut sources = Vec::new();
-    collect_files(&root.join("bindings/kotlin/bench"), "kt", &mut sources);
-    let mut compile_cp = vec![dist.jar.clone()];
-    compile_cp.extend(tools.classpath[..2].iter().cloned());
-    run(Command::new(&tools.kotlinc).args(["-nowarn", "-jvm-target", "17", "-cp"]).arg(join_cp(&compile_cp)).arg("-d").arg(&out_jar).args(&sources))?;
+    let out_jar = compile_kotlin(root, &tools, &dist.jar, "bindings/kotlin/bench", "mendian-kotlin-bench.jar")?;
     step("bench: client CPU per call from Kotlin");
-    let mut cp = vec![out_jar, dist.jar.clone()];
-    cp.extend(tools.classpath.iter().cloned());
-    run(Command::new("java")
-        .env_remove("LD_LIBRARY_PATH")
-        .arg("-cp")
-        .arg(join_cp(&cp))
-        .arg("mendian.bench.BenchKt")
-        .arg(&emulator)
-        .arg(&baseline))
+    run(java_with_jar(&tools, &out_jar, &dist.jar).arg("mendian.bench.BenchKt").arg(&emulator).arg(&baseline))
 }
 
 /// Client CPU per call from Python (`bindings/python/bench/bench_calls.py`): the release
