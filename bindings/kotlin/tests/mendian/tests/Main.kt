@@ -29,6 +29,21 @@ fun main() {
         )
     }
 
+    s.test("Java callers see MendianException declared on every blocking call and on validation") {
+        // Kotlin has no checked exceptions; Java needs `throws` (from @Throws) to catch one.
+        val classes = listOf(WxaClient::class.java, WechatpayClient::class.java, TopClient::class.java)
+        var blocking = 0
+        for (c in classes) {
+            for (m in c.declaredMethods.filter { it.name.endsWith("Blocking") }) {
+                check(MendianException::class.java in m.exceptionTypes) { "${c.simpleName}.${m.name} declares ${m.exceptionTypes.toList()}" }
+                blocking++
+            }
+        }
+        check(blocking >= 20) { "only $blocking blocking methods found" }
+        val validate = Class.forName("mendian.MendianKt").declaredMethods.first { it.name == "validateUpdateGuideRequest" }
+        check(MendianException::class.java in validate.exceptionTypes) { "validateUpdateGuideRequest declares ${validate.exceptionTypes.toList()}" }
+    }
+
     s.test("a too-long field raises InvalidArgument naming it") {
         val e = assertThrows<MendianException.InvalidArgument> {
             validateUpdateGuideRequest(update(avatar = "https://x/" + "a".repeat(1015)))
