@@ -153,5 +153,13 @@ mod tests {
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "the thread's connection is kept and reused");
         // Each test runs in its own process under nextest: no I/O worker was started.
         assert!(!thread_names().iter().any(|n| n.starts_with("mendian-io")), "{:?}", thread_names());
+        // A thread that made blocking calls ends cleanly: its runtime and its connections are
+        // dropped with its thread-locals (a panic there would abort the process).
+        let t = std::sync::Arc::new(t);
+        for _ in 0..4 {
+            let (t, get) = (t.clone(), get());
+            std::thread::spawn(move || run(async { t.send(get).await }).map(|r| r.status)).join().unwrap().unwrap();
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5, "each thread opened its own connection");
     }
 }
