@@ -41,14 +41,20 @@ fn normal(s: &str) -> String {
         .to_string()
 }
 
+/// The spec endpoint a page's endpoint documents: by API name where the gateway routes by
+/// name (TOP), by path otherwise.
+pub fn spec_endpoint<'f>(file: &'f LoadedFile, pe: &PageEndpoint) -> Option<&'f Spanned<mendian_spec::Endpoint>> {
+    match &pe.api_name {
+        Some(api) => file.spec.endpoints.iter().find(|e| e.api_name.as_deref() == Some(api.as_str())),
+        None => file.spec.endpoints.iter().find(|e| e.path == pe.path),
+    }
+}
+
 /// Every finding for the page against the family file `file` (whose text is `text`).
 pub fn compare(page: &Page, file: &LoadedFile, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for pe in &page.endpoints {
-        let spec_ep = match &pe.api_name {
-            Some(api) => file.spec.endpoints.iter().find(|e| e.api_name.as_deref() == Some(api.as_str())),
-            None => file.spec.endpoints.iter().find(|e| e.path == pe.path),
-        };
+        let spec_ep = spec_endpoint(file, pe);
         let shown = pe.api_name.clone().unwrap_or_else(|| format!("{} {}", pe.method, pe.path));
         let Some(ep) = spec_ep else {
             out.push(Finding {

@@ -190,26 +190,26 @@ pub struct SnapshotDoc {
 /// Parses `raw` (text or HTML) and compares it with the family's spec file.
 pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: &Path) -> Result<Report, String> {
     let text = if raw.trim_start().starts_with('<') { strip_html(raw) } else { raw.to_string() };
-    let family = match family {
-        Some(f) => f.to_string(),
-        None if wechatpay::recognises(&text) => "wechatpay".into(),
-        None if top_metadata::recognises(&text) || top_page::recognises(&text) => "top".into(),
-        None if wxa::recognises(&text) => "wxa".into(),
-        None => {
-            return Err("this is not a page mendian can import (recognised: WeChat Pay APIv3 pages, saved as text or HTML, and saved TOP API metadata; the 门店小程序 document and TOP API pages are not parsed yet)".into())
-        }
+    let format = format_of(&text).ok_or(
+        "this is not a page mendian can import (it reads WeChat Pay APIv3 pages, the 门店小程序 document, TOP API pages and saved TOP API metadata, as text or HTML)",
+    )?;
+    let family_of_page = match format {
+        "wechatpay" => "wechatpay",
+        "wxa" => "wxa",
+        _ => "top",
     };
+    if let Some(f) = family.filter(|f| *f != family_of_page) {
+        return Err(format!("--family {f}, but this page reads as a {format} page (family {family_of_page})"));
+    }
+    let family = family_of_page.to_string();
     let at_line = |e: page::ParseError| format!("line {}: {}", e.line, e.reason);
-    let page = match family.as_str() {
-        "wechatpay" if wechatpay::recognises(&text) => wechatpay::parse(&text).map_err(at_line)?,
-        "wechatpay" => return Err("--family wechatpay, but this is not a WeChat Pay APIv3 page (no 请求URL on api.mch.weixin.qq.com and 参数名 变量 类型 table)".into()),
-        "top" if top_metadata::recognises(&text) => top_metadata::parse(&text).map_err(at_line)?,
-        "top" if top_page::recognises(&text) => top_page::parse(&text).map_err(at_line)?,
-        "top" => return Err("--family top, but this is neither a TOP API page (`<api.name> (title)` line and `名称 类型 是否必须` table under 请求参数) nor saved TOP API metadata (`=== <endpoint>` sections of requestParams JSON)".into()),
-        "wxa" if wxa::recognises(&text) => wxa::parse(&text).map_err(at_line)?,
-        "wxa" => return Err("--family wxa, but this is not the 门店小程序 document (no https://api.weixin.qq.com/wxa/ URL and `参数 | 说明` table)".into()),
-        other => return Err(format!("family {other:?}: pages of this family are not parsed yet (wechatpay pages and top metadata are)")),
-    };
+    let page = match format {
+        "wechatpay" => wechatpay::parse(&text),
+        "top metadata" => top_metadata::parse(&text),
+        "top page" => top_page::parse(&text),
+        _ => wxa::parse(&text),
+    }
+    .map_err(at_line)?;
     let file = spec.files.iter().find(|f| f.spec.family.name == family).ok_or_else(|| format!("no spec file for family {family}"))?;
     let spec_text = std::fs::read_to_string(&file.path).map_err(|e| format!("{}: {e}", file.path.display()))?;
     let findings = compare::compare(&page, file, &spec_text);
@@ -242,11 +242,7 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
     // The kept document the page is a copy of: the one every matched endpoint and event names.
     let mut ids: Vec<&str> = Vec::new();
     for pe in &page.endpoints {
-        let ep = match &pe.api_name {
-            Some(api) => file.spec.endpoints.iter().find(|e| e.api_name.as_deref() == Some(api.as_str())),
-            None => file.spec.endpoints.iter().find(|e| e.path == pe.path),
-        };
-        ids.extend(ep.iter().flat_map(|e| e.documents.iter().map(|d| d.as_str())));
+        ids.extend(compare::spec_endpoint(file, pe).iter().flat_map(|e| e.documents.iter().map(|d| d.as_str())));
     }
     for pv in &page.events {
         ids.extend(file.spec.events.iter().filter(|e| e.name == pv.name).flat_map(|e| e.documents.iter().map(|d| d.as_str())));
@@ -269,7 +265,7 @@ pub fn import(raw: &str, family: Option<&str>, spec: &mendian_spec::Spec, root: 
     Ok(Report { text: out, drift, findings, spec_path: file.path.clone(), family, page_text: text, version: page.version.clone(), document })
 }
 
-/// Which parser reads `text`.
+/// Which parser reads `text`: `wechatpay`, `top metadata`, `top page` or `wxa`.
 fn format_of(text: &str) -> Option<&'static str> {
     if wechatpay::recognises(text) {
         Some("wechatpay")

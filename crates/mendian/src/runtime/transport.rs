@@ -132,7 +132,7 @@ impl Recipe {
 
 thread_local! {
     /// Each thread's clients for blocking calls, by the recipe they were built from; entries
-    /// of dropped SDK clients are purged when a new one is added.
+    /// of dropped SDK clients are purged at the thread's next blocking exchange.
     static CALLER_CLIENTS: RefCell<Vec<(Weak<Recipe>, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -167,10 +167,11 @@ impl Transport {
         }
         CALLER_CLIENTS.with(|cell| {
             let mut clients = cell.borrow_mut();
+            // Clients of dropped SDK clients go first, closing their idle connections.
+            clients.retain(|(r, _)| r.strong_count() > 0);
             if let Some((_, c)) = clients.iter().find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(&self.recipe))) {
                 return Ok(c.clone());
             }
-            clients.retain(|(r, _)| r.strong_count() > 0);
             let c = self.recipe.build()?;
             clients.push((Arc::downgrade(&self.recipe), c.clone()));
             Ok(c)
