@@ -28,6 +28,9 @@ def holders():
         "classic provider": mendian.wxa_classic_token_provider("wx1", SECRET, None),
         "TopClient": mendian.TopClient(mendian.TopConfig(app_key="12345678", session=SECRET, options=options), mendian.top_app_secret_signer(SECRET)),
         "WxaPushReceiver": mendian.WxaPushReceiver(mendian.WxaPushConfig(token=SECRET, appid="wx1")),
+        # Records without a credential of their own, holding one that has.
+        "WxaConfig with a proxy password": mendian.WxaConfig(
+            appid="wx1", options=mendian.ClientOptions(proxy_url=f"http://user:{SECRET}@proxy.example:3128")),
     }
 
 
@@ -87,3 +90,16 @@ def test_the_logger_sees_every_exchange_without_credentials(fresh):
     count = len(logger.exchanges)
     wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))
     assert len(logger.exchanges) == count, "removed loggers see nothing"
+
+
+def test_every_record_repr_shows_its_fields():
+    # Records without a credential get `Name(field=value, …)`, not the empty `Name()` of a
+    # dataclass without declared fields.
+    assert repr(mendian.GetStoreListRequest(offset=0, limit=1)) == "GetStoreListRequest(offset=0, limit=1)"
+    shown = repr(mendian.WxaConfig(appid="wx1", options=mendian.ClientOptions(proxy_url=f"http://user:{SECRET}@proxy.example:3128")))
+    assert shown.startswith("WxaConfig(appid='wx1', options=ClientOptions {") and "token_lock_ttl_ms=" in shown, shown
+    assert repr(mendian.AddressDto(address_detail="22", address_names=["222"])) == "AddressDto(address_detail='22', address_names=['222'])"
+    for name in dir(mendian):
+        cls = getattr(mendian, name)
+        if isinstance(cls, type) and hasattr(cls, "__dataclass_fields__"):
+            assert cls.__repr__ is not object.__repr__, name

@@ -61,3 +61,30 @@ _generated._uniffi_get_event_loop = _event_loop
 # The User-Agent names the calling language: from Python it says "(python)" without the
 # caller passing `language="python"`.
 ClientOptions.__init__.__kwdefaults__["language"] = "python"  # noqa: F405
+
+
+def _fields_repr(cls: type) -> "object":
+    """``Name(field=value, …)``, each value by its own ``repr``: for the generated records whose
+    ``repr`` would otherwise be the empty ``Name()`` of a dataclass without declared fields.
+    Records that can hold a credential keep their own ``repr`` (the core's, with the secret
+    redacted), and so does any such record nested in a field."""
+    import inspect
+
+    names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]  # type: ignore[misc]
+
+    def __repr__(self: object) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    return __repr__
+
+
+def _give_records_a_repr() -> None:
+    import dataclasses
+
+    for _cls in vars(_generated).values():
+        # A repr not written in the bindings module is the dataclass default.
+        if isinstance(_cls, type) and dataclasses.is_dataclass(_cls) and _cls.__repr__.__code__.co_filename != _generated.__file__:
+            _cls.__repr__ = _fields_repr(_cls)  # type: ignore[method-assign]
+
+
+_give_records_a_repr()
