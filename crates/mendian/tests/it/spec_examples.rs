@@ -7,7 +7,7 @@
 //! the path and query fields, which are filled from the fields' own `example` values.
 
 use mendian::generated::{with_request_type, RequestVisitor};
-use mendian::{MendianError, Validate};
+use mendian::MendianError;
 use serde_json::Value;
 
 /// Removes `// …` comments outside strings and `…` placeholder lines (the 门店小程序 page
