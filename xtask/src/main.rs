@@ -31,6 +31,7 @@ mod fuzz;
 mod import;
 mod import_e2e;
 mod package;
+mod pyaccel;
 mod pystub;
 mod tools;
 

@@ -42,6 +42,8 @@ pub mod error;
 pub mod ffi;
 #[allow(missing_docs)]
 pub mod generated;
+#[cfg(feature = "python")]
+pub mod python;
 pub mod runtime;
 pub mod schema;
 pub mod secret;

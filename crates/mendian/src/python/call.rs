@@ -1,0 +1,199 @@
+//! How an accelerated Python call runs: the client object is taken from the UniFFI-generated
+//! Python object, the blocking form runs the core's future on the caller's thread with the
+//! GIL released (`runtime::blocking`), and the asyncio form runs it on the shared runtime and
+//! resolves an asyncio future through `loop.call_soon_threadsafe` once, with the answer lifted
+//! on the runtime's thread. Errors become the very `MendianError` objects UniFFI raises.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyBytes;
+
+use super::convert::{type_name, Class, ToPy};
+use crate::error::MendianError;
+
+/// The Python function that turns a `MendianError` written by UniFFI's own converter into the
+/// exception object (set by `install`).
+pub(crate) static LIFT_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A client object of the core, held by its Python object (attribute `_mendian_client`) so
+/// that later calls reach it without going through UniFFI.
+#[pyclass(module = "mendian._accel", frozen)]
+pub struct Held(Holder);
+
+enum Holder {
+    Wxa(Arc<crate::wxa::WxaClient>),
+    Top(Arc<crate::top::TopClient>),
+    Wechatpay(Arc<crate::wechatpay::WechatpayClient>),
+}
+
+/// The client types the accelerator calls.
+pub trait Client: Sized + Send + Sync + 'static {
+    /// `client`, to keep on its Python object.
+    fn hold(client: Arc<Self>) -> Held;
+    /// The client kept in `h`, if it is one of this type.
+    fn held(h: &Held) -> Option<Arc<Self>>;
+}
+
+macro_rules! client {
+    ($t:ty, $v:ident) => {
+        impl Client for $t {
+            fn hold(client: Arc<Self>) -> Held {
+                Held(Holder::$v(client))
+            }
+            fn held(h: &Held) -> Option<Arc<Self>> {
+                match &h.0 {
+                    Holder::$v(c) => Some(c.clone()),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+client!(crate::wxa::WxaClient, Wxa);
+client!(crate::top::TopClient, Top);
+client!(crate::wechatpay::WechatpayClient, Wechatpay);
+
+/// The Rust object behind a UniFFI-generated Python object of class `class`. The first call
+/// takes a handle from UniFFI (`_uniffi_clone_handle`, a strong reference of its own) and
+/// keeps it on the Python object, so it lives exactly as long as that object.
+pub fn client<T: Client>(obj: &Bound<'_, PyAny>, class: &Class) -> PyResult<Arc<T>>
+where
+    Arc<T>: uniffi::Lift<crate::UniFfiTag, FfiType = uniffi::Handle>,
+{
+    let py = obj.py();
+    let key = pyo3::intern!(py, "_mendian_client");
+    if let Ok(held) = obj.getattr(key) {
+        if let Some(c) = held.cast::<Held>().ok().and_then(|h| T::held(h.get())) {
+            return Ok(c);
+        }
+    }
+    if !class.holds(obj)? {
+        return Err(PyTypeError::new_err(format!("expected {}, not {}", class.path(), type_name(obj))));
+    }
+    let raw: u64 = obj.call_method0(pyo3::intern!(py, "_uniffi_clone_handle"))?.extract()?;
+    let client = <Arc<T> as uniffi::Lift<crate::UniFfiTag>>::try_lift(uniffi::Handle::from_raw_unchecked(raw))
+        .map_err(|e| PyTypeError::new_err(format!("{}: {e}", class.path())))?;
+    obj.setattr(key, Bound::new(py, T::hold(client.clone()))?)?;
+    Ok(client)
+}
+
+/// `e` as the exception UniFFI raises for it (`MendianError.InvalidArgument`, …).
+pub fn error(py: Python<'_>, e: MendianError) -> PyErr {
+    let mut buf = Vec::new();
+    <MendianError as uniffi::Lower<crate::UniFfiTag>>::write(e, &mut buf);
+    let lifted = LIFT_ERROR
+        .get(py)
+        .ok_or_else(|| PyTypeError::new_err("the mendian accelerator is not installed"))
+        .and_then(|f| f.bind(py).call1((PyBytes::new(py, &buf),)));
+    match lifted {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
+}
+
+/// Runs a call to completion on the calling thread, the GIL released while it runs.
+pub fn blocking<T: ToPy + Send>(py: Python<'_>, call: impl FnOnce() -> Result<T, MendianError> + Send) -> PyResult<Py<PyAny>> {
+    match py.detach(call) {
+        Ok(v) => v.to_py(py).map(Bound::unbind),
+        Err(e) => Err(error(py, e)),
+    }
+}
+
+/// The running call of an asyncio-form method: `cancel()` stops the Rust future, which
+/// drops its connection and anything it was waiting for.
+#[pyclass(module = "mendian._accel", frozen)]
+pub struct Call {
+    abort: tokio::task::AbortHandle,
+}
+
+#[pymethods]
+impl Call {
+    /// Stops the call (nothing more is sent; an exchange in flight is dropped).
+    fn cancel(&self) {
+        self.abort.abort();
+    }
+}
+
+/// Starts `call` on the shared runtime; its outcome resolves `future` (an asyncio future of
+/// `event_loop`), unless the future is already done (cancelled).
+pub fn start<T, F>(py: Python<'_>, event_loop: Bound<'_, PyAny>, future: Bound<'_, PyAny>, call: F) -> PyResult<Call>
+where
+    T: ToPy + Send + 'static,
+    F: Future<Output = Result<T, MendianError>> + Send + 'static,
+{
+    let runtime = crate::runtime::blocking::handle().map_err(|e| error(py, e))?;
+    let event_loop = event_loop.unbind();
+    let future = future.unbind();
+    let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
+    let task = runtime.spawn(async move {
+        let outcome = inner.await;
+        Python::attach(|py| {
+            let (ok, value) = match outcome.map_err(|e| error(py, e)).and_then(|v| v.to_py(py)) {
+                Ok(v) => (true, v),
+                Err(e) => (false, e.into_value(py).into_bound(py).into_any()),
+            };
+            // A closed loop has no one waiting: nothing to resolve.
+            let _ = event_loop.bind(py).call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (wrap_resolve(py), future, ok, value));
+        });
+    });
+    Ok(Call { abort: task.abort_handle() })
+}
+
+/// Sets the result (or exception) of an asyncio future that is not done yet; run by the
+/// future's own loop.
+#[pyfunction]
+fn resolve(future: &Bound<'_, PyAny>, ok: bool, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = future.py();
+    if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+        return Ok(());
+    }
+    let method = if ok { pyo3::intern!(py, "set_result") } else { pyo3::intern!(py, "set_exception") };
+    future.call_method1(method, (value,))?;
+    Ok(())
+}
+
+fn wrap_resolve(py: Python<'_>) -> Bound<'_, PyAny> {
+    static RESOLVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    RESOLVE
+        .get_or_init(py, || wrap_pyfunction!(resolve, py).expect("a plain function wraps").into_any().unbind())
+        .bind(py)
+        .clone()
+}
+
+thread_local! {
+    /// The event loop of the asyncio call being polled on this thread, if any.
+    static CURRENT_LOOP: RefCell<Option<Arc<Py<PyAny>>>> = const { RefCell::new(None) };
+}
+
+/// A call's future that names its caller's event loop while it is polled, so an `async def`
+/// callback written in Python (a token provider, a signer, a token store) runs on the loop
+/// that awaits the call, as with UniFFI's own asyncio path.
+struct OnLoop<F> {
+    event_loop: Arc<Py<PyAny>>,
+    call: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for OnLoop<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let previous = CURRENT_LOOP.with(|c| c.replace(Some(self.event_loop.clone())));
+        let out = self.call.as_mut().poll(cx);
+        CURRENT_LOOP.with(|c| *c.borrow_mut() = previous);
+        out
+    }
+}
+
+/// The event loop of the asyncio-form call running on this thread (`None` elsewhere).
+#[pyfunction]
+pub fn current_loop(py: Python<'_>) -> Option<Py<PyAny>> {
+    CURRENT_LOOP.with(|c| c.borrow().as_ref().map(|l| l.clone_ref(py)))
+}
