@@ -60,6 +60,39 @@ fn rust_type(ty: &TypeExpr) -> String {
     }
 }
 
+/// The blocking and asyncio functions of the client method `id`, which takes `request`
+/// (when `Some`, of that record type) and a TOP `session`; returns the functions' base name.
+fn render_call(s: &mut String, family: &str, client: &str, id: &str, request: Option<&str>, session: bool) -> String {
+    let mut sig = Vec::new();
+    let mut args = String::new();
+    let mut forward = Vec::new();
+    let mut lower = format!("    let client = call::client::<{client}>(client, &CLASS_{})?;\n", shouty(client));
+    if let Some(request) = request {
+        sig.push("request");
+        args.push_str(", request: &Bound<'_, PyAny>");
+        forward.push("request");
+        let _ = writeln!(lower, "    let request = {request}::from_py(request).map_err(|e| at(py, intern!(py, \"request\").as_any(), e))?;");
+    }
+    if session {
+        sig.push("session=None");
+        args.push_str(", session: Option<&Bound<'_, PyAny>>");
+        forward.push("session");
+        lower.push_str("    let session = session.map(Option::<String>::from_py).transpose().map(Option::flatten).map_err(|e| at(py, intern!(py, \"session\").as_any(), e))?;\n");
+    }
+    let sig = sig.iter().map(|a| format!(", {a}")).collect::<String>();
+    let forward = forward.join(", ");
+    let fname = format!("{family}_{id}");
+    let _ = writeln!(
+        s,
+        "/// `{client}.{id}`: blocking, on the caller's thread with the GIL released.\n#[pyfunction]\n#[pyo3(signature = (client{sig}))]\nfn {fname}(py: Python<'_>, client: &Bound<'_, PyAny>{args}) -> PyResult<Py<PyAny>> {{\n{lower}    call::blocking(py, move || crate::runtime::blocking::run(client.{id}({forward})))\n}}\n"
+    );
+    let _ = writeln!(
+        s,
+        "/// `{client}.{id}_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.\n#[pyfunction]\n#[pyo3(signature = (client, event_loop, future{sig}))]\nfn {fname}_async(\n    py: Python<'_>,\n    client: &Bound<'_, PyAny>,\n    event_loop: Bound<'_, PyAny>,\n    future: Bound<'_, PyAny>{args},\n) -> PyResult<call::Call> {{\n{lower}    call::start(py, event_loop, future, async move {{ client.{id}({forward}).await }})\n}}\n"
+    );
+    fname
+}
+
 /// One family's file.
 pub fn render_family(source: &str, fam: &SpecFile) -> String {
     let f = &fam.family;
@@ -97,29 +130,15 @@ pub fn render_family(source: &str, fam: &SpecFile) -> String {
             continue;
         }
         let session = f.platform == Platform::Top;
-        let (sig, args, forward) = if session {
-            ("request, session=None", ", request: &Bound<'_, PyAny>, session: Option<&Bound<'_, PyAny>>", "request, session")
-        } else {
-            ("request", ", request: &Bound<'_, PyAny>", "request")
-        };
-        let mut lower = format!(
-            "    let client = call::client::<{client}>(client, &CLASS_{})?;\n    let request = {request}::from_py(request).map_err(|e| at(py, intern!(py, \"request\").as_any(), e))?;\n",
-            shouty(client)
-        );
-        if session {
-            lower.push_str("    let session = session.map(Option::<String>::from_py).transpose().map(Option::flatten).map_err(|e| at(py, intern!(py, \"session\").as_any(), e))?;\n");
+        methods.push((client, ep.id.clone(), render_call(&mut s, &f.name, client, &ep.id, Some(&request), session)));
+        // The walk over every page, where the endpoint pages.
+        if let Some(p) = &ep.paging {
+            let p = p.get_ref();
+            let paging: Vec<&str> = [&p.offset, &p.limit, &p.page].into_iter().flatten().map(String::as_str).collect();
+            let takes_request = ep.fields.iter().any(|fd| !paging.contains(&fd.name.as_str()));
+            let request = takes_request.then_some(request.as_str());
+            methods.push((client, p.all.clone(), render_call(&mut s, &f.name, client, &p.all, request, session)));
         }
-        let id = &ep.id;
-        let fname = format!("{}_{id}", f.name);
-        let _ = writeln!(
-            s,
-            "/// `{client}.{id}`: blocking, on the caller's thread with the GIL released.\n#[pyfunction]\n#[pyo3(signature = (client, {sig}))]\nfn {fname}(py: Python<'_>, client: &Bound<'_, PyAny>{args}) -> PyResult<Py<PyAny>> {{\n{lower}    call::blocking(py, move || crate::runtime::blocking::run(client.{id}({forward})))\n}}\n"
-        );
-        let _ = writeln!(
-            s,
-            "/// `{client}.{id}_async`: started on the shared runtime; resolves `future` on `event_loop`.\n#[pyfunction]\n#[pyo3(signature = (client, event_loop, future, {sig}))]\nfn {fname}_async(\n    py: Python<'_>,\n    client: &Bound<'_, PyAny>,\n    event_loop: Bound<'_, PyAny>,\n    future: Bound<'_, PyAny>{args},\n) -> PyResult<call::Call> {{\n{lower}    call::start(py, event_loop, future, async move {{ client.{id}({forward}).await }})\n}}\n"
-        );
-        methods.push((client, id.clone(), fname));
     }
 
     s.push_str("/// Adds this family's functions to the module.\npub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {\n");

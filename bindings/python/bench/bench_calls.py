@@ -7,6 +7,8 @@ Starts the emulator binary as its own process on loopback and the plain-reqwest 
   from Python, blocking and asyncio (awaited one at a time in one event loop), next to the
   same HTTP exchange from plain reqwest (Rust) and from pure-Python `requests` + `json.loads`;
 - `get_store_list` answering a full page of 50 stores, the same clients;
+- each of these also through UniFFI's own generated method (kept by the package as the
+  accelerated method's `__wrapped__`), to show what the accelerator changes;
 - 200 concurrent `get_store_list_async` from one Python process (asyncio.gather, repeated),
   next to plain reqwest with 200 in flight.
 
@@ -167,6 +169,17 @@ def run(emu, baseline, loop, args):
             for _ in range(n):
                 check(await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=limit)))
 
+        uniffi_blocking = mendian.WxaClient.get_store_list.__wrapped__
+        uniffi_async = mendian.WxaClient.get_store_list_async.__wrapped__
+
+        def uniffi(n):
+            for _ in range(n):
+                check(uniffi_blocking(wx, mendian.GetStoreListRequest(offset=0, limit=limit)))
+
+        async def uniffi_one_at_a_time(n):
+            for _ in range(n):
+                check(await uniffi_async(wx, mendian.GetStoreListRequest(offset=0, limit=limit)))
+
         def with_requests(n):
             for _ in range(n):
                 r = session.post(wxa_url, data=json.dumps({"offset": 0, "limit": limit}),
@@ -183,6 +196,8 @@ def run(emu, baseline, loop, args):
             "reqwest-mt": reqwest("multi"),
             "mendian-blocking": blocking,
             "mendian-asyncio": lambda n: loop.run_until_complete(one_at_a_time(n)),
+            "uniffi-blocking": uniffi,
+            "uniffi-asyncio": lambda n: loop.run_until_complete(uniffi_one_at_a_time(n)),
             "requests": with_requests,
         }
 
@@ -197,6 +212,17 @@ def run(emu, baseline, loop, args):
         async def one_at_a_time(n):
             for _ in range(n):
                 check(await top.worker_update_async(mendian.WorkerUpdateRequest(worker=bench_worker())))
+
+        uniffi_blocking = mendian.TopClient.worker_update.__wrapped__
+        uniffi_async = mendian.TopClient.worker_update_async.__wrapped__
+
+        def uniffi(n):
+            for _ in range(n):
+                check(uniffi_blocking(top, mendian.WorkerUpdateRequest(worker=bench_worker())))
+
+        async def uniffi_one_at_a_time(n):
+            for _ in range(n):
+                check(await uniffi_async(top, mendian.WorkerUpdateRequest(worker=bench_worker())))
 
         def with_requests(n):
             for _ in range(n):
@@ -220,6 +246,8 @@ def run(emu, baseline, loop, args):
             "reqwest-mt": reqwest("multi"),
             "mendian-blocking": blocking,
             "mendian-asyncio": lambda n: loop.run_until_complete(one_at_a_time(n)),
+            "uniffi-blocking": uniffi,
+            "uniffi-asyncio": lambda n: loop.run_until_complete(uniffi_one_at_a_time(n)),
             "requests": with_requests,
         }
 
@@ -275,6 +303,8 @@ LABELS = {
     "reqwest-mt": "plain reqwest (Rust), 2-worker runtime (call on the calling thread, connection on the workers)",
     "mendian-blocking": "mendian, blocking",
     "mendian-asyncio": "mendian, asyncio (one at a time)",
+    "uniffi-blocking": "mendian, blocking, through UniFFI's Python converters (the method's `__wrapped__`)",
+    "uniffi-asyncio": "mendian, asyncio, through UniFFI's Python converters (`__wrapped__`)",
     "requests": "pure-Python `requests` + `json.loads`",
     "mendian-gather": f"mendian, asyncio.gather of {CONCURRENT}",
 }
@@ -312,11 +342,15 @@ def print_table(rows):
         row("", group, "reqwest-mt", "reqwest-ct")
         row("", group, "mendian-blocking", "reqwest-ct", 2.0)
         row("", group, "mendian-asyncio", "reqwest-ct", 2.5)
+        row("", group, "uniffi-blocking", "reqwest-ct")
+        row("", group, "uniffi-asyncio", "reqwest-ct")
         row("", group, "requests", "reqwest-ct")
     title = "`get_store_list`, full page of 50 stores (÷ `requests`)"
     row(title, "page", "requests", "requests")
     row("", "page", "mendian-blocking", "requests", 0.5)
     row("", "page", "mendian-asyncio", "requests", 0.5)
+    row("", "page", "uniffi-blocking", "requests")
+    row("", "page", "uniffi-asyncio", "requests")
     row("", "page", "reqwest-ct", "requests")
     row("", "page", "reqwest-mt", "requests")
     row(f"{CONCURRENT} concurrent `get_store_list` (÷ reqwest {CONCURRENT} in flight)", "concurrent", "reqwest-ct",

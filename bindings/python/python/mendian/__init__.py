@@ -144,18 +144,58 @@ def _fields_repr(cls: type) -> "object":
     names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]  # type: ignore[misc]
 
     def __repr__(self: object) -> str:
-        return f"{type(self).__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+        return f"{type(self).__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
 
     return __repr__
+
+
+def _frozen(value: object) -> object:
+    """A hashable stand-in for a field value: lists as tuples, maps as frozensets."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return frozenset((k, _frozen(v)) for k, v in value.items())
+    return value
+
+
+def _value_semantics(cls: type) -> None:
+    """Records (and enum variants) compare equal when they are of the same class with equal
+    fields, and hash by those fields (as ``dataclass(unsafe_hash=True)``: a record used as a
+    dict key must not be changed while it is one). Comparing with anything else is ``False``
+    rather than the ``AttributeError`` of the generated ``__eq__``."""
+    import inspect
+
+    names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]  # type: ignore[misc]
+
+    def __eq__(self: object, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    def __hash__(self: object) -> int:
+        return hash((type(self).__qualname__, *(_frozen(getattr(self, n)) for n in names)))
+
+    cls.__eq__ = __eq__  # type: ignore[method-assign,assignment]
+    cls.__hash__ = __hash__  # type: ignore[method-assign,assignment]
 
 
 def _give_records_a_repr() -> None:
     import dataclasses
 
     for _cls in vars(_generated).values():
+        if not isinstance(_cls, type):
+            continue
         # A repr not written in the bindings module is the dataclass default.
-        if isinstance(_cls, type) and dataclasses.is_dataclass(_cls) and _cls.__repr__.__code__.co_filename != _generated.__file__:
+        if dataclasses.is_dataclass(_cls) and _cls.__repr__.__code__.co_filename != _generated.__file__:
             _cls.__repr__ = _fields_repr(_cls)  # type: ignore[method-assign]
+        if dataclasses.is_dataclass(_cls):
+            _value_semantics(_cls)
+        # The variants of an enum with data are classes nested in it.
+        for _variant in vars(_cls).values():
+            if isinstance(_variant, type) and dataclasses.is_dataclass(_variant) and _variant.__qualname__.startswith(_cls.__name__ + "."):
+                if _variant.__repr__.__code__.co_filename != _generated.__file__:
+                    _variant.__repr__ = _fields_repr(_variant)  # type: ignore[method-assign]
+                _value_semantics(_variant)
 
 
 _give_records_a_repr()

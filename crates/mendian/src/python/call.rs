@@ -1,8 +1,8 @@
 //! How an accelerated Python call runs: the client object is taken from the UniFFI-generated
 //! Python object, the blocking form runs the core's future on the caller's thread with the
-//! GIL released (`runtime::blocking`), and the asyncio form runs it on the shared runtime and
-//! resolves an asyncio future through `loop.call_soon_threadsafe` once, with the answer lifted
-//! on the runtime's thread. Errors become the very `MendianError` objects UniFFI raises.
+//! GIL released (`runtime::blocking`), and the asyncio form runs it on the accelerator's own
+//! I/O thread and resolves an asyncio future through `loop.call_soon_threadsafe` once, with
+//! the answer lifted on that thread. Errors become the very `MendianError` objects UniFFI raises.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -122,14 +122,14 @@ impl Call {
     }
 }
 
-/// Starts `call` on the shared runtime; its outcome resolves `future` (an asyncio future of
+/// Starts `call` on the accelerator's I/O thread; its outcome resolves `future` (an asyncio future of
 /// `event_loop`), unless the future is already done (cancelled).
 pub fn start<T, F>(py: Python<'_>, event_loop: Bound<'_, PyAny>, future: Bound<'_, PyAny>, call: F) -> PyResult<Call>
 where
     T: ToPy + Send + 'static,
     F: Future<Output = Result<T, MendianError>> + Send + 'static,
 {
-    let runtime = crate::runtime::blocking::handle().map_err(|e| error(py, e))?;
+    let runtime = runtime().map_err(|e| error(py, e))?;
     let event_loop = event_loop.unbind();
     let future = future.unbind();
     let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
@@ -145,6 +145,27 @@ where
         });
     });
     Ok(Call { abort: task.abort_handle() })
+}
+
+/// The runtime of the asyncio-form calls: a current-thread runtime driven by one thread of its
+/// own, `mendian-asyncio`, which keeps a Python thread state for its whole life. A Tokio
+/// worker would get a fresh thread state each time it resolves a future (CPython creates
+/// one on entry and frees it on exit: a 16 KiB `mmap`/`munmap` pair, the `munmap` a TLB
+/// shootdown across cores), which measured as the largest single cost of an asyncio call.
+fn runtime() -> Result<&'static tokio::runtime::Handle, MendianError> {
+    static HANDLE: std::sync::OnceLock<Result<tokio::runtime::Handle, String>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            let handle = rt.handle().clone();
+            std::thread::Builder::new()
+                .name("mendian-asyncio".into())
+                .spawn(move || Python::attach(|py| py.detach(|| rt.block_on(std::future::pending::<()>()))))
+                .map_err(|e| e.to_string())?;
+            Ok(handle)
+        })
+        .as_ref()
+        .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O thread for asyncio calls: {e}") })
 }
 
 /// Sets the result (or exception) of an asyncio future that is not done yet; run by the

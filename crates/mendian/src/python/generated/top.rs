@@ -366,7 +366,7 @@ fn top_worker_update(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_update(request, session)))
 }
 
-/// `TopClient.worker_update_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `TopClient.worker_update_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request, session=None))]
 fn top_worker_update_async(
@@ -423,7 +423,7 @@ fn top_worker_create(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_create(request, session)))
 }
 
-/// `TopClient.worker_create_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `TopClient.worker_create_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request, session=None))]
 fn top_worker_create_async(
@@ -491,7 +491,7 @@ fn top_worker_delete(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_delete(request, session)))
 }
 
-/// `TopClient.worker_delete_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `TopClient.worker_delete_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request, session=None))]
 fn top_worker_delete_async(
@@ -548,7 +548,7 @@ fn top_worker_query(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_query(request, session)))
 }
 
-/// `TopClient.worker_query_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `TopClient.worker_query_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request, session=None))]
 fn top_worker_query_async(
@@ -605,7 +605,7 @@ fn top_worker_querypage(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_querypage(request, session)))
 }
 
-/// `TopClient.worker_querypage_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `TopClient.worker_querypage_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request, session=None))]
 fn top_worker_querypage_async(
@@ -626,6 +626,42 @@ fn top_worker_querypage_async(
     call::start(py, event_loop, future, async move { client.worker_querypage(request, session).await })
 }
 
+/// `TopClient.query_all_workers`: blocking, on the caller's thread with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (client, session=None))]
+fn top_query_all_workers(
+    py: Python<'_>,
+    client: &Bound<'_, PyAny>,
+    session: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
+    let session = session
+        .map(Option::<String>::from_py)
+        .transpose()
+        .map(Option::flatten)
+        .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
+    call::blocking(py, move || crate::runtime::blocking::run(client.query_all_workers(session)))
+}
+
+/// `TopClient.query_all_workers_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+#[pyfunction]
+#[pyo3(signature = (client, event_loop, future, session=None))]
+fn top_query_all_workers_async(
+    py: Python<'_>,
+    client: &Bound<'_, PyAny>,
+    event_loop: Bound<'_, PyAny>,
+    future: Bound<'_, PyAny>,
+    session: Option<&Bound<'_, PyAny>>,
+) -> PyResult<call::Call> {
+    let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
+    let session = session
+        .map(Option::<String>::from_py)
+        .transpose()
+        .map(Option::flatten)
+        .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
+    call::start(py, event_loop, future, async move { client.query_all_workers(session).await })
+}
+
 /// Adds this family's functions to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(top_worker_update, m)?)?;
@@ -638,6 +674,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(top_worker_query_async, m)?)?;
     m.add_function(wrap_pyfunction!(top_worker_querypage, m)?)?;
     m.add_function(wrap_pyfunction!(top_worker_querypage_async, m)?)?;
+    m.add_function(wrap_pyfunction!(top_query_all_workers, m)?)?;
+    m.add_function(wrap_pyfunction!(top_query_all_workers_async, m)?)?;
     Ok(())
 }
 
@@ -649,6 +687,7 @@ pub(crate) const METHODS: &[(&str, &str, &str)] = &[
     ("TopClient", "worker_delete", "top_worker_delete"),
     ("TopClient", "worker_query", "top_worker_query"),
     ("TopClient", "worker_querypage", "top_worker_querypage"),
+    ("TopClient", "query_all_workers", "top_query_all_workers"),
 ];
 
 /// Each record class with the attribute names the accelerator reads and writes.

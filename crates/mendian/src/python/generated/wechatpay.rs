@@ -223,7 +223,7 @@ fn wechatpay_register_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.register_guide(request)))
 }
 
-/// `WechatpayClient.register_guide_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WechatpayClient.register_guide_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wechatpay_register_guide_async(
@@ -279,7 +279,7 @@ fn wechatpay_assign_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.assign_guide(request)))
 }
 
-/// `WechatpayClient.assign_guide_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WechatpayClient.assign_guide_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wechatpay_assign_guide_async(
@@ -343,7 +343,7 @@ fn wechatpay_query_guides(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_guides(request)))
 }
 
-/// `WechatpayClient.query_guides_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WechatpayClient.query_guides_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wechatpay_query_guides_async(
@@ -356,6 +356,34 @@ fn wechatpay_query_guides_async(
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request = QueryGuidesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     call::start(py, event_loop, future, async move { client.query_guides(request).await })
+}
+
+/// `WechatpayClient.query_all_guides`: blocking, on the caller's thread with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (client, request))]
+fn wechatpay_query_all_guides(
+    py: Python<'_>,
+    client: &Bound<'_, PyAny>,
+    request: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
+    let request = QueryGuidesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    call::blocking(py, move || crate::runtime::blocking::run(client.query_all_guides(request)))
+}
+
+/// `WechatpayClient.query_all_guides_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+#[pyfunction]
+#[pyo3(signature = (client, event_loop, future, request))]
+fn wechatpay_query_all_guides_async(
+    py: Python<'_>,
+    client: &Bound<'_, PyAny>,
+    event_loop: Bound<'_, PyAny>,
+    future: Bound<'_, PyAny>,
+    request: &Bound<'_, PyAny>,
+) -> PyResult<call::Call> {
+    let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
+    let request = QueryGuidesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    call::start(py, event_loop, future, async move { client.query_all_guides(request).await })
 }
 
 static CLASS_UPDATE_GUIDE_REQUEST: Class = Class::new("UpdateGuideRequest");
@@ -407,7 +435,7 @@ fn wechatpay_update_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.update_guide(request)))
 }
 
-/// `WechatpayClient.update_guide_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WechatpayClient.update_guide_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wechatpay_update_guide_async(
@@ -454,7 +482,7 @@ fn wechatpay_download_certificates(
     call::blocking(py, move || crate::runtime::blocking::run(client.download_certificates(request)))
 }
 
-/// `WechatpayClient.download_certificates_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WechatpayClient.download_certificates_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wechatpay_download_certificates_async(
@@ -478,6 +506,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wechatpay_assign_guide_async, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_query_guides, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_query_guides_async, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_query_all_guides, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_query_all_guides_async, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_update_guide, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_update_guide_async, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_download_certificates, m)?)?;
@@ -491,6 +521,7 @@ pub(crate) const METHODS: &[(&str, &str, &str)] = &[
     ("WechatpayClient", "register_guide", "wechatpay_register_guide"),
     ("WechatpayClient", "assign_guide", "wechatpay_assign_guide"),
     ("WechatpayClient", "query_guides", "wechatpay_query_guides"),
+    ("WechatpayClient", "query_all_guides", "wechatpay_query_all_guides"),
     ("WechatpayClient", "update_guide", "wechatpay_update_guide"),
     ("WechatpayClient", "download_certificates", "wechatpay_download_certificates"),
 ];

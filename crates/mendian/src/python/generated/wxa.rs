@@ -1291,7 +1291,7 @@ fn wxa_get_merchant_category(
     call::blocking(py, move || crate::runtime::blocking::run(client.get_merchant_category(request)))
 }
 
-/// `WxaClient.get_merchant_category_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_merchant_category_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_merchant_category_async(
@@ -1354,7 +1354,7 @@ fn wxa_apply_merchant(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.apply_merchant(request)))
 }
 
-/// `WxaClient.apply_merchant_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.apply_merchant_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_apply_merchant_async(
@@ -1400,7 +1400,7 @@ fn wxa_get_merchant_audit_info(
     call::blocking(py, move || crate::runtime::blocking::run(client.get_merchant_audit_info(request)))
 }
 
-/// `WxaClient.get_merchant_audit_info_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_merchant_audit_info_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_merchant_audit_info_async(
@@ -1451,7 +1451,7 @@ fn wxa_modify_merchant(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Boun
     call::blocking(py, move || crate::runtime::blocking::run(client.modify_merchant(request)))
 }
 
-/// `WxaClient.modify_merchant_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.modify_merchant_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_modify_merchant_async(
@@ -1492,7 +1492,7 @@ fn wxa_get_district(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.get_district(request)))
 }
 
-/// `WxaClient.get_district_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_district_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_district_async(
@@ -1542,7 +1542,7 @@ fn wxa_search_map_poi(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.search_map_poi(request)))
 }
 
-/// `WxaClient.search_map_poi_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.search_map_poi_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_search_map_poi_async(
@@ -1616,7 +1616,7 @@ fn wxa_create_map_poi(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.create_map_poi(request)))
 }
 
-/// `WxaClient.create_map_poi_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.create_map_poi_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_create_map_poi_async(
@@ -1680,7 +1680,7 @@ fn wxa_add_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'_, 
     call::blocking(py, move || crate::runtime::blocking::run(client.add_store(request)))
 }
 
-/// `WxaClient.add_store_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.add_store_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_add_store_async(
@@ -1738,7 +1738,7 @@ fn wxa_update_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.update_store(request)))
 }
 
-/// `WxaClient.update_store_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.update_store_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_update_store_async(
@@ -1779,7 +1779,7 @@ fn wxa_get_store_info(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_info(request)))
 }
 
-/// `WxaClient.get_store_info_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_store_info_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_store_info_async(
@@ -1823,7 +1823,7 @@ fn wxa_get_store_list(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_list(request)))
 }
 
-/// `WxaClient.get_store_list_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_store_list_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_store_list_async(
@@ -1836,6 +1836,27 @@ fn wxa_get_store_list_async(
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetStoreListRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     call::start(py, event_loop, future, async move { client.get_store_list(request).await })
+}
+
+/// `WxaClient.get_all_stores`: blocking, on the caller's thread with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (client))]
+fn wxa_get_all_stores(py: Python<'_>, client: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
+    call::blocking(py, move || crate::runtime::blocking::run(client.get_all_stores()))
+}
+
+/// `WxaClient.get_all_stores_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+#[pyfunction]
+#[pyo3(signature = (client, event_loop, future))]
+fn wxa_get_all_stores_async(
+    py: Python<'_>,
+    client: &Bound<'_, PyAny>,
+    event_loop: Bound<'_, PyAny>,
+    future: Bound<'_, PyAny>,
+) -> PyResult<call::Call> {
+    let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
+    call::start(py, event_loop, future, async move { client.get_all_stores().await })
 }
 
 static CLASS_DEL_STORE_REQUEST: Class = Class::new("DelStoreRequest");
@@ -1864,7 +1885,7 @@ fn wxa_del_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'_, 
     call::blocking(py, move || crate::runtime::blocking::run(client.del_store(request)))
 }
 
-/// `WxaClient.del_store_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.del_store_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_del_store_async(
@@ -1906,7 +1927,7 @@ fn wxa_get_poi_list(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.get_poi_list(request)))
 }
 
-/// `WxaClient.get_poi_list_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_poi_list_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_poi_list_async(
@@ -1919,6 +1940,27 @@ fn wxa_get_poi_list_async(
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetPoiListRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     call::start(py, event_loop, future, async move { client.get_poi_list(request).await })
+}
+
+/// `WxaClient.get_all_pois`: blocking, on the caller's thread with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (client))]
+fn wxa_get_all_pois(py: Python<'_>, client: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
+    call::blocking(py, move || crate::runtime::blocking::run(client.get_all_pois()))
+}
+
+/// `WxaClient.get_all_pois_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+#[pyfunction]
+#[pyo3(signature = (client, event_loop, future))]
+fn wxa_get_all_pois_async(
+    py: Python<'_>,
+    client: &Bound<'_, PyAny>,
+    event_loop: Bound<'_, PyAny>,
+    future: Bound<'_, PyAny>,
+) -> PyResult<call::Call> {
+    let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
+    call::start(py, event_loop, future, async move { client.get_all_pois().await })
 }
 
 static CLASS_GET_STORE_CARD_REQUEST: Class = Class::new("GetStoreCardRequest");
@@ -1947,7 +1989,7 @@ fn wxa_get_store_card(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_card(request)))
 }
 
-/// `WxaClient.get_store_card_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.get_store_card_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_get_store_card_async(
@@ -1994,7 +2036,7 @@ fn wxa_set_store_card(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.set_store_card(request)))
 }
 
-/// `WxaClient.set_store_card_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.set_store_card_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_set_store_card_async(
@@ -2097,7 +2139,7 @@ fn wxa_upload_media(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.upload_media(request)))
 }
 
-/// `WxaClient.upload_media_async`: started on the shared runtime; resolves `future` on `event_loop`.
+/// `WxaClient.upload_media_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, future, request))]
 fn wxa_upload_media_async(
@@ -2136,10 +2178,14 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wxa_get_store_info_async, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_get_store_list, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_get_store_list_async, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_get_all_stores, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_get_all_stores_async, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_del_store, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_del_store_async, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_get_poi_list, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_get_poi_list_async, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_get_all_pois, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_get_all_pois_async, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_get_store_card, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_get_store_card_async, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_set_store_card, m)?)?;
@@ -2163,8 +2209,10 @@ pub(crate) const METHODS: &[(&str, &str, &str)] = &[
     ("WxaClient", "update_store", "wxa_update_store"),
     ("WxaClient", "get_store_info", "wxa_get_store_info"),
     ("WxaClient", "get_store_list", "wxa_get_store_list"),
+    ("WxaClient", "get_all_stores", "wxa_get_all_stores"),
     ("WxaClient", "del_store", "wxa_del_store"),
     ("WxaClient", "get_poi_list", "wxa_get_poi_list"),
+    ("WxaClient", "get_all_pois", "wxa_get_all_pois"),
     ("WxaClient", "get_store_card", "wxa_get_store_card"),
     ("WxaClient", "set_store_card", "wxa_set_store_card"),
     ("WxaClient", "upload_media", "wxa_upload_media"),
