@@ -168,3 +168,37 @@ def test_the_package_works_without_the_accelerator(fresh):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "0"
+
+
+def test_a_loop_that_cannot_watch_a_socket_still_gets_answers_and_errors(fresh):
+    # As Windows' proactor loop: no add_reader, so calls resolve through call_soon_threadsafe.
+    class NoReaders(asyncio.SelectorEventLoop):
+        def add_reader(self, *args):
+            raise NotImplementedError
+
+    wx = wxa_client(fresh)
+    loop = NoReaders()
+    try:
+        answer = loop.run_until_complete(wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1)))
+        assert answer.total_count == 0
+        with pytest.raises(mendian.MendianError.InvalidArgument):
+            loop.run_until_complete(wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=51)))
+    finally:
+        loop.close()
+
+
+def test_one_wake_up_socket_per_loop(fresh):
+    wx = wxa_client(fresh)
+
+    async def calls():
+        for _ in range(3):
+            await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=1))
+        return asyncio.get_running_loop()
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(calls()) is loop
+        waker = mendian._wakers[loop]
+        assert waker is not None and loop.run_until_complete(calls()) is loop and mendian._wakers[loop] is waker
+    finally:
+        loop.close()

@@ -15,6 +15,7 @@ that reads requests and builds answers as these very classes in Rust (set
 
 import asyncio as _asyncio
 import threading as _threading
+import weakref as _weakref
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -71,6 +72,37 @@ def _lift_error(written: bytes) -> BaseException:
     return _generated._UniffiFfiConverterTypeMendianError.read(stream)  # type: ignore[no-any-return]
 
 
+_wakers: "_weakref.WeakKeyDictionary[object, object]" = _weakref.WeakKeyDictionary()
+_last_waker: "tuple[object, object]" = (lambda: None, None)
+
+
+def _new_waker(loop: "_asyncio.AbstractEventLoop") -> "object":
+    """The loop's queue of finished accelerated calls, with its wake-up socket watched by the
+    loop; ``None`` for a loop that cannot watch a socket (those calls are resolved through
+    ``call_soon_threadsafe``)."""
+    try:
+        waker = _accel.Waker()  # type: ignore[union-attr]
+        loop.add_reader(waker.fileno(), waker.drain)
+        return waker
+    except (NotImplementedError, OSError):
+        return None
+
+
+def _waker(loop: "_asyncio.AbstractEventLoop") -> "object":
+    global _last_waker
+    ref, waker = _last_waker
+    if ref() is loop:  # type: ignore[operator]
+        return waker
+    try:
+        waker = _wakers[loop]
+    except KeyError:
+        waker = _wakers[loop] = _new_waker(loop)
+    except TypeError:  # a loop that cannot be weakly referenced: call_soon_threadsafe
+        return None
+    _last_waker = (_weakref.ref(loop), waker)
+    return waker
+
+
 def _accelerated(original: "object", fast: "object", is_async: bool) -> "object":
     import functools
 
@@ -79,7 +111,7 @@ def _accelerated(original: "object", fast: "object", is_async: bool) -> "object"
         async def method(self: object, *args: object, **kwargs: object) -> object:
             loop = _asyncio.get_running_loop()
             future = loop.create_future()
-            call = fast(self, loop, future, *args, **kwargs)  # type: ignore[operator]
+            call = fast(self, loop, _waker(loop), future, *args, **kwargs)  # type: ignore[operator]
             try:
                 return await future
             except _asyncio.CancelledError:

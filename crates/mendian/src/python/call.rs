@@ -16,6 +16,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
 use super::convert::{type_name, Class, ToPy};
+use super::waker::{Done, Lift, Waker};
 use crate::error::MendianError;
 
 /// The Python function that turns a `MendianError` written by UniFFI's own converter into the
@@ -122,29 +123,46 @@ impl Call {
     }
 }
 
-/// Starts `call` on the accelerator's I/O thread; its outcome resolves `future` (an asyncio future of
-/// `event_loop`), unless the future is already done (cancelled).
-pub fn start<T, F>(py: Python<'_>, event_loop: Bound<'_, PyAny>, future: Bound<'_, PyAny>, call: F) -> PyResult<Call>
+/// Starts `call` on the accelerator's I/O thread; its outcome resolves `future` (an asyncio
+/// future of `event_loop`) unless the future is already done (cancelled): through `waker`,
+/// the loop's queue, or, for a loop without one, through `call_soon_threadsafe`.
+pub fn start<T, F>(
+    py: Python<'_>,
+    event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
+    future: Bound<'_, PyAny>,
+    call: F,
+) -> PyResult<Call>
 where
     T: ToPy + Send + 'static,
     F: Future<Output = Result<T, MendianError>> + Send + 'static,
 {
     let runtime = runtime().map_err(|e| error(py, e))?;
+    let waker = waker.map(|w| w.get().0.clone());
     let event_loop = event_loop.unbind();
     let future = future.unbind();
     let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
     let task = runtime.spawn(async move {
         let outcome = inner.await;
-        Python::attach(|py| {
-            let (ok, value) = match outcome.map_err(|e| error(py, e)).and_then(|v| v.to_py(py)) {
-                Ok(v) => (true, v),
-                Err(e) => (false, e.into_value(py).into_bound(py).into_any()),
-            };
-            // A closed loop has no one waiting: nothing to resolve.
-            let _ = event_loop.bind(py).call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (wrap_resolve(py), future, ok, value));
-        });
+        let outcome = lift_later(outcome);
+        match waker {
+            Some(waker) => waker.push(Done { future, outcome }),
+            None => Python::attach(|py| {
+                let (ok, value) = match outcome(py) {
+                    Ok(v) => (true, v),
+                    Err(e) => (false, e.into_value(py).into_bound(py).into_any()),
+                };
+                // A closed loop has no one waiting: nothing to resolve.
+                let _ = event_loop.bind(py).call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (wrap_resolve(py), future, ok, value));
+            }),
+        }
     });
     Ok(Call { abort: task.abort_handle() })
+}
+
+/// `outcome`, to be lifted (or turned into its exception) where the GIL is held.
+fn lift_later<T: ToPy + Send + 'static>(outcome: Result<T, MendianError>) -> Lift {
+    Box::new(move |py| outcome.map_err(|e| error(py, e)).and_then(|v| v.to_py(py)))
 }
 
 /// The runtime of the asyncio-form calls: a current-thread runtime driven by one thread of its

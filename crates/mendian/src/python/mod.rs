@@ -15,6 +15,7 @@
 
 pub mod call;
 pub mod convert;
+pub mod waker;
 #[allow(missing_docs)]
 mod generated;
 
@@ -68,5 +69,6 @@ fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(self_check, m)?)?;
     m.add_function(wrap_pyfunction!(call::current_loop, m)?)?;
     m.add_class::<call::Call>()?;
+    m.add_class::<waker::Waker>()?;
     generated::register(m)
 }

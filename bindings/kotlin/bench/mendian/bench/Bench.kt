@@ -2,8 +2,9 @@
 // `get_store_list` through mendian, blocking (`getStoreListBlocking`) and suspend
 // (`getStoreList`, awaited one at a time in `runBlocking`), next to the same HTTP exchange
 // from plain reqwest (Rust) on a current-thread runtime in its own process
-// (`crates/mendian/examples/bench_baseline.rs`). The emulator runs as its own process on
-// loopback, so its work is never counted.
+// (`crates/mendian/examples/bench_baseline.rs`), and the floor UniFFI's Kotlin runtime (JNA)
+// sets: one exported call that does nothing, and one that only lowers a request. The emulator
+// runs as its own process on loopback, so its work is never counted.
 //
 // CPU per call is the JVM process's CPU time (all threads: the caller, JIT, GC and the Rust
 // runtime's) over N calls, after a warm-up long enough for the JIT; every round measures every
@@ -75,6 +76,10 @@ fun main(args: Array<String>) {
                 "suspend" to { n ->
                     cpuPerCall(n) { runBlocking { repeat(n) { check(wx.getStoreList(request).businessList.size == stores) } } }
                 },
+                // What UniFFI's Kotlin runtime (JNA) costs before any work: one exported call that
+                // returns a short string, and one that lowers the request and checks it.
+                "ffi-call" to { n -> cpuPerCall(n) { repeat(n) { check(mendianVersion().isNotEmpty()) } } },
+                "validate" to { n -> cpuPerCall(n) { repeat(n) { validateGetStoreListRequest(request) } } },
             )
             // The JIT compiles the call paths during the first thousands of calls.
             for ((_, c) in clients) c(5 * calls)
@@ -98,6 +103,8 @@ fun main(args: Array<String>) {
                 "reqwest" to "plain reqwest (Rust), current-thread runtime",
                 "blocking" to "mendian from Kotlin, blocking (`getStoreListBlocking`)",
                 "suspend" to "mendian from Kotlin, suspend (`getStoreList` in `runBlocking`)",
+                "ffi-call" to "one UniFFI call that does nothing (`mendianVersion()`, no I/O)",
+                "validate" to "one UniFFI call that lowers the request (`validateGetStoreListRequest`, no I/O)",
             )
             val targets = mapOf("blocking" to 2.0, "suspend" to 2.5)
             for (name in names) {

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use crate::generated::top::*;
 use crate::python::call;
 use crate::python::convert::{at, field, Class, FromPy, ListItem, ToPy};
+use crate::python::waker::Waker;
 use crate::top::TopClient;
 
 static CLASS_TOP_CLIENT: Class = Class::new("TopClient");
@@ -366,13 +367,14 @@ fn top_worker_update(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_update(request, session)))
 }
 
-/// `TopClient.worker_update_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+/// `TopClient.worker_update_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_update_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
     future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
@@ -384,7 +386,7 @@ fn top_worker_update_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, future, async move { client.worker_update(request, session).await })
+    call::start(py, event_loop, waker, future, async move { client.worker_update(request, session).await })
 }
 
 static CLASS_WORKER_CREATE_REQUEST: Class = Class::new("WorkerCreateRequest");
@@ -423,13 +425,14 @@ fn top_worker_create(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_create(request, session)))
 }
 
-/// `TopClient.worker_create_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+/// `TopClient.worker_create_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_create_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
     future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
@@ -441,7 +444,7 @@ fn top_worker_create_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, future, async move { client.worker_create(request, session).await })
+    call::start(py, event_loop, waker, future, async move { client.worker_create(request, session).await })
 }
 
 static CLASS_WORKER_DELETE_REQUEST: Class = Class::new("WorkerDeleteRequest");
@@ -491,13 +494,14 @@ fn top_worker_delete(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_delete(request, session)))
 }
 
-/// `TopClient.worker_delete_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+/// `TopClient.worker_delete_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_delete_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
     future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
@@ -509,7 +513,7 @@ fn top_worker_delete_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, future, async move { client.worker_delete(request, session).await })
+    call::start(py, event_loop, waker, future, async move { client.worker_delete(request, session).await })
 }
 
 static CLASS_WORKER_QUERY_REQUEST: Class = Class::new("WorkerQueryRequest");
@@ -548,13 +552,14 @@ fn top_worker_query(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_query(request, session)))
 }
 
-/// `TopClient.worker_query_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+/// `TopClient.worker_query_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_query_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
     future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
@@ -566,7 +571,7 @@ fn top_worker_query_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, future, async move { client.worker_query(request, session).await })
+    call::start(py, event_loop, waker, future, async move { client.worker_query(request, session).await })
 }
 
 static CLASS_WORKER_QUERYPAGE_REQUEST: Class = Class::new("WorkerQuerypageRequest");
@@ -605,13 +610,14 @@ fn top_worker_querypage(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_querypage(request, session)))
 }
 
-/// `TopClient.worker_querypage_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+/// `TopClient.worker_querypage_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_querypage_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
     future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
@@ -623,7 +629,7 @@ fn top_worker_querypage_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, future, async move { client.worker_querypage(request, session).await })
+    call::start(py, event_loop, waker, future, async move { client.worker_querypage(request, session).await })
 }
 
 /// `TopClient.query_all_workers`: blocking, on the caller's thread with the GIL released.
@@ -643,13 +649,14 @@ fn top_query_all_workers(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_all_workers(session)))
 }
 
-/// `TopClient.query_all_workers_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop`.
+/// `TopClient.query_all_workers_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, future, session=None))]
+#[pyo3(signature = (client, event_loop, waker, future, session=None))]
 fn top_query_all_workers_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
+    waker: Option<Bound<'_, Waker>>,
     future: Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<call::Call> {
@@ -659,7 +666,7 @@ fn top_query_all_workers_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, future, async move { client.query_all_workers(session).await })
+    call::start(py, event_loop, waker, future, async move { client.query_all_workers(session).await })
 }
 
 /// Adds this family's functions to the module.
