@@ -1414,6 +1414,7 @@ mod tests {
         copy_dir(&real.join("spec"), &tmp.join("spec"));
         copy_dir(&real.join(OUT_DIR), &tmp.join(OUT_DIR));
         copy_dir(&real.join(FFI_OUT_DIR), &tmp.join(FFI_OUT_DIR));
+        copy_dir(&real.join(crate::pyaccel::OUT_DIR), &tmp.join(crate::pyaccel::OUT_DIR));
         std::fs::copy(real.join("rustfmt.toml"), tmp.join("rustfmt.toml")).unwrap();
         std::fs::copy(real.join(UNIFFI_TOML), tmp.join(UNIFFI_TOML)).unwrap();
         // The hand-written FFI files: their blocking methods feed the Python renames.

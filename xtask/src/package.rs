@@ -5,8 +5,9 @@
 //!   (manylinux2014: maturin links with zig against old glibc symbols), checked with
 //!   `auditwheel show`; and the SDK's sdist.
 //! - `dist/jvm/`: the Kotlin bindings as a jar holding the Linux x86_64 library as a JNA
-//!   resource (`linux-x86-64/libmendian.so`), its sources jar (with the KDoc) and a POM naming
-//!   its dependencies.
+//!   resource (`linux-x86-64/libmendian.so`: the same core, built the same way, without the
+//!   wheel's Python accelerator), its sources jar (with the KDoc) and a POM naming its
+//!   dependencies.
 //! - `dist/SHA256SUMS`.
 //!
 //! Timestamps inside the archives come from the last commit (`SOURCE_DATE_EPOCH`), so two
@@ -106,8 +107,18 @@ pub fn package(root: &Path) -> Result<Dist, String> {
         check_wheel_tag(&venv, wheel)?;
     }
 
+    step(&format!("package: the JVM library's core (release, manylinux2014 via zig, --features {})", tools::SERVER_FEATURES));
+    // The wheel's library also holds the Python accelerator (feature `python`), which links
+    // against CPython and cannot load in a JVM: the jar gets the same core without it, built
+    // the same way (the features given to maturin replace pyproject.toml's).
+    let jvm_build = tools::target_dir(root).join("package-jvm-wheel");
+    let _ = std::fs::remove_dir_all(&jvm_build);
+    std::fs::create_dir_all(&jvm_build).map_err(|e| e.to_string())?;
+    let jvm_flags: Vec<&str> = portable.iter().copied().chain(["--features", tools::SERVER_FEATURES]).collect();
+    let jvm_wheel = maturin(&venv, &root.join("bindings/python"), "build", &jvm_flags, &jvm_build, &epoch, "mendian-")?;
+    strip_debug_info(root, &venv, &jvm_wheel, &epoch)?;
     step("package: the JVM library (jar with the native library, sources, POM)");
-    let jar = jvm_library(root, &sdk_wheel, &jvm, &version, &epoch)?;
+    let jar = jvm_library(root, &jvm_wheel, &jvm, &version, &epoch)?;
 
     let mut files: Vec<PathBuf> = list(&py).into_iter().chain(list(&jvm)).filter(|f| f.is_file()).collect();
     files.sort();
@@ -249,8 +260,8 @@ fn read_member(archive: &Path, name: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The jar: Kotlin generated from the wheel's own library (so the bindings and the library
-/// are one build), the hand-written library sources (`bindings/kotlin/src`), the library as a
+/// The jar: Kotlin generated from the library it ships (so the bindings and the library are
+/// one build; `wheel` is the build of the core without the Python accelerator), the hand-written library sources (`bindings/kotlin/src`), the library as a
 /// JNA resource; its sources jar and POM.
 fn jvm_library(root: &Path, wheel: &Path, out: &Path, version: &str, epoch: &str) -> Result<PathBuf, String> {
     let work = tools::target_dir(root).join("package-jvm");
