@@ -216,6 +216,20 @@ pub(crate) fn rust_field(name: &str) -> String {
     s
 }
 
+/// The Rust type of a spec type expression.
+pub(crate) fn rust_type(ty: &TypeExpr) -> String {
+    match ty {
+        TypeExpr::String | TypeExpr::DateTime | TypeExpr::Json => "String".into(),
+        TypeExpr::Int32 => "i32".into(),
+        TypeExpr::Int64 => "i64".into(),
+        TypeExpr::Float64 => "f64".into(),
+        TypeExpr::Bool => "bool".into(),
+        TypeExpr::Bytes => "Vec<u8>".into(),
+        TypeExpr::List(inner) => format!("Vec<{}>", rust_type(inner)),
+        TypeExpr::Named(n) => n.clone(),
+    }
+}
+
 /// Text safe inside a `///` doc comment that UniFFI copies into Kotlin/Swift `/** */` blocks.
 fn doc_text(s: &str) -> String {
     // A backslash is doubled: Markdown (rustdoc, KDoc, Swift) shows `\\` as one, and so does a
@@ -526,19 +540,6 @@ impl<'a> Family<'a> {
         }
     }
 
-    fn rust_type(&self, ty: &TypeExpr) -> String {
-        match ty {
-            TypeExpr::String | TypeExpr::DateTime | TypeExpr::Json => "String".into(),
-            TypeExpr::Int32 => "i32".into(),
-            TypeExpr::Int64 => "i64".into(),
-            TypeExpr::Float64 => "f64".into(),
-            TypeExpr::Bool => "bool".into(),
-            TypeExpr::Bytes => "Vec<u8>".into(),
-            TypeExpr::List(inner) => format!("Vec<{}>", self.rust_type(inner)),
-            TypeExpr::Named(n) => n.clone(),
-        }
-    }
-
     fn field_doc(&self, f: &Field) -> String {
         let mut d = String::new();
         if f.title.trim().is_empty() || f.title == f.name {
@@ -618,7 +619,7 @@ impl<'a> Family<'a> {
         for f in fields {
             doc(s, &self.field_doc(f));
             let name = rust_field(&f.name);
-            let base = self.rust_type(f.ty.get_ref());
+            let base = rust_type(f.ty.get_ref());
             let ty = if f.required { base.clone() } else { format!("Option<{base}>") };
             let mut attrs: Vec<String> = Vec::new();
             if name != f.name {
@@ -1015,7 +1016,7 @@ impl<'a> Family<'a> {
         }
         let last = items_path.last().expect("a path has a field");
         let (items, item_ty) = match last.ty.get_ref() {
-            TypeExpr::List(inner) => (if opt { format!("{expr}.unwrap_or_default()") } else { expr }, self.rust_type(inner)),
+            TypeExpr::List(inner) => (if opt { format!("{expr}.unwrap_or_default()") } else { expr }, rust_type(inner)),
             _ => (format!("pager::text_page({})", if opt { expr } else { format!("Some({expr})") }), "String".to_string()),
         };
         let total = match &p.total {

@@ -6,9 +6,9 @@
 
 use std::fmt::Write as _;
 
-use mendian_spec::{pascal_case, EnumDef, Field, Platform, Spanned, SpecFile, TypeExpr};
+use mendian_spec::{pascal_case, EnumDef, Field, Platform, Spanned, SpecFile};
 
-use crate::codegen::{header, rust_field};
+use crate::codegen::{header, rust_field, rust_type};
 
 /// Where the accelerator's generated files go, relative to the workspace root.
 pub const OUT_DIR: &str = "crates/mendian/src/python/generated";
@@ -44,19 +44,6 @@ fn python_attr(rust: &str) -> String {
         format!("{base}_")
     } else {
         base.to_string()
-    }
-}
-
-fn rust_type(ty: &TypeExpr) -> String {
-    match ty {
-        TypeExpr::String | TypeExpr::DateTime | TypeExpr::Json => "String".into(),
-        TypeExpr::Int32 => "i32".into(),
-        TypeExpr::Int64 => "i64".into(),
-        TypeExpr::Float64 => "f64".into(),
-        TypeExpr::Bool => "bool".into(),
-        TypeExpr::Bytes => "Vec<u8>".into(),
-        TypeExpr::List(inner) => format!("Vec<{}>", rust_type(inner)),
-        TypeExpr::Named(n) => n.clone(),
     }
 }
 
@@ -226,19 +213,20 @@ pub fn render_mod(families: &[&SpecFile]) -> String {
     for f in families {
         let _ = writeln!(s, "    {}::register(m)?;", f.family.name);
     }
-    s.push_str("    Ok(())\n}\n\n/// Every replaced method: (class, method, function).\npub(crate) fn methods() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {\n    std::iter::empty()");
-    for f in families {
-        let _ = write!(s, ".chain({}::METHODS)", f.family.name);
+    s.push_str("    Ok(())\n}\n");
+    // Each table, chained across the families.
+    let tables = [
+        ("Every replaced method: (class, method, function).", "methods", "(&'static str, &'static str, &'static str)", "METHODS"),
+        ("Every record class with its attribute names.", "records", "(&'static Class, &'static [&'static str])", "RECORDS"),
+        ("Every enum variant class.", "variants", "&'static Class", "VARIANTS"),
+    ];
+    for (what, name, item, table) in tables {
+        let _ = write!(s, "\n/// {what}\npub(crate) fn {name}() -> impl Iterator<Item = &'static {item}> {{\n    std::iter::empty()");
+        for f in families {
+            let _ = write!(s, ".chain({}::{table})", f.family.name);
+        }
+        s.push_str("\n}\n");
     }
-    s.push_str("\n}\n\n/// Every record class with its attribute names.\npub(crate) fn records() -> impl Iterator<Item = &'static (&'static Class, &'static [&'static str])> {\n    std::iter::empty()");
-    for f in families {
-        let _ = write!(s, ".chain({}::RECORDS)", f.family.name);
-    }
-    s.push_str("\n}\n\n/// Every enum variant class.\npub(crate) fn variants() -> impl Iterator<Item = &'static &'static Class> {\n    std::iter::empty()");
-    for f in families {
-        let _ = write!(s, ".chain({}::VARIANTS)", f.family.name);
-    }
-    s.push_str("\n}\n");
     s
 }
 

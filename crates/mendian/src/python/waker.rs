@@ -92,8 +92,10 @@ impl Waker {
         #[cfg(unix)]
         {
             use std::io::Read;
+            // One read: a wake-up is written only when the queue was empty, so there is
+            // rarely more than a byte; anything left keeps the socket readable for later.
             let mut buf = [0u8; 256];
-            while matches!((&self.0.read).read(&mut buf), Ok(n) if n > 0) {}
+            let _ = (&self.0.read).read(&mut buf);
         }
         let done = std::mem::take(&mut *self.0.queue.lock().unwrap_or_else(|p| p.into_inner()));
         for d in done {
