@@ -109,9 +109,17 @@ pub fn render_family(source: &str, fam: &SpecFile) -> String {
         render_record(&mut s, &t.name, &t.fields, &mut records);
     }
     let mut methods = Vec::new();
+    let mut validators = Vec::new();
     for ep in &fam.endpoints {
         let request = format!("{}Request", pascal_case(&ep.id));
         render_record(&mut s, &request, &ep.fields, &mut records);
+        let id = &ep.id;
+        let validator = format!("{}_validate_{id}", f.name);
+        let _ = writeln!(
+            s,
+            "/// `validate_{id}_request`: the request's checks, nothing sent.\n#[pyfunction]\nfn {validator}(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {{\n    let request = {request}::from_py(request).map_err(|e| at(py, intern!(py, \"request\").as_any(), e))?;\n    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))\n}}\n"
+        );
+        validators.push((format!("validate_{id}_request"), validator));
         // Token endpoints feed the token providers; the client has no method for them.
         if f.platform == Platform::Wxa && ep.envelope.as_ref().is_some_and(|e| e.get_ref() == "token") {
             continue;
@@ -132,7 +140,15 @@ pub fn render_family(source: &str, fam: &SpecFile) -> String {
     for (_, _, fname) in &methods {
         let _ = writeln!(s, "    m.add_function(wrap_pyfunction!({fname}, m)?)?;\n    m.add_function(wrap_pyfunction!({fname}_async, m)?)?;");
     }
+    for (_, validator) in &validators {
+        let _ = writeln!(s, "    m.add_function(wrap_pyfunction!({validator}, m)?)?;");
+    }
     s.push_str("    Ok(())\n}\n\n");
+    s.push_str("/// (function of the bindings, function here): each validation function replaced.\npub(crate) const VALIDATORS: &[(&str, &str)] = &[\n");
+    for (name, validator) in &validators {
+        let _ = writeln!(s, "    ({name:?}, {validator:?}),");
+    }
+    s.push_str("];\n\n");
     s.push_str("/// (class, method, function): each method of the bindings this family's functions replace;\n/// the asyncio form is `<method>_async` → `<function>_async`.\npub(crate) const METHODS: &[(&str, &str, &str)] = &[\n");
     for (client, id, fname) in &methods {
         let _ = writeln!(s, "    ({client:?}, {id:?}, {fname:?}),");
@@ -217,6 +233,7 @@ pub fn render_mod(families: &[&SpecFile]) -> String {
     // Each table, chained across the families.
     let tables = [
         ("Every replaced method: (class, method, function).", "methods", "(&'static str, &'static str, &'static str)", "METHODS"),
+        ("Every replaced validation function: (name, function).", "validators", "(&'static str, &'static str)", "VALIDATORS"),
         ("Every record class with its attribute names.", "records", "(&'static Class, &'static [&'static str])", "RECORDS"),
         ("Every enum variant class.", "variants", "&'static Class", "VARIANTS"),
     ];

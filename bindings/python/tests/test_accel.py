@@ -46,6 +46,22 @@ def test_every_endpoint_method_runs_through_the_accelerator():
             assert fast.__doc__ == fast.__wrapped__.__doc__ and fast.__name__ == name
 
 
+def test_validation_functions_run_through_the_accelerator():
+    replaced = {name for name, _ in mendian._accel.validators()}
+    assert replaced == {n for n in dir(mendian) if n.startswith("validate_") and n.endswith("_request")}
+    for name in replaced:
+        assert getattr(mendian, name) is getattr(mendian._ffi.mendian, name)
+        assert hasattr(getattr(mendian, name), "__wrapped__")
+    request = mendian.GetStoreListRequest(offset=0, limit=51)
+    errors = []
+    for f in (mendian.validate_get_store_list_request, mendian.validate_get_store_list_request.__wrapped__):
+        with pytest.raises(mendian.MendianError.InvalidArgument) as info:
+            f(request)
+        errors.append(fields(info.value))
+    assert errors[0] == errors[1] and errors[0]["field"] == "limit"
+    assert mendian.validate_get_store_list_request(mendian.GetStoreListRequest(offset=0, limit=50)) is None
+
+
 def both(method, client, *args):
     """The answer (or exception) of the accelerated method and of UniFFI's."""
     out = []

@@ -152,7 +152,20 @@ def _install_accelerator() -> None:
         cls = getattr(_generated, cls_name)
         for name, fast, is_async in ((method, function, False), (method + "_async", function + "_async", True)):
             setattr(cls, name, _accelerated(cls.__dict__[name], getattr(module, fast), is_async))
+    import functools
+
+    for name, function in module.validators():
+        validate = functools.update_wrapper(_validator(getattr(module, function)), getattr(_generated, name))
+        setattr(_generated, name, validate)
+        globals()[name] = validate
     _accel = module
+
+
+def _validator(fast: "object") -> "object":
+    def validate(request: object) -> None:
+        fast(request)  # type: ignore[operator]
+
+    return validate
 
 
 _install_accelerator()

@@ -1,7 +1,8 @@
 //! The Python accelerator (feature `python`, the wheel only): a CPython extension module,
 //! `mendian._accel`, in the same library as the UniFFI scaffolding. The Python package loads
 //! it from that library and puts its functions in place of the UniFFI-generated methods of
-//! each endpoint (`client.get_store_list(…)` and `…_async`), so those calls lower their
+//! each endpoint (`client.get_store_list(…)` and `…_async`) and of the validation functions
+//! (`validate_get_store_list_request`), so those calls lower their
 //! request and lift their answer in Rust, straight from and into the very classes UniFFI
 //! generated, instead of through UniFFI's Python converters (a field at a time, in Python).
 //! Everything else (constructors, configuration, callbacks, events) stays on UniFFI, and
@@ -37,6 +38,12 @@ fn methods(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     PyList::new(py, generated::methods().copied())
 }
 
+/// Every validation function this module replaces, as `(name, function)`.
+#[pyfunction]
+fn validators(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    PyList::new(py, generated::validators().copied())
+}
+
 /// Checks that every class and attribute the generated conversions name exists in the
 /// bindings, with the same fields (raises `AssertionError` naming the first mismatch);
 /// returns how many classes were checked.
@@ -66,6 +73,7 @@ fn self_check(py: Python<'_>) -> PyResult<usize> {
 fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(install, m)?)?;
     m.add_function(wrap_pyfunction!(methods, m)?)?;
+    m.add_function(wrap_pyfunction!(validators, m)?)?;
     m.add_function(wrap_pyfunction!(self_check, m)?)?;
     m.add_function(wrap_pyfunction!(call::current_loop, m)?)?;
     m.add_class::<call::Call>()?;

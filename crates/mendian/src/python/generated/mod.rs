@@ -22,6 +22,11 @@ pub(crate) fn methods() -> impl Iterator<Item = &'static (&'static str, &'static
     std::iter::empty().chain(top::METHODS).chain(wechatpay::METHODS).chain(wxa::METHODS)
 }
 
+/// Every replaced validation function: (name, function).
+pub(crate) fn validators() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    std::iter::empty().chain(top::VALIDATORS).chain(wechatpay::VALIDATORS).chain(wxa::VALIDATORS)
+}
+
 /// Every record class with its attribute names.
 pub(crate) fn records() -> impl Iterator<Item = &'static (&'static Class, &'static [&'static str])> {
     std::iter::empty().chain(top::RECORDS).chain(wechatpay::RECORDS).chain(wxa::RECORDS)

@@ -348,6 +348,13 @@ impl FromPy for WorkerUpdateRequest {
 
 impl ListItem for WorkerUpdateRequest {}
 
+/// `validate_worker_update_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn top_validate_worker_update(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = WorkerUpdateRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `TopClient.worker_update`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request, session=None))]
@@ -405,6 +412,13 @@ impl FromPy for WorkerCreateRequest {
 }
 
 impl ListItem for WorkerCreateRequest {}
+
+/// `validate_worker_create_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn top_validate_worker_create(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = WorkerCreateRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `TopClient.worker_create`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -475,6 +489,13 @@ impl FromPy for WorkerDeleteRequest {
 
 impl ListItem for WorkerDeleteRequest {}
 
+/// `validate_worker_delete_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn top_validate_worker_delete(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = WorkerDeleteRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `TopClient.worker_delete`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request, session=None))]
@@ -533,6 +554,13 @@ impl FromPy for WorkerQueryRequest {
 
 impl ListItem for WorkerQueryRequest {}
 
+/// `validate_worker_query_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn top_validate_worker_query(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = WorkerQueryRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `TopClient.worker_query`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request, session=None))]
@@ -590,6 +618,13 @@ impl FromPy for WorkerQuerypageRequest {
 }
 
 impl ListItem for WorkerQuerypageRequest {}
+
+/// `validate_worker_querypage_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn top_validate_worker_querypage(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = WorkerQuerypageRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `TopClient.worker_querypage`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -683,8 +718,22 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(top_worker_querypage_async, m)?)?;
     m.add_function(wrap_pyfunction!(top_query_all_workers, m)?)?;
     m.add_function(wrap_pyfunction!(top_query_all_workers_async, m)?)?;
+    m.add_function(wrap_pyfunction!(top_validate_worker_update, m)?)?;
+    m.add_function(wrap_pyfunction!(top_validate_worker_create, m)?)?;
+    m.add_function(wrap_pyfunction!(top_validate_worker_delete, m)?)?;
+    m.add_function(wrap_pyfunction!(top_validate_worker_query, m)?)?;
+    m.add_function(wrap_pyfunction!(top_validate_worker_querypage, m)?)?;
     Ok(())
 }
+
+/// (function of the bindings, function here): each validation function replaced.
+pub(crate) const VALIDATORS: &[(&str, &str)] = &[
+    ("validate_worker_update_request", "top_validate_worker_update"),
+    ("validate_worker_create_request", "top_validate_worker_create"),
+    ("validate_worker_delete_request", "top_validate_worker_delete"),
+    ("validate_worker_query_request", "top_validate_worker_query"),
+    ("validate_worker_querypage_request", "top_validate_worker_querypage"),
+];
 
 /// (class, method, function): each method of the bindings this family's functions replace;
 /// the asyncio form is `<method>_async` → `<function>_async`.

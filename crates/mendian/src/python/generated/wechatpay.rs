@@ -211,6 +211,13 @@ impl FromPy for RegisterGuideRequest {
 
 impl ListItem for RegisterGuideRequest {}
 
+/// `validate_register_guide_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wechatpay_validate_register_guide(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = RegisterGuideRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WechatpayClient.register_guide`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -267,6 +274,13 @@ impl FromPy for AssignGuideRequest {
 }
 
 impl ListItem for AssignGuideRequest {}
+
+/// `validate_assign_guide_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wechatpay_validate_assign_guide(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = AssignGuideRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WechatpayClient.assign_guide`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -332,6 +346,13 @@ impl FromPy for QueryGuidesRequest {
 }
 
 impl ListItem for QueryGuidesRequest {}
+
+/// `validate_query_guides_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wechatpay_validate_query_guides(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = QueryGuidesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WechatpayClient.query_guides`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -427,6 +448,13 @@ impl FromPy for UpdateGuideRequest {
 
 impl ListItem for UpdateGuideRequest {}
 
+/// `validate_update_guide_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wechatpay_validate_update_guide(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = UpdateGuideRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WechatpayClient.update_guide`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -474,6 +502,14 @@ impl FromPy for DownloadCertificatesRequest {
 
 impl ListItem for DownloadCertificatesRequest {}
 
+/// `validate_download_certificates_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wechatpay_validate_download_certificates(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request =
+        DownloadCertificatesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WechatpayClient.download_certificates`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -519,8 +555,22 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wechatpay_update_guide_async, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_download_certificates, m)?)?;
     m.add_function(wrap_pyfunction!(wechatpay_download_certificates_async, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_validate_register_guide, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_validate_assign_guide, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_validate_query_guides, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_validate_update_guide, m)?)?;
+    m.add_function(wrap_pyfunction!(wechatpay_validate_download_certificates, m)?)?;
     Ok(())
 }
+
+/// (function of the bindings, function here): each validation function replaced.
+pub(crate) const VALIDATORS: &[(&str, &str)] = &[
+    ("validate_register_guide_request", "wechatpay_validate_register_guide"),
+    ("validate_assign_guide_request", "wechatpay_validate_assign_guide"),
+    ("validate_query_guides_request", "wechatpay_validate_query_guides"),
+    ("validate_update_guide_request", "wechatpay_validate_update_guide"),
+    ("validate_download_certificates_request", "wechatpay_validate_download_certificates"),
+];
 
 /// (class, method, function): each method of the bindings this family's functions replace;
 /// the asyncio form is `<method>_async` → `<function>_async`.

@@ -1278,6 +1278,14 @@ impl FromPy for GetMerchantCategoryRequest {
 
 impl ListItem for GetMerchantCategoryRequest {}
 
+/// `validate_get_merchant_category_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_merchant_category(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request =
+        GetMerchantCategoryRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.get_merchant_category`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1347,6 +1355,13 @@ impl FromPy for ApplyMerchantRequest {
 
 impl ListItem for ApplyMerchantRequest {}
 
+/// `validate_apply_merchant_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_apply_merchant(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = ApplyMerchantRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.apply_merchant`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1388,6 +1403,14 @@ impl FromPy for GetMerchantAuditInfoRequest {
 }
 
 impl ListItem for GetMerchantAuditInfoRequest {}
+
+/// `validate_get_merchant_audit_info_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_merchant_audit_info(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request =
+        GetMerchantAuditInfoRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.get_merchant_audit_info`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -1446,6 +1469,13 @@ impl FromPy for ModifyMerchantRequest {
 
 impl ListItem for ModifyMerchantRequest {}
 
+/// `validate_modify_merchant_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_modify_merchant(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = ModifyMerchantRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.modify_merchant`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1487,6 +1517,13 @@ impl FromPy for GetDistrictRequest {
 }
 
 impl ListItem for GetDistrictRequest {}
+
+/// `validate_get_district_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_district(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = GetDistrictRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.get_district`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -1538,6 +1575,13 @@ impl FromPy for SearchMapPoiRequest {
 }
 
 impl ListItem for SearchMapPoiRequest {}
+
+/// `validate_search_map_poi_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_search_map_poi(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = SearchMapPoiRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.search_map_poi`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -1614,6 +1658,13 @@ impl FromPy for CreateMapPoiRequest {
 
 impl ListItem for CreateMapPoiRequest {}
 
+/// `validate_create_map_poi_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_create_map_poi(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = CreateMapPoiRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.create_map_poi`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1679,6 +1730,13 @@ impl FromPy for AddStoreRequest {
 
 impl ListItem for AddStoreRequest {}
 
+/// `validate_add_store_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_add_store(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = AddStoreRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.add_store`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1738,6 +1796,13 @@ impl FromPy for UpdateStoreRequest {
 
 impl ListItem for UpdateStoreRequest {}
 
+/// `validate_update_store_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_update_store(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = UpdateStoreRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.update_store`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1779,6 +1844,13 @@ impl FromPy for GetStoreInfoRequest {
 }
 
 impl ListItem for GetStoreInfoRequest {}
+
+/// `validate_get_store_info_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_store_info(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = GetStoreInfoRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.get_store_info`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -1824,6 +1896,13 @@ impl FromPy for GetStoreListRequest {
 }
 
 impl ListItem for GetStoreListRequest {}
+
+/// `validate_get_store_list_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_store_list(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = GetStoreListRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.get_store_list`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -1889,6 +1968,13 @@ impl FromPy for DelStoreRequest {
 
 impl ListItem for DelStoreRequest {}
 
+/// `validate_del_store_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_del_store(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = DelStoreRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.del_store`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -1931,6 +2017,13 @@ impl FromPy for GetPoiListRequest {
 }
 
 impl ListItem for GetPoiListRequest {}
+
+/// `validate_get_poi_list_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_poi_list(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = GetPoiListRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.get_poi_list`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -1996,6 +2089,13 @@ impl FromPy for GetStoreCardRequest {
 
 impl ListItem for GetStoreCardRequest {}
 
+/// `validate_get_store_card_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_store_card(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = GetStoreCardRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 /// `WxaClient.get_store_card`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (client, request))]
@@ -2043,6 +2143,13 @@ impl FromPy for SetStoreCardRequest {
 }
 
 impl ListItem for SetStoreCardRequest {}
+
+/// `validate_set_store_card_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_set_store_card(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = SetStoreCardRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.set_store_card`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -2099,6 +2206,14 @@ impl FromPy for GetStableAccessTokenRequest {
 
 impl ListItem for GetStableAccessTokenRequest {}
 
+/// `validate_get_stable_access_token_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_stable_access_token(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request =
+        GetStableAccessTokenRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 static CLASS_GET_ACCESS_TOKEN_REQUEST: Class = Class::new("GetAccessTokenRequest");
 
 impl ToPy for GetAccessTokenRequest {
@@ -2127,6 +2242,13 @@ impl FromPy for GetAccessTokenRequest {
 
 impl ListItem for GetAccessTokenRequest {}
 
+/// `validate_get_access_token_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_get_access_token(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = GetAccessTokenRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
+
 static CLASS_UPLOAD_MEDIA_REQUEST: Class = Class::new("UploadMediaRequest");
 
 impl ToPy for UploadMediaRequest {
@@ -2147,6 +2269,13 @@ impl FromPy for UploadMediaRequest {
 }
 
 impl ListItem for UploadMediaRequest {}
+
+/// `validate_upload_media_request`: the request's checks, nothing sent.
+#[pyfunction]
+fn wxa_validate_upload_media(py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<()> {
+    let request = UploadMediaRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
+    crate::schema::Validate::validate(&request).map_err(|e| call::error(py, e))
+}
 
 /// `WxaClient.upload_media`: blocking, on the caller's thread with the GIL released.
 #[pyfunction]
@@ -2211,8 +2340,48 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wxa_set_store_card_async, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_upload_media, m)?)?;
     m.add_function(wrap_pyfunction!(wxa_upload_media_async, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_merchant_category, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_apply_merchant, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_merchant_audit_info, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_modify_merchant, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_district, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_search_map_poi, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_create_map_poi, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_add_store, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_update_store, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_store_info, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_store_list, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_del_store, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_poi_list, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_store_card, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_set_store_card, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_stable_access_token, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_get_access_token, m)?)?;
+    m.add_function(wrap_pyfunction!(wxa_validate_upload_media, m)?)?;
     Ok(())
 }
+
+/// (function of the bindings, function here): each validation function replaced.
+pub(crate) const VALIDATORS: &[(&str, &str)] = &[
+    ("validate_get_merchant_category_request", "wxa_validate_get_merchant_category"),
+    ("validate_apply_merchant_request", "wxa_validate_apply_merchant"),
+    ("validate_get_merchant_audit_info_request", "wxa_validate_get_merchant_audit_info"),
+    ("validate_modify_merchant_request", "wxa_validate_modify_merchant"),
+    ("validate_get_district_request", "wxa_validate_get_district"),
+    ("validate_search_map_poi_request", "wxa_validate_search_map_poi"),
+    ("validate_create_map_poi_request", "wxa_validate_create_map_poi"),
+    ("validate_add_store_request", "wxa_validate_add_store"),
+    ("validate_update_store_request", "wxa_validate_update_store"),
+    ("validate_get_store_info_request", "wxa_validate_get_store_info"),
+    ("validate_get_store_list_request", "wxa_validate_get_store_list"),
+    ("validate_del_store_request", "wxa_validate_del_store"),
+    ("validate_get_poi_list_request", "wxa_validate_get_poi_list"),
+    ("validate_get_store_card_request", "wxa_validate_get_store_card"),
+    ("validate_set_store_card_request", "wxa_validate_set_store_card"),
+    ("validate_get_stable_access_token_request", "wxa_validate_get_stable_access_token"),
+    ("validate_get_access_token_request", "wxa_validate_get_access_token"),
+    ("validate_upload_media_request", "wxa_validate_upload_media"),
+];
 
 /// (class, method, function): each method of the bindings this family's functions replace;
 /// the asyncio form is `<method>_async` → `<function>_async`.
