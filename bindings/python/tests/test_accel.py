@@ -128,6 +128,8 @@ def test_a_wrongly_typed_request_names_the_field(fresh):
         wx.get_store_list(mendian.GetStoreListRequest(offset="0", limit=1))
     with pytest.raises(ValueError, match=r"request\.limit: i32 requires"):
         wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=2**40))
+    with pytest.raises(ValueError, match=r"request\.limit: i32 requires"):
+        wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=-(2**200)))
     top = top_client(fresh)
     with pytest.raises(TypeError, match=r"request\.worker\.service_areas\[0\]\.division_names: expected a list, not str"):
         top.worker_update(mendian.WorkerUpdateRequest(worker=doc_worker(service_areas=[mendian.DivisionDto(division_names="-")])))

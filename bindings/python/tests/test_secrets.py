@@ -41,6 +41,17 @@ def test_no_credential_in_any_printed_form(name):
         assert SECRET not in shown, f"{name}: {shown}"
 
 
+def test_a_client_the_accelerator_has_used_prints_nothing_more():
+    # The accelerator keeps the Rust client on the Python object (`_mendian_client`) after the
+    # first call; neither the object nor what it keeps shows the session.
+    client = holders()["TopClient"]
+    with pytest.raises(TypeError):  # refused while reading the request: nothing is sent
+        client.worker_delete(mendian.WorkerDeleteRequest(phone="not a number"))
+    kept = client._mendian_client
+    for shown in (str(client), repr(client), str(vars(client)), repr(kept), str(kept)):
+        assert SECRET not in shown, shown
+
+
 def test_records_still_show_their_other_fields_and_whether_a_secret_is_set():
     config = holders()["WechatpayConfig"]
     assert "1900000109" in repr(config) and "apiv3_key" in repr(config) and "<redacted>" in repr(config)

@@ -182,10 +182,11 @@ macro_rules! int {
                         PyTypeError::new_err(format!("'{}' object cannot be interpreted as an integer", type_name(v)))
                     })?
                 };
-                let wide: i128 = i.extract()?;
-                <$t>::try_from(wide).map_err(|_| {
-                    PyValueError::new_err(format!("{} requires {} <= value < {}", $name, <$t>::MIN, i128::from(<$t>::MAX) + 1))
-                })
+                let out_of_range =
+                    || PyValueError::new_err(format!("{} requires {} <= value < {}", $name, <$t>::MIN, i128::from(<$t>::MAX) + 1));
+                // Beyond even i128 is out of range too, not an OverflowError.
+                let wide: i128 = i.extract().map_err(|_| out_of_range())?;
+                <$t>::try_from(wide).map_err(|_| out_of_range())
             }
         }
     )*};

@@ -98,16 +98,27 @@ impl Waker {
             let _ = (&self.0.read).read(&mut buf);
         }
         let done = std::mem::take(&mut *self.0.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        // Every call is resolved even if one fails to be; the first failure is raised after
+        // (the loop reports it), never left to strand the calls behind it.
+        let mut first_error = None;
         for d in done {
-            let future = d.future.bind(py);
-            if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
-                continue;
+            if let Err(e) = resolve(py, d) {
+                first_error.get_or_insert(e);
             }
-            match (d.outcome)(py) {
-                Ok(v) => future.call_method1(pyo3::intern!(py, "set_result"), (v,))?,
-                Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.into_value(py),))?,
-            };
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
+}
+
+/// Sets the outcome of one finished call on its future, unless the future is done (cancelled).
+fn resolve(py: Python<'_>, d: Done) -> PyResult<()> {
+    let future = d.future.bind(py);
+    if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+        return Ok(());
+    }
+    match (d.outcome)(py) {
+        Ok(v) => future.call_method1(pyo3::intern!(py, "set_result"), (v,))?,
+        Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.into_value(py),))?,
+    };
+    Ok(())
 }
