@@ -1,8 +1,9 @@
 //! How an accelerated Python call runs: the client object is taken from the UniFFI-generated
 //! Python object, the blocking form runs the core's future on the caller's thread with the
 //! GIL released (`runtime::blocking`), and the asyncio form runs it on the accelerator's own
-//! I/O thread and resolves an asyncio future through `loop.call_soon_threadsafe` once, with
-//! the answer lifted on that thread. Errors become the very `MendianError` objects UniFFI raises.
+//! I/O thread, then hands the outcome to its event loop (`waker`: queued, the answer lifted
+//! on the loop's thread; `loop.call_soon_threadsafe` for a loop that cannot watch a socket).
+//! Errors become the very `MendianError` objects UniFFI raises.
 
 use std::cell::RefCell;
 use std::future::Future;
