@@ -2,7 +2,8 @@
 //! Python object, the blocking form runs the core's future on the caller's thread with the
 //! GIL released (`runtime::blocking`), and the asyncio form runs it on the accelerator's own
 //! I/O thread, then hands the outcome to its event loop (`waker`: queued, the answer lifted
-//! on the loop's thread; `loop.call_soon_threadsafe` for a loop that cannot watch a socket).
+//! on the loop's thread; through `loop.call_soon_threadsafe` for a loop that cannot watch a
+//! socket).
 //! Errors become the very `MendianError` objects UniFFI raises.
 
 use std::cell::RefCell;
@@ -17,7 +18,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
 use super::convert::{type_name, Class, ToPy};
-use super::waker::{Done, Lift, Waker};
+use super::waker::{Done, Finished, Lift, Waker};
 use crate::error::MendianError;
 
 /// The Python function that turns a `MendianError` written by UniFFI's own converter into the
@@ -149,12 +150,10 @@ where
         match waker {
             Some(waker) => waker.push(Done { future, outcome }),
             None => Python::attach(|py| {
-                let (ok, value) = match outcome(py) {
-                    Ok(v) => (true, v),
-                    Err(e) => (false, e.into_value(py).into_bound(py).into_any()),
-                };
                 // A closed loop has no one waiting: nothing to resolve.
-                let _ = event_loop.bind(py).call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (wrap_resolve(py), future, ok, value));
+                if let Ok(finished) = Bound::new(py, Finished::new(Done { future, outcome })) {
+                    let _ = event_loop.bind(py).call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (finished,));
+                }
             }),
         }
     });
@@ -185,27 +184,6 @@ fn runtime() -> Result<&'static tokio::runtime::Handle, MendianError> {
         })
         .as_ref()
         .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O thread for asyncio calls: {e}") })
-}
-
-/// Sets the result (or exception) of an asyncio future that is not done yet; run by the
-/// future's own loop.
-#[pyfunction]
-fn resolve(future: &Bound<'_, PyAny>, ok: bool, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    let py = future.py();
-    if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
-        return Ok(());
-    }
-    let method = if ok { pyo3::intern!(py, "set_result") } else { pyo3::intern!(py, "set_exception") };
-    future.call_method1(method, (value,))?;
-    Ok(())
-}
-
-fn wrap_resolve(py: Python<'_>) -> Bound<'_, PyAny> {
-    static RESOLVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    RESOLVE
-        .get_or_init(py, || wrap_pyfunction!(resolve, py).expect("a plain function wraps").into_any().unbind())
-        .bind(py)
-        .clone()
 }
 
 thread_local! {

@@ -3,7 +3,8 @@
 //! loop by the package), without taking the GIL; the loop then drains the queue on its own
 //! thread, lifting each answer and resolving its future. One wake-up serves every call that
 //! finished meanwhile. Loops that cannot watch a socket (Windows' proactor loop) get `None`
-//! from the package, and their calls are resolved through `call_soon_threadsafe` instead.
+//! from the package, and each of their calls is resolved through `call_soon_threadsafe`
+//! instead ([`Finished`]), by the same code.
 
 use std::sync::{Arc, Mutex};
 
@@ -107,6 +108,28 @@ impl Waker {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// One finished call of a loop without a waker: `loop.call_soon_threadsafe(finished)` resolves
+/// it on the loop's thread, as `drain` would.
+#[pyclass(module = "mendian._accel")]
+pub struct Finished(Mutex<Option<Done>>);
+
+impl Finished {
+    pub(crate) fn new(done: Done) -> Self {
+        Self(Mutex::new(Some(done)))
+    }
+}
+
+#[pymethods]
+impl Finished {
+    /// Resolves the call (once).
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+        match self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(done) => resolve(py, done),
+            None => Ok(()),
+        }
     }
 }
 
