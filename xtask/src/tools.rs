@@ -536,13 +536,14 @@ fn python_bench(root: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&wheels);
     let wheel = build_wheel(&tools, &root.join("bindings/python"), &["--release"], &wheels, &target_dir(root))?;
 
-    step("bench: install the wheel and requests into the bench virtualenv");
+    step("bench: install the wheel, requests and cryptography into the bench virtualenv");
     let venv = cache_dir().join("bench-venv");
     let python = venv.join("bin/python");
-    if !ok(Command::new(&python).args(["-c", "import requests"])) {
+    // `cryptography` (OpenSSL) signs and encrypts for the pure-Python WeChat Pay client.
+    if !ok(Command::new(&python).args(["-c", "import requests, cryptography"])) {
         let _ = std::fs::remove_dir_all(&venv);
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "requests"]))?;
+        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "requests", "cryptography"]))?;
     }
     // Same version number every build: force the freshly built wheel in.
     run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--force-reinstall", "--no-deps"]).arg(&wheel))?;

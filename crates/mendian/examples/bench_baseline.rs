@@ -9,6 +9,9 @@
 //!  "offset": 0, "limit": 10, "stores": 1, "calls": 2000, "in_flight": 1}
 //! {"op": "top", "runtime": "current" | "multi", "gateway": "<top gateway>", "app_key": "…",
 //!  "app_secret": "…", "session": "…", "worker": {…WorkerDto JSON…}, "calls": 2000, "in_flight": 1}
+//! {"op": "wechatpay", "runtime": "current" | "multi", "base_url": "<wechatpay>", "mchid": "…",
+//!  "serial_no": "…", "private_key_pem": "…", "public_key_id": "…", "public_key_pem": "…",
+//!  "guide_id": "…", "name": "…", "mobile": "…", "calls": 300, "in_flight": 1}
 //! → {"cpu_us_per_call": 41.2, "calls_per_s": 5321.0}
 //! ```
 //!
@@ -17,6 +20,10 @@
 //! signed afresh (new GMT+8 timestamp, HMAC-SHA256 over the sorted parameters, as the SDK
 //! does by default), the answer read whole and decoded to `serde_json::Value`, and the
 //! success checked (`errcode` 0 and the expected number of stores; TOP `result.value`).
+//! WeChat Pay `update_guide` is the crypto the request cannot avoid plus the HTTP, with
+//! aws-lc-rs keys parsed once: `name` and `mobile` encrypted (RSA-OAEP, SHA-1), the JSON body,
+//! the request signed (RSA-SHA256 over method, path, timestamp, nonce and body, fresh timestamp
+//! and nonce), `PATCH` sent, the 204 answer's signature verified with the WeChat Pay public key.
 //! `current` runs everything on one thread (a current-thread Tokio runtime: the cheapest
 //! way, and the shape of the SDK's blocking form); `multi` drives the calls from the main
 //! thread with the connections on a 2-worker runtime (the shape of `#[tokio::main]`).
@@ -30,7 +37,12 @@ use std::future::Future;
 use std::io::BufRead;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1};
+use aws_lc_rs::signature::{ParsedPublicKey, RsaKeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
+use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
+use mendian::crypto::der;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
@@ -118,6 +130,97 @@ impl Top {
         }
         body
     }
+}
+
+/// What one WeChat Pay merchant needs to call `PATCH /v3/smartguide/guides/{guide_id}`.
+struct Wechatpay {
+    url: String,
+    path: String,
+    mchid: String,
+    serial_no: String,
+    public_key_id: String,
+    merchant: RsaKeyPair,
+    oaep: OaepPublicEncryptingKey,
+    verifier: ParsedPublicKey,
+    rng: SystemRandom,
+    name: String,
+    mobile: String,
+}
+
+impl Wechatpay {
+    fn new(cmd: &Value) -> Wechatpay {
+        let public_spki = der::pem_block(str_of(cmd, "public_key_pem"), "PUBLIC KEY").expect("public key PEM");
+        let base = str_of(cmd, "base_url").trim_end_matches('/');
+        let path = format!("/v3/smartguide/guides/{}", str_of(cmd, "guide_id"));
+        Wechatpay {
+            url: format!("{base}{path}"),
+            path,
+            mchid: str_of(cmd, "mchid").into(),
+            serial_no: str_of(cmd, "serial_no").into(),
+            public_key_id: str_of(cmd, "public_key_id").into(),
+            merchant: RsaKeyPair::from_pkcs8(&der::private_key_pkcs8(str_of(cmd, "private_key_pem")).expect("private key PEM"))
+                .expect("RSA private key"),
+            oaep: OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(&public_spki).expect("RSA public key"))
+                .expect("OAEP key"),
+            verifier: ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der::spki_rsa_public_key(&public_spki).expect("SPKI"))
+                .expect("RSA public key"),
+            rng: SystemRandom::new(),
+            name: str_of(cmd, "name").into(),
+            mobile: str_of(cmd, "mobile").into(),
+        }
+    }
+
+    fn encrypt(&self, plaintext: &str) -> String {
+        let mut out = vec![0u8; self.oaep.ciphertext_size()];
+        let ct = self.oaep.encrypt(&OAEP_SHA1_MGF1SHA1, plaintext.as_bytes(), &mut out, None).expect("OAEP");
+        base64::engine::general_purpose::STANDARD.encode(ct)
+    }
+
+    fn nonce(&self) -> String {
+        let mut b = [0u8; 16];
+        self.rng.fill(&mut b).expect("random");
+        b.iter().map(|b| format!("{b:02X}")).collect()
+    }
+}
+
+async fn wechatpay_call(http: &reqwest::Client, wp: &Wechatpay) {
+    let body = serde_json::to_string(&json!({ "name": wp.encrypt(&wp.name), "mobile": wp.encrypt(&wp.mobile) })).expect("JSON");
+    let ts = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+    let nonce = wp.nonce();
+    let message = format!("PATCH\n{}\n{ts}\n{nonce}\n{body}\n", wp.path);
+    let mut sig = vec![0u8; wp.merchant.public_modulus_len()];
+    wp.merchant.sign(&RSA_PKCS1_SHA256, &wp.rng, message.as_bytes(), &mut sig).expect("sign");
+    let authorization = format!(
+        "WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",nonce_str=\"{nonce}\",signature=\"{}\",timestamp=\"{ts}\",serial_no=\"{}\"",
+        wp.mchid,
+        base64::engine::general_purpose::STANDARD.encode(&sig),
+        wp.serial_no
+    );
+    let resp = http
+        .patch(&wp.url)
+        .header("authorization", authorization)
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .header("user-agent", "bench-baseline")
+        .header("wechatpay-serial", &wp.public_key_id)
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let header = |k: &str| resp.headers().get(k).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
+    let (rts, rnonce, rsig, rserial) =
+        (header("wechatpay-timestamp"), header("wechatpay-nonce"), header("wechatpay-signature"), header("wechatpay-serial"));
+    let bytes = resp.bytes().await.expect("body");
+    assert_eq!(status, 204, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(rserial, wp.public_key_id);
+    let age = ts as i64 - rts.parse::<i64>().expect("wechatpay-timestamp");
+    assert!(age.abs() <= 300, "answer timestamp {rts}");
+    let mut signed = format!("{rts}\n{rnonce}\n").into_bytes();
+    signed.extend_from_slice(&bytes);
+    signed.push(b'\n');
+    let rsig = base64::engine::general_purpose::STANDARD.decode(rsig).expect("base64 signature");
+    wp.verifier.verify_sig(&signed, &rsig).expect("the answer's signature");
 }
 
 async fn wxa_call(http: &reqwest::Client, url: &str, offset: u64, limit: u64, stores: usize) {
@@ -218,6 +321,10 @@ fn main() {
                     worker: cmd["worker"].clone(),
                 };
                 rt.block_on(measure(calls, in_flight, || top_call(http, &top)))
+            }
+            "wechatpay" => {
+                let wp = Wechatpay::new(&cmd);
+                rt.block_on(measure(calls, in_flight, || wechatpay_call(http, &wp)))
             }
             other => panic!("unknown op `{other}`"),
         };

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1};
-use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, KeyPair, ParsedPublicKey, RsaKeyPair};
 
 use super::{creds, der};
 use crate::error::MendianError;
@@ -76,11 +76,13 @@ fn der_len(len: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// An RSA public key (WeChat Pay public key or platform certificate key).
+/// An RSA public key (WeChat Pay public key or platform certificate key), parsed once for
+/// verifying and for encrypting: every request that carries a sensitive field uses it.
 #[derive(Clone)]
 pub struct RsaPublicKey {
     spki: Vec<u8>,
-    pkcs1: Vec<u8>,
+    verifying: ParsedPublicKey,
+    encrypting: PublicEncryptingKey,
 }
 
 impl fmt::Debug for RsaPublicKey {
@@ -93,7 +95,10 @@ impl RsaPublicKey {
     /// From SubjectPublicKeyInfo DER.
     pub fn from_spki(spki: &[u8]) -> Result<RsaPublicKey, MendianError> {
         let pkcs1 = der::spki_rsa_public_key(spki).map_err(|e| creds(format!("public key: {}", e.0)))?;
-        Ok(RsaPublicKey { spki: spki.to_vec(), pkcs1 })
+        let verifying = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &pkcs1)
+            .map_err(|e| creds(format!("public key rejected for RSA-SHA256 verification: {e}")))?;
+        let encrypting = PublicEncryptingKey::from_der(spki).map_err(|_| creds("the public key cannot encrypt (not an RSA key)"))?;
+        Ok(RsaPublicKey { spki: spki.to_vec(), verifying, encrypting })
     }
 
     /// From a `-----BEGIN PUBLIC KEY-----` PEM (the WeChat Pay public key file).
@@ -104,13 +109,12 @@ impl RsaPublicKey {
 
     /// Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature.
     pub fn verify_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.pkcs1).verify(message, signature).is_ok()
+        self.verifying.verify_sig(message, signature).is_ok()
     }
 
     /// RSA-OAEP (SHA-1, MGF1-SHA-1, no label) encryption.
     pub fn encrypt_oaep_sha1(&self, plaintext: &[u8]) -> Result<Vec<u8>, MendianError> {
-        let key = PublicEncryptingKey::from_der(&self.spki).map_err(|_| creds("the platform public key cannot encrypt"))?;
-        let key = OaepPublicEncryptingKey::new(key).map_err(|_| creds("the platform public key cannot encrypt with OAEP"))?;
+        let key = OaepPublicEncryptingKey::new(self.encrypting.clone()).map_err(|_| creds("the platform public key cannot encrypt with OAEP"))?;
         let mut out = vec![0u8; key.ciphertext_size()];
         let ct = key
             .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None)
