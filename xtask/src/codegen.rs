@@ -449,7 +449,7 @@ impl<'a> Family<'a> {
         let f = &self.fam.family;
         let mut s = header(&format!("spec/{source}"));
         let _ = writeln!(s, "//! The exported surface of {}: one method per endpoint, each a one-line call into\n//! the hand-written client, and one validation function per request record.\n", doc_text(&f.title));
-        s.push_str("use crate::error::MendianError;\n");
+        s.push_str("use std::sync::Arc;\n\nuse crate::error::MendianError;\n");
         let _ = writeln!(s, "use crate::generated::{}::*;", f.name);
         s.push_str("use crate::schema::Validate;\n");
         if self.fam.endpoints.iter().any(|e| e.paging.is_some()) {
@@ -974,19 +974,15 @@ impl<'a> Family<'a> {
             Retry::Never => "Never retried automatically: it is not idempotent.",
             Retry::Transient => "Retried automatically on transient failures.",
         };
-        let _ = writeln!(s, "#[uniffi::export(async_runtime = \"tokio\")]\nimpl {client} {{");
         let text = format!("{} — calls `{api}`.\n\n{}\n\n{extra_doc} {retry}", ep.title, ep.summary.trim());
-        doc(s, &text);
-        if extra_args.contains("session") {
-            s.push_str("#[uniffi::method(default(session))]\n");
-        }
-        let _ = writeln!(
-            s,
-            "pub async fn {}(&self, request: {request}{extra_args}) -> Result<{response}, MendianError> {{\n    {call}\n}}\n",
-            ep.id
-        );
+        let args = format!("request: {request}{extra_args}");
         let forward = if extra_args.contains("session") { "request, session" } else { "request" };
-        self.render_blocking(s, &ep.id, &text, &format!("request: {request}{extra_args}"), forward, response);
+        let _ = writeln!(s, "impl {client} {{");
+        doc(s, &text);
+        let _ = writeln!(s, "pub async fn {}(&self, {args}) -> Result<{response}, MendianError> {{\n    {call}\n}}\n}}\n", ep.id);
+        let _ = writeln!(s, "#[uniffi::export]\nimpl {client} {{");
+        self.render_foreign_async(s, &ep.id, &text, &args, forward, response);
+        self.render_blocking(s, &ep.id, &text, &args, forward, response);
         s.push_str("}\n\n");
         if let Some(p) = &ep.paging {
             self.render_pager(s, ep, p.get_ref(), client, extra_args, request, response);
@@ -1095,30 +1091,43 @@ impl<'a> Family<'a> {
             )
         };
         body.push_str(&walk);
-        let _ = writeln!(s, "#[uniffi::export(async_runtime = \"tokio\")]\nimpl {client} {{");
-        doc(
-            s,
-            &format!(
-                "{} — every item: walks `{}` page by page.\n\n{how} Stops with `Decode` after {{MAX_PAGES}} pages or {{MAX_ITEMS}} items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.",
-                ep.title, ep.id
-            )
-            .replace("{MAX_PAGES}", "10 000")
-            .replace("{MAX_ITEMS}", "1 000 000"),
-        );
-        if extra_args.contains("session") {
-            s.push_str("#[uniffi::method(default(session))]\n");
-        }
+        let full = format!(
+            "{} — every item: walks `{}` page by page.\n\n{how} Stops with `Decode` after {{MAX_PAGES}} pages or {{MAX_ITEMS}} items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.",
+            ep.title, ep.id
+        )
+        .replace("{MAX_PAGES}", "10 000")
+        .replace("{MAX_ITEMS}", "1 000 000");
         let args = if takes_request { format!("request: {request}{extra_args}") } else { extra_args.trim_start_matches(", ").to_string() };
-        let _ = writeln!(s, "pub async fn {}(&self, {args}) -> Result<Vec<{item_ty}>, MendianError> {{\n{body}\n}}\n", p.all);
+        let all = format!("Vec<{item_ty}>");
+        let _ = writeln!(s, "impl {client} {{");
+        doc(s, &full);
+        let _ = writeln!(s, "pub async fn {}(&self, {args}) -> Result<{all}, MendianError> {{\n{body}\n}}\n}}\n", p.all);
         let forward = match (takes_request, extra_args.contains("session")) {
             (true, true) => "request, session",
             (true, false) => "request",
             (false, true) => "session",
             (false, false) => "",
         };
+        let _ = writeln!(s, "#[uniffi::export]\nimpl {client} {{");
+        self.render_foreign_async(s, &p.all, &full, &args, forward, &all);
         let text = format!("{} — every item: walks `{}` page by page.\n\n{how}", ep.title, ep.id);
-        self.render_blocking(s, &p.all, &text, &args, forward, &format!("Vec<{item_ty}>"));
+        self.render_blocking(s, &p.all, &text, &args, forward, &all);
         s.push_str("}\n\n");
+    }
+
+    /// The async method Kotlin, Swift and Python see under the client method's name: the same
+    /// future, run on the SDK's shared runtime (`runtime::shared::spawn`), so the foreign
+    /// side is woken once, when the call is done, and a forked child gets a working runtime.
+    /// Rust callers await the client method itself (hidden from rustdoc).
+    fn render_foreign_async(&self, s: &mut String, name: &str, text: &str, args: &str, forward: &str, response: &str) {
+        doc(s, text);
+        let default = if args.contains("session") { ", default(session)" } else { "" };
+        let _ = writeln!(s, "#[doc(hidden)]\n#[uniffi::method(name = \"{name}\"{default})]");
+        let args = if args.is_empty() { String::new() } else { format!(", {args}") };
+        let _ = writeln!(
+            s,
+            "pub async fn {name}_foreign(self: Arc<Self>{args}) -> Result<{response}, MendianError> {{\n    crate::runtime::shared::spawn(async move {{ self.{name}({forward}).await }}).await\n}}\n"
+        );
     }
 
     /// The blocking twin of an async client method: same arguments, same future, run on

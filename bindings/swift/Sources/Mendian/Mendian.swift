@@ -20095,37 +20095,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_mendianlogger_log() != 50037) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_query_all_workers() != 33217) {
+    if (uniffi_mendian_checksum_method_topclient_query_all_workers() != 22443) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_query_all_workers_blocking() != 6540) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_create() != 33760) {
+    if (uniffi_mendian_checksum_method_topclient_worker_create() != 2490) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_create_blocking() != 35220) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_delete() != 19553) {
+    if (uniffi_mendian_checksum_method_topclient_worker_delete() != 23490) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_delete_blocking() != 39196) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_query() != 11686) {
+    if (uniffi_mendian_checksum_method_topclient_worker_query() != 58520) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_query_blocking() != 30981) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_querypage() != 32717) {
+    if (uniffi_mendian_checksum_method_topclient_worker_querypage() != 27051) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_querypage_blocking() != 24014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_topclient_worker_update() != 60732) {
+    if (uniffi_mendian_checksum_method_topclient_worker_update() != 3695) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_topclient_worker_update_blocking() != 57527) {
@@ -20143,49 +20143,49 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpaymerchantsigner_decrypt() != 8544) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide() != 48623) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide() != 35337) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_assign_guide_blocking() != 31489) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 52390) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates() != 3331) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_download_certificates_blocking() != 43180) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 5129) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides() != 22796) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_query_all_guides_blocking() != 18741) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 8142) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_query_guides() != 43394) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_query_guides_blocking() != 33556) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_register_guide() != 42881) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_register_guide() != 55348) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_register_guide_blocking() != 61734) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 58097) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_update_guide() != 41787) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_update_guide_blocking() != 559) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_download_platform_certificates() != 57071) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_download_platform_certificates() != 12198) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_download_platform_certificates_blocking() != 21463) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 58420) {
+    if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification() != 13145) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wechatpayclient_verify_notification_blocking() != 2631) {
@@ -20194,127 +20194,127 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wechatpayclient_with_timeout() != 54947) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_add_store() != 23701) {
+    if (uniffi_mendian_checksum_method_wxaclient_add_store() != 44407) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_add_store_blocking() != 21180) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_apply_merchant() != 40762) {
+    if (uniffi_mendian_checksum_method_wxaclient_apply_merchant() != 62836) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_apply_merchant_blocking() != 25306) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_create_map_poi() != 11656) {
+    if (uniffi_mendian_checksum_method_wxaclient_create_map_poi() != 31749) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_create_map_poi_blocking() != 10441) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_del_store() != 40782) {
+    if (uniffi_mendian_checksum_method_wxaclient_del_store() != 22713) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_del_store_blocking() != 33724) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_all_pois() != 30598) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_pois() != 37954) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_all_pois_blocking() != 28567) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 47762) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_all_stores() != 44126) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_all_stores_blocking() != 29806) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_district() != 58522) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_district() != 14231) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district_blocking() != 14990) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info() != 4228) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info() != 11163) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_merchant_audit_info_blocking() != 29285) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category() != 13609) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category() != 48830) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_merchant_category_blocking() != 49482) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_poi_list() != 32694) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_poi_list() != 52325) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_poi_list_blocking() != 38538) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_store_card() != 23276) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_card() != 11485) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_store_card_blocking() != 19807) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_store_info() != 33311) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_info() != 32883) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_store_info_blocking() != 10193) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_store_list() != 1974) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_store_list() != 13363) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_store_list_blocking() != 49008) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_modify_merchant() != 3348) {
+    if (uniffi_mendian_checksum_method_wxaclient_modify_merchant() != 63776) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_modify_merchant_blocking() != 8255) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_search_map_poi() != 45032) {
+    if (uniffi_mendian_checksum_method_wxaclient_search_map_poi() != 36519) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_search_map_poi_blocking() != 58357) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_set_store_card() != 62182) {
+    if (uniffi_mendian_checksum_method_wxaclient_set_store_card() != 54098) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_set_store_card_blocking() != 34245) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_update_store() != 47981) {
+    if (uniffi_mendian_checksum_method_wxaclient_update_store() != 46595) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_update_store_blocking() != 48497) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_upload_media() != 51693) {
+    if (uniffi_mendian_checksum_method_wxaclient_upload_media() != 51156) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_upload_media_blocking() != 55429) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_access_token() != 54205) {
+    if (uniffi_mendian_checksum_method_wxaclient_access_token() != 51859) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_access_token_blocking() != 28592) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 31002) {
+    if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token() != 65309) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_force_refresh_token_blocking() != 59988) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 42680) {
+    if (uniffi_mendian_checksum_method_wxaclient_get_district_tree() != 23212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxaclient_get_district_tree_blocking() != 1607) {

@@ -15,7 +15,32 @@ use crate::wechatpay::{
     WechatpayPlatformCertificate,
 };
 
-#[uniffi::export(async_runtime = "tokio")]
+impl WechatpayClient {
+    /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
+    /// body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
+    /// APIv3 key is not configured.
+    pub async fn verify_notification(
+        &self,
+        headers: HashMap<String, String>,
+        body: String,
+    ) -> Result<WechatpayNotification, MendianError> {
+        self.notification(headers, body).await
+    }
+
+    /// Downloads the platform certificates now (`GET /v3/certificates`), verifies the
+    /// list's signature, decrypts each certificate with the APIv3 key and returns them; the
+    /// client also trusts them from then on. For apps that keep or pin the certificates (the
+    /// client downloads and refreshes them on its own otherwise). Fails with `Credentials`
+    /// without an APIv3 key, `Signature` when the list is not signed by one of the
+    /// certificates it carries.
+    pub async fn download_platform_certificates(&self) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
+        self.platform_certificates().await
+    }
+}
+
+/// The async methods run on the SDK's shared runtime (see `runtime::shared`); Rust callers
+/// await the methods above.
+#[uniffi::export]
 impl WechatpayClient {
     /// This client with `timeout_ms` per HTTP exchange instead of the configured one, for
     /// the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
@@ -38,12 +63,14 @@ impl WechatpayClient {
     /// Verifies and decrypts an APIv3 notification from its HTTP headers (any case) and raw
     /// body. Fails with `Signature` if it is not signed by WeChat Pay, `Credentials` if the
     /// APIv3 key is not configured.
-    pub async fn verify_notification(
-        &self,
+    #[doc(hidden)]
+    #[uniffi::method(name = "verify_notification")]
+    pub async fn verify_notification_foreign(
+        self: Arc<Self>,
         headers: HashMap<String, String>,
         body: String,
     ) -> Result<WechatpayNotification, MendianError> {
-        self.notification(headers, body).await
+        crate::runtime::shared::spawn(async move { self.verify_notification(headers, body).await }).await
     }
 
     /// Downloads the platform certificates now (`GET /v3/certificates`), verifies the
@@ -52,8 +79,10 @@ impl WechatpayClient {
     /// client downloads and refreshes them on its own otherwise). Fails with `Credentials`
     /// without an APIv3 key, `Signature` when the list is not signed by one of the
     /// certificates it carries.
-    pub async fn download_platform_certificates(&self) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
-        self.platform_certificates().await
+    #[doc(hidden)]
+    #[uniffi::method(name = "download_platform_certificates")]
+    pub async fn download_platform_certificates_foreign(self: Arc<Self>) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
+        crate::runtime::shared::spawn(async move { self.download_platform_certificates().await }).await
     }
 
     /// Blocking form of [`Self::download_platform_certificates`].

@@ -23,7 +23,30 @@ use crate::wxa::events::{self, WxaEvent, WxaPush, WxaPushConfig, WxaPushReceiver
 use crate::wxa::token::{fixed_provider, secret_provider, Kind, MemoryTokenStore};
 use crate::wxa::{stores, WxaClient, WxaConfig, WxaDistrictProvince, WxaTokenProvider, WxaTokenStore};
 
-#[uniffi::export(async_runtime = "tokio")]
+impl WxaClient {
+    /// A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
+    /// mendian does not cover; never log it.
+    pub async fn access_token(&self) -> Result<String, MendianError> {
+        self.tokens().get().await
+    }
+
+    /// Fetches a new token with `force_refresh = true` and stores it. With stable_token this
+    /// invalidates the previous token for every server of the appid and is limited to 20 a
+    /// day, 30 s apart: use it after a token leak, never routinely. The cache never does.
+    pub async fn force_refresh_token(&self) -> Result<(), MendianError> {
+        self.tokens().force_refresh().await.map(|_| ())
+    }
+
+    /// Calls get_district and returns its provinces, each with its cities and their
+    /// districts (see [`wxa_district_tree`]).
+    pub async fn get_district_tree(&self) -> Result<Vec<WxaDistrictProvince>, MendianError> {
+        wxa_district_tree(self.get_district(GetDistrictRequest {}).await?)
+    }
+}
+
+/// The async methods run on the SDK's shared runtime (see `runtime::shared`); Rust callers
+/// await the methods above.
+#[uniffi::export]
 impl WxaClient {
     /// This client with `timeout_ms` per HTTP exchange instead of the configured one, for
     /// the calls made through it (`client.with_timeout(500).get_store_list(…)`). It shares
@@ -52,21 +75,27 @@ impl WxaClient {
 
     /// A valid access token from the cache (fetching one if needed). Use it for WeChat APIs
     /// mendian does not cover; never log it.
-    pub async fn access_token(&self) -> Result<String, MendianError> {
-        self.tokens().get().await
+    #[doc(hidden)]
+    #[uniffi::method(name = "access_token")]
+    pub async fn access_token_foreign(self: Arc<Self>) -> Result<String, MendianError> {
+        crate::runtime::shared::spawn(async move { self.access_token().await }).await
     }
 
     /// Fetches a new token with `force_refresh = true` and stores it. With stable_token this
     /// invalidates the previous token for every server of the appid and is limited to 20 a
     /// day, 30 s apart: use it after a token leak, never routinely. The cache never does.
-    pub async fn force_refresh_token(&self) -> Result<(), MendianError> {
-        self.tokens().force_refresh().await.map(|_| ())
+    #[doc(hidden)]
+    #[uniffi::method(name = "force_refresh_token")]
+    pub async fn force_refresh_token_foreign(self: Arc<Self>) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.force_refresh_token().await }).await
     }
 
     /// Calls get_district and returns its provinces, each with its cities and their
     /// districts (see [`wxa_district_tree`]).
-    pub async fn get_district_tree(&self) -> Result<Vec<WxaDistrictProvince>, MendianError> {
-        wxa_district_tree(self.get_district(GetDistrictRequest {}).await?)
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_district_tree")]
+    pub async fn get_district_tree_foreign(self: Arc<Self>) -> Result<Vec<WxaDistrictProvince>, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_district_tree().await }).await
     }
 
     /// Blocking form of [`Self::access_token`].

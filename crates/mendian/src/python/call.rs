@@ -20,6 +20,7 @@ use pyo3::types::PyBytes;
 use super::convert::{type_name, Class, ToPy};
 use super::waker::{Done, Finished, Lift, Waker};
 use crate::error::MendianError;
+use crate::runtime::shared::{per_process, Pid};
 
 /// The Python function that turns a `MendianError` written by UniFFI's own converter into the
 /// exception object (set by `install`).
@@ -170,20 +171,22 @@ fn lift_later<T: ToPy + Send + 'static>(outcome: Result<T, MendianError>) -> Lif
 /// worker would get a fresh thread state each time it resolves a future (CPython creates
 /// one on entry and frees it on exit: a 16 KiB `mmap`/`munmap` pair, the `munmap` a TLB
 /// shootdown across cores), which measured as the largest single cost of an asyncio call.
-fn runtime() -> Result<&'static tokio::runtime::Handle, MendianError> {
-    static HANDLE: std::sync::OnceLock<Result<tokio::runtime::Handle, String>> = std::sync::OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-            let handle = rt.handle().clone();
-            std::thread::Builder::new()
-                .name("mendian-asyncio".into())
-                .spawn(move || Python::attach(|py| py.detach(|| rt.block_on(std::future::pending::<()>()))))
-                .map_err(|e| e.to_string())?;
-            Ok(handle)
-        })
-        .as_ref()
-        .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O thread for asyncio calls: {e}") })
+///
+/// Started on first use, and again in a forked child (see `runtime::shared`).
+fn runtime() -> Result<tokio::runtime::Handle, MendianError> {
+    static HANDLE: std::sync::Mutex<Option<(Pid, tokio::runtime::Handle)>> = std::sync::Mutex::new(None);
+    let mut slot = HANDLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    per_process(&mut slot, || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("mendian-asyncio".into())
+            .spawn(move || Python::attach(|py| py.detach(|| rt.block_on(std::future::pending::<()>()))))
+            .map_err(|e| e.to_string())?;
+        Ok(handle)
+    })
+    .cloned()
+    .map_err(|e: String| MendianError::Network { reason: format!("cannot start the I/O thread for asyncio calls: {e}") })
 }
 
 thread_local! {

@@ -3,36 +3,19 @@
 //! current-thread Tokio runtime, and the HTTP transport gives it connections of its own
 //! ([`on_caller_thread`]), so no call hops between threads. A blocking call honours the
 //! client's timeouts and deadline exactly as the async form does, because it is the same
-//! future. One small shared runtime (started on first use) drives what must outlive a call:
-//! the Redis store's connection tasks ([`handle`]).
+//! future. In a forked child a thread's runtime and connections are replaced at its next
+//! blocking call (see [`super::shared`]).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::sync::OnceLock;
 
+use super::shared::{per_process, Pid};
 use crate::error::MendianError;
 
-/// Worker threads of the shared runtime (the Redis store's connections).
-const WORKERS: usize = 2;
-
-fn runtime() -> Result<&'static tokio::runtime::Runtime, MendianError> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .thread_name("mendian-io")
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
-}
-
 thread_local! {
-    /// This thread's runtime for blocking calls, built on its first one.
-    static CALLER: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
+    /// This thread's runtime for blocking calls, built on its first one (and again in a
+    /// forked child).
+    static CALLER: RefCell<Option<(Pid, tokio::runtime::Runtime)>> = const { RefCell::new(None) };
     /// Whether this thread is inside [`run`].
     static IN_CALL: Cell<bool> = const { Cell::new(false) };
 }
@@ -42,12 +25,6 @@ thread_local! {
 /// it, and this one runs only while its thread is in a call).
 pub fn on_caller_thread() -> bool {
     IN_CALL.with(Cell::get)
-}
-
-/// The shared runtime's handle, for work that must outlive the caller's own runtime (the
-/// Redis store's connection tasks).
-pub fn handle() -> Result<tokio::runtime::Handle, MendianError> {
-    Ok(runtime()?.handle().clone())
 }
 
 /// Runs `call` to completion on the calling thread.
@@ -63,14 +40,8 @@ pub fn run<T>(call: impl Future<Output = Result<T, MendianError>>) -> Result<T, 
     }
     CALLER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })?;
-            *slot = Some(rt);
-        }
-        let rt = slot.as_ref().expect("just set");
+        let rt = per_process(&mut slot, || tokio::runtime::Builder::new_current_thread().enable_all().build())
+            .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })?;
         IN_CALL.with(|c| c.set(true));
         struct Leave;
         impl Drop for Leave {

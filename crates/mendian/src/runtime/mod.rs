@@ -16,7 +16,9 @@
 //! - [`errors`]: `Api` and `Decode` error constructors.
 //! - [`clock`]: the injectable clock.
 //! - [`log`]: the process-wide logger hook that sees every HTTP exchange, redacted.
-//! - [`blocking`]: the shared runtime behind the generated `*_blocking` calls.
+//! - [`blocking`]: the generated `*_blocking` calls, each on its caller's thread.
+//! - [`shared`]: the shared runtime the foreign languages' async calls run on, and what keeps
+//!   runtimes and pools usable in a forked child.
 //! - [`pager`]: walking every page of a list endpoint, with the limits that stop a
 //!   misbehaving server.
 //!
@@ -32,6 +34,7 @@ pub mod log;
 pub mod options;
 pub mod pager;
 pub mod retry;
+pub mod shared;
 pub mod tls;
 pub mod transport;
 pub mod url;

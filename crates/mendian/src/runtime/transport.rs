@@ -1,17 +1,19 @@
 //! HTTP transport shared by the platform runtimes: one reqwest client (rustls) per SDK client
 //! for async calls, and one per SDK client and thread for blocking calls (see
-//! [`super::blocking`]), built from the same settings; timeouts, and the mapping of transport
-//! failures to `MendianError::Network` / `Timeout`.
+//! [`super::blocking`]), built from the same settings, and built again in a forked child (see
+//! [`super::shared`]); timeouts, and the mapping of transport failures to
+//! `MendianError::Network` / `Timeout`.
 //!
 //! Errors name the host and what failed, never the URL's query or any header: query strings
 //! may carry an `access_token`, and bodies may carry sessions or secrets.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use crate::error::MendianError;
+use super::shared::{per_process, Pid};
 use super::tls::TlsRoots;
+use crate::error::MendianError;
 
 /// A request ready to go on the wire: the exact bytes to send. Its Debug output redacts
 /// credentials in the query (`access_token`, `secret`, `session`, `sign`) and the
@@ -87,8 +89,10 @@ impl HttpResponse {
 /// The HTTP client of one SDK client object.
 #[derive(Debug, Clone)]
 pub struct Transport {
-    client: reqwest::Client,
-    /// How `client` was built: blocking calls build their thread's own client from it.
+    /// The client of the process that made this transport, and the process.
+    client: (Pid, reqwest::Client),
+    /// How `client` was built: blocking calls build their thread's own client from it, and a
+    /// forked child its own (`Recipe::forked`).
     recipe: Arc<Recipe>,
     timeout: Duration,
     max_body: u64,
@@ -102,6 +106,9 @@ struct Recipe {
     proxy: Option<reqwest::Proxy>,
     roots: Vec<reqwest::Certificate>,
     tls_roots: TlsRoots,
+    /// The client for async calls in a forked child (the parent's pool holds the parent's
+    /// connections).
+    forked: Mutex<Option<(Pid, reqwest::Client)>>,
 }
 
 impl std::fmt::Debug for Recipe {
@@ -133,7 +140,7 @@ impl Recipe {
 thread_local! {
     /// Each thread's clients for blocking calls, by the recipe they were built from; entries
     /// of dropped SDK clients are purged at the thread's next blocking exchange.
-    static CALLER_CLIENTS: RefCell<Vec<(Weak<Recipe>, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
+    static CALLER_CLIENTS: RefCell<Option<(Pid, Vec<(Weak<Recipe>, reqwest::Client)>)>> = const { RefCell::new(None) };
 }
 
 /// The largest answer read when the options set no limit: far above any documented answer
@@ -155,18 +162,24 @@ impl Transport {
         roots: Vec<reqwest::Certificate>,
         tls_roots: TlsRoots,
     ) -> Result<Transport, MendianError> {
-        let recipe = Arc::new(Recipe { timeout, user_agent: user_agent.to_string(), proxy, roots, tls_roots });
-        let client = recipe.build()?;
+        let recipe =
+            Arc::new(Recipe { timeout, user_agent: user_agent.to_string(), proxy, roots, tls_roots, forked: Mutex::new(None) });
+        let client = (Pid::current(), recipe.build()?);
         Ok(Transport { client, recipe, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES })
     }
 
     /// The client for this call: the shared one, or inside a blocking call this thread's own.
     fn client(&self) -> Result<reqwest::Client, MendianError> {
         if !super::blocking::on_caller_thread() {
-            return Ok(self.client.clone());
+            if self.client.0.is_current() {
+                return Ok(self.client.1.clone());
+            }
+            let mut forked = self.recipe.forked.lock().unwrap_or_else(PoisonError::into_inner);
+            return per_process(&mut forked, || self.recipe.build()).cloned();
         }
         CALLER_CLIENTS.with(|cell| {
-            let mut clients = cell.borrow_mut();
+            let mut slot = cell.borrow_mut();
+            let clients = per_process(&mut slot, || Ok::<_, MendianError>(Vec::new()))?;
             // Clients of dropped SDK clients go first, closing their idle connections.
             clients.retain(|(r, _)| r.strong_count() > 0);
             if let Some((_, c)) = clients.iter().find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(&self.recipe))) {

@@ -26,6 +26,7 @@ use redis::Script;
 
 use super::token::{now, WxaStoredToken, WxaTokenStore};
 use crate::error::MendianError;
+use crate::runtime::shared::{per_process, Pid};
 
 /// Options of [`wxa_redis_token_store`](crate::ffi::wxa::wxa_redis_token_store).
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -96,7 +97,10 @@ return 0
 
 /// The Redis token store.
 pub struct RedisTokenStore {
-    redis: ConnectionManager,
+    /// The connection of the process that opened it; a forked child opens its own.
+    redis: Mutex<Option<(Pid, ConnectionManager)>>,
+    client: redis::Client,
+    config: ConnectionManagerConfig,
     /// The URL without its password, for Debug and errors.
     shown_url: String,
     prefix: String,
@@ -166,13 +170,11 @@ impl RedisTokenStore {
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
-        // The manager's background tasks live on the SDK's own runtime, not on whichever
-        // runtime (if any) the caller happens to run in.
-        let _entered = crate::runtime::blocking::handle()?.enter();
-        let redis = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| MendianError::Network { reason: format!("cannot prepare the Redis connection to {shown_url}: {:?}", e.kind()) })?;
+        let redis = connect(&client, &config, &shown_url)?;
         Ok(RedisTokenStore {
-            redis,
+            redis: Mutex::new(Some((Pid::current(), redis))),
+            client,
+            config,
             shown_url,
             prefix: key_prefix.to_string(),
             timeout,
@@ -182,6 +184,12 @@ impl RedisTokenStore {
             invalidate: Arc::new(Script::new(INVALIDATE)),
             unlock: Arc::new(Script::new(UNLOCK)),
         })
+    }
+
+    /// The connection (one per process: a child forked after it was opened opens its own).
+    fn connection(&self) -> Result<ConnectionManager, MendianError> {
+        let mut slot = self.redis.lock().unwrap_or_else(|p| p.into_inner());
+        per_process(&mut slot, || connect(&self.client, &self.config, &self.shown_url)).cloned()
     }
 
     fn token_key(&self, appid: &str) -> String {
@@ -205,13 +213,13 @@ impl RedisTokenStore {
         F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
-        let con = self.redis.clone();
+        let con = self.connection()?;
         let timeout = self.timeout;
         let run = async move { tokio::time::timeout(timeout, op(con)).await };
         let outcome = if tokio::runtime::Handle::try_current().is_ok() {
             run.await
         } else {
-            crate::runtime::blocking::handle()?
+            crate::runtime::shared::handle()?
                 .spawn(run)
                 .await
                 .map_err(|e| self.unavailable(what, format!("the Redis task ended: {e}")))?
@@ -235,6 +243,15 @@ impl RedisTokenStore {
         let known = self.last_known.lock().unwrap_or_else(|p| p.into_inner());
         known.get(appid).filter(|t| t.expires_at > now()).cloned()
     }
+}
+
+/// Prepares the connection (made on first use, remade after Redis restarts). Its background
+/// tasks live on the SDK's shared runtime, not on whichever runtime (if any) the caller
+/// happens to run in.
+fn connect(client: &redis::Client, config: &ConnectionManagerConfig, shown_url: &str) -> Result<ConnectionManager, MendianError> {
+    let _entered = crate::runtime::shared::handle()?.enter();
+    ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
+        .map_err(|e| MendianError::Network { reason: format!("cannot prepare the Redis connection to {shown_url}: {:?}", e.kind()) })
 }
 
 /// A Redis error's kind and code, never its free text (which may quote a URL).

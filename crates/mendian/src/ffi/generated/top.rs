@@ -2,26 +2,44 @@
 //! The exported surface of 淘宝开放平台 (TOP)：天猫服务商品API tmall.servicecenter.worker.*（工人信息）: one method per endpoint, each a one-line call into
 //! the hand-written client, and one validation function per request record.
 
+use std::sync::Arc;
+
 use crate::error::MendianError;
 use crate::generated::top::*;
 use crate::runtime::pager;
 use crate::schema::Validate;
 use crate::top::TopClient;
 
-#[uniffi::export(async_runtime = "tokio")]
 impl TopClient {
     /// 修改工人信息 — calls `tmall.servicecenter.worker.update`.
     ///
     /// 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
     ///
     /// `session` overrides the client's session for this call. Retried automatically on transient failures.
-    #[uniffi::method(default(session))]
     pub async fn worker_update(
         &self,
         request: WorkerUpdateRequest,
         session: Option<String>,
     ) -> Result<WorkerUpdateResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+}
+
+#[uniffi::export]
+impl TopClient {
+    /// 修改工人信息 — calls `tmall.servicecenter.worker.update`.
+    ///
+    /// 修改工人信息。该接口为多个业务公用,部分字段可忽略。对于电器预约安装业务,同一个服务商,通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以修改。
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "worker_update", default(session))]
+    pub async fn worker_update_foreign(
+        self: Arc<Self>,
+        request: WorkerUpdateRequest,
+        session: Option<String>,
+    ) -> Result<WorkerUpdateResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.worker_update(request, session).await }).await
     }
 
     /// 修改工人信息 — calls `tmall.servicecenter.worker.update`.
@@ -49,20 +67,36 @@ pub fn validate_worker_update_request(request: WorkerUpdateRequest) -> Result<()
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl TopClient {
     /// 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
     ///
     /// 服务商工人信息创建
     ///
     /// `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
-    #[uniffi::method(default(session))]
     pub async fn worker_create(
         &self,
         request: WorkerCreateRequest,
         session: Option<String>,
     ) -> Result<WorkerCreateResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+}
+
+#[uniffi::export]
+impl TopClient {
+    /// 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
+    ///
+    /// 服务商工人信息创建
+    ///
+    /// `session` overrides the client's session for this call. Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "worker_create", default(session))]
+    pub async fn worker_create_foreign(
+        self: Arc<Self>,
+        request: WorkerCreateRequest,
+        session: Option<String>,
+    ) -> Result<WorkerCreateResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.worker_create(request, session).await }).await
     }
 
     /// 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
@@ -90,20 +124,36 @@ pub fn validate_worker_create_request(request: WorkerCreateRequest) -> Result<()
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl TopClient {
     /// 删除工人 — calls `tmall.servicecenter.worker.delete`.
     ///
     /// 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
     ///
     /// `session` overrides the client's session for this call. Retried automatically on transient failures.
-    #[uniffi::method(default(session))]
     pub async fn worker_delete(
         &self,
         request: WorkerDeleteRequest,
         session: Option<String>,
     ) -> Result<WorkerDeleteResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+}
+
+#[uniffi::export]
+impl TopClient {
+    /// 删除工人 — calls `tmall.servicecenter.worker.delete`.
+    ///
+    /// 删除工人信息。该接口为多个业务公用，部分字段可忽略。对于电器预约安装业务，同一个服务商，通过工人姓名+手机号+biz_type 保证唯一性。工人已存在才可以删除。
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "worker_delete", default(session))]
+    pub async fn worker_delete_foreign(
+        self: Arc<Self>,
+        request: WorkerDeleteRequest,
+        session: Option<String>,
+    ) -> Result<WorkerDeleteResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.worker_delete(request, session).await }).await
     }
 
     /// 删除工人 — calls `tmall.servicecenter.worker.delete`.
@@ -131,20 +181,36 @@ pub fn validate_worker_delete_request(request: WorkerDeleteRequest) -> Result<()
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl TopClient {
     /// 工人信息查询 — calls `tmall.servicecenter.worker.query`.
     ///
     /// 查询服务商对应的工人信息
     ///
     /// `session` overrides the client's session for this call. Retried automatically on transient failures.
-    #[uniffi::method(default(session))]
     pub async fn worker_query(
         &self,
         request: WorkerQueryRequest,
         session: Option<String>,
     ) -> Result<WorkerQueryResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+}
+
+#[uniffi::export]
+impl TopClient {
+    /// 工人信息查询 — calls `tmall.servicecenter.worker.query`.
+    ///
+    /// 查询服务商对应的工人信息
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "worker_query", default(session))]
+    pub async fn worker_query_foreign(
+        self: Arc<Self>,
+        request: WorkerQueryRequest,
+        session: Option<String>,
+    ) -> Result<WorkerQueryResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.worker_query(request, session).await }).await
     }
 
     /// 工人信息查询 — calls `tmall.servicecenter.worker.query`.
@@ -172,20 +238,36 @@ pub fn validate_worker_query_request(request: WorkerQueryRequest) -> Result<(), 
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl TopClient {
     /// 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
     ///
     /// 服务商查询工人列表
     ///
     /// `session` overrides the client's session for this call. Retried automatically on transient failures.
-    #[uniffi::method(default(session))]
     pub async fn worker_querypage(
         &self,
         request: WorkerQuerypageRequest,
         session: Option<String>,
     ) -> Result<WorkerQuerypageResponse, MendianError> {
         self.call(&request, session.as_deref()).await
+    }
+}
+
+#[uniffi::export]
+impl TopClient {
+    /// 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
+    ///
+    /// 服务商查询工人列表
+    ///
+    /// `session` overrides the client's session for this call. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "worker_querypage", default(session))]
+    pub async fn worker_querypage_foreign(
+        self: Arc<Self>,
+        request: WorkerQuerypageRequest,
+        session: Option<String>,
+    ) -> Result<WorkerQuerypageResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.worker_querypage(request, session).await }).await
     }
 
     /// 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
@@ -205,12 +287,10 @@ impl TopClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl TopClient {
     /// 查询工人列表 — every item: walks `worker_querypage` page by page.
     ///
     /// Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error). Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
-    #[uniffi::method(default(session))]
     pub async fn query_all_workers(&self, session: Option<String>) -> Result<Vec<String>, MendianError> {
         let session = session.as_deref();
         let first = 1;
@@ -224,6 +304,21 @@ impl TopClient {
             }
         })
         .await
+    }
+}
+
+#[uniffi::export]
+impl TopClient {
+    /// 查询工人列表 — every item: walks `worker_querypage` page by page.
+    ///
+    /// Reads pages numbered from 1, one page text per page, until a page comes back empty or the platform answers 20001 (past the last page; not an error). Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    #[doc(hidden)]
+    #[uniffi::method(name = "query_all_workers", default(session))]
+    pub async fn query_all_workers_foreign(
+        self: Arc<Self>,
+        session: Option<String>,
+    ) -> Result<Vec<String>, MendianError> {
+        crate::runtime::shared::spawn(async move { self.query_all_workers(session).await }).await
     }
 
     /// 查询工人列表 — every item: walks `worker_querypage` page by page.

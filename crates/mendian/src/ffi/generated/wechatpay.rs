@@ -2,13 +2,14 @@
 //! The exported surface of 微信支付 APIv3 支付即服务 (smartguide) 与平台证书: one method per endpoint, each a one-line call into
 //! the hand-written client, and one validation function per request record.
 
+use std::sync::Arc;
+
 use crate::error::MendianError;
 use crate::generated::wechatpay::*;
 use crate::runtime::pager;
 use crate::schema::Validate;
 use crate::wechatpay::WechatpayClient;
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
     /// 服务人员注册API — calls `/v3/smartguide/guides`.
     ///
@@ -17,6 +18,23 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
     pub async fn register_guide(&self, request: RegisterGuideRequest) -> Result<RegisterGuideResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WechatpayClient {
+    /// 服务人员注册API — calls `/v3/smartguide/guides`.
+    ///
+    /// 用于服务商/商户开发者为商户注册服务人员使用。调用接口前商家需完成支付即服务产品的开通和设置。若服务商为特约商户调用接口，需在特约商户开通并完成产品设置后，与特约商户建立产品授权关系。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "register_guide")]
+    pub async fn register_guide_foreign(
+        self: Arc<Self>,
+        request: RegisterGuideRequest,
+    ) -> Result<RegisterGuideResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.register_guide(request).await }).await
     }
 
     /// 服务人员注册API — calls `/v3/smartguide/guides`.
@@ -42,7 +60,6 @@ pub fn validate_register_guide_request(request: RegisterGuideRequest) -> Result<
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
     /// 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
     ///
@@ -51,6 +68,20 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
     pub async fn assign_guide(&self, request: AssignGuideRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WechatpayClient {
+    /// 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
+    ///
+    /// 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。调用服务人员分配接口需在完成支付之前，若分配服务人员晚于支付完成，则将无法在支付凭证上出现服务人员名片入口。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "assign_guide")]
+    pub async fn assign_guide_foreign(self: Arc<Self>, request: AssignGuideRequest) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.assign_guide(request).await }).await
     }
 
     /// 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
@@ -73,7 +104,6 @@ pub fn validate_assign_guide_request(request: AssignGuideRequest) -> Result<(), 
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
     /// 服务人员查询API — calls `/v3/smartguide/guides`.
     ///
@@ -82,6 +112,23 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
     pub async fn query_guides(&self, request: QueryGuidesRequest) -> Result<QueryGuidesResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WechatpayClient {
+    /// 服务人员查询API — calls `/v3/smartguide/guides`.
+    ///
+    /// 用于服务商/商户开发者查询已注册的服务人员ID等信息。每次查询不可超过10条。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "query_guides")]
+    pub async fn query_guides_foreign(
+        self: Arc<Self>,
+        request: QueryGuidesRequest,
+    ) -> Result<QueryGuidesResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.query_guides(request).await }).await
     }
 
     /// 服务人员查询API — calls `/v3/smartguide/guides`.
@@ -96,7 +143,6 @@ impl WechatpayClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
     /// 服务人员查询API — every item: walks `query_guides` page by page.
     ///
@@ -115,6 +161,21 @@ impl WechatpayClient {
             }
         })
         .await
+    }
+}
+
+#[uniffi::export]
+impl WechatpayClient {
+    /// 服务人员查询API — every item: walks `query_guides` page by page.
+    ///
+    /// Reads `offset` from the request's `offset` (default 0) in pages of the request's `limit` or `limit` items (at most 10), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    #[doc(hidden)]
+    #[uniffi::method(name = "query_all_guides")]
+    pub async fn query_all_guides_foreign(
+        self: Arc<Self>,
+        request: QueryGuidesRequest,
+    ) -> Result<Vec<GuideInfo>, MendianError> {
+        crate::runtime::shared::spawn(async move { self.query_all_guides(request).await }).await
     }
 
     /// 服务人员查询API — every item: walks `query_guides` page by page.
@@ -135,7 +196,6 @@ pub fn validate_query_guides_request(request: QueryGuidesRequest) -> Result<(), 
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
     /// 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
     ///
@@ -144,6 +204,20 @@ impl WechatpayClient {
     /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
     pub async fn update_guide(&self, request: UpdateGuideRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WechatpayClient {
+    /// 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
+    ///
+    /// 用于商户开发者为商户更新门店服务人员的姓名、头像等信息。注意:个人微信商家、企业微信商家均支持服务人员信息更新。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "update_guide")]
+    pub async fn update_guide_foreign(self: Arc<Self>, request: UpdateGuideRequest) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.update_guide(request).await }).await
     }
 
     /// 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
@@ -166,7 +240,6 @@ pub fn validate_update_guide_request(request: UpdateGuideRequest) -> Result<(), 
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WechatpayClient {
     /// 下载平台证书 — calls `/v3/certificates`.
     ///
@@ -178,6 +251,23 @@ impl WechatpayClient {
         request: DownloadCertificatesRequest,
     ) -> Result<DownloadCertificatesResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WechatpayClient {
+    /// 下载平台证书 — calls `/v3/certificates`.
+    ///
+    /// 获取商户当前可用的微信支付平台证书列表（证书内容以 AEAD_AES_256_GCM 加密，用 APIv3 密钥解密）。在微信支付更换平台证书之前，待更换的证书会提前24小时加入商户的平台证书列表。
+    ///
+    /// Sensitive fields are encrypted for you and decrypted in the answer; the answer's signature is verified. Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "download_certificates")]
+    pub async fn download_certificates_foreign(
+        self: Arc<Self>,
+        request: DownloadCertificatesRequest,
+    ) -> Result<DownloadCertificatesResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.download_certificates(request).await }).await
     }
 
     /// 下载平台证书 — calls `/v3/certificates`.

@@ -2,13 +2,14 @@
 //! The exported surface of 微信门店小程序接口: one method per endpoint, each a one-line call into
 //! the hand-written client, and one validation function per request record.
 
+use std::sync::Arc;
+
 use crate::error::MendianError;
 use crate::generated::wxa::*;
 use crate::runtime::pager;
 use crate::schema::Validate;
 use crate::wxa::WxaClient;
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
     ///
@@ -20,6 +21,23 @@ impl WxaClient {
         request: GetMerchantCategoryRequest,
     ) -> Result<GetMerchantCategoryResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
+    ///
+    /// 拉取门店小程序类目 (门店小程序类目分一级和二级类目): the category tree whose ids apply_merchant takes as first_catid/second_catid, with the qualification documents each 二级类目 needs.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_merchant_category")]
+    pub async fn get_merchant_category_foreign(
+        self: Arc<Self>,
+        request: GetMerchantCategoryRequest,
+    ) -> Result<GetMerchantCategoryResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_merchant_category(request).await }).await
     }
 
     /// 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
@@ -45,7 +63,6 @@ pub fn validate_get_merchant_category_request(request: GetMerchantCategoryReques
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 创建门店小程序 — calls `/wxa/apply_merchant`.
     ///
@@ -54,6 +71,20 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn apply_merchant(&self, request: ApplyMerchantRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 创建门店小程序 — calls `/wxa/apply_merchant`.
+    ///
+    /// 创建门店小程序。说明:创建门店小程序提交后需要公众号管理员确认通过后才可进行审核。如果主管理员24小时超时未确认,才能再次提交。The audit result arrives as the apply_merchant_audit_info event and can be polled with get_merchant_audit_info.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "apply_merchant")]
+    pub async fn apply_merchant_foreign(self: Arc<Self>, request: ApplyMerchantRequest) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.apply_merchant(request).await }).await
     }
 
     /// 创建门店小程序 — calls `/wxa/apply_merchant`.
@@ -76,7 +107,6 @@ pub fn validate_apply_merchant_request(request: ApplyMerchantRequest) -> Result<
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
     ///
@@ -88,6 +118,23 @@ impl WxaClient {
         request: GetMerchantAuditInfoRequest,
     ) -> Result<GetMerchantAuditInfoResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
+    ///
+    /// 查询门店小程序审核结果: the audit id, status (0 未提交审核, 1 审核成功, 2 审核中, 3 审核失败, 4 管理员拒绝) and failure reason of the apply_merchant application.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_merchant_audit_info")]
+    pub async fn get_merchant_audit_info_foreign(
+        self: Arc<Self>,
+        request: GetMerchantAuditInfoRequest,
+    ) -> Result<GetMerchantAuditInfoResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_merchant_audit_info(request).await }).await
     }
 
     /// 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
@@ -113,7 +160,6 @@ pub fn validate_get_merchant_audit_info_request(request: GetMerchantAuditInfoReq
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 修改门店小程序信息 — calls `/wxa/modify_merchant`.
     ///
@@ -122,6 +168,20 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn modify_merchant(&self, request: ModifyMerchantRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 修改门店小程序信息 — calls `/wxa/modify_merchant`.
+    ///
+    /// 修改门店小程序信息: change the 门店小程序's head image and/or introduction (如果不想改,参数传空值).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "modify_merchant")]
+    pub async fn modify_merchant_foreign(self: Arc<Self>, request: ModifyMerchantRequest) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.modify_merchant(request).await }).await
     }
 
     /// 修改门店小程序信息 — calls `/wxa/modify_merchant`.
@@ -144,7 +204,6 @@ pub fn validate_modify_merchant_request(request: ModifyMerchantRequest) -> Resul
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
     ///
@@ -153,6 +212,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_district(&self, request: GetDistrictRequest) -> Result<GetDistrictResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
+    ///
+    /// 从腾讯地图拉取省市区信息: provinces, cities and districts as a two-dimensional array; a district id is the districtid of search_map_poi and create_map_poi.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_district")]
+    pub async fn get_district_foreign(
+        self: Arc<Self>,
+        request: GetDistrictRequest,
+    ) -> Result<GetDistrictResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_district(request).await }).await
     }
 
     /// 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
@@ -175,7 +251,6 @@ pub fn validate_get_district_request(request: GetDistrictRequest) -> Result<(), 
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
     ///
@@ -184,6 +259,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn search_map_poi(&self, request: SearchMapPoiRequest) -> Result<SearchMapPoiResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
+    ///
+    /// 在腾讯地图中搜索门店: find the Tencent Map place of a store by district and keyword; its sosomap_poi_uid is the map_poi_id of add_store. If the store is not on the map, create it with create_map_poi.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "search_map_poi")]
+    pub async fn search_map_poi_foreign(
+        self: Arc<Self>,
+        request: SearchMapPoiRequest,
+    ) -> Result<SearchMapPoiResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.search_map_poi(request).await }).await
     }
 
     /// 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
@@ -206,7 +298,6 @@ pub fn validate_search_map_poi_request(request: SearchMapPoiRequest) -> Result<(
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
     ///
@@ -215,6 +306,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn create_map_poi(&self, request: CreateMapPoiRequest) -> Result<CreateMapPoiResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
+    ///
+    /// 在腾讯地图中创建门店: submit a new place to Tencent Map for audit when search_map_poi does not find the store. The result (with map_poi_id) arrives as the create_map_poi_audit_info event.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "create_map_poi")]
+    pub async fn create_map_poi_foreign(
+        self: Arc<Self>,
+        request: CreateMapPoiRequest,
+    ) -> Result<CreateMapPoiResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.create_map_poi(request).await }).await
     }
 
     /// 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
@@ -237,7 +345,6 @@ pub fn validate_create_map_poi_request(request: CreateMapPoiRequest) -> Result<(
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 添加门店 — calls `/wxa/add_store`.
     ///
@@ -246,6 +353,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn add_store(&self, request: AddStoreRequest) -> Result<AddStoreResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 添加门店 — calls `/wxa/add_store`.
+    ///
+    /// 添加门店: add a store (or migrate a 门店管理 store with poi_id) to the 门店小程序 from a Tencent Map place. The audit result (with the store's poiid) arrives as the add_store_audit_info event.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "add_store")]
+    pub async fn add_store_foreign(
+        self: Arc<Self>,
+        request: AddStoreRequest,
+    ) -> Result<AddStoreResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.add_store(request).await }).await
     }
 
     /// 添加门店 — calls `/wxa/add_store`.
@@ -268,7 +392,6 @@ pub fn validate_add_store_request(request: AddStoreRequest) -> Result<(), Mendia
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 更新门店信息 — calls `/wxa/update_store`.
     ///
@@ -277,6 +400,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn update_store(&self, request: UpdateStoreRequest) -> Result<UpdateStoreResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 更新门店信息 — calls `/wxa/update_store`.
+    ///
+    /// 更新门店信息: change a store's opening hours, phone, pictures and card. 更新门店的时候,如果修改了门店图片,则需要进行审核 (the result arrives as the modify_store_audit_info event).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "update_store")]
+    pub async fn update_store_foreign(
+        self: Arc<Self>,
+        request: UpdateStoreRequest,
+    ) -> Result<UpdateStoreResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.update_store(request).await }).await
     }
 
     /// 更新门店信息 — calls `/wxa/update_store`.
@@ -299,7 +439,6 @@ pub fn validate_update_store_request(request: UpdateStoreRequest) -> Result<(), 
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 获取单个门店信息 — calls `/wxa/get_store_info`.
     ///
@@ -308,6 +447,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_store_info(&self, request: GetStoreInfoRequest) -> Result<GetStoreInfoResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 获取单个门店信息 — calls `/wxa/get_store_info`.
+    ///
+    /// 获取单个门店信息: one store's base information and audit status (1 审核通过, 2 审核中, 3 审核失败).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_store_info")]
+    pub async fn get_store_info_foreign(
+        self: Arc<Self>,
+        request: GetStoreInfoRequest,
+    ) -> Result<GetStoreInfoResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_store_info(request).await }).await
     }
 
     /// 获取单个门店信息 — calls `/wxa/get_store_info`.
@@ -330,7 +486,6 @@ pub fn validate_get_store_info_request(request: GetStoreInfoRequest) -> Result<(
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 获取门店信息列表 — calls `/wxa/get_store_list`.
     ///
@@ -339,6 +494,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_store_list(&self, request: GetStoreListRequest) -> Result<GetStoreListResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 获取门店信息列表 — calls `/wxa/get_store_list`.
+    ///
+    /// 获取门店信息列表: page through the 门店小程序's stores (offset from 0, at most 50 per page) with their audit status.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_store_list")]
+    pub async fn get_store_list_foreign(
+        self: Arc<Self>,
+        request: GetStoreListRequest,
+    ) -> Result<GetStoreListResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_store_list(request).await }).await
     }
 
     /// 获取门店信息列表 — calls `/wxa/get_store_list`.
@@ -353,7 +525,6 @@ impl WxaClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 获取门店信息列表 — every item: walks `get_store_list` page by page.
     ///
@@ -372,6 +543,18 @@ impl WxaClient {
             }
         })
         .await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 获取门店信息列表 — every item: walks `get_store_list` page by page.
+    ///
+    /// Reads `offset` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_all_stores")]
+    pub async fn get_all_stores_foreign(self: Arc<Self>) -> Result<Vec<StoreBusiness>, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_all_stores().await }).await
     }
 
     /// 获取门店信息列表 — every item: walks `get_store_list` page by page.
@@ -392,7 +575,6 @@ pub fn validate_get_store_list_request(request: GetStoreListRequest) -> Result<(
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 删除门店 — calls `/wxa/del_store`.
     ///
@@ -401,6 +583,20 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn del_store(&self, request: DelStoreRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 删除门店 — calls `/wxa/del_store`.
+    ///
+    /// 删除门店: delete a store of the 门店小程序.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "del_store")]
+    pub async fn del_store_foreign(self: Arc<Self>, request: DelStoreRequest) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.del_store(request).await }).await
     }
 
     /// 删除门店 — calls `/wxa/del_store`.
@@ -423,7 +619,6 @@ pub fn validate_del_store_request(request: DelStoreRequest) -> Result<(), Mendia
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
     ///
@@ -432,6 +627,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_poi_list(&self, request: GetPoiListRequest) -> Result<GetPoiListResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
+    ///
+    /// 升级流程第一步:创建门店小程序审核成功后,拉取待迁移门店列表 (poi/getpoilist是现网已经有的api,只是增加了三个新字段: upgrade_status, upgrade_comment, mapid).
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_poi_list")]
+    pub async fn get_poi_list_foreign(
+        self: Arc<Self>,
+        request: GetPoiListRequest,
+    ) -> Result<GetPoiListResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_poi_list(request).await }).await
     }
 
     /// 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
@@ -446,7 +658,6 @@ impl WxaClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
     ///
@@ -465,6 +676,18 @@ impl WxaClient {
             }
         })
         .await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
+    ///
+    /// Reads `begin` from 0 in pages of  `limit` items (at most 50), until a page comes back short or the answer's total was read. Stops with `Decode` after 10 000 pages or 1 000 000 items (see `runtime::pager`), so a server that ignores the paging cannot make it loop.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_all_pois")]
+    pub async fn get_all_pois_foreign(self: Arc<Self>) -> Result<Vec<PoiListItem>, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_all_pois().await }).await
     }
 
     /// 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
@@ -485,7 +708,6 @@ pub fn validate_get_poi_list_request(request: GetPoiListRequest) -> Result<(), M
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
     ///
@@ -494,6 +716,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn get_store_card(&self, request: GetStoreCardRequest) -> Result<GetStoreCardResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
+    ///
+    /// 第一步获取门店小程序配置的卡券: the card configured for a store.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "get_store_card")]
+    pub async fn get_store_card_foreign(
+        self: Arc<Self>,
+        request: GetStoreCardRequest,
+    ) -> Result<GetStoreCardResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.get_store_card(request).await }).await
     }
 
     /// 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
@@ -516,7 +755,6 @@ pub fn validate_get_store_card_request(request: GetStoreCardRequest) -> Result<(
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
     ///
@@ -525,6 +763,20 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
     pub async fn set_store_card(&self, request: SetStoreCardRequest) -> Result<(), MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
+    ///
+    /// 第二步设置门店小程序配置的卡券: attach a card to a store.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Retried automatically on transient failures.
+    #[doc(hidden)]
+    #[uniffi::method(name = "set_store_card")]
+    pub async fn set_store_card_foreign(self: Arc<Self>, request: SetStoreCardRequest) -> Result<(), MendianError> {
+        crate::runtime::shared::spawn(async move { self.set_store_card(request).await }).await
     }
 
     /// 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
@@ -563,7 +815,6 @@ pub fn validate_get_access_token_request(request: GetAccessTokenRequest) -> Resu
     request.validate()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
 impl WxaClient {
     /// 新增临时素材 — calls `/cgi-bin/media/upload`.
     ///
@@ -572,6 +823,23 @@ impl WxaClient {
     /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
     pub async fn upload_media(&self, request: UploadMediaRequest) -> Result<UploadMediaResponse, MendianError> {
         self.call(&request).await
+    }
+}
+
+#[uniffi::export]
+impl WxaClient {
+    /// 新增临时素材 — calls `/cgi-bin/media/upload`.
+    ///
+    /// 新增临时素材 (cgi-bin/media/upload): upload an image and get the temporary media_id that apply_merchant (headimg_mediaid, qualification_list, org_code, other_files) and add_store (qualification_list) take.
+    ///
+    /// The access token is added and refreshed for you (one retry after 40001/40014/42001). Never retried automatically: it is not idempotent.
+    #[doc(hidden)]
+    #[uniffi::method(name = "upload_media")]
+    pub async fn upload_media_foreign(
+        self: Arc<Self>,
+        request: UploadMediaRequest,
+    ) -> Result<UploadMediaResponse, MendianError> {
+        crate::runtime::shared::spawn(async move { self.upload_media(request).await }).await
     }
 
     /// 新增临时素材 — calls `/cgi-bin/media/upload`.

@@ -1,0 +1,147 @@
+//! The process's shared Tokio runtime (`mendian-io`, two workers) and what keeps the SDK usable
+//! in a forked child.
+//!
+//! - The async methods exported to Kotlin, Swift and Python run their call here
+//!   ([`spawn`]): the foreign side polls once, and is woken once, when the whole call is done.
+//!   Dropping the foreign future (a cancelled coroutine or task) aborts the call, which drops
+//!   its connection. Rust callers await the client methods on their own runtime instead.
+//! - Work that must outlive one call runs here too (the Redis store's connection tasks).
+//!
+//! A process that forks after using the SDK (Python's `multiprocessing` on Linux, gunicorn or
+//! celery prefork) copies the runtimes and connection pools but none of their threads, and its
+//! sockets and epoll instances are shared with the parent. So every runtime and pool is tagged
+//! with the process that made it ([`Pid`]); in a child it is replaced by a fresh one at its
+//! next use. The parent's is left alone (leaked, never dropped): dropping it would deregister
+//! the parent's sockets from the epoll instance both processes share, or wait for threads
+//! that do not exist in the child.
+
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+
+use crate::error::MendianError;
+
+/// Worker threads of the shared runtime.
+const WORKERS: usize = 2;
+
+/// The process something was made in, to tell a forked child's copy from the parent's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pid(u32);
+
+impl Pid {
+    /// This process.
+    pub fn current() -> Pid {
+        Pid(std::process::id())
+    }
+
+    /// Whether this is the current process (false in a child forked after it was taken).
+    pub fn is_current(self) -> bool {
+        self == Pid::current()
+    }
+}
+
+/// `value` made in this process, or a new one from `make` when it was made in another (the
+/// parent of a fork), in which case the old one is leaked, not dropped (see the module note).
+pub fn per_process<T, E>(slot: &mut Option<(Pid, T)>, make: impl FnOnce() -> Result<T, E>) -> Result<&mut T, E> {
+    let fresh = matches!(slot, Some((pid, _)) if pid.is_current());
+    if !fresh {
+        if let Some((_, inherited)) = slot.take() {
+            std::mem::forget(inherited);
+        }
+        *slot = Some((Pid::current(), make()?));
+    }
+    Ok(&mut slot.as_mut().expect("just set").1)
+}
+
+/// The shared runtime's handle (started on first use, restarted in a forked child).
+pub fn handle() -> Result<tokio::runtime::Handle, MendianError> {
+    static RUNTIME: Mutex<Option<(Pid, tokio::runtime::Runtime)>> = Mutex::new(None);
+    let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let rt = per_process(&mut slot, || {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).thread_name("mendian-io").enable_all().build()
+    })
+    .map_err(|e| MendianError::Network { reason: format!("cannot start the SDK's I/O runtime: {e}") })?;
+    Ok(rt.handle().clone())
+}
+
+/// Runs `call` on the shared runtime and waits for its outcome; dropping the returned future
+/// aborts the call. A panic in the call resumes here (UniFFI reports it as one).
+pub async fn spawn<T, F>(call: F) -> Result<T, MendianError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, MendianError>> + Send + 'static,
+{
+    /// Aborts the task when the waiting side goes away.
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(handle()?.spawn(call));
+    match (&mut task.0).await {
+        Ok(outcome) => outcome,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(MendianError::Network { reason: format!("the call's task ended early: {e}") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_kept_in_its_process_and_replaced_in_another() {
+        let mut slot = Some((Pid::current(), 1));
+        assert_eq!(*per_process(&mut slot, || Ok::<_, ()>(2)).unwrap(), 1);
+        // What a forked child sees: a value made by another process.
+        let mut slot = Some((Pid(Pid::current().0.wrapping_add(1)), 1));
+        assert_eq!(*per_process(&mut slot, || Ok::<_, ()>(2)).unwrap(), 2);
+        assert_eq!(slot.unwrap().0, Pid::current());
+        let mut empty: Option<(Pid, i32)> = None;
+        assert_eq!(per_process(&mut empty, || Err::<i32, _>("no")), Err("no"));
+    }
+
+    #[test]
+    fn a_spawned_call_runs_on_the_shared_runtime_and_is_aborted_when_dropped() {
+        let name = block_on_here(spawn(async { Ok(std::thread::current().name().map(str::to_string)) })).unwrap();
+        assert_eq!(name.as_deref(), Some("mendian-io"));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        struct Dropped(std::sync::mpsc::Sender<()>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let waiting = spawn(async move {
+            let _flag = Dropped(tx);
+            std::future::pending::<Result<(), MendianError>>().await
+        });
+        // Poll once (the task starts), then drop the waiting side.
+        let mut waiting = Box::pin(waiting);
+        let waker = std::task::Waker::noop();
+        assert!(waiting.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_pending());
+        drop(waiting);
+        rx.recv_timeout(std::time::Duration::from_secs(5)).expect("the call was aborted and dropped");
+    }
+
+    /// Drives a future on this thread without a Tokio runtime, as a foreign executor does.
+    fn block_on_here<F: Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let thread = std::thread::current();
+        let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(thread)));
+        let mut cx = std::task::Context::from_waker(&waker);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park();
+        }
+    }
+
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+}
