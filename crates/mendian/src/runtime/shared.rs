@@ -105,7 +105,8 @@ mod tests {
     fn a_spawned_call_runs_on_the_shared_runtime_and_is_aborted_when_dropped() {
         let name = block_on_here(spawn(async { Ok(std::thread::current().name().map(str::to_string)) })).unwrap();
         assert_eq!(name.as_deref(), Some("mendian-io"));
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let (dropped_tx, dropped) = std::sync::mpsc::channel::<()>();
         struct Dropped(std::sync::mpsc::Sender<()>);
         impl Drop for Dropped {
             fn drop(&mut self) {
@@ -113,15 +114,16 @@ mod tests {
             }
         }
         let waiting = spawn(async move {
-            let _flag = Dropped(tx);
+            let _flag = Dropped(dropped_tx);
+            let _ = started_tx.send(());
             std::future::pending::<Result<(), MendianError>>().await
         });
-        // Poll once (the task starts), then drop the waiting side.
+        // Poll once (the task is spawned), wait until it runs, then drop the waiting side.
         let mut waiting = Box::pin(waiting);
-        let waker = std::task::Waker::noop();
-        assert!(waiting.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_pending());
+        assert!(waiting.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())).is_pending());
+        started.recv_timeout(std::time::Duration::from_secs(5)).expect("the call started");
         drop(waiting);
-        rx.recv_timeout(std::time::Duration::from_secs(5)).expect("the call was aborted and dropped");
+        dropped.recv_timeout(std::time::Duration::from_secs(5)).expect("the call was aborted and dropped");
     }
 
     /// Drives a future on this thread without a Tokio runtime, as a foreign executor does.

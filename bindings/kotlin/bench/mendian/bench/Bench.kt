@@ -1,5 +1,5 @@
 // Client CPU per call from Kotlin on the JVM (`cargo xtask bench`, last part): 门店小程序
-// `get_store_list` through mendian, blocking (`getStoreListBlocking`) and suspend
+// `get_store_list` (one store in the answer, as in the Python bench) through mendian, blocking (`getStoreListBlocking`) and suspend
 // (`getStoreList`, awaited one at a time in `runBlocking`), next to the same HTTP exchange
 // from plain reqwest (Rust) on a current-thread runtime in its own process
 // (`crates/mendian/examples/bench_baseline.rs`), and the floor UniFFI's Kotlin runtime (JNA)
@@ -53,6 +53,21 @@ fun cpuPerCall(calls: Int, body: () -> Unit): Double {
 
 fun median(xs: List<Double>): Double = xs.sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
 
+/** One approved map POI with a store on it, through the SDK: the answer the Python bench reads. */
+fun seedOneStore(wx: WxaClient) {
+    wx.createMapPoiBlocking(CreateMapPoiRequest(
+        name = "基准熟食店00号", longitude = "113.323753357", latitude = "23.0974903107", province = "广东省",
+        city = "广州市", district = "海珠区", address = "新港中路0号", category = "美食:中餐厅", telephone = "020-89190388",
+        photo = "http://mmbiz.qpic.cn/mmbiz_png/a/0", license = "http://mmbiz.qpic.cn/mmbiz_png/b/0",
+        introduct = "bench", districtid = "440105",
+    ))
+    val poi = wx.searchMapPoiBlocking(SearchMapPoiRequest(districtid = 440105L, keyword = "基准")).data.item.single()
+    wx.addStoreBlocking(AddStoreRequest(
+        mapPoiId = poi.sosomapPoiUid, picList = StorePicList(list = listOf("http://mmbiz.qpic.cn/mmbiz_jpg/bench/0?wx_fmt=jpeg")),
+        contractPhone = "020-89190388", hour = "10:00-21:00", credential = "22883878-0", cardId = "",
+    ))
+}
+
 fun main(args: Array<String>) {
     val (emulatorPath, baselinePath) = args
     val calls = args.getOrNull(2)?.toInt() ?: 1000
@@ -65,8 +80,10 @@ fun main(args: Array<String>) {
                 wxaStableTokenProvider(emu.profileValue("wxa_appid"), emu.profileValue("wxa_secret"), base),
                 wxaMemoryTokenStore(),
             )
+            seedOneStore(wx)
             val request = GetStoreListRequest(offset = 0, limit = 10)
             val stores = wx.getStoreListBlocking(request).businessList.size
+            check(stores == 1) { "the emulator answered $stores stores, not the one seeded" }
             val url = "$base/wxa/get_store_list?access_token=${wx.accessTokenBlocking()}"
             val clients: Map<String, (Int) -> Double> = linkedMapOf(
                 "reqwest" to { n -> baseline.wxa(url, stores, n) },
