@@ -204,6 +204,20 @@ inline fun <reified T : WxaEvent> eventOf(push: WxaPush): T =
 fun changedLast(s: String) = s.dropLast(1) + (if (s.last() == '0') '1' else '0')
 
 fun registerWxaTests(s: Suite, emu: () -> Emulator) {
+    s.test("the Rust threads that resume suspend calls stay attached to the JVM between calls") {
+        val e = emu()
+        e.admin("POST", "/reset")
+        val wx = wxaClient(e)
+        val request = GetStoreListRequest(offset = 0, limit = 1)
+        runBlocking { repeat(20) { assertEquals(0, wx.getStoreList(request).totalCount, "suspend call") } }
+        // JNA would attach the calling thread for each callback and detach it after (a new
+        // java.lang.Thread each time); the bindings register their callbacks to stay attached.
+        val attached = Thread.getAllStackTraces().keys.filter { it.name == "mendian-io" }
+        check(attached.isNotEmpty() && attached.all { it.isDaemon }) {
+            "no attached mendian-io thread after 20 suspend calls: ${Thread.getAllStackTraces().keys.map { it.name }}"
+        }
+    }
+
     s.test("a cancelled coroutine stops the call at once; blocking calls honour timeoutMs") {
         val e = emu()
         e.admin("POST", "/reset")
