@@ -30,7 +30,7 @@ mod codegen;
 mod fuzz;
 mod import;
 mod import_e2e;
-mod kotlin_callbacks;
+mod kotlin_passes;
 mod package;
 mod pyaccel;
 mod pystub;

@@ -287,7 +287,7 @@ fn jvm_library(root: &Path, wheel: &Path, out: &Path, version: &str, epoch: &str
         ])
         .arg(&generated)
         .arg(&lib))?;
-    crate::kotlin_callbacks::keep_callback_threads_attached(&generated)?;
+    crate::kotlin_passes::apply_passes(&generated)?;
     let kotlin = tools::kotlin_tools()?;
     let mut sources = Vec::new();
     tools::collect_files(&generated, "kt", &mut sources);

@@ -136,7 +136,7 @@ pub fn bindings(root: &Path, check: bool) -> Result<PathBuf, String> {
         step(&format!("bindings: generate {lang}"));
         run(Command::new(cargo_bin()).current_dir(root).args(["run", "-q", "-p", "uniffi-bindgen", "--", "generate", "--no-format", "--language", lang, "--out-dir"]).arg(out.join(lang)).arg(lib))?;
     }
-    crate::kotlin_callbacks::keep_callback_threads_attached(&out.join("kotlin"))?;
+    crate::kotlin_passes::apply_passes(&out.join("kotlin"))?;
     let mut stale = Vec::new();
     let generated_py = out.join("python/mendian.py");
     let py = std::fs::read_to_string(&generated_py).map_err(|e| format!("{}: {e}", generated_py.display()))?;

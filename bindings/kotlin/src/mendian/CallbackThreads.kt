@@ -1,6 +1,6 @@
 // How the JVM sees the native threads that call into Kotlin: the generated bindings register
 // every JNA callback they define here (the line is added by `cargo xtask`, see
-// xtask/src/kotlin_callbacks.rs), so a Rust thread that resumes a suspend call or calls a
+// xtask/src/kotlin_passes.rs), so a Rust thread that resumes a suspend call or calls a
 // Kotlin logger, signer or token provider stays attached to the JVM after the call instead of
 // being attached and detached, a new java.lang.Thread each time, on every callback.
 package mendian
