@@ -8,7 +8,10 @@ package mendian
 /** Statuses kept per thread; a deeper nesting allocates and is not kept. */
 private const val KEPT_PER_THREAD = 8
 
-private val POOL: ThreadLocal<ArrayDeque<UniffiRustCallStatus>> = ThreadLocal.withInitial { ArrayDeque(KEPT_PER_THREAD) }
+// Not `ThreadLocal.withInitial`: Android has it only from API 26.
+private val POOL = object : ThreadLocal<ArrayDeque<UniffiRustCallStatus>>() {
+    override fun initialValue() = ArrayDeque<UniffiRustCallStatus>(KEPT_PER_THREAD)
+}
 
 /**
  * A call status reading success with an empty error buffer, from this thread's pool.
@@ -16,7 +19,7 @@ private val POOL: ThreadLocal<ArrayDeque<UniffiRustCallStatus>> = ThreadLocal.wi
  * @suppress
  */
 internal fun uniffiTakeCallStatus(): UniffiRustCallStatus {
-    val status = POOL.get().removeLastOrNull() ?: return UniffiRustCallStatus()
+    val status = POOL.get()!!.removeLastOrNull() ?: return UniffiRustCallStatus()
     status.code = UNIFFI_CALL_SUCCESS
     status.error_buf.capacity = 0
     status.error_buf.len = 0
@@ -30,6 +33,6 @@ internal fun uniffiTakeCallStatus(): UniffiRustCallStatus {
  * @suppress
  */
 internal fun uniffiGiveBackCallStatus(status: UniffiRustCallStatus) {
-    val pool = POOL.get()
+    val pool = POOL.get()!!
     if (pool.size < KEPT_PER_THREAD) pool.addLast(status)
 }
