@@ -167,28 +167,35 @@ def run(emu, baseline, loop, args):
     gateway, secret = p["top_gateway_url"], p["top_app_secret"].encode()
     session = requests.Session()
 
+    def sdk_forms(client, name, request, check):
+        """The four ways mendian makes the call `name`: blocking and asyncio (one at a time),
+        each through the accelerator and through UniFFI's own method (`__wrapped__`)."""
+        blocking, coroutine = getattr(client, name), getattr(client, f"{name}_async")
+        uniffi_blocking = getattr(type(client), name).__wrapped__
+        uniffi_async = getattr(type(client), f"{name}_async").__wrapped__
+
+        def run_blocking(call):
+            def body(n):
+                for _ in range(n):
+                    check(call(request()))
+            return body
+
+        def run_asyncio(call):
+            async def one_at_a_time(n):
+                for _ in range(n):
+                    check(await call(request()))
+            return lambda n: loop.run_until_complete(one_at_a_time(n))
+
+        return {
+            "mendian-blocking": run_blocking(blocking),
+            "mendian-asyncio": run_asyncio(coroutine),
+            "uniffi-blocking": run_blocking(lambda r: uniffi_blocking(client, r)),
+            "uniffi-asyncio": run_asyncio(lambda r: uniffi_async(client, r)),
+        }
+
     def wxa_clients(limit, stores):
         def check(page):
             assert len(page.business_list) == stores, len(page.business_list)
-
-        def blocking(n):
-            for _ in range(n):
-                check(wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=limit)))
-
-        async def one_at_a_time(n):
-            for _ in range(n):
-                check(await wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=limit)))
-
-        uniffi_blocking = mendian.WxaClient.get_store_list.__wrapped__
-        uniffi_async = mendian.WxaClient.get_store_list_async.__wrapped__
-
-        def uniffi(n):
-            for _ in range(n):
-                check(uniffi_blocking(wx, mendian.GetStoreListRequest(offset=0, limit=limit)))
-
-        async def uniffi_one_at_a_time(n):
-            for _ in range(n):
-                check(await uniffi_async(wx, mendian.GetStoreListRequest(offset=0, limit=limit)))
 
         def with_requests(n):
             for _ in range(n):
@@ -204,35 +211,13 @@ def run(emu, baseline, loop, args):
         return {
             "reqwest-ct": reqwest("current"),
             "reqwest-mt": reqwest("multi"),
-            "mendian-blocking": blocking,
-            "mendian-asyncio": lambda n: loop.run_until_complete(one_at_a_time(n)),
-            "uniffi-blocking": uniffi,
-            "uniffi-asyncio": lambda n: loop.run_until_complete(uniffi_one_at_a_time(n)),
+            **sdk_forms(wx, "get_store_list", lambda: mendian.GetStoreListRequest(offset=0, limit=limit), check),
             "requests": with_requests,
         }
 
     def top_clients():
         def check(resp):
             assert resp.result.value is True, resp
-
-        def blocking(n):
-            for _ in range(n):
-                check(top.worker_update(mendian.WorkerUpdateRequest(worker=bench_worker())))
-
-        async def one_at_a_time(n):
-            for _ in range(n):
-                check(await top.worker_update_async(mendian.WorkerUpdateRequest(worker=bench_worker())))
-
-        uniffi_blocking = mendian.TopClient.worker_update.__wrapped__
-        uniffi_async = mendian.TopClient.worker_update_async.__wrapped__
-
-        def uniffi(n):
-            for _ in range(n):
-                check(uniffi_blocking(top, mendian.WorkerUpdateRequest(worker=bench_worker())))
-
-        async def uniffi_one_at_a_time(n):
-            for _ in range(n):
-                check(await uniffi_async(top, mendian.WorkerUpdateRequest(worker=bench_worker())))
 
         def with_requests(n):
             for _ in range(n):
@@ -254,10 +239,7 @@ def run(emu, baseline, loop, args):
         return {
             "reqwest-ct": reqwest("current"),
             "reqwest-mt": reqwest("multi"),
-            "mendian-blocking": blocking,
-            "mendian-asyncio": lambda n: loop.run_until_complete(one_at_a_time(n)),
-            "uniffi-blocking": uniffi,
-            "uniffi-asyncio": lambda n: loop.run_until_complete(uniffi_one_at_a_time(n)),
+            **sdk_forms(top, "worker_update", lambda: mendian.WorkerUpdateRequest(worker=bench_worker()), check),
             "requests": with_requests,
         }
 
@@ -287,28 +269,6 @@ def run(emu, baseline, loop, args):
             mobile="13900000000", qr_code="https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=bench",
             avatar="http://wx.qlogo.cn/mmopen/bench/0")).guide_id
         name, mobile = "张三丰", "13900000001"
-
-        def update():
-            return mendian.UpdateGuideRequest(guide_id=guide_id, name=name, mobile=mobile)
-
-        def blocking(n):
-            for _ in range(n):
-                pay.update_guide(update())
-
-        async def one_at_a_time(n):
-            for _ in range(n):
-                await pay.update_guide_async(update())
-
-        uniffi_blocking = mendian.WechatpayClient.update_guide.__wrapped__
-        uniffi_async = mendian.WechatpayClient.update_guide_async.__wrapped__
-
-        def uniffi(n):
-            for _ in range(n):
-                uniffi_blocking(pay, update())
-
-        async def uniffi_one_at_a_time(n):
-            for _ in range(n):
-                await uniffi_async(pay, update())
 
         # What a Python merchant writes without an SDK: requests + cryptography (OpenSSL).
         merchant = serialization.load_pem_private_key(p["wechatpay_merchant_private_key_pem"].encode(), None)
@@ -347,10 +307,8 @@ def run(emu, baseline, loop, args):
 
         return {
             "reqwest-ct": reqwest("current"),
-            "mendian-blocking": blocking,
-            "mendian-asyncio": lambda n: loop.run_until_complete(one_at_a_time(n)),
-            "uniffi-blocking": uniffi,
-            "uniffi-asyncio": lambda n: loop.run_until_complete(uniffi_one_at_a_time(n)),
+            **sdk_forms(pay, "update_guide", lambda: mendian.UpdateGuideRequest(guide_id=guide_id, name=name, mobile=mobile),
+                        lambda answer: None),
             "requests": with_requests,
         }
 
