@@ -1,5 +1,5 @@
 //! The passes `cargo xtask` runs over UniFFI's generated Kotlin (`bindings` and `package`), for
-//! what UniFFI 0.32 offers no setting. Both are strict: they fail when the generated file no
+//! what UniFFI 0.32 offers no setting. All are strict: they fail when the generated file no
 //! longer has the shape they expect.
 //!
 //! - **Callback threads stay attached.** Every JNA callback object the bindings define (the
@@ -14,6 +14,12 @@
 //!   (`bindings/kotlin/src/mendian/CallStatusPool.kt`). A nested call on the same thread (a
 //!   Kotlin callback that calls Rust) takes another one. A no-op exported call went from
 //!   18–39 to 6–7 µs of JVM CPU.
+//! - **Structures without JNA's per-structure memory and reflection.** `RustBuffer` takes its
+//!   native memory from a per-thread ring of slots and, like `UniffiRustCallStatus`, reads and
+//!   writes its fields directly (`bindings/kotlin/src/mendian/StructMemory.kt`, which says why
+//!   that is safe). JNA gave each structure its own `Memory` (twice for one returned by value)
+//!   and copied fields by reflection; the collector then traced every cleaner reference.
+//!   A no-op call went from 5–11 to 2–3 µs, young collections from 140–180 ms to 1 ms.
 
 use std::path::Path;
 
@@ -24,7 +30,7 @@ const CALLBACK_INTERFACES: &[&str] = &["UniffiRustFutureContinuationCallback", "
 const STATUS_NEW: &str = "    var status = UniffiRustCallStatus()\n    val return_value = callback(status)\n    uniffiCheckCallStatus(errorHandler, status)\n    return return_value\n";
 const STATUS_POOLED: &str = "    val status = uniffiTakeCallStatus()\n    try {\n        val return_value = callback(status)\n        uniffiCheckCallStatus(errorHandler, status)\n        return return_value\n    } finally {\n        uniffiGiveBackCallStatus(status)\n    }\n";
 
-/// Applies both passes to `<dir>/mendian/mendian.kt`.
+/// Applies the passes to `<dir>/mendian/mendian.kt`.
 pub fn apply_passes(dir: &Path) -> Result<(), String> {
     let path = dir.join("mendian").join("mendian.kt");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -36,6 +42,9 @@ pub fn apply_passes(dir: &Path) -> Result<(), String> {
         )));
     }
     let out = pool_statuses(&out).ok_or_else(|| shape("expected exactly one `var status = UniffiRustCallStatus()` in uniffiRustCallWithError".into()))?;
+    let out = direct_structs(&out).ok_or_else(|| {
+        shape("expected UniFFI's `RustBuffer` (capacity, len, data) and `UniffiRustCallStatus` (code, error_buf) structures, each once".into())
+    })?;
     std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -44,6 +53,46 @@ pub fn apply_passes(dir: &Path) -> Result<(), String> {
 fn pool_statuses(text: &str) -> Option<String> {
     (text.matches(STATUS_NEW).count() == 1 && text.matches("= UniffiRustCallStatus()").count() == 1)
         .then(|| text.replace(STATUS_NEW, STATUS_POOLED))
+}
+
+/// What `RustBuffer` must declare, in this order, for [`RUST_BUFFER_DIRECT`] to be right.
+const RUST_BUFFER_SHAPE: &[&str] = &[
+    "@Structure.FieldOrder(\"capacity\", \"len\", \"data\")\nopen class RustBuffer : Structure() {\n",
+    "    @JvmField var capacity: Long = 0\n    @JvmField var len: Long = 0\n    @JvmField var data: Pointer? = null\n",
+    "    class ByValue: RustBuffer(), Structure.ByValue\n    class ByReference: RustBuffer(), Structure.ByReference\n",
+];
+const RUST_BUFFER_DIRECT: &str = "\n    // Added by cargo xtask (xtask/src/kotlin_passes.rs): see StructMemory.kt.\n    override fun autoAllocate(size: Int): com.sun.jna.Memory = uniffiStructMemory(size)\n    override fun read() = uniffiReadRustBuffer(this, pointer, 0)\n    override fun write() = uniffiWriteRustBuffer(this, pointer, 0)\n";
+
+/// What `UniffiRustCallStatus` must declare, in this order, for [`CALL_STATUS_DIRECT`].
+const CALL_STATUS_SHAPE: &[&str] = &[
+    "@Structure.FieldOrder(\"code\", \"error_buf\")\ninternal open class UniffiRustCallStatus : Structure() {\n",
+    "    @JvmField var code: Byte = 0\n    @JvmField var error_buf: RustBuffer.ByValue = RustBuffer.ByValue()\n",
+    "    class ByValue: UniffiRustCallStatus(), Structure.ByValue\n",
+];
+const CALL_STATUS_DIRECT: &str = "\n    // Added by cargo xtask (xtask/src/kotlin_passes.rs): see StructMemory.kt.\n    override fun read() {\n        val p = pointer\n        code = p.getByte(0)\n        uniffiReadRustBuffer(error_buf, p, uniffiErrorBufOffset { fieldOffset(\"error_buf\") })\n    }\n    override fun write() {\n        val p = pointer\n        p.setByte(0, code)\n        uniffiWriteRustBuffer(error_buf, p, uniffiErrorBufOffset { fieldOffset(\"error_buf\") })\n    }\n";
+
+/// `text` with the direct field copies (and, for `RustBuffer`, the slot memory) after each
+/// structure's last nested class; `None` unless both structures appear once, as expected.
+fn direct_structs(text: &str) -> Option<String> {
+    let text = insert_after_shape(text, RUST_BUFFER_SHAPE, RUST_BUFFER_DIRECT)?;
+    insert_after_shape(&text, CALL_STATUS_SHAPE, CALL_STATUS_DIRECT)
+}
+
+/// `text` with `insert` after the last of `shape`'s parts, which must each appear exactly once,
+/// in order, with nothing but blank and comment lines between the first and the fields.
+fn insert_after_shape(text: &str, shape: &[&str], insert: &str) -> Option<String> {
+    let mut at = 0;
+    for (i, part) in shape.iter().enumerate() {
+        if text.matches(part).count() != 1 {
+            return None;
+        }
+        let found = text.find(part)?;
+        if found < at || (i > 0 && text[at..found].lines().any(|l| !(l.trim().is_empty() || l.trim_start().starts_with("//")))) {
+            return None;
+        }
+        at = found + part.len();
+    }
+    Some(format!("{}{insert}{}", &text[..at], &text[at..]))
 }
 
 /// `text` with the `init` line after each callback object's opening line; how many, and
@@ -85,6 +134,24 @@ mod tests {
         assert!(out.contains("UniffiCallbackInterfaceMendianLoggerMethod0 {\n        init { uniffiKeepCallbackThreadAttached(this) }\n"), "{out}");
         assert!(out.contains("FfiConverter<String, RustBuffer.ByValue> {\n}"), "converters are not callbacks: {out}");
         assert_eq!(out.lines().count(), text.lines().count() + 3);
+    }
+
+    #[test]
+    fn both_structures_copy_their_fields_directly_and_a_changed_shape_is_refused() {
+        let text = format!(
+            "{}    // Note: a comment UniFFI keeps here.\n{}\n{}\n    internal fun setValue(other: RustBuffer) {{}}\n}}\n\n{}{}\n{}\n    fun isSuccess(): Boolean = true\n}}\n",
+            RUST_BUFFER_SHAPE[0], RUST_BUFFER_SHAPE[1], RUST_BUFFER_SHAPE[2], CALL_STATUS_SHAPE[0], CALL_STATUS_SHAPE[1], CALL_STATUS_SHAPE[2]
+        );
+        let out = direct_structs(&text).expect("the expected shape");
+        assert!(out.contains("Structure.ByReference\n\n    // Added by cargo xtask"), "{out}");
+        assert!(out.contains("override fun autoAllocate(size: Int): com.sun.jna.Memory = uniffiStructMemory(size)"), "{out}");
+        assert_eq!(out.matches("override fun read()").count(), 2, "{out}");
+        assert!(out.find("uniffiErrorBufOffset").unwrap() > out.find("class UniffiRustCallStatus").unwrap(), "{out}");
+        // A field added, reordered or retyped: refused, not half-applied.
+        assert_eq!(direct_structs(&text.replace("var len: Long = 0\n", "var len: Long = 0\n    @JvmField var extra: Long = 0\n")), None);
+        assert_eq!(direct_structs(&text.replace("\"code\", \"error_buf\"", "\"error_buf\", \"code\"")), None);
+        assert_eq!(direct_structs(&text.replace("var code: Byte", "var code: Int")), None);
+        assert_eq!(direct_structs(&format!("{text}{}", RUST_BUFFER_SHAPE[2])), None);
     }
 
     #[test]

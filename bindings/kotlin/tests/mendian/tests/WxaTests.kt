@@ -218,6 +218,52 @@ fun registerWxaTests(s: Suite, emu: () -> Emulator) {
         }
     }
 
+    s.test("calls stay intact while a Kotlin callback makes hundreds of calls of its own") {
+        // The bindings give each thread's RustBuffer structures slots of one ring (StructMemory.kt);
+        // a logger runs on the caller's thread inside the outer call and wraps the ring twice.
+        val e = emu()
+        e.admin("POST", "/reset")
+        val version = mendianVersion()
+        class BusyLogger : MendianLogger {
+            @Volatile var nested = 0
+            override fun log(exchange: HttpExchange) {
+                repeat(300) { i ->
+                    assertEquals(version, mendianVersion(), "nested result")
+                    validateSearchMapPoiRequest(SearchMapPoiRequest(districtid = 440105L, keyword = "店$i"))
+                    val err = assertThrows<MendianException.InvalidArgument> { validateGetStoreListRequest(GetStoreListRequest(offset = i, limit = 51)) }
+                    assertEquals("limit", err.field, "nested error")
+                    nested++
+                }
+            }
+        }
+        val logger = BusyLogger()
+        setMendianLogger(logger, LogLevel.INFO)
+        try {
+            val wx = wxaClient(e)
+            val names = (0 until 3).map { "嵌套调用熟食店$it" }
+            for (name in names) {
+                val created = wx.createMapPoiBlocking(
+                    CreateMapPoiRequest(
+                        name = name, longitude = "113.323753357", latitude = "23.0974903107", province = "广东省",
+                        city = "广州市", district = "海珠区", address = "新港中路$name", category = "美食:中餐厅",
+                        telephone = "020-89190388", photo = "http://mmbiz.qpic.cn/mmbiz_png/a/0",
+                        license = "http://mmbiz.qpic.cn/mmbiz_png/b/0", introduct = name, districtid = "440105",
+                    ),
+                )
+                check(created.data.baseId > 0) { "create_map_poi: $created" }
+            }
+            for (name in names) {
+                val found = wx.searchMapPoiBlocking(SearchMapPoiRequest(districtid = 440105L, keyword = name)).data.item
+                assertEquals(listOf("新港中路$name"), found.map { it.address }, "search_map_poi for $name")
+            }
+            val found = runBlocking { wx.searchMapPoi(SearchMapPoiRequest(districtid = 440105L, keyword = "嵌套调用")) }.data.item
+            assertEquals(3, found.size, "suspend search_map_poi")
+        } finally {
+            setMendianLogger(null, LogLevel.INFO)
+        }
+        check(logger.nested >= 300 * 7) { "the logger ran ${logger.nested / 300} times" }
+    }
+
     s.test("a cancelled coroutine stops the call at once; blocking calls honour timeoutMs") {
         val e = emu()
         e.admin("POST", "/reset")
