@@ -86,23 +86,20 @@ internal fun uniffiWriteRustBuffer(b: RustBuffer, p: Pointer, offset: Long) {
     p.setPointer(offset + 16, b.data)
 }
 
-/** Where `error_buf` starts in a `UniffiRustCallStatus` (after the one-byte code, aligned). */
-@Volatile private var errorBufOffset = -1L
+/**
+ * Where `error_buf` starts in a `UniffiRustCallStatus` (after the one-byte code, aligned as
+ * JNA lays it out); -1 until the first status computes it.
+ *
+ * @suppress
+ */
+@Volatile internal var uniffiErrorBufOffsetCache = -1L
 
 /**
- * The offset of `error_buf` in a call status, as JNA lays it out (computed once by [layout]).
+ * The offset of `error_buf` in a call status, computed once by [layout] (JNA's `fieldOffset`).
  *
  * @suppress
  */
 internal inline fun uniffiErrorBufOffset(layout: () -> Int): Long {
-    val known = errorBufOffsetOrNegative()
-    return if (known >= 0) known else layout().toLong().also { rememberErrorBufOffset(it) }
-}
-
-/** @suppress */
-internal fun errorBufOffsetOrNegative(): Long = errorBufOffset
-
-/** @suppress */
-internal fun rememberErrorBufOffset(offset: Long) {
-    errorBufOffset = offset
+    val known = uniffiErrorBufOffsetCache
+    return if (known >= 0) known else layout().toLong().also { uniffiErrorBufOffsetCache = it }
 }
