@@ -79,7 +79,9 @@ fn direct_structs(text: &str) -> Option<String> {
 }
 
 /// `text` with `insert` after the last of `shape`'s parts, which must each appear exactly once,
-/// in order, with nothing but blank and comment lines between the first and the fields.
+/// in order, with nothing but blank and comment lines between one part and the next. (A field
+/// added anywhere else in the class would also have to be in `@Structure.FieldOrder`, which
+/// the first part matches exactly.)
 fn insert_after_shape(text: &str, shape: &[&str], insert: &str) -> Option<String> {
     let mut at = 0;
     for (i, part) in shape.iter().enumerate() {
