@@ -656,7 +656,9 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * Receives HTTP exchanges. Called on the SDK's I/O threads: return quickly.
+ * Receives HTTP exchanges. Called on the SDK's I/O threads, or on the caller's thread for a
+ * blocking call: return quickly, and never wait there for another SDK call (it may need the
+ * very thread the logger is holding).
  */
 public protocol MendianLogger: AnyObject, Sendable {
     
@@ -667,7 +669,9 @@ public protocol MendianLogger: AnyObject, Sendable {
     
 }
 /**
- * Receives HTTP exchanges. Called on the SDK's I/O threads: return quickly.
+ * Receives HTTP exchanges. Called on the SDK's I/O threads, or on the caller's thread for a
+ * blocking call: return quickly, and never wait there for another SDK call (it may need the
+ * very thread the logger is holding).
  */
 open class MendianLoggerImpl: MendianLogger, @unchecked Sendable {
     fileprivate let handle: UInt64

@@ -39,7 +39,9 @@ pub struct HttpExchange {
     pub error: Option<String>,
 }
 
-/// Receives HTTP exchanges. Called on the SDK's I/O threads: return quickly.
+/// Receives HTTP exchanges. Called on the SDK's I/O threads, or on the caller's thread for a
+/// blocking call: return quickly, and never wait there for another SDK call (it may need the
+/// very thread the logger is holding).
 #[uniffi::export(with_foreign)]
 pub trait MendianLogger: Send + Sync {
     /// One exchange at or above the level the logger was set with.
