@@ -75,7 +75,7 @@ fn render_call(s: &mut String, family: &str, client: &str, id: &str, request: Op
     );
     let _ = writeln!(
         s,
-        "/// `{client}.{id}_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).\n#[pyfunction]\n#[pyo3(signature = (client, event_loop, waker, future{sig}))]\nfn {fname}_async(\n    py: Python<'_>,\n    client: &Bound<'_, PyAny>,\n    event_loop: Bound<'_, PyAny>,\n    waker: Option<Bound<'_, Waker>>,\n    future: Bound<'_, PyAny>{args},\n) -> PyResult<call::Call> {{\n{lower}    call::start(py, event_loop, waker, future, async move {{ client.{id}({forward}).await }})\n}}\n"
+        "/// `{client}.{id}_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).\n#[pyfunction]\n#[pyo3(signature = (client, event_loop, waker, future{sig}))]\nfn {fname}_async(\n    py: Python<'_>,\n    client: &Bound<'_, PyAny>,\n    event_loop: Bound<'_, PyAny>,\n    waker: Option<Bound<'_, Waker>>,\n    future: Bound<'_, PyAny>{args},\n) -> PyResult<call::Call> {{\n{lower}    call::start(py, event_loop, waker, future, async move {{ client.{id}({forward}).await }})\n}}\n"
     );
     fname
 }

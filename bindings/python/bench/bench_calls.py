@@ -6,11 +6,13 @@ Starts the emulator binary as its own process on loopback and the plain-reqwest 
 - 门店小程序 `get_store_list` (1 store in the answer) and TOP `worker_update` through mendian
   from Python, blocking and asyncio (awaited one at a time in one event loop), next to the
   same HTTP exchange from plain reqwest (Rust) and from pure-Python `requests` + `json.loads`;
+- the asyncio form also on a loop of `mendian.new_event_loop()`, where the call runs on the
+  loop's own thread instead of the SDK's I/O thread;
 - `get_store_list` answering a full page of 50 stores, the same clients;
 - each of these also through UniFFI's own generated method (kept by the package as the
   accelerated method's `__wrapped__`), to show what the accelerator changes;
-- 200 concurrent `get_store_list_async` from one Python process (asyncio.gather, repeated),
-  next to plain reqwest with 200 in flight;
+- 200 concurrent `get_store_list_async` from one Python process (asyncio.gather, repeated, on
+  both loops), next to plain reqwest with 200 in flight;
 - WeChat Pay `update_guide` with `name` and `mobile` (two RSA-OAEP encryptions, an RSA
   signature, the answer's signature verified), next to the same crypto with aws-lc-rs plus
   plain reqwest (Rust), and to `requests` + `cryptography` (OpenSSL) from Python.
@@ -132,10 +134,12 @@ def main():
     emu = Emulator(args.emulator)
     baseline = Baseline(args.baseline)
     loop = asyncio.new_event_loop()
+    mendian_loop = mendian.new_event_loop()
     try:
-        rows = run(emu, baseline, loop, args)
+        rows = run(emu, baseline, loop, mendian_loop, args)
     finally:
         loop.close()
+        mendian_loop.close()
         baseline.stop()
         emu.stop()
     print_table(rows)
@@ -144,7 +148,7 @@ def main():
             json.dump(rows, f, ensure_ascii=False, indent=1)
 
 
-def run(emu, baseline, loop, args):
+def run(emu, baseline, loop, mendian_loop, args):
     p = emu.profile
     options = mendian.ClientOptions(base_url=p["wxa_base_url"], backup_base_url="", language="python")
     wx = mendian.WxaClient(mendian.WxaConfig(appid=p["wxa_appid"], options=options),
@@ -180,15 +184,16 @@ def run(emu, baseline, loop, args):
                     check(call(request()))
             return body
 
-        def run_asyncio(call):
+        def run_asyncio(call, on=loop):
             async def one_at_a_time(n):
                 for _ in range(n):
                     check(await call(request()))
-            return lambda n: loop.run_until_complete(one_at_a_time(n))
+            return lambda n: on.run_until_complete(one_at_a_time(n))
 
         return {
             "mendian-blocking": run_blocking(blocking),
             "mendian-asyncio": run_asyncio(coroutine),
+            "mendian-loop": run_asyncio(coroutine, mendian_loop),
             "uniffi-blocking": run_blocking(lambda r: uniffi_blocking(client, r)),
             "uniffi-asyncio": run_asyncio(lambda r: uniffi_async(client, r)),
         }
@@ -254,6 +259,7 @@ def run(emu, baseline, loop, args):
             "reqwest-ct": lambda n: baseline.run(op="wxa", runtime="current", url=wxa_url, offset=0, limit=10, stores=1,
                                                  calls=n, in_flight=CONCURRENT),
             "mendian-gather": lambda n: loop.run_until_complete(gathers(n)),
+            "mendian-gather-loop": lambda n: mendian_loop.run_until_complete(gathers(n)),
         }
 
     def wechatpay_clients():
@@ -365,6 +371,8 @@ LABELS = {
     "requests": "pure-Python `requests` + `json.loads`",
     "requests-crypto": "Python `requests` + `cryptography` (OpenSSL) for the same crypto",
     "mendian-gather": f"mendian, asyncio.gather of {CONCURRENT}",
+    "mendian-loop": "mendian, asyncio on `mendian.new_event_loop()` (one at a time)",
+    "mendian-gather-loop": f"mendian, asyncio.gather of {CONCURRENT} on `mendian.new_event_loop()`",
 }
 
 
@@ -403,6 +411,7 @@ def print_table(rows):
         row("", group, "reqwest-mt", "reqwest-ct")
         row("", group, "mendian-blocking", "reqwest-ct", 2.0)
         row("", group, "mendian-asyncio", "reqwest-ct", 2.5)
+        row("", group, "mendian-loop", "reqwest-ct", 2.5)
         row("", group, "uniffi-blocking", "reqwest-ct")
         row("", group, "uniffi-asyncio", "reqwest-ct")
         row("", group, "requests", "reqwest-ct")
@@ -410,6 +419,7 @@ def print_table(rows):
     row(title, "page", "requests", "requests")
     row("", "page", "mendian-blocking", "requests", 0.5)
     row("", "page", "mendian-asyncio", "requests", 0.5)
+    row("", "page", "mendian-loop", "requests", 0.5)
     row("", "page", "uniffi-blocking", "requests")
     row("", "page", "uniffi-asyncio", "requests")
     row("", "page", "reqwest-ct", "requests")
@@ -418,12 +428,14 @@ def print_table(rows):
     row(title, "wechatpay", "reqwest-ct", "reqwest-ct")
     row("", "wechatpay", "mendian-blocking", "reqwest-ct", 1.15)
     row("", "wechatpay", "mendian-asyncio", "reqwest-ct", 1.15)
+    row("", "wechatpay", "mendian-loop", "reqwest-ct", 1.15)
     row("", "wechatpay", "uniffi-blocking", "reqwest-ct")
     row("", "wechatpay", "uniffi-asyncio", "reqwest-ct")
     row("", "wechatpay", "requests", "reqwest-ct", label="requests-crypto")
     row(f"{CONCURRENT} concurrent `get_store_list` (÷ reqwest {CONCURRENT} in flight)", "concurrent", "reqwest-ct",
         "reqwest-ct")
     row("", "concurrent", "mendian-gather", "reqwest-ct")
+    row("", "concurrent", "mendian-gather-loop", "reqwest-ct")
     print()
     print("Every client builds its request for each call and checks the answer (errcode 0 and the number of "
           "stores; TOP `result.value`); the baselines decode to `serde_json::Value` / `json.loads` dicts, mendian "

@@ -3,7 +3,8 @@
 //! GIL released (`runtime::blocking`), and the asyncio form runs it on the accelerator's own
 //! I/O thread, then hands the outcome to its event loop (`waker`: queued, the answer lifted
 //! on the loop's thread; through `loop.call_soon_threadsafe` for a loop that cannot watch a
-//! socket).
+//! socket). On a loop of `mendian.new_event_loop()` the asyncio form runs on the loop's own
+//! thread instead, driven by the loop's selector (`selector`).
 //! Errors become the very `MendianError` objects UniFFI raises.
 
 use std::cell::RefCell;
@@ -126,9 +127,10 @@ impl Call {
     }
 }
 
-/// Starts `call` on the accelerator's I/O thread; its outcome resolves `future` (an asyncio
-/// future of `event_loop`) unless the future is already done (cancelled): through `waker`,
-/// the loop's queue, or, for a loop without one, through `call_soon_threadsafe`.
+/// Starts `call` on the accelerator's I/O thread, or on this thread when `waker` belongs to a
+/// loop of `mendian.new_event_loop()`; its outcome resolves `future` (an asyncio future of
+/// `event_loop`) unless the future is already done (cancelled): through `waker`, the loop's
+/// queue, or, for a loop without one, through `call_soon_threadsafe`.
 pub fn start<T, F>(
     py: Python<'_>,
     event_loop: Bound<'_, PyAny>,
@@ -140,12 +142,12 @@ where
     T: ToPy + Send + 'static,
     F: Future<Output = Result<T, MendianError>> + Send + 'static,
 {
-    let runtime = runtime().map_err(|e| error(py, e))?;
     let waker = waker.map(|w| w.get().0.clone());
+    let on_loop = waker.as_ref().is_some_and(|w| w.runs_on_loop());
     let event_loop = event_loop.unbind();
     let future = future.unbind();
     let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
-    let task = runtime.spawn(async move {
+    let task = async move {
         let outcome = inner.await;
         let outcome = lift_later(outcome);
         match waker {
@@ -157,8 +159,11 @@ where
                 }
             }),
         }
-    });
-    Ok(Call { abort: task.abort_handle() })
+    };
+    // Under `mendian.new_event_loop()` the call runs on the loop's own thread, driven by its
+    // selector between events: no hand-off to another thread and back.
+    let abort = if on_loop { crate::runtime::blocking::spawn_here(task) } else { runtime().map(|r| r.spawn(task).abort_handle()) };
+    Ok(Call { abort: abort.map_err(|e| error(py, e))? })
 }
 
 /// `outcome`, to be lifted (or turned into its exception) where the GIL is held.

@@ -16,6 +16,8 @@
 
 pub mod call;
 pub mod convert;
+#[cfg(unix)]
+pub mod selector;
 pub mod waker;
 #[allow(missing_docs)]
 mod generated;
@@ -78,5 +80,7 @@ fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(call::current_loop, m)?)?;
     m.add_class::<call::Call>()?;
     m.add_class::<waker::Waker>()?;
+    #[cfg(unix)]
+    m.add_class::<selector::Reactor>()?;
     generated::register(m)
 }

@@ -4,7 +4,9 @@
 //! thread, lifting each answer and resolving its future. One wake-up serves every call that
 //! finished meanwhile. Loops that cannot watch a socket (Windows' proactor loop) get `None`
 //! from the package, and each of their calls is resolved through `call_soon_threadsafe`
-//! instead ([`Finished`]), by the same code.
+//! instead ([`Finished`]), by the same code. A loop of `mendian.new_event_loop()` has a queue
+//! without a socket: its calls run on its own thread, and its selector (`python::selector`)
+//! waits for the queue itself.
 
 use std::sync::{Arc, Mutex};
 
@@ -25,13 +27,43 @@ pub struct Waker(pub(crate) Arc<Shared>);
 
 pub(crate) struct Shared {
     queue: Mutex<Vec<Done>>,
+    wake: Wake,
+}
+
+/// How the loop learns that a call finished.
+enum Wake {
+    /// A byte on a socket pair the loop watches.
     #[cfg(unix)]
-    read: std::os::unix::net::UnixStream,
-    #[cfg(unix)]
-    write: std::os::unix::net::UnixStream,
+    Socket { read: std::os::unix::net::UnixStream, write: std::os::unix::net::UnixStream },
+    /// The loop's selector waits for this itself, on the loop's thread, where the calls run.
+    Selector(tokio::sync::Notify),
 }
 
 impl Shared {
+    /// A queue for the selector of `mendian.new_event_loop()`.
+    pub(crate) fn for_selector() -> Self {
+        Self { queue: Mutex::new(Vec::new()), wake: Wake::Selector(tokio::sync::Notify::new()) }
+    }
+
+    /// Whether this loop's calls run on the loop's own thread (its selector drives them).
+    pub(crate) fn runs_on_loop(&self) -> bool {
+        matches!(self.wake, Wake::Selector(_))
+    }
+
+    /// What the selector of `mendian.new_event_loop()` waits on (`None` for a socket queue).
+    pub(crate) fn notify(&self) -> Option<&tokio::sync::Notify> {
+        match &self.wake {
+            Wake::Selector(n) => Some(n),
+            #[cfg(unix)]
+            Wake::Socket { .. } => None,
+        }
+    }
+
+    /// Takes every queued call.
+    pub(crate) fn take(&self) -> Vec<Done> {
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// Queues `done` and wakes the loop unless a wake-up is already pending.
     pub(crate) fn push(&self, done: Done) {
         let was_empty = {
@@ -45,15 +77,17 @@ impl Shared {
         }
     }
 
-    #[cfg(unix)]
     fn wake(&self) {
-        use std::io::Write;
-        // A full socket already holds a wake-up.
-        let _ = (&self.write).write(&[1]);
+        match &self.wake {
+            #[cfg(unix)]
+            Wake::Socket { write, .. } => {
+                use std::io::Write;
+                // A full socket already holds a wake-up.
+                let _ = (&*write).write(&[1]);
+            }
+            Wake::Selector(n) => n.notify_one(),
+        }
     }
-
-    #[cfg(not(unix))]
-    fn wake(&self) {}
 }
 
 #[pymethods]
@@ -66,7 +100,7 @@ impl Waker {
             let (read, write) = std::os::unix::net::UnixStream::pair()?;
             read.set_nonblocking(true)?;
             write.set_nonblocking(true)?;
-            Ok(Self(Arc::new(Shared { queue: Mutex::new(Vec::new()), read, write })))
+            Ok(Self(Arc::new(Shared { queue: Mutex::new(Vec::new()), wake: Wake::Socket { read, write } })))
         }
         #[cfg(not(unix))]
         {
@@ -76,14 +110,13 @@ impl Waker {
 
     /// The descriptor the loop watches for reading.
     fn fileno(&self) -> i64 {
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            i64::from(self.0.read.as_raw_fd())
-        }
-        #[cfg(not(unix))]
-        {
-            -1
+        match &self.0.wake {
+            #[cfg(unix)]
+            Wake::Socket { read, .. } => {
+                use std::os::fd::AsRawFd;
+                i64::from(read.as_raw_fd())
+            }
+            Wake::Selector(_) => -1,
         }
     }
 
@@ -91,24 +124,27 @@ impl Waker {
     /// not done (a cancelled one is skipped).
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         #[cfg(unix)]
-        {
+        if let Wake::Socket { read, .. } = &self.0.wake {
             use std::io::Read;
             // One read: a wake-up is written only when the queue was empty, so there is
             // rarely more than a byte; anything left keeps the socket readable for later.
             let mut buf = [0u8; 256];
-            let _ = (&self.0.read).read(&mut buf);
+            let _ = (&*read).read(&mut buf);
         }
-        let done = std::mem::take(&mut *self.0.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        // Every call is resolved even if one fails to be; the first failure is raised after
-        // (the loop reports it), never left to strand the calls behind it.
-        let mut first_error = None;
-        for d in done {
-            if let Err(e) = resolve(py, d) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        resolve_all(py, self.0.take())
     }
+}
+
+/// Resolves every call of `done`, even if one fails to be; the first failure is raised after
+/// (the loop reports it), never left to strand the calls behind it.
+pub(crate) fn resolve_all(py: Python<'_>, done: Vec<Done>) -> PyResult<()> {
+    let mut first_error = None;
+    for d in done {
+        if let Err(e) = resolve(py, d) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// One finished call of a loop without a waker: `loop.call_soon_threadsafe(finished)` resolves

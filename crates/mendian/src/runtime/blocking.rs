@@ -40,8 +40,7 @@ pub fn run<T>(call: impl Future<Output = Result<T, MendianError>>) -> Result<T, 
     }
     CALLER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let rt = per_process(&mut slot, || tokio::runtime::Builder::new_current_thread().enable_all().build())
-            .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })?;
+        let rt = caller_runtime(&mut slot)?;
         IN_CALL.with(|c| c.set(true));
         struct Leave;
         impl Drop for Leave {
@@ -51,6 +50,30 @@ pub fn run<T>(call: impl Future<Output = Result<T, MendianError>>) -> Result<T, 
         }
         let _leave = Leave;
         rt.block_on(call)
+    })
+}
+
+/// This thread's runtime, built on first use (and again in a forked child).
+fn caller_runtime(slot: &mut Option<(Pid, tokio::runtime::Runtime)>) -> Result<&mut tokio::runtime::Runtime, MendianError> {
+    per_process(slot, || tokio::runtime::Builder::new_current_thread().enable_all().build())
+        .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
+}
+
+/// Starts `task` on this thread's runtime, the one its blocking calls run on. The task makes
+/// progress only while the thread is inside [`run`]: in a blocking call, or while an event loop
+/// of this thread waits for its next event in `run` (the Python accelerator's selector). Its
+/// exchanges use this thread's own connections, as a blocking call's do.
+pub fn spawn_here<F>(task: F) -> Result<tokio::task::AbortHandle, MendianError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if on_caller_thread() {
+        // Inside `run` on this thread: the current runtime is this thread's own.
+        return Ok(tokio::runtime::Handle::current().spawn(task).abort_handle());
+    }
+    CALLER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        Ok(caller_runtime(&mut slot)?.spawn(task).abort_handle())
     })
 }
 

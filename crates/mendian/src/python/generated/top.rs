@@ -374,7 +374,7 @@ fn top_worker_update(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_update(request, session)))
 }
 
-/// `TopClient.worker_update_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_update_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_update_async(
@@ -439,7 +439,7 @@ fn top_worker_create(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_create(request, session)))
 }
 
-/// `TopClient.worker_create_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_create_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_create_async(
@@ -515,7 +515,7 @@ fn top_worker_delete(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_delete(request, session)))
 }
 
-/// `TopClient.worker_delete_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_delete_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_delete_async(
@@ -580,7 +580,7 @@ fn top_worker_query(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_query(request, session)))
 }
 
-/// `TopClient.worker_query_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_query_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_query_async(
@@ -645,7 +645,7 @@ fn top_worker_querypage(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_querypage(request, session)))
 }
 
-/// `TopClient.worker_querypage_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_querypage_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
 fn top_worker_querypage_async(
@@ -684,7 +684,7 @@ fn top_query_all_workers(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_all_workers(session)))
 }
 
-/// `TopClient.query_all_workers_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.query_all_workers_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, session=None))]
 fn top_query_all_workers_async(

@@ -231,7 +231,7 @@ fn wechatpay_register_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.register_guide(request)))
 }
 
-/// `WechatpayClient.register_guide_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.register_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wechatpay_register_guide_async(
@@ -295,7 +295,7 @@ fn wechatpay_assign_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.assign_guide(request)))
 }
 
-/// `WechatpayClient.assign_guide_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.assign_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wechatpay_assign_guide_async(
@@ -367,7 +367,7 @@ fn wechatpay_query_guides(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_guides(request)))
 }
 
-/// `WechatpayClient.query_guides_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.query_guides_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wechatpay_query_guides_async(
@@ -396,7 +396,7 @@ fn wechatpay_query_all_guides(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_all_guides(request)))
 }
 
-/// `WechatpayClient.query_all_guides_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.query_all_guides_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wechatpay_query_all_guides_async(
@@ -468,7 +468,7 @@ fn wechatpay_update_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.update_guide(request)))
 }
 
-/// `WechatpayClient.update_guide_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.update_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wechatpay_update_guide_async(
@@ -524,7 +524,7 @@ fn wechatpay_download_certificates(
     call::blocking(py, move || crate::runtime::blocking::run(client.download_certificates(request)))
 }
 
-/// `WechatpayClient.download_certificates_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.download_certificates_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wechatpay_download_certificates_async(

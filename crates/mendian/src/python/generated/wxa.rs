@@ -1300,7 +1300,7 @@ fn wxa_get_merchant_category(
     call::blocking(py, move || crate::runtime::blocking::run(client.get_merchant_category(request)))
 }
 
-/// `WxaClient.get_merchant_category_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_merchant_category_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_merchant_category_async(
@@ -1371,7 +1371,7 @@ fn wxa_apply_merchant(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.apply_merchant(request)))
 }
 
-/// `WxaClient.apply_merchant_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.apply_merchant_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_apply_merchant_async(
@@ -1426,7 +1426,7 @@ fn wxa_get_merchant_audit_info(
     call::blocking(py, move || crate::runtime::blocking::run(client.get_merchant_audit_info(request)))
 }
 
-/// `WxaClient.get_merchant_audit_info_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_merchant_audit_info_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_merchant_audit_info_async(
@@ -1485,7 +1485,7 @@ fn wxa_modify_merchant(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Boun
     call::blocking(py, move || crate::runtime::blocking::run(client.modify_merchant(request)))
 }
 
-/// `WxaClient.modify_merchant_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.modify_merchant_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_modify_merchant_async(
@@ -1534,7 +1534,7 @@ fn wxa_get_district(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.get_district(request)))
 }
 
-/// `WxaClient.get_district_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_district_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_district_async(
@@ -1592,7 +1592,7 @@ fn wxa_search_map_poi(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.search_map_poi(request)))
 }
 
-/// `WxaClient.search_map_poi_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.search_map_poi_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_search_map_poi_async(
@@ -1674,7 +1674,7 @@ fn wxa_create_map_poi(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.create_map_poi(request)))
 }
 
-/// `WxaClient.create_map_poi_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.create_map_poi_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_create_map_poi_async(
@@ -1746,7 +1746,7 @@ fn wxa_add_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'_, 
     call::blocking(py, move || crate::runtime::blocking::run(client.add_store(request)))
 }
 
-/// `WxaClient.add_store_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.add_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_add_store_async(
@@ -1812,7 +1812,7 @@ fn wxa_update_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.update_store(request)))
 }
 
-/// `WxaClient.update_store_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.update_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_update_store_async(
@@ -1861,7 +1861,7 @@ fn wxa_get_store_info(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_info(request)))
 }
 
-/// `WxaClient.get_store_info_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_store_info_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_store_info_async(
@@ -1913,7 +1913,7 @@ fn wxa_get_store_list(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_list(request)))
 }
 
-/// `WxaClient.get_store_list_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_store_list_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_store_list_async(
@@ -1937,7 +1937,7 @@ fn wxa_get_all_stores(py: Python<'_>, client: &Bound<'_, PyAny>) -> PyResult<Py<
     call::blocking(py, move || crate::runtime::blocking::run(client.get_all_stores()))
 }
 
-/// `WxaClient.get_all_stores_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_all_stores_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future))]
 fn wxa_get_all_stores_async(
@@ -1984,7 +1984,7 @@ fn wxa_del_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'_, 
     call::blocking(py, move || crate::runtime::blocking::run(client.del_store(request)))
 }
 
-/// `WxaClient.del_store_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.del_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_del_store_async(
@@ -2034,7 +2034,7 @@ fn wxa_get_poi_list(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.get_poi_list(request)))
 }
 
-/// `WxaClient.get_poi_list_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_poi_list_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_poi_list_async(
@@ -2058,7 +2058,7 @@ fn wxa_get_all_pois(py: Python<'_>, client: &Bound<'_, PyAny>) -> PyResult<Py<Py
     call::blocking(py, move || crate::runtime::blocking::run(client.get_all_pois()))
 }
 
-/// `WxaClient.get_all_pois_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_all_pois_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future))]
 fn wxa_get_all_pois_async(
@@ -2105,7 +2105,7 @@ fn wxa_get_store_card(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_card(request)))
 }
 
-/// `WxaClient.get_store_card_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_store_card_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_get_store_card_async(
@@ -2160,7 +2160,7 @@ fn wxa_set_store_card(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.set_store_card(request)))
 }
 
-/// `WxaClient.set_store_card_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.set_store_card_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_set_store_card_async(
@@ -2286,7 +2286,7 @@ fn wxa_upload_media(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.upload_media(request)))
 }
 
-/// `WxaClient.upload_media_async`: started on the accelerator's I/O thread; resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.upload_media_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
 #[pyo3(signature = (client, event_loop, waker, future, request))]
 fn wxa_upload_media_async(
