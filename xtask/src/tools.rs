@@ -217,9 +217,14 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, wheels: Wheels) -> R
         .current_dir(root.join("bindings/python/tests"))
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
         .env("MENDIAN_REDIS_SERVER", redis);
+    // The debug wheel's run awaits on standard asyncio loops, the packaged wheel's on loops of
+    // `mendian.new_event_loop()`: every asyncio test runs on both.
     match wheels {
-        Wheels::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator),
-        Wheels::Dist(_) => pytest.env_remove("MENDIAN_EMULATOR_BIN").env("PATH", path_with(&test_venv.join("bin"))),
+        Wheels::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator).env_remove("MENDIAN_TEST_EVENT_LOOP"),
+        Wheels::Dist(_) => pytest
+            .env_remove("MENDIAN_EMULATOR_BIN")
+            .env("PATH", path_with(&test_venv.join("bin")))
+            .env("MENDIAN_TEST_EVENT_LOOP", "mendian"),
     };
     let status = pytest.status().map_err(|e| e.to_string())?;
     match status.code() {

@@ -1,6 +1,7 @@
 """Fixtures shared by the Python suite: a running emulator (``mendian.testing``: the debug
 binary named by MENDIAN_EMULATOR_BIN, or the `mendian-emulator` command the emulator wheel
-installs) and a redis-server."""
+installs) and a redis-server; with MENDIAN_TEST_EVENT_LOOP=mendian, every ``asyncio.run`` on a
+loop of ``mendian.new_event_loop()``."""
 
 import os
 import subprocess
@@ -9,6 +10,19 @@ import pytest
 
 # The suite runs on the fixture the package ships to its users.
 from mendian.testing import Emulator, EmulatorNotFound
+
+if os.environ.get("MENDIAN_TEST_EVENT_LOOP") == "mendian":
+    # Every asyncio.run of the suite on a loop of mendian.new_event_loop() (`cargo xtask test`
+    # runs the packaged wheel's suite this way, the debug wheel's on standard loops).
+    import asyncio
+
+    import mendian
+
+    class _MendianLoops(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self):
+            return mendian.new_event_loop()
+
+    asyncio.set_event_loop_policy(_MendianLoops())
 
 
 @pytest.fixture(scope="session")

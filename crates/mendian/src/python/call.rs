@@ -117,13 +117,21 @@ pub fn blocking<T: ToPy + Send>(py: Python<'_>, call: impl FnOnce() -> Result<T,
 #[pyclass(module = "mendian._accel", frozen)]
 pub struct Call {
     abort: tokio::task::AbortHandle,
+    /// Whether the call runs on this (the loop's) thread, under `mendian.new_event_loop()`.
+    on_loop: bool,
 }
 
 #[pymethods]
 impl Call {
-    /// Stops the call (nothing more is sent; an exchange in flight is dropped).
-    fn cancel(&self) {
+    /// Stops the call (nothing more is sent; an exchange in flight is dropped). A call on the
+    /// loop's own thread is dropped right here, not at the loop's next wait, which may never
+    /// come (a loop closed after cancelling its tasks).
+    fn cancel(&self, py: Python<'_>) {
         self.abort.abort();
+        if self.on_loop {
+            // Outside a call of this thread only (a cancel from inside one has nothing to add).
+            let _ = py.detach(crate::runtime::blocking::run_ready);
+        }
     }
 }
 
@@ -163,7 +171,7 @@ where
     // Under `mendian.new_event_loop()` the call runs on the loop's own thread, driven by its
     // selector between events: no hand-off to another thread and back.
     let abort = if on_loop { crate::runtime::blocking::spawn_here(task) } else { runtime().map(|r| r.spawn(task).abort_handle()) };
-    Ok(Call { abort: abort.map_err(|e| error(py, e))? })
+    Ok(Call { abort: abort.map_err(|e| error(py, e))?, on_loop })
 }
 
 /// `outcome`, to be lifted (or turned into its exception) where the GIL is held.

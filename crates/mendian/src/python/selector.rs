@@ -16,6 +16,7 @@
 //! (`KeyboardInterrupt`), as the platform's `select` would on `EINTR`.
 
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::future::Future;
 use std::task::{Context, Poll};
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
@@ -46,6 +48,8 @@ pub struct Reactor {
     waker: Py<Waker>,
     fd: RawFd,
     state: Mutex<State>,
+    /// Whether the last `select` returned descriptors (they may still be ready).
+    look_again: AtomicBool,
 }
 
 /// Where the polling instance is.
@@ -68,8 +72,10 @@ struct Watch {
 
 /// Why a wait ended.
 enum Woke {
-    /// A descriptor of the loop, a finished call, or the timeout.
-    Event,
+    /// A descriptor of the loop may be ready.
+    Descriptor,
+    /// A call finished, or the time is up.
+    Other,
     /// Time to run the signal handlers; the wait goes on after, if they raise nothing.
     CheckSignals,
 }
@@ -81,7 +87,7 @@ impl Reactor {
     fn new(py: Python<'_>) -> PyResult<Self> {
         use std::os::fd::AsRawFd;
         let poll = mio::Poll::new().map_err(|e| PyRuntimeError::new_err(format!("cannot create the event loop's polling instance: {e}")))?;
-        Ok(Self { waker: Py::new(py, Waker(Arc::new(Shared::for_selector())))?, fd: poll.as_raw_fd(), state: Mutex::new(State::Idle(poll)) })
+        Ok(Self { waker: Py::new(py, Waker(Arc::new(Shared::for_selector())))?, fd: poll.as_raw_fd(), state: Mutex::new(State::Idle(poll)), look_again: AtomicBool::new(true) })
     }
 
     /// The polling instance's descriptor (epoll on Linux, kqueue on macOS): the package's
@@ -104,12 +110,21 @@ impl Reactor {
         let watch = self.watch(py)?;
         let shared = self.waker.get().0.clone();
         let notify = shared.notify().expect("a selector's queue has no socket");
-        // Forget an old wake-up of the platform selector before looking at it: a descriptor
-        // that becomes ready after the look below wakes the wait; one ready before is seen.
-        if let Poll::Ready(Ok(mut guard)) = watch.fd.poll_read_ready(&mut Context::from_waker(std::task::Waker::noop())) {
-            guard.clear_ready();
+        // Look at the loop's descriptors only when one may be ready: some were at the last
+        // look (level-triggered: what the loop left unread is still there), or one became
+        // ready since (the instance's wake-up, forgotten before the look, so that one
+        // becoming ready after it wakes the wait below). Otherwise nothing can be.
+        let woken = match watch.fd.poll_read_ready(&mut Context::from_waker(std::task::Waker::noop())) {
+            Poll::Ready(Ok(mut guard)) => {
+                guard.clear_ready();
+                true
+            }
+            _ => false,
+        };
+        let mut ready = None;
+        if self.look_again.swap(false, Ordering::Relaxed) || woken {
+            ready = Some(poll.call1((0,))?).filter(|r| r.is_truthy().unwrap_or(true));
         }
-        let mut ready = poll.call1((0,))?;
         let limit = match timeout {
             None => Some(LONGEST_WAIT),
             Some(t) if t > 0.0 => Some(Duration::try_from_secs_f64(t).unwrap_or(LONGEST_WAIT).min(LONGEST_WAIT)),
@@ -117,27 +132,34 @@ impl Reactor {
             Some(_) => None,
         };
         match limit {
-            Some(limit) if !ready.is_truthy()? => {
+            Some(limit) if ready.is_none() => {
                 let deadline = tokio::time::Instant::now() + limit;
-                loop {
+                let woke = loop {
                     let until = if watch.main_thread { deadline.min(tokio::time::Instant::now() + SIGNAL_CHECK) } else { deadline };
                     let woke = py
                         .detach(|| blocking::run(async { Ok(wait(&watch.fd, notify, until, deadline).await) }))
                         .map_err(|e| error(py, e))?;
                     match woke {
-                        Woke::Event => break,
                         Woke::CheckSignals => py.check_signals()?,
+                        other => break other,
                     }
-                }
+                };
                 resolve_all(py, shared.take())?;
-                ready = poll.call1((0,))?;
+                if let Woke::Descriptor = woke {
+                    ready = Some(poll.call1((0,))?);
+                }
             }
             _ => {
                 // Something is ready already: the calls still get their turn, without waiting.
-                py.detach(|| blocking::run(run_ready())).map_err(|e| error(py, e))?;
+                py.detach(blocking::run_ready).map_err(|e| error(py, e))?;
                 resolve_all(py, shared.take())?;
             }
         }
+        let ready = match ready {
+            Some(r) => r,
+            None => PyList::empty(py).into_any(),
+        };
+        self.look_again.store(ready.is_truthy()?, Ordering::Relaxed);
         Ok(ready)
     }
 
@@ -208,21 +230,16 @@ async fn wait(fd: &AsyncFd<mio::Poll>, notify: &tokio::sync::Notify, until: toki
     let mut finished = std::pin::pin!(finished);
     let mut sleep = std::pin::pin!(sleep);
     std::future::poll_fn(|cx| {
-        if finished.as_mut().poll(cx).is_ready() || fd.poll_read_ready(cx).is_ready() {
-            return Poll::Ready(Woke::Event);
+        if fd.poll_read_ready(cx).is_ready() {
+            return Poll::Ready(Woke::Descriptor);
+        }
+        if finished.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Woke::Other);
         }
         if sleep.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(if until >= deadline { Woke::Event } else { Woke::CheckSignals });
+            return Poll::Ready(if until >= deadline { Woke::Other } else { Woke::CheckSignals });
         }
         Poll::Pending
     })
     .await
-}
-
-/// Gives every call that can make progress a turn without waiting: the tasks already woken
-/// run, the runtime looks at its sockets (not waiting), and the tasks that woke run.
-async fn run_ready() -> Result<(), MendianError> {
-    tokio::task::yield_now().await;
-    tokio::task::yield_now().await;
-    Ok(())
 }
