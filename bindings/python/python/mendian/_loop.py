@@ -74,7 +74,7 @@ def _polling_object(inner: selectors.BaseSelector, fd: int) -> Any:
     epoll = getattr(selectors, "EpollSelector", None)
     kqueue = getattr(selectors, "KqueueSelector", None)
     if epoll is not None and isinstance(inner, epoll):
-        return select.epoll.fromfd(os.dup(fd))  # type: ignore[attr-defined]
+        return select.epoll.fromfd(os.dup(fd))
     if kqueue is not None and isinstance(inner, kqueue):
         return select.kqueue.fromfd(os.dup(fd))  # type: ignore[attr-defined]
     raise NotImplementedError(f"mendian.new_event_loop() needs epoll or kqueue; this platform's selector is {type(inner).__name__}")

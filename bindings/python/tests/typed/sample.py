@@ -33,3 +33,12 @@ async def count_stores_async(wx: mendian.WxaClient) -> int:
 def describe(code: str) -> str | None:
     info = mendian.describe_error("update_guide", code, None, "")
     return None if info is None else info.description
+
+
+def count_stores_on_mendian_loop(wx: mendian.WxaClient) -> int:
+    total: int = mendian.run(count_stores_async(wx))
+    loop = mendian.new_event_loop()
+    try:
+        return total + loop.run_until_complete(count_stores_async(wx))
+    finally:
+        loop.close()

@@ -105,7 +105,10 @@ pub fn error(py: Python<'_>, e: MendianError) -> PyErr {
 }
 
 /// Runs a call to completion on the calling thread, the GIL released while it runs.
-pub fn blocking<T: ToPy + Send>(py: Python<'_>, call: impl FnOnce() -> Result<T, MendianError> + Send) -> PyResult<Py<PyAny>> {
+pub fn blocking<T: ToPy + Send>(
+    py: Python<'_>,
+    call: impl FnOnce() -> Result<T, MendianError> + Send,
+) -> PyResult<Py<PyAny>> {
     match py.detach(call) {
         Ok(v) => v.to_py(py).map(Bound::unbind),
         Err(e) => Err(error(py, e)),
@@ -170,7 +173,11 @@ where
     };
     // Under `mendian.new_event_loop()` the call runs on the loop's own thread, driven by its
     // selector between events: no hand-off to another thread and back.
-    let abort = if on_loop { crate::runtime::blocking::spawn_here(task) } else { runtime().map(|r| r.spawn(task).abort_handle()) };
+    let abort = if on_loop {
+        crate::runtime::blocking::spawn_here(task)
+    } else {
+        runtime().map(|r| r.spawn(task).abort_handle())
+    };
     Ok(Call { abort: abort.map_err(|e| error(py, e))?, on_loop })
 }
 
@@ -199,7 +206,9 @@ fn runtime() -> Result<tokio::runtime::Handle, MendianError> {
         Ok(handle)
     })
     .cloned()
-    .map_err(|e: String| MendianError::Network { reason: format!("cannot start the I/O thread for asyncio calls: {e}") })
+    .map_err(|e: String| MendianError::Network {
+        reason: format!("cannot start the I/O thread for asyncio calls: {e}"),
+    })
 }
 
 thread_local! {

@@ -15,10 +15,10 @@
 //! A wait on the main thread wakes every 50 ms to run Python's signal handlers
 //! (`KeyboardInterrupt`), as the platform's `select` would on `EINTR`.
 
+use std::future::Future;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::future::Future;
 use std::task::{Context, Poll};
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -86,8 +86,14 @@ impl Reactor {
     #[new]
     fn new(py: Python<'_>) -> PyResult<Self> {
         use std::os::fd::AsRawFd;
-        let poll = mio::Poll::new().map_err(|e| PyRuntimeError::new_err(format!("cannot create the event loop's polling instance: {e}")))?;
-        Ok(Self { waker: Py::new(py, Waker(Arc::new(Shared::for_selector())))?, fd: poll.as_raw_fd(), state: Mutex::new(State::Idle(poll)), look_again: AtomicBool::new(true) })
+        let poll = mio::Poll::new()
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot create the event loop's polling instance: {e}")))?;
+        Ok(Self {
+            waker: Py::new(py, Waker(Arc::new(Shared::for_selector())))?,
+            fd: poll.as_raw_fd(),
+            state: Mutex::new(State::Idle(poll)),
+            look_again: AtomicBool::new(true),
+        })
     }
 
     /// The polling instance's descriptor (epoll on Linux, kqueue on macOS): the package's
@@ -106,7 +112,12 @@ impl Reactor {
     /// not waiting) once something is ready or `timeout` seconds have passed (`None`: no
     /// limit); meanwhile the loop thread's calls run, and those that finish are resolved.
     #[pyo3(signature = (timeout, poll))]
-    fn select<'py>(&self, py: Python<'py>, timeout: Option<f64>, poll: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn select<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        poll: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let watch = self.watch(py)?;
         let shared = self.waker.get().0.clone();
         let notify = shared.notify().expect("a selector's queue has no socket");
@@ -135,7 +146,11 @@ impl Reactor {
             Some(limit) if ready.is_none() => {
                 let deadline = tokio::time::Instant::now() + limit;
                 let woke = loop {
-                    let until = if watch.main_thread { deadline.min(tokio::time::Instant::now() + SIGNAL_CHECK) } else { deadline };
+                    let until = if watch.main_thread {
+                        deadline.min(tokio::time::Instant::now() + SIGNAL_CHECK)
+                    } else {
+                        deadline
+                    };
                     let woke = py
                         .detach(|| blocking::run(async { Ok(wait(&watch.fd, notify, until, deadline).await) }))
                         .map_err(|e| error(py, e))?;
@@ -202,12 +217,14 @@ impl Reactor {
         };
         #[allow(deprecated)] // `with_interest` is deprecated for borrowed descriptors; this one owns its own.
         let registered = blocking::run(async move {
-            AsyncFd::with_interest(poll, Interest::READABLE)
-                .map_err(|e| MendianError::Network { reason: format!("cannot watch the event loop's polling instance: {e}") })
+            AsyncFd::with_interest(poll, Interest::READABLE).map_err(|e| MendianError::Network {
+                reason: format!("cannot watch the event loop's polling instance: {e}"),
+            })
         })
         .map_err(|e| error(py, e))?;
         let threading = py.import("threading")?;
-        let main_thread = threading.call_method0("main_thread")?.getattr("ident")?.eq(threading.call_method0("get_ident")?)?;
+        let main_thread =
+            threading.call_method0("main_thread")?.getattr("ident")?.eq(threading.call_method0("get_ident")?)?;
         let watch = Arc::new(Watch { fd: registered, thread: here, pid: Pid::current(), main_thread });
         *state = State::Watched(watch.clone());
         Ok(watch)
@@ -224,7 +241,12 @@ fn forget_if_inherited(watch: Arc<Watch>) {
 
 /// Runs the thread's calls until the loop has something to do: a descriptor is ready, a call
 /// finished, or `deadline` passed; or until `until` (before the deadline: a signal check).
-async fn wait(fd: &AsyncFd<mio::Poll>, notify: &tokio::sync::Notify, until: tokio::time::Instant, deadline: tokio::time::Instant) -> Woke {
+async fn wait(
+    fd: &AsyncFd<mio::Poll>,
+    notify: &tokio::sync::Notify,
+    until: tokio::time::Instant,
+    deadline: tokio::time::Instant,
+) -> Woke {
     let finished = notify.notified();
     let sleep = tokio::time::sleep_until(until);
     let mut finished = std::pin::pin!(finished);

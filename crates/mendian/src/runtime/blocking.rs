@@ -54,7 +54,9 @@ pub fn run<T>(call: impl Future<Output = Result<T, MendianError>>) -> Result<T, 
 }
 
 /// This thread's runtime, built on first use (and again in a forked child).
-fn caller_runtime(slot: &mut Option<(Pid, tokio::runtime::Runtime)>) -> Result<&mut tokio::runtime::Runtime, MendianError> {
+fn caller_runtime(
+    slot: &mut Option<(Pid, tokio::runtime::Runtime)>,
+) -> Result<&mut tokio::runtime::Runtime, MendianError> {
     per_process(slot, || tokio::runtime::Builder::new_current_thread().enable_all().build())
         .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
 }
@@ -97,13 +99,59 @@ mod tests {
         assert_eq!(run(async { Ok(7) }).unwrap(), 7);
         let inner = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let refused = inner.block_on(async { run(async { Ok(1) }) });
-        assert!(matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"), "{refused:?}");
+        assert!(
+            matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_task_started_here_runs_only_inside_run_on_this_thread() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (abort_tx, aborted) = std::sync::mpsc::channel::<()>();
+        struct Dropped(std::sync::mpsc::Sender<()>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let thread = std::thread::current().id();
+        spawn_here(async move {
+            let _ = tx.send((std::thread::current().id(), on_caller_thread()));
+        })
+        .unwrap();
+        let forever = spawn_here(async move {
+            let _flag = Dropped(abort_tx);
+            std::future::pending::<()>().await
+        })
+        .unwrap();
+        assert!(rx.try_recv().is_err(), "nothing runs outside `run`");
+        run_ready().unwrap();
+        assert_eq!(rx.try_recv().unwrap(), (thread, true), "ran here, with this thread's connections");
+        assert!(aborted.try_recv().is_err());
+        forever.abort();
+        run_ready().unwrap();
+        aborted.try_recv().expect("an aborted task is dropped at the next turn");
+        // Started from inside `run`, on the same runtime.
+        let inner = run(async {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            spawn_here(async move {
+                let _ = tx.send(7);
+            })?;
+            Ok(rx.await.unwrap())
+        });
+        assert_eq!(inner.unwrap(), 7);
     }
 
     /// Names of this process's threads.
     fn thread_names() -> Vec<String> {
         std::fs::read_dir("/proc/self/task")
-            .map(|d| d.flatten().filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok()).map(|n| n.trim().to_string()).collect())
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                    .map(|n| n.trim().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
