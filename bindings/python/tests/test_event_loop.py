@@ -274,3 +274,13 @@ def test_a_forked_child_makes_its_own_loop(fresh):
     assert total == "0"
     assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0, "the parent's loop goes on"
     loop.close()
+
+
+def test_without_the_accelerator_the_loop_says_why():
+    import subprocess
+
+    code = "import mendian\ntry:\n    mendian.new_event_loop()\nexcept RuntimeError as e:\n    print(e)\n"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "MENDIAN_PYTHON_ACCEL": "0"},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "accelerator" in out.stdout and "MENDIAN_PYTHON_ACCEL=0" in out.stdout, out.stdout

@@ -26,11 +26,13 @@ class _Selector(selectors.BaseSelector):
 
     def __init__(self) -> None:
         accel = getattr(sys.modules["mendian"], "_accel", None)
-        if accel is None or not hasattr(accel, "Reactor"):
+        if accel is None:
             raise RuntimeError(
                 "mendian.new_event_loop() needs the wheel's accelerator, which is not loaded "
                 "(MENDIAN_PYTHON_ACCEL=0, or a library built without it)"
             )
+        if not hasattr(accel, "Reactor"):
+            raise NotImplementedError(f"mendian.new_event_loop() needs epoll or kqueue (Linux, macOS), not available on {sys.platform}")
         reactor = accel.Reactor()
         inner = selectors.DefaultSelector()
         try:
