@@ -242,6 +242,11 @@ def test_run_returns_the_result_and_cancels_what_is_left():
         return 42
 
     assert mendian.run(main()) == 42 and left == ["cancelled"]
+    # The same without asyncio.Runner (Python 3.9 and 3.10), tested on any version.
+    from mendian._loop import _run_without_runner
+
+    left.clear()
+    assert _run_without_runner(main(), None) == 42 and left == ["cancelled"]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")

@@ -96,6 +96,11 @@ def run(main: "Coroutine[Any, Any, _T]", *, debug: Optional[bool] = None) -> _T:
     if sys.version_info >= (3, 11):
         with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
             return runner.run(main)
+    return _run_without_runner(main, debug)
+
+
+def _run_without_runner(main: "Coroutine[Any, Any, _T]", debug: Optional[bool]) -> _T:
+    """What ``asyncio.run`` does on Python 3.9 and 3.10, which have no ``asyncio.Runner``."""
     loop = new_event_loop()
     try:
         asyncio.set_event_loop(loop)

@@ -105,10 +105,7 @@ pub fn error(py: Python<'_>, e: MendianError) -> PyErr {
 }
 
 /// Runs a call to completion on the calling thread, the GIL released while it runs.
-pub fn blocking<T: ToPy + Send>(
-    py: Python<'_>,
-    call: impl FnOnce() -> Result<T, MendianError> + Send,
-) -> PyResult<Py<PyAny>> {
+pub fn blocking<T: ToPy + Send>(py: Python<'_>, call: impl FnOnce() -> Result<T, MendianError> + Send) -> PyResult<Py<PyAny>> {
     match py.detach(call) {
         Ok(v) => v.to_py(py).map(Bound::unbind),
         Err(e) => Err(error(py, e)),
@@ -206,9 +203,7 @@ fn runtime() -> Result<tokio::runtime::Handle, MendianError> {
         Ok(handle)
     })
     .cloned()
-    .map_err(|e: String| MendianError::Network {
-        reason: format!("cannot start the I/O thread for asyncio calls: {e}"),
-    })
+    .map_err(|e: String| MendianError::Network { reason: format!("cannot start the I/O thread for asyncio calls: {e}") })
 }
 
 thread_local! {

@@ -4,7 +4,9 @@
 //! ([`on_caller_thread`]), so no call hops between threads. A blocking call honours the
 //! client's timeouts and deadline exactly as the async form does, because it is the same
 //! future. In a forked child a thread's runtime and connections are replaced at its next
-//! blocking call (see [`super::shared`]).
+//! blocking call (see [`super::shared`]). A thread's runtime also carries tasks started on it
+//! ([`spawn_here`]), which run whenever the thread is inside [`run`]: the Python accelerator's
+//! `mendian.new_event_loop()` runs its asyncio calls this way.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -99,10 +101,7 @@ mod tests {
         assert_eq!(run(async { Ok(7) }).unwrap(), 7);
         let inner = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let refused = inner.block_on(async { run(async { Ok(1) }) });
-        assert!(
-            matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"),
-            "{refused:?}"
-        );
+        assert!(matches!(refused, Err(MendianError::InvalidArgument { ref field, .. }) if field == "blocking call"), "{refused:?}");
     }
 
     #[test]
@@ -146,12 +145,7 @@ mod tests {
     /// Names of this process's threads.
     fn thread_names() -> Vec<String> {
         std::fs::read_dir("/proc/self/task")
-            .map(|d| {
-                d.flatten()
-                    .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
-                    .map(|n| n.trim().to_string())
-                    .collect()
-            })
+            .map(|d| d.flatten().filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok()).map(|n| n.trim().to_string()).collect())
             .unwrap_or_default()
     }
 
