@@ -213,9 +213,14 @@ def run(emu, baseline, loop, mendian_loop, args):
             return lambda n: baseline.run(op="wxa", runtime=runtime, url=wxa_url, offset=0, limit=limit, stores=stores,
                                           calls=n)
 
+        def rust_sdk(n):
+            return baseline.run(op="sdk_wxa", runtime="current", appid=p["wxa_appid"], secret=p["wxa_secret"],
+                                base_url=p["wxa_base_url"], offset=0, limit=limit, stores=stores, calls=n)
+
         return {
             "reqwest-ct": reqwest("current"),
             "reqwest-mt": reqwest("multi"),
+            "rust-sdk": rust_sdk,
             **sdk_forms(wx, "get_store_list", lambda: mendian.GetStoreListRequest(offset=0, limit=limit), check),
             "requests": with_requests,
         }
@@ -327,7 +332,7 @@ def run(emu, baseline, loop, mendian_loop, args):
             order = names[rnd % len(names):] + names[:rnd % len(names)]
             for name in order:
                 clients[name](warmup)
-                if name.startswith("reqwest"):
+                if name.startswith(("reqwest", "rust-")):  # measured in the baseline's process
                     m = clients[name](calls)
                     samples[name].append((m["cpu_us_per_call"], m["calls_per_s"]))
                 else:
@@ -364,6 +369,7 @@ def run(emu, baseline, loop, mendian_loop, args):
 LABELS = {
     "reqwest-ct": "plain reqwest (Rust), current-thread runtime",
     "reqwest-mt": "plain reqwest (Rust), 2-worker runtime (call on the calling thread, connection on the workers)",
+    "rust-sdk": "mendian from Rust (`WxaClient::get_store_list` in the baseline's process, current-thread runtime)",
     "mendian-blocking": "mendian, blocking",
     "mendian-asyncio": "mendian, asyncio (one at a time)",
     "uniffi-blocking": "mendian, blocking, through UniFFI's Python converters (the method's `__wrapped__`)",
@@ -390,7 +396,7 @@ def print_table(rows):
     print("|---|---|---:|---:|---|---:|")
 
     def row(title, group, name, base, target=None, label=None):
-        if group not in rows:  # left out with --only
+        if name not in rows.get(group, {}):  # left out with --only, or not measured for this group
             return
         r = rows[group][name]
         # The ratio within each round (its clients run seconds apart), then the median: a
@@ -409,6 +415,7 @@ def print_table(rows):
                          ("top", "TOP `worker_update` (÷ reqwest current-thread)")]:
         row(title, group, "reqwest-ct", "reqwest-ct")
         row("", group, "reqwest-mt", "reqwest-ct")
+        row("", group, "rust-sdk", "reqwest-ct")
         row("", group, "mendian-blocking", "reqwest-ct", 2.0)
         row("", group, "mendian-asyncio", "reqwest-ct", 2.5)
         row("", group, "mendian-loop", "reqwest-ct", 2.5)
@@ -424,6 +431,7 @@ def print_table(rows):
     row("", "page", "uniffi-asyncio", "requests")
     row("", "page", "reqwest-ct", "requests")
     row("", "page", "reqwest-mt", "requests")
+    row("", "page", "rust-sdk", "requests")
     title = "WeChat Pay `update_guide`, `name` and `mobile` (÷ the crypto it must do + reqwest)"
     row(title, "wechatpay", "reqwest-ct", "reqwest-ct")
     row("", "wechatpay", "mendian-blocking", "reqwest-ct", 1.15)

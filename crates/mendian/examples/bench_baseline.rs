@@ -9,6 +9,8 @@
 //!  "offset": 0, "limit": 10, "stores": 1, "calls": 2000, "in_flight": 1}
 //! {"op": "top", "runtime": "current" | "multi", "gateway": "<top gateway>", "app_key": "…",
 //!  "app_secret": "…", "session": "…", "worker": {…WorkerDto JSON…}, "calls": 2000, "in_flight": 1}
+//! {"op": "sdk_wxa", "runtime": "current" | "multi", "appid": "…", "secret": "…", "base_url": "<wxa>",
+//!  "offset": 0, "limit": 10, "stores": 1, "calls": 2000, "in_flight": 1}
 //! {"op": "wechatpay", "runtime": "current" | "multi", "base_url": "<wechatpay>", "mchid": "…",
 //!  "serial_no": "…", "private_key_pem": "…", "public_key_id": "…", "public_key_pem": "…",
 //!  "guide_id": "…", "name": "…", "mobile": "…", "calls": 300, "in_flight": 1}
@@ -24,6 +26,8 @@
 //! aws-lc-rs keys parsed once: `name` and `mobile` encrypted (RSA-OAEP, SHA-1), the JSON body,
 //! the request signed (RSA-SHA256 over method, path, timestamp, nonce and body, fresh timestamp
 //! and nonce), `PATCH` sent, the 204 answer's signature verified with the WeChat Pay public key.
+//! `sdk_wxa` is not a baseline: it is mendian's own `WxaClient::get_store_list` from Rust, on
+//! the same runtime, to show what the core costs without a foreign language around it.
 //! `current` runs everything on one thread (a current-thread Tokio runtime: the cheapest
 //! way, and the shape of the SDK's blocking form); `multi` drives the calls from the main
 //! thread with the connections on a 2-worker runtime (the shape of `#[tokio::main]`).
@@ -325,6 +329,28 @@ fn main() {
             "wechatpay" => {
                 let wp = Wechatpay::new(&cmd);
                 rt.block_on(measure(calls, in_flight, || wechatpay_call(http, &wp)))
+            }
+            "sdk_wxa" => {
+                // The SDK's own Rust API on the same runtime: what the core costs without a
+                // foreign language around it.
+                let (appid, base) = (str_of(&cmd, "appid"), str_of(&cmd, "base_url"));
+                let mut config = mendian::wxa::WxaConfig::new(appid);
+                config.options.base_url = Some(base.into());
+                config.options.backup_base_url = Some(String::new());
+                let provider = mendian::wxa::wxa_stable_token_provider(appid.into(), str_of(&cmd, "secret").into(), Some(base.into()))
+                    .expect("token provider");
+                let client = mendian::wxa::WxaClient::new(config, provider, None).expect("client");
+                let (offset, limit) = (cmd["offset"].as_u64().unwrap_or(0), cmd["limit"].as_u64().unwrap_or(10));
+                let stores = cmd["stores"].as_u64().expect("stores") as usize;
+                let client = &client;
+                rt.block_on(measure(calls, in_flight, || async move {
+                    let request = mendian::generated::wxa::GetStoreListRequest {
+                        offset: offset.try_into().expect("offset"),
+                        limit: limit.try_into().expect("limit"),
+                    };
+                    let page = client.get_store_list(request).await.expect("get_store_list");
+                    assert_eq!(page.business_list.len(), stores);
+                }))
             }
             other => panic!("unknown op `{other}`"),
         };

@@ -870,6 +870,197 @@ public func FfiConverterTypeMendianLogger_lower(_ value: MendianLogger) -> UInt6
 
 
 /**
+ * The waits of a foreign event loop that owns one thread (the Kotlin bindings'
+ * `runMendianLoop` uses it; applications do not need it directly). Made on the loop's thread,
+ * it marks that thread until [`ThreadLoop::end`]: the async calls the thread starts meanwhile
+ * run on the thread itself, whenever the loop waits in [`ThreadLoop::wait_for_work`].
+ */
+public protocol ThreadLoopProtocol: AnyObject, Sendable {
+    
+    /**
+     * Unmarks the thread (an enclosing loop, if any, counts again) and gives the calls of the
+     * thread one turn, so that a call cancelled at the end is dropped, with its connection, at
+     * once. Calls still running stay on the thread's runtime: they progress whenever the
+     * thread next waits in mendian (a blocking call, another loop). Ending twice does nothing
+     * more; fails with `InvalidArgument` on another thread than the loop's.
+     */
+    func end() throws 
+    
+    /**
+     * Runs the thread's calls until [`ThreadLoop::wake`] is called: from another thread, or
+     * from code the calls resume on this thread (a finished call's continuation). Returns at
+     * once if `wake` was called since the last wait. Fails with `InvalidArgument` on another
+     * thread than the loop's, after [`ThreadLoop::end`], or from inside a Tokio runtime.
+     */
+    func waitForWork() throws 
+    
+    /**
+     * Ends the current or next [`ThreadLoop::wait_for_work`]; callable from any thread.
+     */
+    func wake() 
+    
+}
+/**
+ * The waits of a foreign event loop that owns one thread (the Kotlin bindings'
+ * `runMendianLoop` uses it; applications do not need it directly). Made on the loop's thread,
+ * it marks that thread until [`ThreadLoop::end`]: the async calls the thread starts meanwhile
+ * run on the thread itself, whenever the loop waits in [`ThreadLoop::wait_for_work`].
+ */
+open class ThreadLoop: ThreadLoopProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mendian_fn_clone_threadloop(self.handle, $0) }
+    }
+    /**
+     * Marks the calling thread as this loop's thread (loops may nest; the innermost counts).
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_constructor_threadloop_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mendian_fn_free_threadloop(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Unmarks the thread (an enclosing loop, if any, counts again) and gives the calls of the
+     * thread one turn, so that a call cancelled at the end is dropped, with its connection, at
+     * once. Calls still running stay on the thread's runtime: they progress whenever the
+     * thread next waits in mendian (a blocking call, another loop). Ending twice does nothing
+     * more; fails with `InvalidArgument` on another thread than the loop's.
+     */
+open func end()throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_threadloop_end(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Runs the thread's calls until [`ThreadLoop::wake`] is called: from another thread, or
+     * from code the calls resume on this thread (a finished call's continuation). Returns at
+     * once if `wake` was called since the last wait. Fails with `InvalidArgument` on another
+     * thread than the loop's, after [`ThreadLoop::end`], or from inside a Tokio runtime.
+     */
+open func waitForWork()throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_threadloop_wait_for_work(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Ends the current or next [`ThreadLoop::wait_for_work`]; callable from any thread.
+     */
+open func wake()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_threadloop_wake(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadLoop: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ThreadLoop
+
+    public static func lift(_ handle: UInt64) throws -> ThreadLoop {
+        return ThreadLoop(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ThreadLoop) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadLoop {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ThreadLoop, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadLoop_lift(_ handle: UInt64) throws -> ThreadLoop {
+    return try FfiConverterTypeThreadLoop.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadLoop_lower(_ value: ThreadLoop) -> UInt64 {
+    return FfiConverterTypeThreadLoop.lower(value)
+}
+
+
+
+
+
+
+/**
  * A client for the TOP worker APIs.
  */
 public protocol TopClientProtocol: AnyObject, Sendable {
@@ -20096,6 +20287,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 8456) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mendian_checksum_method_threadloop_end() != 49917) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_threadloop_wait_for_work() != 63635) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_threadloop_wake() != 29312) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mendian_checksum_method_mendianlogger_log() != 50037) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -20352,6 +20552,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_wxatokenstore_unlock() != 17742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_constructor_threadloop_new() != 31016) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_topclient_new() != 54483) {

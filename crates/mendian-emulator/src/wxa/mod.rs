@@ -116,8 +116,10 @@ pub(crate) struct WxaState {
     pub callback_url: Option<String>,
     /// Plain or safe pushes.
     pub push_mode: PushMode,
-    /// Every delivery attempt, oldest first.
+    /// Every answered delivery attempt, in the order they were sent.
     pub pushes: Vec<WxaPush>,
+    /// Delivery attempts started so far (orders `pushes`).
+    pub push_attempts: u64,
     pub push_tasks: PushTasks,
 }
 

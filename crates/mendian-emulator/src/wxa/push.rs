@@ -13,9 +13,9 @@
 //!   A delivery fails when the connection or the 5-second answer window fails or the status is
 //!   not 2xx; like WeChat it is then retried 3 times (at most 4 attempts, 200 ms apart), each
 //!   retry a new request (new timestamp, nonce and encryption; same event XML). Every
-//!   attempt is recorded (`GET /__admin/wxa` → `pushes`), including the answer, which the
-//!   platform expects to be `success` or empty. Nothing is delivered (or recorded) while no
-//!   callback is configured. The callback URL and mode are read when the push is due.
+//!   attempt is recorded once answered (`GET /__admin/wxa` → `pushes`, in the order the
+//!   attempts were sent), including the answer, which the platform expects to be `success` or
+//!   empty. Nothing is delivered (or recorded) while no callback is configured. The callback URL and mode are read when the push is due.
 //!
 //! The state mutex is only taken for short reads and to record outcomes, never across an await.
 //! The crypto here (SHA-1 signatures, AES-256-CBC) is the emulator's own, written from the
@@ -59,6 +59,11 @@ pub struct WxaPush {
     pub answer: String,
     /// Why the delivery failed (no connection, timeout, non-2xx status), if it did.
     pub error: Option<String>,
+    /// When the attempt started, as a count of attempts: the log lists attempts in the order
+    /// they were sent, though each is recorded only once answered (answers may come back out
+    /// of order).
+    #[serde(skip)]
+    pub(crate) started: u64,
 }
 
 /// A value inside the event XML: strings in CDATA, numbers bare.
@@ -233,6 +238,11 @@ async fn deliver(shared: Arc<Shared>, p: PendingPush) {
         // Each attempt is a new request: the event (and its CreateTime) is the same, the
         // timestamp, nonce and encryption are new.
         let (query, body) = signed_request(&xml, mode);
+        let started = {
+            let mut inner = shared.lock();
+            inner.wxa.push_attempts += 1;
+            inner.wxa.push_attempts
+        };
         let outcome = tokio::time::timeout(ANSWER_WINDOW, post(&url, &query, &body)).await;
         let (status, answer, error) = match outcome {
             Ok(Ok((status, answer))) if (200..300).contains(&status) => (Some(status), answer, None),
@@ -241,7 +251,12 @@ async fn deliver(shared: Arc<Shared>, p: PendingPush) {
             Err(_) => (None, String::new(), Some(format!("no answer within {} s", ANSWER_WINDOW.as_secs()))),
         };
         let failed = error.is_some();
-        shared.lock().wxa.pushes.push(WxaPush { event: p.event.to_string(), audit_id: p.audit_id, attempt, status, answer, error });
+        let record = WxaPush { event: p.event.to_string(), audit_id: p.audit_id, attempt, status, answer, error, started };
+        {
+            let pushes = &mut shared.lock().wxa.pushes;
+            let at = pushes.partition_point(|q| q.started < started);
+            pushes.insert(at, record);
+        }
         if !failed {
             break;
         }

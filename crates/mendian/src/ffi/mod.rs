@@ -10,7 +10,8 @@
 //!   version and the spec catalog), `cli` (the command line, with the `cli` feature), [`log`] (the logger setter), [`top`] (the `TopClient` constructor, the app-secret
 //!   signer), [`wechatpay`] (the `WechatpayClient` constructor, notification verification,
 //!   the PEM signer) and [`wxa`] (the `WxaClient` constructor and token methods, the district
-//!   tree, the token providers and store, the push receiver and push crypto). The core
+//!   tree, the token providers and store, the push receiver and push crypto), and
+//!   [`thread_loop`] (what the Kotlin bindings' `runMendianLoop` waits in). The core
 //!   modules re-export these functions under their old paths for Rust callers
 //!   (`mendian::wxa::wxa_district_tree`, `mendian::top::top_app_secret_signer`, …).
 //!
@@ -29,6 +30,7 @@ pub mod cli;
 #[allow(missing_docs)]
 pub mod generated;
 pub mod log;
+pub mod thread_loop;
 pub mod top;
 pub mod wechatpay;
 pub mod wxa;

@@ -171,7 +171,7 @@ where
     // Under `mendian.new_event_loop()` the call runs on the loop's own thread, driven by its
     // selector between events: no hand-off to another thread and back.
     let abort = if on_loop {
-        crate::runtime::blocking::spawn_here(task)
+        crate::runtime::blocking::spawn_here(task).map(|h| h.abort_handle())
     } else {
         runtime().map(|r| r.spawn(task).abort_handle())
     };

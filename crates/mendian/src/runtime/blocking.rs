@@ -6,10 +6,13 @@
 //! future. In a forked child a thread's runtime and connections are replaced at its next
 //! blocking call (see [`super::shared`]). A thread's runtime also carries tasks started on it
 //! ([`spawn_here`]), which run whenever the thread is inside [`run`]: the Python accelerator's
-//! `mendian.new_event_loop()` runs its asyncio calls this way.
+//! `mendian.new_event_loop()` runs its asyncio calls this way, and so does a thread marked as
+//! running a foreign event loop ([`mark_loop`], Kotlin's `runMendianLoop`).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 use super::shared::{per_process, Pid};
 use crate::error::MendianError;
@@ -20,6 +23,34 @@ thread_local! {
     static CALLER: RefCell<Option<(Pid, tokio::runtime::Runtime)>> = const { RefCell::new(None) };
     /// Whether this thread is inside [`run`].
     static IN_CALL: Cell<bool> = const { Cell::new(false) };
+    /// The foreign event loops running on this thread, innermost last: each is running while
+    /// its flag is alive and true (see [`mark_loop`]).
+    static LOOPS: RefCell<Vec<Weak<AtomicBool>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks the calling thread as running a foreign event loop that waits in [`run`] (Kotlin's
+/// `runMendianLoop`), for as long as the returned flag is alive and true: the async calls the
+/// thread starts meanwhile run on its own runtime ([`runs_loop`]). Loops may nest.
+pub fn mark_loop() -> Arc<AtomicBool> {
+    let running = Arc::new(AtomicBool::new(true));
+    LOOPS.with(|l| l.borrow_mut().push(Arc::downgrade(&running)));
+    running
+}
+
+/// Whether the calling thread runs a foreign event loop ([`mark_loop`]): an async call it
+/// starts is then spawned on its own runtime ([`spawn_here`]), progresses while the loop
+/// waits, and wakes the loop on this thread when done, with no hand-off to another thread.
+pub fn runs_loop() -> bool {
+    LOOPS.with(|l| {
+        let mut loops = l.borrow_mut();
+        while let Some(top) = loops.last() {
+            if top.upgrade().is_some_and(|running| running.load(Ordering::Acquire)) {
+                return true;
+            }
+            loops.pop();
+        }
+        false
+    })
 }
 
 /// Whether the current code runs inside a blocking call on its caller's thread: the transport
@@ -67,17 +98,18 @@ fn caller_runtime(
 /// progress only while the thread is inside [`run`]: in a blocking call, or while an event loop
 /// of this thread waits for its next event in `run` (the Python accelerator's selector). Its
 /// exchanges use this thread's own connections, as a blocking call's do.
-pub fn spawn_here<F>(task: F) -> Result<tokio::task::AbortHandle, MendianError>
+pub fn spawn_here<T, F>(task: F) -> Result<tokio::task::JoinHandle<T>, MendianError>
 where
-    F: Future<Output = ()> + Send + 'static,
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
 {
     if on_caller_thread() {
         // Inside `run` on this thread: the current runtime is this thread's own.
-        return Ok(tokio::runtime::Handle::current().spawn(task).abort_handle());
+        return Ok(tokio::runtime::Handle::current().spawn(task));
     }
     CALLER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        Ok(caller_runtime(&mut slot)?.spawn(task).abort_handle())
+        Ok(caller_runtime(&mut slot)?.spawn(task))
     })
 }
 

@@ -3,6 +3,8 @@
 //!
 //! - The async methods exported to Kotlin, Swift and Python run their call here
 //!   ([`spawn`]): the foreign side polls once, and is woken once, when the whole call is done.
+//!   (On the thread of a foreign event loop that waits in mendian, they run on that thread
+//!   instead: see [`super::blocking::mark_loop`].)
 //!   Dropping the foreign future (a cancelled coroutine or task) aborts the call, which drops
 //!   its connection. Rust callers await the client methods on their own runtime instead.
 //! - Work that must outlive one call runs here too (the Redis store's connection tasks).
@@ -83,7 +85,11 @@ where
             self.0.abort();
         }
     }
-    let mut task = AbortOnDrop(handle()?.spawn(call));
+    // On the thread of a foreign event loop that waits in mendian (Kotlin's `runMendianLoop`)
+    // the call runs on that thread, while the loop waits: no hand-off and no wake-up between
+    // threads.
+    let task = if super::blocking::runs_loop() { super::blocking::spawn_here(call)? } else { handle()?.spawn(call) };
+    let mut task = AbortOnDrop(task);
     match (&mut task.0).await {
         Ok(outcome) => outcome,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

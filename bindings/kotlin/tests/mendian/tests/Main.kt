@@ -166,6 +166,7 @@ fun main() {
     registerWechatpayTests(s) { emulator.value }
     registerWxaTests(s) { emulator.value }
     registerSecretsTests(s) { emulator.value }
+    registerLoopTests(s) { emulator.value }
     val failures = s.run()
     if (emulator.isInitialized()) emulator.value.close()
     exitProcess(if (failures == 0) 0 else 1)

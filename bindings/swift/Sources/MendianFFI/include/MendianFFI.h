@@ -354,6 +354,37 @@ typedef struct UniffiVTableCallbackInterfaceWxaTokenStore {
 } UniffiVTableCallbackInterfaceWxaTokenStore;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_THREADLOOP
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_THREADLOOP
+uint64_t uniffi_mendian_fn_clone_threadloop(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_THREADLOOP
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_FREE_THREADLOOP
+void uniffi_mendian_fn_free_threadloop(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_THREADLOOP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CONSTRUCTOR_THREADLOOP_NEW
+uint64_t uniffi_mendian_fn_constructor_threadloop_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_END
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_END
+void uniffi_mendian_fn_method_threadloop_end(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_WAIT_FOR_WORK
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_WAIT_FOR_WORK
+void uniffi_mendian_fn_method_threadloop_wait_for_work(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_WAKE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_WAKE
+void uniffi_mendian_fn_method_threadloop_wake(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_MENDIANLOGGER
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_CLONE_MENDIANLOGGER
 uint64_t uniffi_mendian_fn_clone_mendianlogger(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1754,6 +1785,24 @@ uint16_t uniffi_mendian_checksum_func_wxa_stable_token_provider(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_END
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_END
+uint16_t uniffi_mendian_checksum_method_threadloop_end(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_WAIT_FOR_WORK
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_WAIT_FOR_WORK
+uint16_t uniffi_mendian_checksum_method_threadloop_wait_for_work(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_WAKE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_WAKE
+uint16_t uniffi_mendian_checksum_method_threadloop_wake(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_MENDIANLOGGER_LOG
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_MENDIANLOGGER_LOG
 uint16_t uniffi_mendian_checksum_method_mendianlogger_log(void
@@ -2267,6 +2316,12 @@ uint16_t uniffi_mendian_checksum_method_wxatokenstore_try_lock(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_UNLOCK
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_WXATOKENSTORE_UNLOCK
 uint16_t uniffi_mendian_checksum_method_wxatokenstore_unlock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_THREADLOOP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_CONSTRUCTOR_THREADLOOP_NEW
+uint16_t uniffi_mendian_checksum_constructor_threadloop_new(void
     
 );
 #endif

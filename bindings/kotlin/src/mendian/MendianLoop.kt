@@ -1,0 +1,98 @@
+// `runMendianLoop { … }`: `runBlocking` with an event loop whose idle time runs mendian's calls.
+// The coroutines run on the calling thread, as in `runBlocking`; when none can run, the thread
+// waits inside mendian (`ThreadLoop.waitForWork`), and that wait sends, reads and decodes the
+// suspend calls the loop's coroutines started. A finished call resumes its coroutine from the
+// same thread, so a call makes no hand-off to the SDK's I/O thread and back.
+package mendian
+
+import java.util.concurrent.ConcurrentLinkedQueue
+import kotlin.coroutines.CoroutineContext
+import kotlin.coroutines.EmptyCoroutineContext
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.ExperimentalCoroutinesApi
+import kotlinx.coroutines.async
+
+/**
+ * Runs [block] on the calling thread until it and its children complete, and returns its result,
+ * like `runBlocking`, on an event loop that runs mendian's calls while it waits.
+ *
+ * The suspend calls of mendian's clients made from the loop's coroutines (`wx.getStoreList(…)`)
+ * are sent, read and decoded on this thread whenever no coroutine can run, and resume their
+ * coroutine from here: no hand-off to the SDK's I/O thread and back. Measured in
+ * `cargo xtask bench --kotlin`, that hand-off is most of what a suspend call costs over the
+ * blocking form. Everything else is as in `runBlocking`: coroutines started with another
+ * dispatcher (`Dispatchers.IO`, …) run there, and their mendian calls use the SDK's I/O thread;
+ * `delay` and `withTimeout` work; cancelling a coroutine cancels its call and closes its
+ * connection. Work dispatched to the loop after it returned runs on `Dispatchers.Default`, as
+ * it would after `runBlocking`.
+ *
+ * Like `runBlocking`, it blocks the thread: call it from `main`, a test or a worker thread, not
+ * from a coroutine or Android's main thread. While a coroutine of the loop blocks the thread
+ * (`Thread.sleep`, a long computation), the loop's calls wait too. A thread interrupt is not
+ * seen while the loop waits.
+ *
+ * @param context added to the loop's coroutine (a `CoroutineName`, a parent `Job`, …).
+ */
+fun <T> runMendianLoop(context: CoroutineContext = EmptyCoroutineContext, block: suspend CoroutineScope.() -> T): T {
+    val loop = ThreadLoop()
+    val dispatcher = MendianLoopDispatcher(loop)
+    try {
+        val result = CoroutineScope(context + dispatcher).async(block = block)
+        while (true) {
+            val task = dispatcher.queue.poll()
+            if (task != null) {
+                task.run()
+                continue
+            }
+            if (result.isCompleted) break
+            dispatcher.waiting = true
+            try {
+                // A dispatch from another thread after the poll above wakes this wait.
+                loop.waitForWork()
+            } finally {
+                dispatcher.waiting = false
+            }
+        }
+        @OptIn(ExperimentalCoroutinesApi::class)
+        return result.getCompleted()
+    } finally {
+        dispatcher.close()
+        // Not destroyed here: another thread may still be waking it. The cleaner frees it.
+        loop.end()
+    }
+}
+
+/** The loop's dispatcher: a queue the loop's thread drains, and a wake-up for its wait. */
+private class MendianLoopDispatcher(private val loop: ThreadLoop) : CoroutineDispatcher() {
+    private val owner: Thread = Thread.currentThread()
+    val queue = ConcurrentLinkedQueue<Runnable>()
+
+    /** Whether the owner thread is inside `waitForWork` (where a dispatch from it comes from a
+     *  finished call's continuation, and must end the wait). */
+    @Volatile var waiting = false
+
+    @Volatile private var closed = false
+
+    override fun dispatch(context: CoroutineContext, block: Runnable) {
+        queue.add(block)
+        if (closed) {
+            // The loop has returned: whoever takes the block out runs it elsewhere.
+            if (queue.remove(block)) Dispatchers.Default.dispatch(context, block)
+            return
+        }
+        if (waiting || Thread.currentThread() !== owner) loop.wake()
+    }
+
+    /** No more dispatches to the owner thread: what is still queued moves to `Dispatchers.Default`. */
+    fun close() {
+        closed = true
+        while (true) {
+            val block = queue.poll() ?: break
+            Dispatchers.Default.dispatch(EmptyCoroutineContext, block)
+        }
+    }
+
+    override fun toString(): String = "MendianLoop(${owner.name})"
+}
