@@ -20,6 +20,10 @@
 //!   that is safe). JNA gave each structure its own `Memory` (twice for one returned by value)
 //!   and copied fields by reflection; the collector then traced every cleaner reference.
 //!   A no-op call went from 5–11 to 2–3 µs, young collections from 140–180 ms to 1 ms.
+//! - **Suspend calls ask for `runMendianLoop`'s thread.** UniFFI's `uniffiRustCallAsync`, which
+//!   every suspend call goes through, first calls `uniffiRunNextCallOnThreadLoop()`
+//!   (`bindings/kotlin/src/mendian/MendianLoop.kt`): a call made from a coroutine of a
+//!   `runMendianLoop` then runs on the loop's own thread, while the loop waits in mendian.
 
 use std::path::Path;
 
@@ -29,6 +33,11 @@ const CALLBACK_INTERFACES: &[&str] = &["UniffiRustFutureContinuationCallback", "
 /// How UniFFI's `uniffiRustCallWithError` makes its status, and what replaces it.
 const STATUS_NEW: &str = "    var status = UniffiRustCallStatus()\n    val return_value = callback(status)\n    uniffiCheckCallStatus(errorHandler, status)\n    return return_value\n";
 const STATUS_POOLED: &str = "    val status = uniffiTakeCallStatus()\n    try {\n        val return_value = callback(status)\n        uniffiCheckCallStatus(errorHandler, status)\n        return return_value\n    } finally {\n        uniffiGiveBackCallStatus(status)\n    }\n";
+
+/// The head of UniFFI's `uniffiRustCallAsync`, and the line added after it (before the first
+/// poll, which is where the exported async method starts its call).
+const ASYNC_CALL_HEAD: &str = "internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(\n    rustFuture: Long,\n    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,\n    completeFunc: (Long, UniffiRustCallStatus) -> F,\n    freeFunc: (Long) -> Unit,\n    liftFunc: (F) -> T,\n    errorHandler: UniffiRustCallStatusErrorHandler<E>\n): T {\n";
+const ASYNC_CALL_LOOP: &str = "    // Added by cargo xtask (xtask/src/kotlin_passes.rs): see MendianLoop.kt.\n    uniffiRunNextCallOnThreadLoop()\n";
 
 /// Applies the passes to `<dir>/mendian/mendian.kt`.
 pub fn apply_passes(dir: &Path) -> Result<(), String> {
@@ -45,7 +54,14 @@ pub fn apply_passes(dir: &Path) -> Result<(), String> {
     let out = direct_structs(&out).ok_or_else(|| {
         shape("expected UniFFI's `RustBuffer` (capacity, len, data) and `UniffiRustCallStatus` (code, error_buf) structures, each once".into())
     })?;
+    let out = loop_calls(&out).ok_or_else(|| shape("expected UniFFI's `uniffiRustCallAsync` exactly once, with its usual parameters".into()))?;
     std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `text` with every suspend call asking first for `runMendianLoop`'s thread; `None` unless
+/// `uniffiRustCallAsync` appears once, with the parameters this pass expects.
+fn loop_calls(text: &str) -> Option<String> {
+    insert_after_shape(text, &[ASYNC_CALL_HEAD], ASYNC_CALL_LOOP)
 }
 
 /// `text` with the call status taken from the pool; `None` unless UniFFI makes it in
@@ -154,6 +170,16 @@ mod tests {
         assert_eq!(direct_structs(&text.replace("\"code\", \"error_buf\"", "\"error_buf\", \"code\"")), None);
         assert_eq!(direct_structs(&text.replace("var code: Byte", "var code: Int")), None);
         assert_eq!(direct_structs(&format!("{text}{}", RUST_BUFFER_SHAPE[2])), None);
+    }
+
+    #[test]
+    fn every_suspend_call_asks_for_the_loop_thread_once() {
+        let text = format!("{ASYNC_CALL_HEAD}    try {{\n    }} finally {{}}\n}}\n");
+        let out = loop_calls(&text).expect("the expected shape");
+        assert!(out.contains("): T {\n    // Added by cargo xtask (xtask/src/kotlin_passes.rs): see MendianLoop.kt.\n    uniffiRunNextCallOnThreadLoop()\n    try {"), "{out}");
+        // Another signature, or two definitions: refused, not half-applied.
+        assert_eq!(loop_calls(&text.replace("rustFuture: Long", "rustFuture: Pointer")), None);
+        assert_eq!(loop_calls(&format!("{text}{text}")), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! | `GET /__admin/requests` | the platform requests received (the last 10,000), oldest first (`?platform=wxa` filters) |
 //! | `DELETE /__admin/requests` | forget the recorded requests only |
 //! | `GET/POST/DELETE /__admin/faults` | list, add or clear injected faults |
-//! | `GET /__admin/wxa` | 门店小程序 counters, settings and push log: `{"token_fetches", "tokens_issued", "audit_delay_ms", "audit_outcome", "callback_url", "push_mode", "pushes": [{"event", "audit_id", "attempt", "status", "answer", "error"}]}` |
+//! | `GET /__admin/wxa` | 门店小程序 counters, settings and push log: `{"token_fetches", "tokens_issued", "audit_delay_ms", "audit_outcome", "callback_url", "push_mode", "pushes": [{"event", "audit_id", "attempt", "status", "answer", "error"}]}` (answered delivery attempts, in the order they were sent) |
 //! | `PUT /__admin/wxa` | 门店小程序 settings, all optional: `{"audit_delay_ms": N, "callback_url": "http://127.0.0.1:PORT/path" \| null, "push_mode": "plain" \| "safe", "audit_outcome": "approve" \| "reject"}`; 204, or 400 for a non-loopback URL or an unknown member |
 //!
 //! Faults (`{"route": …, "kind": {"type": …}, "times": N}`): `status`, `delay`, `drop` (close
@@ -228,7 +228,8 @@ impl Emulator {
         Ok(())
     }
 
-    /// Every push delivery attempt so far, oldest first (what `GET /__admin/wxa` lists).
+    /// Every answered push delivery attempt so far, in the order they were sent (what
+    /// `GET /__admin/wxa` lists).
     pub fn wxa_pushes(&self) -> Vec<WxaPush> {
         self.shared.lock().wxa.pushes.clone()
     }

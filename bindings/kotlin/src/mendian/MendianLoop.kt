@@ -2,12 +2,16 @@
 // The coroutines run on the calling thread, as in `runBlocking`; when none can run, the thread
 // waits inside mendian (`ThreadLoop.waitForWork`), and that wait sends, reads and decodes the
 // suspend calls the loop's coroutines started. A finished call resumes its coroutine from the
-// same thread, so a call makes no hand-off to the SDK's I/O thread and back.
+// same thread, so a call makes no hand-off to the SDK's I/O thread and back. Which calls run
+// here is decided call by call, from the calling coroutine's dispatcher
+// (`uniffiRunNextCallOnThreadLoop`, called by every generated suspend call).
 package mendian
 
 import java.util.concurrent.ConcurrentLinkedQueue
+import kotlin.coroutines.ContinuationInterceptor
 import kotlin.coroutines.CoroutineContext
 import kotlin.coroutines.EmptyCoroutineContext
+import kotlin.coroutines.coroutineContext
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -23,7 +27,8 @@ import kotlinx.coroutines.async
  * coroutine from here: no hand-off to the SDK's I/O thread and back. Measured in
  * `cargo xtask bench --kotlin`, that hand-off is most of what a suspend call costs over the
  * blocking form. Everything else is as in `runBlocking`: coroutines started with another
- * dispatcher (`Dispatchers.IO`, …) run there, and their mendian calls use the SDK's I/O thread;
+ * dispatcher (`Dispatchers.IO`, …) run there, and their mendian calls use the SDK's I/O thread,
+ * as do those of a `runBlocking` nested inside the loop;
  * `delay` and `withTimeout` work; cancelling a coroutine cancels its call and closes its
  * connection. Work dispatched to the loop after it returned runs on `Dispatchers.Default`, as
  * it would after `runBlocking`.
@@ -64,9 +69,21 @@ fun <T> runMendianLoop(context: CoroutineContext = EmptyCoroutineContext, block:
     }
 }
 
+/**
+ * Called at the start of every suspend call of the generated bindings (a line `cargo xtask` adds
+ * to UniFFI's `uniffiRustCallAsync`, see xtask/src/kotlin_passes.rs): when the calling coroutine
+ * runs on a [runMendianLoop] of this thread, its call runs on this thread, driven by the loop's
+ * waits. Any other call (another dispatcher; a `runBlocking` inside the loop, whose thread parks
+ * instead of waiting in mendian) runs on the SDK's I/O thread as usual.
+ */
+internal suspend fun uniffiRunNextCallOnThreadLoop() {
+    val dispatcher = coroutineContext[ContinuationInterceptor]
+    if (dispatcher is MendianLoopDispatcher && dispatcher.owner === Thread.currentThread()) dispatcher.loop.runNextCallHere()
+}
+
 /** The loop's dispatcher: a queue the loop's thread drains, and a wake-up for its wait. */
-private class MendianLoopDispatcher(private val loop: ThreadLoop) : CoroutineDispatcher() {
-    private val owner: Thread = Thread.currentThread()
+private class MendianLoopDispatcher(val loop: ThreadLoop) : CoroutineDispatcher() {
+    val owner: Thread = Thread.currentThread()
     val queue = ConcurrentLinkedQueue<Runnable>()
 
     /** Whether the owner thread is inside `waitForWork` (where a dispatch from it comes from a

@@ -871,20 +871,30 @@ public func FfiConverterTypeMendianLogger_lower(_ value: MendianLogger) -> UInt6
 
 /**
  * The waits of a foreign event loop that owns one thread (the Kotlin bindings'
- * `runMendianLoop` uses it; applications do not need it directly). Made on the loop's thread,
- * it marks that thread until [`ThreadLoop::end`]: the async calls the thread starts meanwhile
- * run on the thread itself, whenever the loop waits in [`ThreadLoop::wait_for_work`].
+ * `runMendianLoop` uses it; applications do not need it directly). The thread that makes it
+ * is the loop's thread: calls it asks for ([`ThreadLoop::run_next_call_here`]) run there,
+ * whenever the loop waits in [`ThreadLoop::wait_for_work`].
  */
 public protocol ThreadLoopProtocol: AnyObject, Sendable {
     
     /**
-     * Unmarks the thread (an enclosing loop, if any, counts again) and gives the calls of the
-     * thread one turn, so that a call cancelled at the end is dropped, with its connection, at
-     * once. Calls still running stay on the thread's runtime: they progress whenever the
-     * thread next waits in mendian (a blocking call, another loop). Ending twice does nothing
-     * more; fails with `InvalidArgument` on another thread than the loop's.
+     * Ends the loop and gives the calls of the thread one turn, so that a call cancelled at
+     * the end is dropped, with its connection, at once. Calls still running stay on the
+     * thread's runtime: they progress whenever the thread next waits in mendian (a blocking
+     * call, another loop). Ending twice does nothing more; fails with `InvalidArgument` on
+     * another thread than the loop's.
      */
     func end() throws 
+    
+    /**
+     * Runs the next async call this thread starts (the next exported async method it polls)
+     * on this thread, driven by the loop's waits, instead of on the SDK's shared runtime. The
+     * loop asks this for each call one of its coroutines makes; any other call on the thread
+     * (made by a `runBlocking` inside the loop, which would not wait in mendian) keeps the
+     * shared runtime. Does nothing on another thread than the loop's, or after
+     * [`ThreadLoop::end`].
+     */
+    func runNextCallHere() 
     
     /**
      * Runs the thread's calls until [`ThreadLoop::wake`] is called: from another thread, or
@@ -902,9 +912,9 @@ public protocol ThreadLoopProtocol: AnyObject, Sendable {
 }
 /**
  * The waits of a foreign event loop that owns one thread (the Kotlin bindings'
- * `runMendianLoop` uses it; applications do not need it directly). Made on the loop's thread,
- * it marks that thread until [`ThreadLoop::end`]: the async calls the thread starts meanwhile
- * run on the thread itself, whenever the loop waits in [`ThreadLoop::wait_for_work`].
+ * `runMendianLoop` uses it; applications do not need it directly). The thread that makes it
+ * is the loop's thread: calls it asks for ([`ThreadLoop::run_next_call_here`]) run there,
+ * whenever the loop waits in [`ThreadLoop::wait_for_work`].
  */
 open class ThreadLoop: ThreadLoopProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -946,7 +956,7 @@ open class ThreadLoop: ThreadLoopProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_mendian_fn_clone_threadloop(self.handle, $0) }
     }
     /**
-     * Marks the calling thread as this loop's thread (loops may nest; the innermost counts).
+     * A loop on the calling thread.
      */
 public convenience init() {
     let handle =
@@ -971,15 +981,31 @@ public convenience init() {
 
     
     /**
-     * Unmarks the thread (an enclosing loop, if any, counts again) and gives the calls of the
-     * thread one turn, so that a call cancelled at the end is dropped, with its connection, at
-     * once. Calls still running stay on the thread's runtime: they progress whenever the
-     * thread next waits in mendian (a blocking call, another loop). Ending twice does nothing
-     * more; fails with `InvalidArgument` on another thread than the loop's.
+     * Ends the loop and gives the calls of the thread one turn, so that a call cancelled at
+     * the end is dropped, with its connection, at once. Calls still running stay on the
+     * thread's runtime: they progress whenever the thread next waits in mendian (a blocking
+     * call, another loop). Ending twice does nothing more; fails with `InvalidArgument` on
+     * another thread than the loop's.
      */
 open func end()throws   {try rustCallWithError(FfiConverterTypeMendianError_lift) {
         uniffiCallStatus in
     uniffi_mendian_fn_method_threadloop_end(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Runs the next async call this thread starts (the next exported async method it polls)
+     * on this thread, driven by the loop's waits, instead of on the SDK's shared runtime. The
+     * loop asks this for each call one of its coroutines makes; any other call on the thread
+     * (made by a `runBlocking` inside the loop, which would not wait in mendian) keeps the
+     * shared runtime. Does nothing on another thread than the loop's, or after
+     * [`ThreadLoop::end`].
+     */
+open func runNextCallHere()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mendian_fn_method_threadloop_run_next_call_here(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -20287,7 +20313,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_func_wxa_stable_token_provider() != 8456) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_method_threadloop_end() != 49917) {
+    if (uniffi_mendian_checksum_method_threadloop_end() != 23247) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mendian_checksum_method_threadloop_run_next_call_here() != 65525) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_method_threadloop_wait_for_work() != 63635) {
@@ -20554,7 +20583,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mendian_checksum_method_wxatokenstore_unlock() != 17742) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mendian_checksum_constructor_threadloop_new() != 31016) {
+    if (uniffi_mendian_checksum_constructor_threadloop_new() != 31427) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mendian_checksum_constructor_topclient_new() != 54483) {

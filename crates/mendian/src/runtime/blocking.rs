@@ -6,13 +6,11 @@
 //! future. In a forked child a thread's runtime and connections are replaced at its next
 //! blocking call (see [`super::shared`]). A thread's runtime also carries tasks started on it
 //! ([`spawn_here`]), which run whenever the thread is inside [`run`]: the Python accelerator's
-//! `mendian.new_event_loop()` runs its asyncio calls this way, and so does a thread marked as
-//! running a foreign event loop ([`mark_loop`], Kotlin's `runMendianLoop`).
+//! `mendian.new_event_loop()` runs its asyncio calls this way, and so does Kotlin's
+//! `runMendianLoop`, call by call ([`run_next_call_here`]).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
 
 use super::shared::{per_process, Pid};
 use crate::error::MendianError;
@@ -23,34 +21,26 @@ thread_local! {
     static CALLER: RefCell<Option<(Pid, tokio::runtime::Runtime)>> = const { RefCell::new(None) };
     /// Whether this thread is inside [`run`].
     static IN_CALL: Cell<bool> = const { Cell::new(false) };
-    /// The foreign event loops running on this thread, innermost last: each is running while
-    /// its flag is alive and true (see [`mark_loop`]).
-    static LOOPS: RefCell<Vec<Weak<AtomicBool>>> = const { RefCell::new(Vec::new()) };
+    /// Whether the next async call this thread starts runs on its own runtime (see
+    /// [`run_next_call_here`]).
+    static NEXT_CALL_HERE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Marks the calling thread as running a foreign event loop that waits in [`run`] (Kotlin's
-/// `runMendianLoop`), for as long as the returned flag is alive and true: the async calls the
-/// thread starts meanwhile run on its own runtime ([`runs_loop`]). Loops may nest.
-pub fn mark_loop() -> Arc<AtomicBool> {
-    let running = Arc::new(AtomicBool::new(true));
-    LOOPS.with(|l| l.borrow_mut().push(Arc::downgrade(&running)));
-    running
+/// Asks that the next async call started on this thread (the next [`super::shared::spawn`],
+/// which every exported async method makes when first polled) run on this thread's own runtime
+/// ([`spawn_here`]) instead of the shared one. For a foreign event loop that waits in [`run`]
+/// (Kotlin's `runMendianLoop`): it asks for each call a coroutine of the loop starts, so the call
+/// progresses while the loop waits and wakes it, on this thread, when done. One call only: a
+/// call nobody asked for (a `runBlocking` inside the loop, whose thread would not wait in
+/// mendian) keeps the shared runtime.
+pub fn run_next_call_here() {
+    NEXT_CALL_HERE.with(|c| c.set(true));
 }
 
-/// Whether the calling thread runs a foreign event loop ([`mark_loop`]): an async call it
-/// starts is then spawned on its own runtime ([`spawn_here`]), progresses while the loop
-/// waits, and wakes the loop on this thread when done, with no hand-off to another thread.
-pub fn runs_loop() -> bool {
-    LOOPS.with(|l| {
-        let mut loops = l.borrow_mut();
-        while let Some(top) = loops.last() {
-            if top.upgrade().is_some_and(|running| running.load(Ordering::Acquire)) {
-                return true;
-            }
-            loops.pop();
-        }
-        false
-    })
+/// Whether the async call being started was asked to run here ([`run_next_call_here`]); the
+/// request is used up.
+pub fn take_next_call_here() -> bool {
+    NEXT_CALL_HERE.with(|c| c.replace(false))
 }
 
 /// Whether the current code runs inside a blocking call on its caller's thread: the transport

@@ -3,8 +3,8 @@
 //!
 //! - The async methods exported to Kotlin, Swift and Python run their call here
 //!   ([`spawn`]): the foreign side polls once, and is woken once, when the whole call is done.
-//!   (On the thread of a foreign event loop that waits in mendian, they run on that thread
-//!   instead: see [`super::blocking::mark_loop`].)
+//!   (A call a foreign event loop that waits in mendian asks for runs on the loop's thread
+//!   instead: see [`super::blocking::run_next_call_here`].)
 //!   Dropping the foreign future (a cancelled coroutine or task) aborts the call, which drops
 //!   its connection. Rust callers await the client methods on their own runtime instead.
 //! - Work that must outlive one call runs here too (the Redis store's connection tasks).
@@ -85,10 +85,13 @@ where
             self.0.abort();
         }
     }
-    // On the thread of a foreign event loop that waits in mendian (Kotlin's `runMendianLoop`)
-    // the call runs on that thread, while the loop waits: no hand-off and no wake-up between
-    // threads.
-    let task = if super::blocking::runs_loop() { super::blocking::spawn_here(call)? } else { handle()?.spawn(call) };
+    // A call a foreign event loop asked for (Kotlin's `runMendianLoop`) runs on the loop's own
+    // thread, while the loop waits in mendian: no hand-off and no wake-up between threads.
+    let task = if super::blocking::take_next_call_here() {
+        super::blocking::spawn_here(call)?
+    } else {
+        handle()?.spawn(call)
+    };
     let mut task = AbortOnDrop(task);
     match (&mut task.0).await {
         Ok(outcome) => outcome,

@@ -1,7 +1,8 @@
 // `runMendianLoop` against the emulator: its calls run on its own thread (a logger records the
 // thread of each exchange), with the same answers and errors as in `runBlocking`; hundreds of
 // calls at once with a Kotlin token provider; cancellation, `delay` and other dispatchers
-// inside it; nesting; work that outlives it; and `ThreadLoop` refusing other threads.
+// inside it; nesting, `runBlocking` inside it; work that outlives it; and `ThreadLoop` refusing
+// other threads.
 package mendian.tests
 
 import kotlinx.coroutines.CoroutineScope
@@ -111,7 +112,7 @@ fun registerLoopTests(s: Suite, emu: () -> Emulator) {
         }
     }
 
-    s.test("runMendianLoop nests, and work dispatched to it after it returned runs on Dispatchers.Default") {
+    s.test("runMendianLoop nests (with itself and with runBlocking), and work dispatched to it after it returned runs on Dispatchers.Default") {
         val e = emu()
         e.admin("POST", "/reset")
         val wx = wxaClient(e)
@@ -123,8 +124,10 @@ fun registerLoopTests(s: Suite, emu: () -> Emulator) {
         withThreadLogger { log ->
             runMendianLoop {
                 val inner = runMendianLoop { wx.getStoreList(request).totalCount }
+                // runBlocking parks the thread in the JVM: its call must not wait for this loop.
+                val parked = runBlocking { wx.getStoreList(request).totalCount }
                 val outer = wx.getStoreList(request).totalCount
-                assertEquals(0 to 0, inner to outer, "inner and outer answers")
+                assertEquals(Triple(0, 0, 0), Triple(inner, parked, outer), "inner, runBlocking and outer answers")
                 // Not a child of the loop's coroutine: it outlives runMendianLoop.
                 late = CoroutineScope(coroutineContext[ContinuationInterceptor]!!).launch {
                     delay(200)
@@ -135,7 +138,7 @@ fun registerLoopTests(s: Suite, emu: () -> Emulator) {
             runBlocking { late!!.join() }
             check(late!!.isCompleted && !late!!.isCancelled) { "the late coroutine did not finish: $late" }
             check(lateThread.single() != me) { "it ran on the loop's thread after the loop returned" }
-            assertEquals(listOf(me, me, "mendian-io"), log.threads.toList(), "threads: inner, outer, the late call")
+            assertEquals(listOf(me, "mendian-io", me, "mendian-io"), log.threads.toList(), "threads: inner, runBlocking, outer, the late call")
         }
     }
 

@@ -375,6 +375,11 @@ uint64_t uniffi_mendian_fn_constructor_threadloop_new(RustCallStatus *_Nonnull o
 void uniffi_mendian_fn_method_threadloop_end(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_RUN_NEXT_CALL_HERE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_RUN_NEXT_CALL_HERE
+void uniffi_mendian_fn_method_threadloop_run_next_call_here(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_WAIT_FOR_WORK
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_FN_METHOD_THREADLOOP_WAIT_FOR_WORK
 void uniffi_mendian_fn_method_threadloop_wait_for_work(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1788,6 +1793,12 @@ uint16_t uniffi_mendian_checksum_func_wxa_stable_token_provider(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_END
 #define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_END
 uint16_t uniffi_mendian_checksum_method_threadloop_end(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_RUN_NEXT_CALL_HERE
+#define UNIFFI_FFIDEF_UNIFFI_MENDIAN_CHECKSUM_METHOD_THREADLOOP_RUN_NEXT_CALL_HERE
+uint16_t uniffi_mendian_checksum_method_threadloop_run_next_call_here(void
     
 );
 #endif
