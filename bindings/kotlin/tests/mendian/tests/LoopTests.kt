@@ -38,13 +38,18 @@ fun <T> withThreadLogger(body: (ThreadLogger) -> T): T {
     }
 }
 
+/** A client of the emulator, reset first, whose token is already fetched: a logger installed
+ *  next sees only the calls under test. */
+fun warmWxaClient(e: Emulator): WxaClient {
+    e.admin("POST", "/reset")
+    return wxaClient(e).also { it.getStoreListBlocking(GetStoreListRequest(offset = 0, limit = 1)) }
+}
+
 fun registerLoopTests(s: Suite, emu: () -> Emulator) {
     s.test("runMendianLoop runs the calls on its own thread, with runBlocking's answers and errors") {
         val e = emu()
-        e.admin("POST", "/reset")
-        val wx = wxaClient(e)
+        val wx = warmWxaClient(e)
         val request = GetStoreListRequest(offset = 0, limit = 10)
-        wx.getStoreListBlocking(request) // the token, fetched before the loggers look
         val me = Thread.currentThread().name
         val (onLoop, loopThreads) = withThreadLogger { log ->
             runMendianLoop { wx.getStoreList(request) to wx.getMerchantCategory(GetMerchantCategoryRequest()) } to log.threads.toList()
@@ -97,9 +102,7 @@ fun registerLoopTests(s: Suite, emu: () -> Emulator) {
         val tookMs = (System.nanoTime() - started) / 1_000_000
         assertEquals(null, result, "cancelled by withTimeout")
         check(tookMs < 2000) { "cancelling waited for the server: $tookMs ms" }
-        e.admin("POST", "/reset")
-        val wx2 = wxaClient(e)
-        wx2.getStoreListBlocking(request) // its token, fetched before the logger looks
+        val wx2 = warmWxaClient(e)
         val me = Thread.currentThread().name
         withThreadLogger { log ->
             runMendianLoop {
@@ -114,10 +117,8 @@ fun registerLoopTests(s: Suite, emu: () -> Emulator) {
 
     s.test("runMendianLoop nests (with itself and with runBlocking), and work dispatched to it after it returned runs on Dispatchers.Default") {
         val e = emu()
-        e.admin("POST", "/reset")
-        val wx = wxaClient(e)
+        val wx = warmWxaClient(e)
         val request = GetStoreListRequest(offset = 0, limit = 1)
-        wx.getStoreListBlocking(request) // the token, fetched before the logger looks
         val me = Thread.currentThread().name
         var late: Job? = null
         val lateThread = Collections.synchronizedList(mutableListOf<String>())
