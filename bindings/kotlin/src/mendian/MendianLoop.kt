@@ -34,7 +34,8 @@ import kotlinx.coroutines.async
  * it would after `runBlocking`.
  *
  * Like `runBlocking`, it blocks the thread: call it from `main`, a test or a worker thread, not
- * from a coroutine or Android's main thread. While a coroutine of the loop blocks the thread
+ * from a coroutine or Android's main thread. Called from a callback mendian makes (a logger, a
+ * signer), it throws `MendianException.InvalidArgument` and cancels [block]. While a coroutine of the loop blocks the thread
  * (`Thread.sleep`, a long computation), the loop's calls wait too. A thread interrupt is not
  * seen while the loop waits.
  *
@@ -43,8 +44,8 @@ import kotlinx.coroutines.async
 fun <T> runMendianLoop(context: CoroutineContext = EmptyCoroutineContext, block: suspend CoroutineScope.() -> T): T {
     val loop = ThreadLoop()
     val dispatcher = MendianLoopDispatcher(loop)
+    val result = CoroutineScope(context + dispatcher).async(block = block)
     try {
-        val result = CoroutineScope(context + dispatcher).async(block = block)
         while (true) {
             val task = dispatcher.queue.poll()
             if (task != null) {
@@ -63,6 +64,8 @@ fun <T> runMendianLoop(context: CoroutineContext = EmptyCoroutineContext, block:
         @OptIn(ExperimentalCoroutinesApi::class)
         return result.getCompleted()
     } finally {
+        // Left early (a failed wait): the block's coroutine is cancelled, not left behind.
+        if (!result.isCompleted) result.cancel()
         dispatcher.close()
         // Not destroyed here: another thread may still be waking it. The cleaner frees it.
         loop.end()

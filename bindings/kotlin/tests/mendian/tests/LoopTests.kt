@@ -143,6 +143,32 @@ fun registerLoopTests(s: Suite, emu: () -> Emulator) {
         }
     }
 
+    s.test("runMendianLoop inside a callback mendian calls fails with InvalidArgument and leaves nothing running") {
+        val e = emu()
+        val wx = warmWxaClient(e)
+        val outcomes = Collections.synchronizedList(mutableListOf<String>())
+        var left: Job? = null
+        class LoopInLogger : MendianLogger {
+            override fun log(exchange: HttpExchange) {
+                val err = runCatching {
+                    runMendianLoop {
+                        left = coroutineContext[Job]
+                        delay(10)
+                    }
+                }.exceptionOrNull()
+                outcomes += (err as? MendianException.InvalidArgument)?.field ?: "not InvalidArgument: $err"
+            }
+        }
+        setMendianLogger(LoopInLogger(), LogLevel.INFO)
+        try {
+            runBlocking { wx.getStoreList(GetStoreListRequest(offset = 0, limit = 1)) }
+        } finally {
+            setMendianLogger(null, LogLevel.INFO)
+        }
+        assertEquals(listOf("blocking call"), outcomes.toList(), "the loop's failure, from the logger on mendian-io")
+        check(left!!.isCancelled) { "the block's coroutine was left running: $left" }
+    }
+
     s.test("ThreadLoop refuses other threads and waits after end") {
         val loop = ThreadLoop()
         try {
