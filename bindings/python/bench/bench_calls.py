@@ -246,9 +246,14 @@ def run(emu, baseline, loop, mendian_loop, args):
                                           app_secret=p["top_app_secret"], session=p["top_session"], worker=worker,
                                           calls=n)
 
+        def rust_sdk(n):
+            return baseline.run(op="sdk_top", runtime="current", gateway=gateway, app_key=p["top_app_key"],
+                                app_secret=p["top_app_secret"], session=p["top_session"], worker=worker, calls=n)
+
         return {
             "reqwest-ct": reqwest("current"),
             "reqwest-mt": reqwest("multi"),
+            "rust-sdk": rust_sdk,
             **sdk_forms(top, "worker_update", lambda: mendian.WorkerUpdateRequest(worker=bench_worker()), check),
             "requests": with_requests,
         }
@@ -369,7 +374,7 @@ def run(emu, baseline, loop, mendian_loop, args):
 LABELS = {
     "reqwest-ct": "plain reqwest (Rust), current-thread runtime",
     "reqwest-mt": "plain reqwest (Rust), 2-worker runtime (call on the calling thread, connection on the workers)",
-    "rust-sdk": "mendian from Rust (`WxaClient::get_store_list` in the baseline's process, current-thread runtime)",
+    "rust-sdk": "mendian from Rust (the same call through the Rust API, in the baseline's process, current-thread runtime)",
     "mendian-blocking": "mendian, blocking",
     "mendian-asyncio": "mendian, asyncio (one at a time)",
     "uniffi-blocking": "mendian, blocking, through UniFFI's Python converters (the method's `__wrapped__`)",

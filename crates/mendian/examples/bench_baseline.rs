@@ -11,6 +11,8 @@
 //!  "app_secret": "…", "session": "…", "worker": {…WorkerDto JSON…}, "calls": 2000, "in_flight": 1}
 //! {"op": "sdk_wxa", "runtime": "current" | "multi", "appid": "…", "secret": "…", "base_url": "<wxa>",
 //!  "offset": 0, "limit": 10, "stores": 1, "calls": 2000, "in_flight": 1}
+//! {"op": "sdk_top", "runtime": "current" | "multi", "gateway": "<top gateway>", "app_key": "…",
+//!  "app_secret": "…", "session": "…", "worker": {…WorkerDto JSON…}, "calls": 2000, "in_flight": 1}
 //! {"op": "wechatpay", "runtime": "current" | "multi", "base_url": "<wechatpay>", "mchid": "…",
 //!  "serial_no": "…", "private_key_pem": "…", "public_key_id": "…", "public_key_pem": "…",
 //!  "guide_id": "…", "name": "…", "mobile": "…", "calls": 300, "in_flight": 1}
@@ -26,8 +28,9 @@
 //! aws-lc-rs keys parsed once: `name` and `mobile` encrypted (RSA-OAEP, SHA-1), the JSON body,
 //! the request signed (RSA-SHA256 over method, path, timestamp, nonce and body, fresh timestamp
 //! and nonce), `PATCH` sent, the 204 answer's signature verified with the WeChat Pay public key.
-//! `sdk_wxa` is not a baseline: it is mendian's own `WxaClient::get_store_list` from Rust, on
-//! the same runtime, to show what the core costs without a foreign language around it.
+//! `sdk_wxa` and `sdk_top` are not baselines: they are mendian's own
+//! `WxaClient::get_store_list` and `TopClient::worker_update` from Rust, on the same runtime,
+//! to show what the core costs without a foreign language around it.
 //! `current` runs everything on one thread (a current-thread Tokio runtime: the cheapest
 //! way, and the shape of the SDK's blocking form); `multi` drives the calls from the main
 //! thread with the connections on a 2-worker runtime (the shape of `#[tokio::main]`).
@@ -350,6 +353,22 @@ fn main() {
                     };
                     let page = client.get_store_list(request).await.expect("get_store_list");
                     assert_eq!(page.business_list.len(), stores);
+                }))
+            }
+            "sdk_top" => {
+                // The SDK's own `TopClient::worker_update` from Rust, as `sdk_wxa` for 门店小程序.
+                let mut config = mendian::top::TopConfig::new(str_of(&cmd, "app_key"));
+                config.session = Some(str_of(&cmd, "session").into());
+                config.options.base_url = Some(str_of(&cmd, "gateway").into());
+                let signer = mendian::top::top_app_secret_signer(str_of(&cmd, "app_secret").into()).expect("signer");
+                let client = mendian::top::TopClient::new(config, signer).expect("client");
+                let worker: mendian::top::WorkerDto = serde_json::from_value(cmd["worker"].clone()).expect("worker");
+                let client = &client;
+                let worker = &worker;
+                rt.block_on(measure(calls, in_flight, || async move {
+                    let request = mendian::top::WorkerUpdateRequest { worker: Some(worker.clone()) };
+                    let answer = client.worker_update(request, None).await.expect("worker_update");
+                    assert_eq!(answer.result.and_then(|r| r.value), Some(true));
                 }))
             }
             other => panic!("unknown op `{other}`"),
