@@ -28,16 +28,15 @@ import kotlinx.coroutines.async
  * `cargo xtask bench --kotlin`, that hand-off is most of what a suspend call costs over the
  * blocking form. Everything else is as in `runBlocking`: coroutines started with another
  * dispatcher (`Dispatchers.IO`, …) run there, and their mendian calls use the SDK's I/O thread,
- * as do those of a `runBlocking` nested inside the loop;
- * `delay` and `withTimeout` work; cancelling a coroutine cancels its call and closes its
- * connection. Work dispatched to the loop after it returned runs on `Dispatchers.Default`, as
+ * as do those of a `runBlocking` nested inside the loop; `delay` and `withTimeout` work;
+ * cancelling a coroutine cancels its call and closes its connection. Work dispatched to the loop after it returned runs on `Dispatchers.Default`, as
  * it would after `runBlocking`.
  *
  * Like `runBlocking`, it blocks the thread: call it from `main`, a test or a worker thread, not
  * from a coroutine or Android's main thread. Called from a callback mendian makes (a logger, a
- * signer), it throws `MendianException.InvalidArgument` and cancels [block]. While a coroutine of the loop blocks the thread
- * (`Thread.sleep`, a long computation), the loop's calls wait too. A thread interrupt is not
- * seen while the loop waits.
+ * signer), it throws `MendianException.InvalidArgument` and cancels [block]. While a coroutine
+ * of the loop blocks the thread (`Thread.sleep`, a long computation), the loop's calls wait
+ * too. A thread interrupt is not seen while the loop waits.
  *
  * @param context added to the loop's coroutine (a `CoroutineName`, a parent `Job`, …).
  */

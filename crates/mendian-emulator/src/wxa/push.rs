@@ -15,7 +15,8 @@
 //!   retry a new request (new timestamp, nonce and encryption; same event XML). Every
 //!   attempt is recorded once answered (`GET /__admin/wxa` → `pushes`, in the order the
 //!   attempts were sent), including the answer, which the platform expects to be `success` or
-//!   empty. Nothing is delivered (or recorded) while no callback is configured. The callback URL and mode are read when the push is due.
+//!   empty. Nothing is delivered (or recorded) while no callback is configured. The callback
+//!   URL and mode are read when the push is due.
 //!
 //! The state mutex is only taken for short reads and to record outcomes, never across an await.
 //! The crypto here (SHA-1 signatures, AES-256-CBC) is the emulator's own, written from the
