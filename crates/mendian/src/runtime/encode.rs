@@ -23,13 +23,41 @@ const NOT_UNRESERVED: &percent_encoding::AsciiSet =
 
 /// Percent-encodes a query or path value (RFC 3986 unreserved characters stay).
 pub fn percent_encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
+    let mut out = String::with_capacity(s.len());
+    percent_encode_into(s, &mut out);
+    out
+}
+
+/// [`percent_encode`], appended to `out`.
+pub fn percent_encode_into(s: &str, out: &mut String) {
+    for piece in percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED) {
+        out.push_str(piece);
+    }
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value (space as `+`; alphanumerics and
 /// `*-._` stay), as the WHATWG URL standard and TOP's form bodies spell it.
 pub fn form_encode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    let mut out = String::with_capacity(s.len());
+    form_encode_into(s, &mut out);
+    out
+}
+
+/// [`form_encode`], appended to `out`.
+pub fn form_encode_into(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
 }
 
 /// A request record laid out by its descriptor.
@@ -105,6 +133,19 @@ mod tests {
             assert!(matches!(&e, MendianError::InvalidArgument { field, .. } if field == "guide_id"), "{bad:?}: {e}");
         }
         assert!(to_value(d, &serde_json::json!({ "guide_id": "..a" })).is_ok());
+    }
+
+    #[test]
+    fn form_encoding_is_the_whatwg_one_for_every_byte() {
+        let every: String = (0u32..0x800).filter_map(char::from_u32).collect();
+        for text in [every.as_str(), "", "a b", "张三 & co=1+2", "~!'()"] {
+            let whatwg: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            assert_eq!(form_encode(text), whatwg, "{text:?}");
+        }
+        let mut out = String::from("x=");
+        form_encode_into("a b", &mut out);
+        percent_encode_into("/~", &mut out);
+        assert_eq!(out, "x=a+b%2F~");
     }
 
     #[test]

@@ -4,12 +4,13 @@
 //! within the call's deadline.
 //!
 //! A platform plugs in through [`Protocol`]: how to build one attempt for a host (sign it,
-//! attach a token), how to read an answer (verify it, unwrap its envelope) and what kind of
-//! failure an error is. Everything else (hosts, timeouts, backoff, deadline) lives here once.
+//! attach a token), how to read an answer into the record the caller wants (verify it, unwrap
+//! its envelope, decode it) and what kind of failure an error is. Everything else (hosts,
+//! timeouts, backoff, deadline) lives here once.
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 
 use super::options::{ClientOptions, PlatformDefaults, ResolvedOptions};
 use super::retry::{Decision, Failure, RetryPolicy};
@@ -29,13 +30,15 @@ pub trait Protocol: Send + Sync {
     /// The HTTP request of one attempt against `base` (a base URL without trailing `/`).
     async fn build(&self, call: &Self::Call, base: &str) -> Result<(HttpRequest, Self::Ticket), MendianError>;
 
-    /// Reads an answer: the payload to decode, or the error it carries.
-    async fn read(
+    /// Reads an answer: its payload decoded as `T` (the endpoint's response record), or the
+    /// error it carries. A failure to decode is final like any other answer the platform
+    /// gave.
+    async fn read<T: DeserializeOwned + Send>(
         &self,
         call: &Self::Call,
         response: HttpResponse,
         ticket: &Self::Ticket,
-    ) -> Result<Value, MendianError>;
+    ) -> Result<T, MendianError>;
 
     /// What kind of failure `error` is.
     fn classify(&self, error: &MendianError) -> Failure;
@@ -87,13 +90,14 @@ impl Engine {
         &self.transport
     }
 
-    /// Runs one call of endpoint `d` through `protocol`, returning the answer's payload.
-    pub async fn execute<P: Protocol>(
+    /// Runs one call of endpoint `d` through `protocol`, returning the answer's payload
+    /// decoded as `T`.
+    pub async fn execute<P: Protocol, T: DeserializeOwned + Send>(
         &self,
         protocol: &P,
         d: &EndpointDescriptor,
         call: &P::Call,
-    ) -> Result<Value, MendianError> {
+    ) -> Result<T, MendianError> {
         let deadline = self.deadline.map(|d| (Instant::now() + d, d));
         let mut retries = 0;
         let mut renewed = false;
@@ -139,20 +143,20 @@ impl Engine {
 
     /// One attempt: sent with failover, then read by the protocol. A failure says whether
     /// the request may have reached the platform.
-    async fn attempt<P: Protocol>(
+    async fn attempt<P: Protocol, T: DeserializeOwned + Send>(
         &self,
         protocol: &P,
         call: &P::Call,
-    ) -> Result<Value, (MendianError, Option<P::Ticket>, bool)> {
+    ) -> Result<T, (MendianError, Option<P::Ticket>, bool)> {
         let (resp, ticket) = self.send_marked(protocol, call).await?;
         // A 5xx page that is not the platform's JSON comes from a gateway or proxy: the same
         // on every platform, a failure in transit (repeated where safe; the request may have
         // been processed behind it).
-        if resp.status >= 500 && !serde_json::from_slice::<Value>(&resp.body).is_ok_and(|v| v.is_object()) {
+        if resp.status >= 500 && !serde_json::from_slice::<serde_json::Value>(&resp.body).is_ok_and(|v| v.is_object()) {
             let e = MendianError::Network { reason: format!("HTTP {} without the platform's JSON answer", resp.status) };
             return Err((e, Some(ticket), true));
         }
-        protocol.read(call, resp, &ticket).await.map_err(|e| (e, Some(ticket), false))
+        protocol.read::<T>(call, resp, &ticket).await.map_err(|e| (e, Some(ticket), false))
     }
 
     /// Sends one attempt to the primary host, then to the backup if the primary could not

@@ -58,20 +58,27 @@ pub fn endpoint_name(d: &EndpointDescriptor) -> &'static str {
 /// Decodes an answer's payload into the endpoint's response record.
 pub fn decode_payload<T: DeserializeOwned>(d: &EndpointDescriptor, payload: Value) -> Result<T, MendianError> {
     if let Value::Object(fields) = &payload {
-        let missing: Vec<String> =
-            d.required_response_lists.iter().filter(|f| !fields.contains_key(**f)).map(|f| format!("`{f}`")).collect();
-        if !missing.is_empty() {
-            return Err(decode_error(
-                format!("the {} response", endpoint_name(d)),
-                format!("it lacks the documented field(s) {}", missing.join(", ")),
-            ));
+        if let Some(e) = missing_lists(d, |f| fields.contains_key(f)) {
+            return Err(e);
         }
     }
     serde_json::from_value(payload).map_err(|e| decode_error(format!("the {} response", endpoint_name(d)), e))
 }
 
-/// Parses an answer body as JSON.
-pub fn parse_json(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<Value, MendianError> {
+/// The `Decode` error for an answer object that lacks lists the documents say it always
+/// carries (`has` says whether a top-level member is present), if it lacks any.
+pub fn missing_lists(d: &EndpointDescriptor, has: impl Fn(&str) -> bool) -> Option<MendianError> {
+    let missing: Vec<String> = d.required_response_lists.iter().filter(|f| !has(f)).map(|f| format!("`{f}`")).collect();
+    (!missing.is_empty()).then(|| {
+        decode_error(
+            format!("the {} response", endpoint_name(d)),
+            format!("it lacks the documented field(s) {}", missing.join(", ")),
+        )
+    })
+}
+
+/// Parses an answer body as JSON (a `Value`, or a record read as it is).
+pub fn parse_json<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
     serde_json::from_slice(body).map_err(|e| {
         decode_error(format!("the {} response (HTTP {status})", endpoint_name(d)), format!("not JSON: {e}"))
     })

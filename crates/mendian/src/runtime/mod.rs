@@ -14,6 +14,8 @@
 //! - [`encode`]: text, percent and form encoding; the layout of a request record into
 //!   path, query and body.
 //! - [`errors`]: `Api` and `Decode` error constructors.
+//! - [`answer`]: decoding a JSON answer straight into its record, noting the envelope on the
+//!   way.
 //! - [`clock`]: the injectable clock.
 //! - [`log`]: the process-wide logger hook that sees every HTTP exchange, redacted.
 //! - [`blocking`]: the generated `*_blocking` calls, each on its caller's thread.
@@ -25,6 +27,7 @@
 //! The platform modules (`wechatpay/`, `wxa/`, `top/`) keep only what differs between the
 //! platforms: signing, trust, tokens and envelopes.
 
+pub mod answer;
 pub mod blocking;
 pub mod clock;
 pub mod encode;

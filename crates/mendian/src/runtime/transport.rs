@@ -246,7 +246,13 @@ impl Transport {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                let value = match v.to_str() {
+                    Ok(text) => text.to_string(),
+                    Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                };
+                (k.as_str().to_string(), value)
+            })
             .collect();
         let too_large = || MendianError::Decode {
             what: format!("the answer from {}", host()),

@@ -14,7 +14,7 @@ pub use validate::Validate;
 /// so one generic call path per platform serves every endpoint.
 pub trait Request: Validate + serde::Serialize {
     /// The record a successful response decodes into (`()` when there is no body).
-    type Response: serde::de::DeserializeOwned;
+    type Response: serde::de::DeserializeOwned + Send;
     /// The endpoint this request is for.
     fn descriptor() -> &'static EndpointDescriptor;
     /// The file contents sent as `multipart/form-data` parts (`bytes` fields), by wire name;

@@ -9,17 +9,18 @@
 //! 7 are refusals that end after the ban's own length (never the daily quota). The typed
 //! per-endpoint methods are generated from the spec into the FFI layer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::envelope;
 use super::sign::{canonical_string, is_sent, TopSignMethod, TopSignRequest, TopSigner};
 use crate::error::MendianError;
-use crate::runtime::encode::{form_encode, to_value};
+use crate::runtime::encode::{form_encode_into, to_value};
 use crate::runtime::engine::transport_failure;
 use crate::runtime::options::check_id;
 use crate::runtime::errors::decode_payload;
@@ -243,7 +244,11 @@ impl TopClient {
         let request = TopSignRequest {
             sign_method: method,
             api_name: d.api_name.unwrap_or(d.id).to_string(),
-            params: p.iter().filter(|(k, v)| *k != "sign" && is_sent(v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            params: {
+                let mut sent = HashMap::with_capacity(p.len());
+                sent.extend(p.iter().filter(|(k, v)| *k != "sign" && is_sent(v)).map(|(k, v)| (k.clone(), v.clone())));
+                sent
+            },
             canonical: canonical_string(&p),
         };
         let sign = self.signer.sign(request).await?;
@@ -273,8 +278,7 @@ impl TopClient {
         request.validate()?;
         let d = R::descriptor();
         let call = TopCall { d, business: Self::business_params(request)?, session: session.map(str::to_string) };
-        let payload = self.engine.execute(self, d, &call).await?;
-        decode_payload(d, payload)
+        self.engine.execute(self, d, &call).await
     }
 }
 
@@ -286,8 +290,15 @@ impl Protocol for TopClient {
 
     async fn build(&self, call: &TopCall, gateway: &str) -> Result<(HttpRequest, ()), MendianError> {
         let params = self.signed_params(call.d, &call.business, call.session.as_deref()).await?;
-        let body =
-            params.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
+        let mut body = String::with_capacity(params.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum());
+        for (k, v) in &params {
+            if !body.is_empty() {
+                body.push('&');
+            }
+            form_encode_into(k, &mut body);
+            body.push('=');
+            form_encode_into(v, &mut body);
+        }
         let req = HttpRequest {
             method: "POST",
             url: gateway.to_string(),
@@ -300,8 +311,13 @@ impl Protocol for TopClient {
         Ok((req, ()))
     }
 
-    async fn read(&self, call: &TopCall, resp: HttpResponse, _: &()) -> Result<Value, MendianError> {
-        envelope::decode(call.d, resp.status, &resp.body)
+    async fn read<T: DeserializeOwned + Send>(
+        &self,
+        call: &TopCall,
+        resp: HttpResponse,
+        _: &(),
+    ) -> Result<T, MendianError> {
+        decode_payload(call.d, envelope::decode(call.d, resp.status, &resp.body)?)
     }
 
     fn classify(&self, error: &MendianError) -> Failure {

@@ -76,8 +76,9 @@ pub fn decode(d: &EndpointDescriptor, http_status: u16, body: &[u8]) -> Result<V
         return Err(platform_error(d, err));
     }
     let key = response_key(api);
-    let payload = match root.get(&key) {
-        Some(p) => p.clone(),
+    let mut root = root;
+    let payload = match root.as_object_mut().and_then(|members| members.remove(&key)) {
+        Some(p) => p,
         // simplify=true: the root is the payload.
         None => root,
     };

@@ -13,6 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::auth::{self, WechatpayMerchantSigner};
@@ -367,8 +368,7 @@ impl WechatpayClient {
     pub async fn call<R: Request>(&self, request: &R) -> Result<R::Response, MendianError> {
         let d = R::descriptor();
         let prepared = self.prepare(request).await?;
-        let v = self.engine.execute(self, d, &prepared).await?;
-        decode_payload(d, v)
+        self.engine.execute(self, d, &prepared).await
     }
 
     async fn encryption_key(&self) -> Result<(String, RsaPublicKey), MendianError> {
@@ -679,8 +679,13 @@ impl Protocol for WechatpayClient {
         self.sign_for_host(call, base).await
     }
 
-    async fn read(&self, call: &Prepared, response: HttpResponse, signed: &String) -> Result<Value, MendianError> {
-        self.read_value(call.d, &response, signed).await
+    async fn read<T: DeserializeOwned + Send>(
+        &self,
+        call: &Prepared,
+        response: HttpResponse,
+        signed: &String,
+    ) -> Result<T, MendianError> {
+        decode_payload(call.d, self.read_value(call.d, &response, signed).await?)
     }
 
     fn classify(&self, error: &MendianError) -> Failure {

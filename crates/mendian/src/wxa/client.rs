@@ -14,16 +14,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::token::{WxaTokenProvider, WxaTokenStore};
 use super::token_cache::{default_store, TokenCache, DEFAULT_LOCK_TTL_MS};
 use crate::error::MendianError;
 use crate::generated::Envelope;
-use crate::runtime::encode::{lay_out, percent_encode, to_value, value_text};
+use crate::runtime::answer::decode_noting;
+use crate::runtime::encode::{lay_out, percent_encode_into, to_value, value_text};
 use crate::runtime::engine::transport_failure;
 use crate::runtime::options::check_id;
-use crate::runtime::errors::{api_error, decode_payload, parse_json, ApiAnswer};
+use crate::runtime::errors::{api_error, decode_payload, missing_lists, parse_json, ApiAnswer};
 use crate::runtime::transport::{HttpRequest, HttpResponse};
 use crate::runtime::{ClientOptions, Engine, Failure, PlatformDefaults, Protocol};
 use crate::schema::{EndpointDescriptor, Request};
@@ -159,6 +161,50 @@ pub fn envelope_error(d: &EndpointDescriptor, v: &Value) -> Option<MendianError>
     ))
 }
 
+/// Every top-level member [`envelope_error`] reads, whatever the endpoint's envelope.
+const ENVELOPE_MEMBERS: &[&str] = &["errcode", "errmsg", "status", "message", "error"];
+
+/// An answer without an error in its envelope must still come with a 2xx status.
+fn check_status(d: &EndpointDescriptor, status: u16) -> Result<(), MendianError> {
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    Err(crate::runtime::errors::decode_error(format!("the {} response", d.id), format!("HTTP {status}")))
+}
+
+/// Reads an answer of endpoint `d`: its record, or the error its envelope, status or shape
+/// carries. The record is decoded straight from the bytes when it can be (the envelope's
+/// members kept on the way); any other answer is read by [`read_answer_general`], which
+/// gives the same result more slowly.
+fn read_answer<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
+    if d.response.is_some() {
+        if let Some((record, mut noted)) = decode_noting::<T>(body, ENVELOPE_MEMBERS, d.required_response_lists) {
+            if let Some(err) = envelope_error(d, &Value::Object(std::mem::take(&mut noted.kept))) {
+                return Err(err);
+            }
+            check_status(d, status)?;
+            let watched =
+                |f: &str| d.required_response_lists.iter().position(|w| *w == f).is_some_and(|i| noted.saw(i));
+            return match missing_lists(d, watched) {
+                Some(err) => Err(err),
+                None => Ok(record),
+            };
+        }
+    }
+    read_answer_general(d, status, body)
+}
+
+/// [`read_answer`] through a `Value` of the whole answer: every error and lenient case.
+fn read_answer_general<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
+    let v: Value = parse_json(d, status, body)?;
+    if let Some(err) = envelope_error(d, &v) {
+        return Err(err);
+    }
+    check_status(d, status)?;
+    // Endpoints without a response record answer only errcode/errmsg.
+    decode_payload(d, if d.response.is_none() { Value::Null } else { v })
+}
+
 /// A request body and its content type.
 struct Body {
     content_type: Option<String>,
@@ -213,12 +259,11 @@ impl WxaClient {
         } else {
             Body {
                 content_type: Some("application/json".into()),
-                bytes: Value::Object(layout.body).to_string().into_bytes(),
+                bytes: serde_json::to_vec(&layout.body).expect("a JSON map always serializes"),
             }
         };
         let call = WxaCall { d, query: layout.query, body };
-        let v = self.engine.execute(self, d, &call).await?;
-        decode_payload(d, v)
+        self.engine.execute(self, d, &call).await
     }
 }
 
@@ -231,7 +276,11 @@ impl Protocol for WxaClient {
 
     async fn build(&self, call: &WxaCall, base: &str) -> Result<(HttpRequest, String), MendianError> {
         let token = self.tokens.get().await?;
-        let mut url = format!("{base}{}?access_token={}", call.d.path, percent_encode(&token));
+        let mut url = String::with_capacity(base.len() + call.d.path.len() + 14 + token.len() + 64);
+        url.push_str(base);
+        url.push_str(call.d.path);
+        url.push_str("?access_token=");
+        percent_encode_into(&token, &mut url);
         for q in &call.query {
             url.push('&');
             url.push_str(q);
@@ -243,21 +292,14 @@ impl Protocol for WxaClient {
         Ok((HttpRequest { method: call.d.method, url, headers, body: call.body.bytes.clone() }, token))
     }
 
-    async fn read(&self, call: &WxaCall, resp: HttpResponse, _token: &String) -> Result<Value, MendianError> {
-        let d = call.d;
+    async fn read<T: DeserializeOwned + Send>(
+        &self,
+        call: &WxaCall,
+        resp: HttpResponse,
+        _token: &String,
+    ) -> Result<T, MendianError> {
         // (A gateway's 5xx page never gets here: the engine makes it a transport failure.)
-        let v = parse_json(d, resp.status, &resp.body)?;
-        if let Some(err) = envelope_error(d, &v) {
-            return Err(err);
-        }
-        if !(200..300).contains(&resp.status) {
-            return Err(crate::runtime::errors::decode_error(
-                format!("the {} response", d.id),
-                format!("HTTP {}", resp.status),
-            ));
-        }
-        // Endpoints without a response record answer only errcode/errmsg.
-        Ok(if d.response.is_none() { Value::Null } else { v })
+        read_answer(call.d, resp.status, &resp.body)
     }
 
     fn classify(&self, error: &MendianError) -> Failure {
@@ -287,6 +329,48 @@ mod tests {
         assert_eq!(rid_of("access_token expired rid: 68aeab12-3c4d5e6f").as_deref(), Some("68aeab12-3c4d5e6f"));
         assert_eq!(rid_of("data format error hint: [xZlI1a0722e622]").as_deref(), Some("xZlI1a0722e622"));
         assert_eq!(rid_of("ok"), None);
+    }
+
+    /// Both ways of reading an answer give the same record or the same error.
+    fn same_reading<T: DeserializeOwned + fmt::Debug>(id: &str, status: u16, body: &str) {
+        let d = crate::catalog::descriptor(id).unwrap();
+        let fast = format!("{:?}", read_answer::<T>(d, status, body.as_bytes()));
+        let general = format!("{:?}", read_answer_general::<T>(d, status, body.as_bytes()));
+        assert_eq!(fast, general, "{id} HTTP {status}: {body}");
+    }
+
+    #[test]
+    fn the_direct_reading_agrees_with_the_general_one() {
+        use crate::generated::wxa::{GetDistrictResponse, GetStoreListResponse};
+        let store = r#"{"base_info":{"poi_id":"p1","business_name":"店","branch_name":"","address":"路1号","telephone":"1","categories":["美食"],"city":"广州","province":"广东","offset_type":1,"longitude":113.3,"latitude":23.1,"sid":"s","status":1}}"#;
+        let lists = [
+            format!(r#"{{"errcode":0,"errmsg":"ok","business_list":[{store}],"total_count":1}}"#),
+            format!(r#"{{"business_list":[{store},{store}],"total_count":"2"}}"#),
+            format!(r#"{{"errcode":"0","business_list":[{store}],"total_count":1,"total_count":2}}"#),
+            format!(r#"{{"errcode":0,"errcode":40001,"errmsg":"invalid credential rid: 1-2","business_list":[]}}"#),
+            r#"{"errcode":-1,"errmsg":"system error","business_list":[]}"#.to_string(),
+            r#"{"errcode":40097,"errmsg":"invalid args"}"#.to_string(),
+            r#"{"errcode":0,"errmsg":"ok","total_count":0}"#.to_string(),
+            r#"{"errcode":0,"business_list":[],"total_count":0}"#.to_string(),
+            r#"{"errcode":0,"business_list":[{"base_info":{"poi_id":7}}]}"#.to_string(),
+            r#"{"errcode":0,"business_list":null}"#.to_string(),
+            r#"{"errcode":0,"business_list":[]} trailing"#.to_string(),
+            r#"[{"errcode":0}]"#.to_string(),
+            r#"<html>bad gateway</html>"#.to_string(),
+            String::new(),
+        ];
+        for body in &lists {
+            for status in [200, 404, 503] {
+                same_reading::<GetStoreListResponse>("get_store_list", status, body);
+            }
+        }
+        for body in [
+            r#"{"status":0,"message":"query ok","result":[[{"id":"110000","fullname":"北京市"}]]}"#,
+            r#"{"status":311,"message":"key格式错误"}"#,
+            r#"{"status":"0","message":"query ok","result":[]}"#,
+        ] {
+            same_reading::<GetDistrictResponse>("get_district", 200, body);
+        }
     }
 
     #[test]

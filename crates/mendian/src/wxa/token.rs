@@ -12,6 +12,7 @@
 //!
 //! Tokens never appear in Debug output or errors.
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -196,7 +197,12 @@ impl Protocol for SecretProvider {
         Ok((HttpRequest { method: call.d.method, url, headers, body: call.body.clone().unwrap_or_default() }, ()))
     }
 
-    async fn read(&self, call: &TokenCall, resp: HttpResponse, _: &()) -> Result<Value, MendianError> {
+    async fn read<T: DeserializeOwned + Send>(
+        &self,
+        call: &TokenCall,
+        resp: HttpResponse,
+        _: &(),
+    ) -> Result<T, MendianError> {
         parse_json(call.d, resp.status, &resp.body)
     }
 
@@ -221,7 +227,7 @@ impl WxaTokenProvider for SecretProvider {
                 secret: self.secret.clone(),
             })?,
         };
-        let v = self.engine.execute(self, call.d, &call).await?;
+        let v: Value = self.engine.execute(self, call.d, &call).await?;
         match (v.get("access_token").and_then(Value::as_str), v.get("expires_in").and_then(Value::as_u64)) {
             (Some(t), Some(e)) if !t.is_empty() => Ok(WxaAccessToken { access_token: t.to_string(), expires_in: e }),
             _ => Err(token_error(call.d, &v)),
