@@ -99,7 +99,14 @@ where
     }
     CALLER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        Ok(caller_runtime(&mut slot)?.spawn(task))
+        let rt = caller_runtime(&mut slot)?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Ok(rt.spawn(task));
+        }
+        // Spawned from inside the runtime's own context, the task goes straight onto its queue.
+        // From outside, Tokio also writes to the runtime's wake-up descriptor: a system call
+        // per call, and one more turn of the next wait to read it back.
+        Ok(rt.block_on(async { tokio::runtime::Handle::current().spawn(task) }))
     })
 }
 

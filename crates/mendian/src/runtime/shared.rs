@@ -16,8 +16,15 @@
 //! next use. The parent's is left alone (leaked, never dropped): dropping it would deregister
 //! the parent's sockets from the epoll instance both processes share, or wait for threads
 //! that do not exist in the child.
+//!
+//! The process id is a system call (`getpid`; glibc stopped caching it in 2.25), and a call
+//! checks it several times. Where the host runs a hook in every child it forks, it says so
+//! ([`fork_hook_installed`]) and the id is cached until the hook ([`forked`]) clears it: the
+//! Python package registers one with `os.register_at_fork`, which `os.fork`, `multiprocessing`
+//! and the servers that fork Python processes run. Elsewhere every check asks the kernel.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::error::MendianError;
@@ -35,10 +42,36 @@ const WORKERS: usize = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pid(u32);
 
+/// Whether every forked child runs [`forked`] before anything else of the SDK.
+static FORK_HOOKED: AtomicBool = AtomicBool::new(false);
+/// This process's id once read while [`FORK_HOOKED`], 0 before.
+static CACHED_PID: AtomicU32 = AtomicU32::new(0);
+
+/// Says that the host runs [`forked`] in every child it forks, first thing: the process id is
+/// cached from now on.
+pub fn fork_hook_installed() {
+    FORK_HOOKED.store(true, Ordering::SeqCst);
+}
+
+/// Run in a forked child, before any other use of the SDK: the child is another process.
+pub fn forked() {
+    CACHED_PID.store(0, Ordering::SeqCst);
+}
+
 impl Pid {
     /// This process.
     pub fn current() -> Pid {
-        Pid(std::process::id())
+        if !FORK_HOOKED.load(Ordering::Relaxed) {
+            return Pid(std::process::id());
+        }
+        match CACHED_PID.load(Ordering::Relaxed) {
+            0 => {
+                let pid = std::process::id();
+                CACHED_PID.store(pid, Ordering::Relaxed);
+                Pid(pid)
+            }
+            pid => Pid(pid),
+        }
     }
 
     /// Whether this is the current process (false in a child forked after it was taken).
@@ -139,6 +172,19 @@ mod tests {
         started.recv_timeout(std::time::Duration::from_secs(5)).expect("the call started");
         drop(waiting);
         dropped.recv_timeout(std::time::Duration::from_secs(5)).expect("the call was aborted and dropped");
+    }
+
+    #[test]
+    fn the_process_id_is_cached_only_under_a_fork_hook() {
+        let id = std::process::id();
+        assert_eq!(Pid::current(), Pid(id));
+        fork_hook_installed();
+        assert!(Pid(id).is_current());
+        assert_eq!(CACHED_PID.load(Ordering::SeqCst), id, "cached once a hook clears it in children");
+        forked();
+        assert_eq!(CACHED_PID.load(Ordering::SeqCst), 0, "a child reads its own id");
+        assert_eq!(Pid::current(), Pid(id));
+        assert!(!Pid(id.wrapping_add(1)).is_current());
     }
 
     /// Drives a future on this thread without a Tokio runtime, as a foreign executor does.
