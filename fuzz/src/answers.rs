@@ -4,8 +4,10 @@
 //!   body, JSON, encrypted fields, the endpoint's response record; the `Api` error of a
 //!   non-2xx answer);
 //! - [`wxa_answer`]: the 门店小程序 JSON envelope (`errcode`/`errmsg`, the Tencent-map and
-//!   map-POI variants) with `parse_json`, `envelope_error` and `decode_payload` in the order the
-//!   client's `read` applies them, and the district tree of a get_district answer;
+//!   map-POI variants) read as the client reads it (`read_answer`: the record straight from
+//!   the bytes where it can be), which must agree with the general reading through a `Value`
+//!   (`read_answer_general`: `parse_json`, `envelope_error`, `decode_payload`), and the
+//!   district tree of a get_district answer;
 //! - [`top_answer`]: `top::envelope::decode` (wrapped, simplified and error envelopes, the
 //!   worker business layer, control characters inside strings), the response record, and the
 //!   ban length of an error message.
@@ -21,7 +23,7 @@ use mendian::runtime::errors::{decode_payload, parse_json};
 use mendian::runtime::transport::HttpResponse;
 use mendian::schema::{EndpointDescriptor, Request};
 use mendian::top::envelope;
-use mendian::wxa::client::envelope_error;
+use mendian::wxa::client::{envelope_error, read_answer, read_answer_general};
 use mendian::MendianError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -178,23 +180,22 @@ where
     Outcome::of(&wxa_read_typed::<R>(code, body))
 }
 
-/// The steps of the 门店小程序 client's `read`, then the typed decoding of `call`.
+/// The 门店小程序 client's reading of an answer to `R`, held to the general one.
 fn wxa_read_typed<R>(code: u16, body: &[u8]) -> Result<R::Response, MendianError>
 where
     R: Request,
     R::Response: Serialize + PartialEq + Debug,
 {
     let d = R::descriptor();
-    let v = parse_json(d, code, body)?;
-    if let Some(err) = envelope_error(d, &v) {
-        assert!(matches!(err, MendianError::Api { .. }), "{}: the envelope error is not an Api error: {err:?}", d.id);
-        return Err(err);
+    let read = read_answer::<R::Response>(d, code, body);
+    let general = read_answer_general::<R::Response>(d, code, body);
+    assert_eq!(format!("{read:?}"), format!("{general:?}"), "{}: the direct reading differs from the general one", d.id);
+    if let Ok(v) = parse_json::<serde_json::Value>(d, code, body) {
+        if let Some(err) = envelope_error(d, &v) {
+            assert!(matches!(err, MendianError::Api { .. }), "{}: the envelope error is not an Api error: {err:?}", d.id);
+        }
     }
-    if !(200..300).contains(&code) {
-        return Err(MendianError::Decode { what: d.id.into(), reason: format!("HTTP {code}") });
-    }
-    let payload = if d.response.is_none() { serde_json::Value::Null } else { v };
-    let decoded: R::Response = decode_payload(d, payload)?;
+    let decoded = read?;
     round_trip(d, &decoded);
     Ok(decoded)
 }

@@ -175,8 +175,8 @@ fn check_status(d: &EndpointDescriptor, status: u16) -> Result<(), MendianError>
 /// Reads an answer of endpoint `d`: its record, or the error its envelope, status or shape
 /// carries. The record is decoded straight from the bytes when it can be (the envelope's
 /// members kept on the way); any other answer is read by [`read_answer_general`], which
-/// gives the same result more slowly.
-fn read_answer<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
+/// gives the same result more slowly (the fuzz target `wxa_answer` holds the two to that).
+pub fn read_answer<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
     if d.response.is_some() {
         if let Some((record, mut noted)) = decode_noting::<T>(body, ENVELOPE_MEMBERS, d.required_response_lists) {
             if let Some(err) = envelope_error(d, &Value::Object(std::mem::take(&mut noted.kept))) {
@@ -195,7 +195,7 @@ fn read_answer<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &
 }
 
 /// [`read_answer`] through a `Value` of the whole answer: every error and lenient case.
-fn read_answer_general<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
+pub fn read_answer_general<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
     let v: Value = parse_json(d, status, body)?;
     if let Some(err) = envelope_error(d, &v) {
         return Err(err);
