@@ -189,7 +189,12 @@ where
     let d = R::descriptor();
     let read = read_answer::<R::Response>(d, code, body);
     let general = read_answer_general::<R::Response>(d, code, body);
-    assert_eq!(format!("{read:?}"), format!("{general:?}"), "{}: the direct reading differs from the general one", d.id);
+    assert_eq!(
+        format!("{read:?}"),
+        format!("{general:?}"),
+        "{}: the direct reading differs from the general one",
+        d.id
+    );
     if let Ok(v) = parse_json::<serde_json::Value>(d, code, body) {
         if let Some(err) = envelope_error(d, &v) {
             assert!(matches!(err, MendianError::Api { .. }), "{}: the envelope error is not an Api error: {err:?}", d.id);

@@ -11,6 +11,13 @@
 //! It returns `None` whenever the record cannot be decoded this way (not JSON, another
 //! shape, a duplicate member, any type mismatch): the caller then reads the answer the
 //! general way (`Value` first), so every error and every lenient case stays what it was.
+//!
+//! A record skips the members it does not have, and serde_json skips leniently: it does
+//! not check that a skipped string is UTF-8 or that its `\u` escapes pair up, nor that a
+//! skipped number fits an `f64`. A `Value` of the answer checks all three. So an answer is
+//! read this way only when it has none of them to check ([`nothing_to_skip_leniently`]:
+//! UTF-8, no `\u` escape of a surrogate, no exponent or 300-digit run); the others are left
+//! to the general way.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,6 +49,9 @@ pub fn decode_noting<T: DeserializeOwned>(body: &[u8], keep: &[&str], watch: &[&
     if watch.len() > 64 {
         return None;
     }
+    if !nothing_to_skip_leniently(body) {
+        return None;
+    }
     let mut noted = Noted::default();
     let mut de = serde_json::Deserializer::from_slice(body);
     let names = Names { keep, watch };
@@ -49,6 +59,70 @@ pub fn decode_noting<T: DeserializeOwned>(body: &[u8], keep: &[&str], watch: &[&
     de.end().ok()?;
     Some((value, noted))
 }
+
+/// Whether `body` holds nothing that serde_json skips more leniently than it builds a
+/// `Value`: it is UTF-8, has no `\u` escape of a UTF-16 surrogate (paired or not) and no
+/// number that could overflow an `f64` (an exponent, or 300 digits in a row). Text inside
+/// strings that looks like such a number also says no: the general way then reads it.
+fn nothing_to_skip_leniently(body: &[u8]) -> bool {
+    if std::str::from_utf8(body).is_err() {
+        return false;
+    }
+    let mut digits = 0usize;
+    let mut bytes = body.iter().copied();
+    while let Some(b) = bytes.next() {
+        match CLASS[usize::from(b)] {
+            OTHER => digits = 0,
+            DIGIT => {
+                digits += 1;
+                if digits >= 300 {
+                    return false;
+                }
+            }
+            EXPONENT => {
+                // An exponent after digits (or text that looks like one).
+                if digits > 0 && bytes.clone().next().is_some_and(|c| c.is_ascii_digit() || c == b'+' || c == b'-') {
+                    return false;
+                }
+                digits = 0;
+            }
+            _ => {
+                // A backslash: the escaped character is consumed here (`\\` is one backslash).
+                digits = 0;
+                if bytes.next() == Some(b'u') {
+                    let mut hex = bytes.clone();
+                    if matches!(hex.next(), Some(b'd' | b'D'))
+                        && matches!(hex.next(), Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+                    {
+                        return false;
+                    }
+                    // Its four hex digits are not a number.
+                    bytes.nth(3);
+                }
+            }
+        }
+    }
+    true
+}
+
+const OTHER: u8 = 0;
+const DIGIT: u8 = 1;
+const EXPONENT: u8 = 2;
+const BACKSLASH: u8 = 3;
+
+/// What [`nothing_to_skip_leniently`] looks at, by byte.
+static CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        class[d as usize] = DIGIT;
+        d += 1;
+    }
+    class[b'e' as usize] = EXPONENT;
+    class[b'E' as usize] = EXPONENT;
+    class[b'\\' as usize] = BACKSLASH;
+    class
+};
 
 /// The member names [`decode_noting`] looks out for.
 #[derive(Clone, Copy)]
@@ -212,8 +286,37 @@ mod tests {
     }
 
     #[test]
+    fn what_a_lenient_skip_could_let_through_is_spotted() {
+        let long = |n: usize| format!("{{\"n\":{}}}", "9".repeat(n));
+        for plain in [
+            r#"{"errcode":0,"errmsg":"ok","ok":true,"no":false,"none":null,"n":-12.5,"s":"张\n\u5f20"}"#,
+            r#"{"s":"\\ud800 is text after an escaped backslash","t":"v2e, 3eggs","u":"\u5e30\u0031e5"}"#,
+            long(299).as_str(),
+        ] {
+            assert!(nothing_to_skip_leniently(plain.as_bytes()), "{plain}");
+        }
+        for flagged in [
+            r#"{"n":1e5}"#,
+            r#"{"n":1.5E-3}"#,
+            r#"{"n":2e+400}"#,
+            r#"{"s":"\ud83d\ude00"}"#,
+            r#"{"s":"\uDC00"}"#,
+            r#"{"s":"room 1e3"}"#,
+            long(300).as_str(),
+        ] {
+            assert!(!nothing_to_skip_leniently(flagged.as_bytes()), "{flagged}");
+        }
+        assert!(!nothing_to_skip_leniently(b"{\"s\":\"\xe5\xbc\"}"));
+    }
+
+    #[test]
     fn anything_else_is_left_to_the_general_path() {
         for body in [
+            // Malformed inside members the record skips: a `Value` refuses these.
+            &b"{\"items\":[],\"other\":\"\xff\"}"[..],
+            br#"{"items":[],"other":["\ud800"]}"#,
+            br#"{"items":[{"name":"a","other":{"x":"\udc00 lone"}}]}"#,
+            br#"{"items":[],"other":1e400}"#,
             &br#"{"items":[],"total":"2"}"#[..],
             br#"{"items":[],"items":[]}"#,
             br#"{"items":[]} x"#,

@@ -195,7 +195,11 @@ pub fn read_answer<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, bod
 }
 
 /// [`read_answer`] through a `Value` of the whole answer: every error and lenient case.
-pub fn read_answer_general<T: DeserializeOwned>(d: &EndpointDescriptor, status: u16, body: &[u8]) -> Result<T, MendianError> {
+pub fn read_answer_general<T: DeserializeOwned>(
+    d: &EndpointDescriptor,
+    status: u16,
+    body: &[u8],
+) -> Result<T, MendianError> {
     let v: Value = parse_json(d, status, body)?;
     if let Some(err) = envelope_error(d, &v) {
         return Err(err);
