@@ -29,24 +29,17 @@ use pyo3::types::PyList;
 /// Sets the function that turns a `MendianError` written by UniFFI's converter into the
 /// exception UniFFI raises for it (the bindings' own reader, handed over by the package), and
 /// registers [`forked`] to run in every child `os.fork` makes, so the core may cache the
-/// process id (see `runtime::shared`).
+/// process id (see `runtime::shared`). The package calls it once, when it loads.
 #[pyfunction]
 fn install(py: Python<'_>, lift_error: Py<PyAny>) -> PyResult<()> {
     let _ = call::LIFT_ERROR.set(py, lift_error);
-    static HOOKED: std::sync::Once = std::sync::Once::new();
-    let mut result = Ok(());
-    HOOKED.call_once(|| {
-        result = (|| {
-            // Windows has no fork (nor `os.register_at_fork`): nothing to cache there.
-            let Ok(register) = py.import("os")?.getattr("register_at_fork") else { return Ok(()) };
-            let kwargs = pyo3::types::PyDict::new(py);
-            kwargs.set_item("after_in_child", wrap_pyfunction!(forked, py)?)?;
-            register.call((), Some(&kwargs))?;
-            crate::runtime::shared::fork_hook_installed();
-            Ok(())
-        })();
-    });
-    result
+    // Windows has no fork (nor `os.register_at_fork`): nothing to cache there.
+    let Ok(register) = py.import("os")?.getattr("register_at_fork") else { return Ok(()) };
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("after_in_child", wrap_pyfunction!(forked, py)?)?;
+    register.call((), Some(&kwargs))?;
+    crate::runtime::shared::fork_hook_installed();
+    Ok(())
 }
 
 /// Run by Python in a child of `os.fork`, first thing: the child is another process.

@@ -64,10 +64,9 @@ val clib: CLib? = if (Platform.isLinux()) Native.load("c", CLib::class.java) els
  */
 fun processCpuNs(): Long {
     val lib = clib ?: return os.processCpuTime
-    Memory(16).let { ts ->
-        check(lib.clock_gettime(2 /* CLOCK_PROCESS_CPUTIME_ID */, ts) == 0) { "clock_gettime failed" }
-        return ts.getLong(0) * 1_000_000_000L + ts.getLong(8)
-    }
+    val ts = Memory(16)
+    check(lib.clock_gettime(2 /* CLOCK_PROCESS_CPUTIME_ID */, ts) == 0) { "clock_gettime failed" }
+    return ts.getLong(0) * 1_000_000_000L + ts.getLong(8)
 }
 
 /** CPU µs per call of `body` making `calls` calls. */
