@@ -209,29 +209,42 @@ fn python_suite(root: &Path, emulator: &Path, redis: &Path, wheels: Wheels) -> R
     run(Command::new("python3").args(["-m", "venv"]).arg(&test_venv))?;
     // mypy for the typing tests (`mypy --strict` on a typed sample script).
     run(Command::new(test_venv.join("bin/pip")).args(["install", "--quiet", "pytest", "mypy"]).args(&install))?;
-    step(&format!("python: pytest ({name} wheel)"));
-    // Run from the tests directory so `import mendian` resolves to the installed wheel,
-    // not to any source tree.
-    let mut pytest = Command::new(test_venv.join("bin/python"));
-    pytest
-        .current_dir(root.join("bindings/python/tests"))
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
-        .env("MENDIAN_REDIS_SERVER", redis);
-    // The debug wheel's run awaits on standard asyncio loops, the packaged wheel's on loops of
-    // `mendian.new_event_loop()`: every asyncio test runs on both.
-    match wheels {
-        Wheels::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator).env_remove("MENDIAN_TEST_EVENT_LOOP"),
-        Wheels::Dist(_) => pytest
-            .env_remove("MENDIAN_EMULATOR_BIN")
-            .env("PATH", path_with(&test_venv.join("bin")))
-            .env("MENDIAN_TEST_EVENT_LOOP", "mendian"),
+    // The debug wheel's runs await on standard asyncio loops, first with each loop running its
+    // calls on its own thread (Linux), then on the SDK's I/O thread (as on macOS and Windows);
+    // the packaged wheel's on loops of `mendian.new_event_loop()`: every asyncio test runs on
+    // all three.
+    let runs: &[(&str, Option<&str>)] = match wheels {
+        Wheels::Debug => &[("standard loops", Some("1")), ("standard loops, calls on the I/O thread", Some("0"))],
+        Wheels::Dist(_) => &[("mendian.new_event_loop()", None)],
     };
-    let status = pytest.status().map_err(|e| e.to_string())?;
-    match status.code() {
-        Some(0) => Ok(()),
-        Some(5) => Err("pytest collected no tests".into()),
-        _ => Err(format!("pytest failed with {status}")),
+    for (loops, on_loop_thread) in runs {
+        step(&format!("python: pytest ({name} wheel, {loops})"));
+        // Run from the tests directory so `import mendian` resolves to the installed wheel,
+        // not to any source tree.
+        let mut pytest = Command::new(test_venv.join("bin/python"));
+        pytest
+            .current_dir(root.join("bindings/python/tests"))
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
+            .env("MENDIAN_REDIS_SERVER", redis);
+        match on_loop_thread {
+            Some(v) => pytest.env("MENDIAN_PYTHON_LOOP_THREAD", v),
+            None => pytest.env_remove("MENDIAN_PYTHON_LOOP_THREAD"),
+        };
+        match wheels {
+            Wheels::Debug => pytest.env("MENDIAN_EMULATOR_BIN", emulator).env_remove("MENDIAN_TEST_EVENT_LOOP"),
+            Wheels::Dist(_) => pytest
+                .env_remove("MENDIAN_EMULATOR_BIN")
+                .env("PATH", path_with(&test_venv.join("bin")))
+                .env("MENDIAN_TEST_EVENT_LOOP", "mendian"),
+        };
+        let status = pytest.status().map_err(|e| e.to_string())?;
+        match status.code() {
+            Some(0) => {}
+            Some(5) => return Err("pytest collected no tests".into()),
+            _ => return Err(format!("pytest failed with {status}")),
+        }
     }
+    Ok(())
 }
 
 /// The sdist builds into a wheel as `pip` builds it for a user on a platform without a

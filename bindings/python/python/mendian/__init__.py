@@ -15,6 +15,7 @@ that reads requests and builds answers as these very classes in Rust (set
 """
 
 import asyncio as _asyncio
+import os as _os
 import threading as _threading
 import weakref as _weakref
 from typing import TYPE_CHECKING
@@ -77,16 +78,23 @@ _wakers: "_weakref.WeakKeyDictionary[object, object]" = _weakref.WeakKeyDictiona
 _last_waker: "tuple[object, object]" = (lambda: None, None)
 
 
+# Whether a standard loop runs its accelerated calls on its own thread (Linux; see
+# ``Waker.attach``). ``MENDIAN_PYTHON_LOOP_THREAD=0`` keeps them on the SDK's I/O thread, as on
+# other systems: for measuring one against the other.
+_ON_LOOP_THREAD = _os.environ.get("MENDIAN_PYTHON_LOOP_THREAD", "1") != "0"
+
+
 def _new_waker(loop: "_asyncio.AbstractEventLoop") -> "object":
     """The loop's queue of finished accelerated calls, with its wake-up socket watched by the
-    loop; ``None`` for a loop that cannot watch a socket (those calls are resolved through
+    loop (and, on Linux, the descriptor that says its calls on this thread can progress);
+    ``None`` for a loop that cannot watch a socket (those calls are resolved through
     ``call_soon_threadsafe``)."""
     reactor = getattr(getattr(loop, "_selector", None), "_mendian_reactor", None)
     if reactor is not None:  # a loop of mendian.new_event_loop(): its calls run on its thread
         return reactor.waker()
     try:
         waker = _accel.Waker()  # type: ignore[union-attr]
-        loop.add_reader(waker.fileno(), waker.drain)
+        waker.attach(loop, _ON_LOOP_THREAD)
         return waker
     except (NotImplementedError, OSError):
         return None

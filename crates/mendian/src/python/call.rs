@@ -4,7 +4,8 @@
 //! I/O thread, then hands the outcome to its event loop (`waker`: queued, the answer lifted
 //! on the loop's thread; through `loop.call_soon_threadsafe` for a loop that cannot watch a
 //! socket). On a loop of `mendian.new_event_loop()` the asyncio form runs on the loop's own
-//! thread instead, driven by the loop's selector (`selector`).
+//! thread instead, driven by the loop's selector (`selector`), and so it does on a standard
+//! loop on Linux, driven by the loop's turns and ticks (`waker`).
 //! Errors become the very `MendianError` objects UniFFI raises.
 
 use std::cell::RefCell;
@@ -19,7 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
 use super::convert::{type_name, Class, ToPy};
-use super::waker::{Done, Finished, Lift, Waker};
+use super::waker::{schedule_tick, turn, Done, Finished, Lift, Shared, Waker};
 use crate::error::MendianError;
 use crate::runtime::shared::{per_process, Pid};
 
@@ -150,15 +151,23 @@ where
     T: ToPy + Send + 'static,
     F: Future<Output = Result<T, MendianError>> + Send + 'static,
 {
-    let waker = waker.map(|w| w.get().0.clone());
-    let on_loop = waker.as_ref().is_some_and(|w| w.runs_on_loop());
+    let shared = waker.as_ref().map(|w| w.get().0.clone());
+    let on_loop = shared.as_ref().is_some_and(|w| w.runs_on_loop());
+    // A standard loop running the call on its thread counts it, for its ticks.
+    let flying = if on_loop { shared.as_ref().and_then(Shared::fly) } else { None };
+    let (tick_needed, alone) = flying.as_ref().map_or((false, false), |f| (f.tick, f.alone));
+    let shared_here = flying.as_ref().and(shared.clone());
+    let flight = flying.map(|f| f.flight);
+    let loop_for_tick = tick_needed.then(|| event_loop.clone());
+    let loop_for_drive = (shared_here.is_some() && !alone).then(|| event_loop.clone());
     let event_loop = event_loop.unbind();
     let future = future.unbind();
     let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
     let task = async move {
+        let _flight = flight;
         let outcome = inner.await;
         let outcome = lift_later(outcome);
-        match waker {
+        match shared {
             Some(waker) => waker.push(Done { future, outcome }),
             None => Python::attach(|py| {
                 // A closed loop has no one waiting: nothing to resolve.
@@ -168,14 +177,39 @@ where
             }),
         }
     };
-    // Under `mendian.new_event_loop()` the call runs on the loop's own thread, driven by its
-    // selector between events: no hand-off to another thread and back.
-    let abort = if on_loop {
-        crate::runtime::blocking::spawn_here(task).map(|h| h.abort_handle())
-    } else {
-        runtime().map(|r| r.spawn(task).abort_handle())
+    // On the loop's own thread (under `mendian.new_event_loop()`, driven by its selector; on a
+    // standard loop on Linux, by its turns and ticks): no hand-off to another thread and back.
+    let abort = match (&shared_here, on_loop) {
+        // A standard loop does not wait in the runtime: the call gets its first turn (its
+        // request is sent) right away, and later ones when its socket or a tick says so.
+        // With other calls in flight (an `asyncio.gather`), one turn soon serves every call
+        // started meanwhile.
+        (Some(shared), _) => match (&waker, &loop_for_drive) {
+            (Some(waker), Some(event_loop)) => {
+                let handle = crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?;
+                if shared.drive_soon() {
+                    let asked = waker
+                        .getattr("drive")
+                        .and_then(|d| event_loop.call_method1(pyo3::intern!(py, "call_soon"), (d,)));
+                    asked.inspect_err(|_| {
+                        handle.abort();
+                        shared.drive_soon_cleared();
+                    })?;
+                }
+                handle.abort_handle()
+            }
+            _ => turn(py, shared, || crate::runtime::blocking::start_here(task))?.abort_handle(),
+        },
+        (None, true) => crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?.abort_handle(),
+        (None, false) => runtime().map_err(|e| error(py, e))?.spawn(task).abort_handle(),
     };
-    Ok(Call { abort: abort.map_err(|e| error(py, e))?, on_loop })
+    if let (Some(waker), Some(event_loop)) = (&waker, &loop_for_tick) {
+        schedule_tick(waker, event_loop).inspect_err(|_| {
+            abort.abort();
+            waker.get().0.tick_pending_cleared();
+        })?;
+    }
+    Ok(Call { abort, on_loop })
 }
 
 /// `outcome`, to be lifted (or turned into its exception) where the GIL is held.

@@ -7,8 +7,21 @@
 //! instead ([`Finished`]), by the same code. A loop of `mendian.new_event_loop()` has a queue
 //! without a socket: its calls run on its own thread, and its selector (`python::selector`)
 //! waits for the queue itself.
+//!
+//! On Linux a standard loop's calls also run on the loop's own thread, with no I/O thread in
+//! between ([`Waker::attach`]): the loop watches the epoll instance of its thread's runtime
+//! (`runtime::poll_fd`), readable whenever one of the calls' sockets is, and gives the runtime
+//! a turn when it is ([`Waker::drive`]); the calls that finish in that turn are resolved right
+//! there, without the wake-up byte. The runtime's timers (a call's timeout, a retry's pause)
+//! ring no descriptor, so while calls are in flight the loop also gives it a turn every
+//! [`TICK`] ([`Waker::tick`]): a timeout fires at most that much late.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 
@@ -28,6 +41,50 @@ pub struct Waker(pub(crate) Arc<Shared>);
 pub(crate) struct Shared {
     queue: Mutex<Vec<Done>>,
     wake: Wake,
+    /// Where a standard loop runs its calls itself (set by [`Waker::attach`]).
+    loop_thread: OnceLock<LoopThread>,
+    /// Calls running on the loop's thread, for a standard loop (see [`Flight`]).
+    in_flight: AtomicUsize,
+    /// Whether a [`Waker::tick`] is scheduled.
+    tick_pending: AtomicBool,
+    /// Whether a [`Waker::drive`] is scheduled (`call_soon`) for calls started meanwhile.
+    drive_soon: AtomicBool,
+}
+
+/// How often a standard loop with calls in flight on its thread gives their runtime a turn
+/// whatever happened, for its timers.
+pub(crate) const TICK: Duration = Duration::from_millis(5);
+
+/// The thread a standard loop runs its calls on, and the descriptor it watches for them.
+struct LoopThread {
+    thread: ThreadId,
+    fd: i32,
+}
+
+thread_local! {
+    /// The queue whose loop is giving its runtime a turn on this thread ([`Waker::drive`]),
+    /// by address: a call of that loop that finishes meanwhile needs no wake-up byte.
+    static DRIVING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A call running on a standard loop's thread: counted while it lives (finished, or dropped
+/// when aborted), so the loop's ticks stop when none is left.
+pub(crate) struct Flight(Arc<Shared>);
+
+/// A call just started on a standard loop's thread.
+pub(crate) struct Flying {
+    /// Counts it while it lives.
+    pub flight: Flight,
+    /// Whether the loop must schedule a tick for it (none is pending).
+    pub tick: bool,
+    /// Whether it is the loop's only call in flight.
+    pub alone: bool,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// How the loop learns that a call finished.
@@ -42,12 +99,62 @@ enum Wake {
 impl Shared {
     /// A queue for the selector of `mendian.new_event_loop()`.
     pub(crate) fn for_selector() -> Self {
-        Self { queue: Mutex::new(Vec::new()), wake: Wake::Selector(tokio::sync::Notify::new()) }
+        Self::with(Wake::Selector(tokio::sync::Notify::new()))
     }
 
-    /// Whether this loop's calls run on the loop's own thread (its selector drives them).
+    fn with(wake: Wake) -> Self {
+        Self {
+            queue: Mutex::new(Vec::new()),
+            wake,
+            loop_thread: OnceLock::new(),
+            in_flight: AtomicUsize::new(0),
+            tick_pending: AtomicBool::new(false),
+            drive_soon: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a call started now runs on this thread, the loop's own: always under the
+    /// selector of `mendian.new_event_loop()`; for a standard loop, when [`Waker::attach`]
+    /// set it up on this very thread and its runtime is still the one watched (not replaced
+    /// in a forked child). Elsewhere the call runs on the I/O thread.
     pub(crate) fn runs_on_loop(&self) -> bool {
-        matches!(self.wake, Wake::Selector(_))
+        match &self.wake {
+            Wake::Selector(_) => true,
+            #[cfg(unix)]
+            Wake::Socket { .. } => self.loop_thread.get().is_some_and(|t| {
+                t.thread == std::thread::current().id() && crate::runtime::blocking::poll_fd_here() == Some(t.fd)
+            }),
+        }
+    }
+
+    /// Counts a call started on a standard loop's thread (see [`Flight`]). `None` under
+    /// `mendian.new_event_loop()`, whose selector runs the calls and their timers itself.
+    pub(crate) fn fly(self: &Arc<Self>) -> Option<Flying> {
+        if matches!(self.wake, Wake::Selector(_)) {
+            return None;
+        }
+        let before = self.in_flight.fetch_add(1, Ordering::Relaxed);
+        Some(Flying {
+            flight: Flight(self.clone()),
+            tick: !self.tick_pending.swap(true, Ordering::Relaxed),
+            alone: before == 0,
+        })
+    }
+
+    /// Whether a call started now must ask its loop for a [`Waker::drive`] soon: none is
+    /// asked for yet.
+    pub(crate) fn drive_soon(&self) -> bool {
+        !self.drive_soon.swap(true, Ordering::Relaxed)
+    }
+
+    /// Forgets a drive that could not be scheduled.
+    pub(crate) fn drive_soon_cleared(&self) {
+        self.drive_soon.store(false, Ordering::Relaxed);
+    }
+
+    /// Forgets a tick that could not be scheduled.
+    pub(crate) fn tick_pending_cleared(&self) {
+        self.tick_pending.store(false, Ordering::Relaxed);
     }
 
     /// What the selector of `mendian.new_event_loop()` waits on (`None` for a socket queue).
@@ -72,7 +179,8 @@ impl Shared {
             q.push(done);
             empty
         };
-        if was_empty {
+        // Inside its loop's turn on this thread the queue is resolved right after.
+        if was_empty && DRIVING.with(Cell::get) != self as *const Self as usize {
             self.wake();
         }
     }
@@ -100,7 +208,7 @@ impl Waker {
             let (read, write) = std::os::unix::net::UnixStream::pair()?;
             read.set_nonblocking(true)?;
             write.set_nonblocking(true)?;
-            Ok(Self(Arc::new(Shared { queue: Mutex::new(Vec::new()), wake: Wake::Socket { read, write } })))
+            Ok(Self(Arc::new(Shared::with(Wake::Socket { read, write }))))
         }
         #[cfg(not(unix))]
         {
@@ -120,6 +228,47 @@ impl Waker {
         }
     }
 
+    /// Makes `event_loop` (a standard loop, running on this thread) watch this queue's socket,
+    /// and, where it can (`on_loop_thread`, Linux), the epoll instance of this thread's
+    /// runtime, so that its calls run on this thread (see the module note).
+    #[pyo3(signature = (event_loop, on_loop_thread))]
+    fn attach(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>, on_loop_thread: bool) -> PyResult<()> {
+        let py = slf.py();
+        event_loop.call_method1(pyo3::intern!(py, "add_reader"), (slf.get().fileno(), slf.getattr("drain")?))?;
+        #[cfg(unix)]
+        if on_loop_thread {
+            // A loop that will not watch it keeps its calls on the I/O thread.
+            let fd = crate::runtime::blocking::poll_fd_here().filter(|fd| {
+                slf.getattr("drive")
+                    .and_then(|d| event_loop.call_method1(pyo3::intern!(py, "add_reader"), (*fd, d)))
+                    .is_ok()
+            });
+            if let Some(fd) = fd {
+                let _ = slf.get().0.loop_thread.set(LoopThread { thread: std::thread::current().id(), fd });
+            }
+        }
+        Ok(())
+    }
+
+    /// Run by a standard loop when its thread's runtime may have work: gives the calls running
+    /// on this thread a turn, without waiting, and resolves those that finished.
+    fn drive(&self, py: Python<'_>) -> PyResult<()> {
+        self.0.drive_soon.store(false, Ordering::Relaxed);
+        turn(py, &self.0, crate::runtime::blocking::run_ready)
+    }
+
+    /// Scheduled by a standard loop every [`TICK`] while calls run on its thread: a turn for
+    /// their timers, then the next tick if any call is left.
+    fn tick(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+        let shared = &slf.get().0;
+        shared.tick_pending.store(false, Ordering::Relaxed);
+        let driven = slf.get().drive(slf.py());
+        if shared.in_flight.load(Ordering::Relaxed) > 0 && !shared.tick_pending.swap(true, Ordering::Relaxed) {
+            schedule_tick(slf, event_loop)?;
+        }
+        driven
+    }
+
     /// Run by the loop when the socket is readable: resolves every queued call whose future is
     /// not done (a cancelled one is skipped).
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
@@ -133,6 +282,29 @@ impl Waker {
         }
         resolve_all(py, self.0.take())
     }
+}
+
+/// Runs `work` (a turn of this thread's runtime) for the standard loop of `shared`, the GIL
+/// released, then resolves the calls of that loop that finished (in the turn or before).
+pub(crate) fn turn<R: Send>(
+    py: Python<'_>,
+    shared: &Arc<Shared>,
+    work: impl FnOnce() -> Result<R, crate::error::MendianError> + Send,
+) -> PyResult<R> {
+    let before = DRIVING.with(|d| d.replace(Arc::as_ptr(shared) as usize));
+    let turned = py.detach(work);
+    DRIVING.with(|d| d.set(before));
+    let turned = turned.map_err(|e| super::call::error(py, e))?;
+    resolve_all(py, shared.take())?;
+    Ok(turned)
+}
+
+/// Has `event_loop` call [`Waker::tick`] in one [`TICK`].
+pub(crate) fn schedule_tick(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = waker.py();
+    event_loop
+        .call_method1(pyo3::intern!(py, "call_later"), (TICK.as_secs_f64(), waker.getattr("tick")?, event_loop))?;
+    Ok(())
 }
 
 /// Resolves every call of `done`, even if one fails to be; the first failure is raised after

@@ -18,7 +18,7 @@ use crate::error::MendianError;
 thread_local! {
     /// This thread's runtime for blocking calls, built on its first one (and again in a
     /// forked child).
-    static CALLER: RefCell<Option<(Pid, tokio::runtime::Runtime)>> = const { RefCell::new(None) };
+    static CALLER: RefCell<Option<(Pid, Here)>> = const { RefCell::new(None) };
     /// Whether this thread is inside [`run`].
     static IN_CALL: Cell<bool> = const { Cell::new(false) };
     /// Whether the next async call this thread starts runs on its own runtime (see
@@ -50,6 +50,13 @@ pub fn on_caller_thread() -> bool {
     IN_CALL.with(Cell::get)
 }
 
+/// A thread's runtime for blocking calls.
+struct Here {
+    rt: tokio::runtime::Runtime,
+    /// The epoll descriptor of its I/O driver, once looked for.
+    poll_fd: Option<Option<std::os::fd::RawFd>>,
+}
+
 /// Runs `call` to completion on the calling thread.
 ///
 /// Fails with `InvalidArgument` (nothing sent) when called from inside a Tokio runtime,
@@ -77,11 +84,30 @@ pub fn run<T>(call: impl Future<Output = Result<T, MendianError>>) -> Result<T, 
 }
 
 /// This thread's runtime, built on first use (and again in a forked child).
-fn caller_runtime(
-    slot: &mut Option<(Pid, tokio::runtime::Runtime)>,
-) -> Result<&mut tokio::runtime::Runtime, MendianError> {
-    per_process(slot, || tokio::runtime::Builder::new_current_thread().enable_all().build())
-        .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
+fn caller_runtime(slot: &mut Option<(Pid, Here)>) -> Result<&mut tokio::runtime::Runtime, MendianError> {
+    here(slot).map(|h| &mut h.rt)
+}
+
+fn here(slot: &mut Option<(Pid, Here)>) -> Result<&mut Here, MendianError> {
+    per_process(slot, || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok::<_, std::io::Error>(Here { rt, poll_fd: None })
+    })
+    .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
+}
+
+/// The epoll descriptor of this thread's runtime (see [`super::poll_fd`]), which is readable
+/// whenever a task started here ([`spawn_here`]) may progress: an event loop of this thread
+/// that watches it and calls [`run_ready`] when it is readable runs those tasks without
+/// waiting in [`run`]. Looked for once per runtime; `None` where it cannot be found (another
+/// system; a runtime that cannot start).
+#[cfg(unix)]
+pub fn poll_fd_here() -> Option<std::os::fd::RawFd> {
+    CALLER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let here = here(&mut slot).ok()?;
+        *here.poll_fd.get_or_insert_with(|| super::poll_fd::of(&here.rt))
+    })
 }
 
 /// Starts `task` on this thread's runtime, the one its blocking calls run on. The task makes
@@ -107,6 +133,27 @@ where
         // From outside, Tokio also writes to the runtime's wake-up descriptor: a system call
         // per call, and one more turn of the next wait to read it back.
         Ok(rt.block_on(async { tokio::runtime::Handle::current().spawn(task) }))
+    })
+}
+
+/// Starts `task` on this thread's runtime ([`spawn_here`]) and runs its first step right
+/// away, with every task already queued: for an event loop that does not wait in [`run`], so
+/// that the task's first step (sending its request) is not left for the loop's next turn.
+pub fn start_here<T, F>(task: F) -> Result<tokio::task::JoinHandle<T>, MendianError>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    if on_caller_thread() {
+        return spawn_here(task);
+    }
+    run(async {
+        let here = tokio::runtime::Handle::current();
+        let handle = here.spawn(task);
+        // A task queued behind it (the queue is first in, first out): once that one has run, so
+        // has the task's first step. A `yield_now` would also turn the I/O driver first.
+        let _ = here.spawn(async {}).await;
+        Ok(handle)
     })
 }
 

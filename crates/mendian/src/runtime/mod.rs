@@ -21,6 +21,8 @@
 //! - [`blocking`]: the generated `*_blocking` calls, each on its caller's thread.
 //! - [`shared`]: the shared runtime the foreign languages' async calls run on, and what keeps
 //!   runtimes and pools usable in a forked child.
+//! - [`poll_fd`]: the epoll descriptor behind a runtime's I/O driver, for an event loop that
+//!   watches it from its own selector (Linux).
 //! - [`pager`]: walking every page of a list endpoint, with the limits that stop a
 //!   misbehaving server.
 //!
@@ -36,6 +38,8 @@ pub mod errors;
 pub mod log;
 pub mod options;
 pub mod pager;
+#[cfg(unix)]
+pub mod poll_fd;
 pub mod retry;
 pub mod shared;
 pub mod tls;
