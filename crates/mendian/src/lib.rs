@@ -57,3 +57,12 @@ pub use runtime::transport;
 pub use runtime::ClientOptions;
 pub use runtime::TlsRoots;
 pub use schema::{Request, Validate};
+
+/// The Python wheel's allocator for the Rust side (feature `python`, which only the wheel
+/// enables: a Rust program using this crate keeps its own). In a profile of blocking TOP
+/// `worker_update` calls from Python, glibc's `malloc`, `free` and fast-bin consolidation took
+/// about 8 % of the process's samples; with mimalloc the same calls measured about 3 % less CPU
+/// (alternating runs, same machine).
+#[cfg(feature = "python")]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
