@@ -75,6 +75,20 @@ def test_a_standard_loops_calls_do_not_wait_for_its_ticks(fresh):
     assert took < 0.15, took
 
 
+def test_an_idle_standard_loop_does_not_spin(fresh):
+    # The runtime's descriptor the loop watches is quiet once the runtime has looked at it,
+    # and the ticks stop with the last call.
+    wx = wxa_client(fresh)
+
+    async def idle_after_calls():
+        await asyncio.gather(*(wx.get_store_list_async(REQUEST) for _ in range(20)))
+        started = time.process_time()
+        await asyncio.sleep(0.5)
+        return time.process_time() - started
+
+    assert standard_run(idle_after_calls()) < 0.1, "a loop with nothing to do sleeps"
+
+
 def test_timeouts_fire_on_time_on_every_loop(fresh):
     # On a standard loop the calls' timers ring no descriptor: the loop's ticks run them.
     p = fresh.profile

@@ -20,7 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
 use super::convert::{type_name, Class, ToPy};
-use super::waker::{schedule_tick, turn, Done, Finished, Lift, Shared, Waker};
+use super::waker::{ask_drive, schedule_tick, turn, Done, Finished, Lift, Shared, Waker};
 use crate::error::MendianError;
 use crate::runtime::shared::{per_process, Pid};
 
@@ -188,10 +188,7 @@ where
             (Some(waker), Some(event_loop)) => {
                 let handle = crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?;
                 if shared.drive_soon() {
-                    let asked = waker
-                        .getattr("drive")
-                        .and_then(|d| event_loop.call_method1(pyo3::intern!(py, "call_soon"), (d,)));
-                    asked.inspect_err(|_| {
+                    ask_drive(waker, event_loop).inspect_err(|_| {
                         handle.abort();
                         shared.drive_soon_cleared();
                     })?;
@@ -243,6 +240,14 @@ fn runtime() -> Result<tokio::runtime::Handle, MendianError> {
 thread_local! {
     /// The event loop of the asyncio call being polled on this thread, if any.
     static CURRENT_LOOP: RefCell<Option<Arc<Py<PyAny>>>> = const { RefCell::new(None) };
+    /// How many times an asyncio call was polled on this thread (see [`polls`]).
+    static POLLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times an asyncio call was polled on this thread so far: a turn of the runtime that
+/// leaves it unchanged moved no call.
+pub(crate) fn polls() -> u64 {
+    POLLS.with(std::cell::Cell::get)
 }
 
 /// A call's future that names its caller's event loop while it is polled, so an `async def`
@@ -257,6 +262,7 @@ impl<F: Future> Future for OnLoop<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        POLLS.with(|p| p.set(p.get().wrapping_add(1)));
         let previous = CURRENT_LOOP.with(|c| c.replace(Some(self.event_loop.clone())));
         let out = self.call.as_mut().poll(cx);
         CURRENT_LOOP.with(|c| *c.borrow_mut() = previous);

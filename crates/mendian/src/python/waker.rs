@@ -240,7 +240,7 @@ impl Waker {
             // A loop that will not watch it keeps its calls on the I/O thread.
             let fd = crate::runtime::blocking::poll_fd_here().filter(|fd| {
                 slf.getattr("drive")
-                    .and_then(|d| event_loop.call_method1(pyo3::intern!(py, "add_reader"), (*fd, d)))
+                    .and_then(|d| event_loop.call_method1(pyo3::intern!(py, "add_reader"), (*fd, d, event_loop)))
                     .is_ok()
             });
             if let Some(fd) = fd {
@@ -250,11 +250,23 @@ impl Waker {
         Ok(())
     }
 
-    /// Run by a standard loop when its thread's runtime may have work: gives the calls running
-    /// on this thread a turn, without waiting, and resolves those that finished.
-    fn drive(&self, py: Python<'_>) -> PyResult<()> {
-        self.0.drive_soon.store(false, Ordering::Relaxed);
-        turn(py, &self.0, crate::runtime::blocking::run_ready)
+    /// Run by a standard loop (`event_loop`) when its thread's runtime may have work: gives the
+    /// calls running on this thread a turn, without waiting, and resolves those that finished.
+    ///
+    /// A turn ends with a look at the runtime's sockets, and the tasks that look wakes (an
+    /// answer that arrived meanwhile) run only at the next turn, while the descriptor the loop
+    /// watches no longer says so. So when the turn moved a call and calls are left, the loop is
+    /// asked for one more turn soon (`call_soon`); the turn that moves none ends the chain.
+    /// Without it, the last answers of an `asyncio.gather` waited for the next tick.
+    fn drive(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+        let shared = &slf.get().0;
+        shared.drive_soon.store(false, Ordering::Relaxed);
+        let before = super::call::polls();
+        turn(slf.py(), shared, crate::runtime::blocking::run_ready)?;
+        if super::call::polls() != before && shared.in_flight.load(Ordering::Relaxed) > 0 && shared.drive_soon() {
+            ask_drive(slf, event_loop).inspect_err(|_| shared.drive_soon_cleared())?;
+        }
+        Ok(())
     }
 
     /// Scheduled by a standard loop every [`TICK`] while calls run on its thread: a turn for
@@ -262,7 +274,7 @@ impl Waker {
     fn tick(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
         let shared = &slf.get().0;
         shared.tick_pending.store(false, Ordering::Relaxed);
-        let driven = slf.get().drive(slf.py());
+        let driven = Self::drive(slf, event_loop);
         if shared.in_flight.load(Ordering::Relaxed) > 0 && !shared.tick_pending.swap(true, Ordering::Relaxed) {
             schedule_tick(slf, event_loop)?;
         }
@@ -297,6 +309,13 @@ pub(crate) fn turn<R: Send>(
     let turned = turned.map_err(|e| super::call::error(py, e))?;
     resolve_all(py, shared.take())?;
     Ok(turned)
+}
+
+/// Has `event_loop` call [`Waker::drive`] soon (`call_soon`).
+pub(crate) fn ask_drive(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = waker.py();
+    event_loop.call_method1(pyo3::intern!(py, "call_soon"), (waker.getattr("drive")?, event_loop))?;
+    Ok(())
 }
 
 /// Has `event_loop` call [`Waker::tick`] in one [`TICK`].
