@@ -14,7 +14,7 @@ import pytest
 
 import mendian
 from test_top import client as top_client, doc_worker
-from test_wxa import BackendTokenProvider, add_fault, client as wxa_client
+from test_wxa import BackendTokenProvider, add_fault, client as wxa_client, timed_client
 
 REQUEST = mendian.GetStoreListRequest(offset=0, limit=1)
 
@@ -91,11 +91,7 @@ def test_an_idle_standard_loop_does_not_spin(fresh):
 
 def test_timeouts_fire_on_time_on_every_loop(fresh):
     # On a standard loop the calls' timers ring no descriptor: the loop's ticks run them.
-    p = fresh.profile
-    slow = mendian.WxaClient(
-        mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(
-            base_url=p["wxa_base_url"], backup_base_url="", timeout_ms=300, max_retries=0)),
-        mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+    slow = timed_client(fresh, 300)
     slow.get_store_list(REQUEST)  # token cached
     for run in (standard_run, mendian.run):
         add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 3000})
@@ -112,18 +108,22 @@ def test_timeouts_fire_on_time_on_every_loop(fresh):
 
 def test_a_standard_loop_that_moves_to_another_thread_keeps_working(fresh):
     # Its calls from the other thread go through the SDK's I/O thread.
-    wx = wxa_client(fresh)
     loop = asyncio.SelectorEventLoop()
     try:
-        assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0
-        out = []
-        thread = threading.Thread(target=lambda: out.append(loop.run_until_complete(wx.get_store_list_async(REQUEST))))
-        thread.start()
-        thread.join(10)
-        assert len(out) == 1 and out[0].total_count == 0
-        assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0
+        calls_here_there_and_here(wxa_client(fresh), loop)
     finally:
         loop.close()
+
+
+def calls_here_there_and_here(wx, loop):
+    """A call on `loop` from this thread, one from another thread, one from this thread again."""
+    assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0
+    out = []
+    thread = threading.Thread(target=lambda: out.append(loop.run_until_complete(wx.get_store_list_async(REQUEST))))
+    thread.start()
+    thread.join(10)
+    assert len(out) == 1 and out[0].total_count == 0
+    assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0
 
 
 def test_answers_and_errors_are_those_of_a_standard_loop(fresh):
@@ -280,15 +280,8 @@ def test_a_loop_in_another_thread(fresh):
 
 
 def test_a_loop_moves_between_threads_and_closes_cleanly(fresh):
-    wx = wxa_client(fresh)
     loop = mendian.new_event_loop()
-    assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0
-    out = []
-    thread = threading.Thread(target=lambda: out.append(loop.run_until_complete(wx.get_store_list_async(REQUEST))))
-    thread.start()
-    thread.join(10)
-    assert len(out) == 1 and out[0].total_count == 0
-    assert loop.run_until_complete(wx.get_store_list_async(REQUEST)).total_count == 0
+    calls_here_there_and_here(wxa_client(fresh), loop)
     loop.close()
     loop.close()  # twice is fine, as for any loop
     never = asyncio.sleep(0)

@@ -63,6 +63,15 @@ def add_fault(emu, route, kind, times=1):
     emu.admin("POST", "/faults", {"route": route, "kind": kind, "times": times})
 
 
+def timed_client(emu, timeout_ms):
+    """A client with a timeout of `timeout_ms` and no retries, on the stable-token provider."""
+    p = emu.profile
+    return mendian.WxaClient(
+        mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(
+            base_url=p["wxa_base_url"], backup_base_url="", timeout_ms=timeout_ms, max_retries=0)),
+        mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+
+
 def client(emu, provider=None, store=None):
     p = emu.profile
     cfg = mendian.WxaConfig(appid=p["wxa_appid"],
@@ -580,11 +589,7 @@ def test_blocking_calls_need_no_event_loop_and_honour_the_timeout(fresh):
     assert wx.get_all_stores() == []
     assert asyncio.run(wx.get_store_list_async(mendian.GetStoreListRequest(offset=0, limit=10))).total_count == 0
 
-    p = fresh.profile
-    slow = mendian.WxaClient(
-        mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(
-            base_url=p["wxa_base_url"], backup_base_url="", timeout_ms=300, max_retries=0)),
-        mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+    slow = timed_client(fresh, 300)
     slow.get_store_list(mendian.GetStoreListRequest(offset=0, limit=1))  # token cached
     add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 3000})
     started = time.monotonic()
@@ -649,11 +654,7 @@ def test_a_cancelled_asyncio_call_stops_at_once_and_closes_its_connection(fresh)
 
 
 def test_a_per_request_timeout_next_to_the_clients(fresh):
-    p = fresh.profile
-    wx = mendian.WxaClient(
-        mendian.WxaConfig(appid=p["wxa_appid"], options=mendian.ClientOptions(
-            base_url=p["wxa_base_url"], backup_base_url="", timeout_ms=10_000, max_retries=0)),
-        mendian.wxa_stable_token_provider(p["wxa_appid"], p["wxa_secret"], p["wxa_base_url"]))
+    wx = timed_client(fresh, 10_000)
     request = mendian.GetStoreListRequest(offset=0, limit=1)
     wx.get_store_list(request)
     add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 1500})
