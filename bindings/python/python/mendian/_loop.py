@@ -1,13 +1,15 @@
 """``mendian.new_event_loop()`` and ``mendian.run()``: an asyncio event loop whose waits also run
 mendian's calls.
 
-On a standard loop, an ``await client.get_store_list_async(request)`` runs on the SDK's I/O
-thread and comes back to the loop through a wake-up socket: two thread hand-offs per call. On
-this loop the call runs on the loop's own thread: the selector's ``select()`` waits in the
-Rust runtime of that thread (``mendian._accel.Reactor``), where the call's sockets, the loop's
-own descriptors (through the platform's epoll or kqueue, watched as one more descriptor) and
-the timeout are all watched at once. Everything else is the standard
-``asyncio.SelectorEventLoop``: streams, subprocesses, signal handlers, executors.
+On a standard loop, an ``await client.get_store_list_async(request)`` runs on the loop's own
+thread on Linux, the loop watching the thread's Rust runtime from its own selector and calling
+into it for each turn (elsewhere, on the SDK's I/O thread, back through a wake-up socket). On
+this loop the selector's ``select()`` waits in that runtime itself
+(``mendian._accel.Reactor``), where the call's sockets, the loop's own descriptors (through the
+platform's epoll or kqueue, watched as one more descriptor) and the timeout are all watched at
+once: no turn to ask for, and a finished call's task runs in the same loop iteration.
+Everything else is the standard ``asyncio.SelectorEventLoop``: streams, subprocesses, signal
+handlers, executors.
 """
 
 import asyncio
@@ -83,8 +85,9 @@ def _polling_object(inner: selectors.BaseSelector, fd: int) -> Any:
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """A new asyncio event loop that runs mendian's asyncio calls on its own thread, with no
-    hand-off to the SDK's I/O thread and back (``cargo xtask bench --python`` measures both).
+    """A new asyncio event loop whose waits run mendian's asyncio calls on its own thread, the
+    cheapest way to await them (``cargo xtask bench --python`` measures it next to a standard
+    loop).
     Use it as any loop (``asyncio.Runner(loop_factory=mendian.new_event_loop)``, or
     ``mendian.run(main())``); everything other than mendian's calls behaves as on
     ``asyncio.SelectorEventLoop``. Linux and macOS (epoll, kqueue)."""
