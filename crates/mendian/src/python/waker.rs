@@ -13,11 +13,13 @@
 //! (`runtime::poll_fd`), readable whenever one of the calls' sockets is, and gives the runtime
 //! a turn when it is ([`Waker::drive`]); the calls that finish in that turn are resolved right
 //! there, without the wake-up byte. The runtime's timers (a call's timeout, a retry's pause)
-//! ring no descriptor, so while calls are in flight the loop also gives it a turn every
-//! [`TICK`] ([`Waker::tick`]): a timeout fires at most that much late.
+//! ring no descriptor, so while calls are in flight the loop also gives it a turn on a tick
+//! ([`Waker::tick`]): [`TICK`] after a call last moved, twice as long after each tick that
+//! found nothing to do, up to [`LONGEST_TICK`]. So a timer fires at most that much late, and
+//! a call waiting 50 ms for a distant server costs three ticks, not ten.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -47,13 +49,21 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     /// Whether a [`Waker::tick`] is scheduled.
     tick_pending: AtomicBool,
+    /// The next tick's interval, in milliseconds.
+    tick_ms: AtomicU64,
+    /// The loop thread's count of call polls at the last tick (`call::polls`).
+    polls_at_tick: AtomicU64,
     /// Whether a [`Waker::drive`] is scheduled (`call_soon`) for calls started meanwhile.
     drive_soon: AtomicBool,
 }
 
-/// How often a standard loop with calls in flight on its thread gives their runtime a turn
-/// whatever happened, for its timers.
+/// How soon after a call last moved a standard loop with calls in flight on its thread gives
+/// their runtime a turn whatever happened, for its timers.
 pub(crate) const TICK: Duration = Duration::from_millis(5);
+
+/// The longest interval between two ticks: a call that has not moved for a while (a slow
+/// server) gets ticks this far apart, and a timer of its fires at most this much late.
+pub(crate) const LONGEST_TICK: Duration = Duration::from_millis(80);
 
 /// The thread a standard loop runs its calls on, and the descriptor it watches for them.
 struct LoopThread {
@@ -109,6 +119,8 @@ impl Shared {
             loop_thread: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
             tick_pending: AtomicBool::new(false),
+            tick_ms: AtomicU64::new(TICK.as_millis() as u64),
+            polls_at_tick: AtomicU64::new(0),
             drive_soon: AtomicBool::new(false),
         }
     }
@@ -134,11 +146,12 @@ impl Shared {
             return None;
         }
         let before = self.in_flight.fetch_add(1, Ordering::Relaxed);
-        Some(Flying {
-            flight: Flight(self.clone()),
-            tick: !self.tick_pending.swap(true, Ordering::Relaxed),
-            alone: before == 0,
-        })
+        let tick = !self.tick_pending.swap(true, Ordering::Relaxed);
+        if tick {
+            // A new chain of ticks starts short.
+            self.tick_ms.store(TICK.as_millis() as u64, Ordering::Relaxed);
+        }
+        Some(Flying { flight: Flight(self.clone()), tick, alone: before == 0 })
     }
 
     /// Whether a call started now must ask its loop for a [`Waker::drive`] soon: none is
@@ -269,12 +282,18 @@ impl Waker {
         Ok(())
     }
 
-    /// Scheduled by a standard loop every [`TICK`] while calls run on its thread: a turn for
-    /// their timers, then the next tick if any call is left.
+    /// Scheduled by a standard loop while calls run on its thread: a turn for their timers,
+    /// then the next tick if any call is left, [`TICK`] later if a call moved since the last
+    /// tick, else twice the last interval (at most [`LONGEST_TICK`]).
     fn tick(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
         let shared = &slf.get().0;
         shared.tick_pending.store(false, Ordering::Relaxed);
         let driven = Self::drive(slf, event_loop);
+        let polls = super::call::polls();
+        let moved = shared.polls_at_tick.swap(polls, Ordering::Relaxed) != polls;
+        let last = shared.tick_ms.load(Ordering::Relaxed);
+        let next = if moved { TICK.as_millis() as u64 } else { (last * 2).min(LONGEST_TICK.as_millis() as u64) };
+        shared.tick_ms.store(next, Ordering::Relaxed);
         if shared.in_flight.load(Ordering::Relaxed) > 0 && !shared.tick_pending.swap(true, Ordering::Relaxed) {
             schedule_tick(slf, event_loop)?;
         }
@@ -318,11 +337,11 @@ pub(crate) fn ask_drive(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>)
     Ok(())
 }
 
-/// Has `event_loop` call [`Waker::tick`] in one [`TICK`].
+/// Has `event_loop` call [`Waker::tick`] after the queue's current tick interval.
 pub(crate) fn schedule_tick(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = waker.py();
-    event_loop
-        .call_method1(pyo3::intern!(py, "call_later"), (TICK.as_secs_f64(), waker.getattr("tick")?, event_loop))?;
+    let after = waker.get().0.tick_ms.load(Ordering::Relaxed) as f64 / 1000.0;
+    event_loop.call_method1(pyo3::intern!(py, "call_later"), (after, waker.getattr("tick")?, event_loop))?;
     Ok(())
 }
 
