@@ -20,7 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
 use super::convert::{type_name, Class, ToPy};
-use super::waker::{ask_drive, schedule_tick, turn, Done, Finished, Lift, Shared, Waker};
+use super::waker::{start_on_loop_thread, Done, Finished, Lift, Waker};
 use crate::error::MendianError;
 use crate::runtime::shared::{per_process, Pid};
 
@@ -153,18 +153,11 @@ where
 {
     let shared = waker.as_ref().map(|w| w.get().0.clone());
     let on_loop = shared.as_ref().is_some_and(|w| w.runs_on_loop());
-    // A standard loop running the call on its thread counts it, for its ticks.
-    let flying = if on_loop { shared.as_ref().and_then(Shared::fly) } else { None };
-    let (tick_needed, alone) = flying.as_ref().map_or((false, false), |f| (f.tick, f.alone));
-    let shared_here = flying.as_ref().and(shared.clone());
-    let flight = flying.map(|f| f.flight);
-    let loop_for_tick = tick_needed.then(|| event_loop.clone());
-    let loop_for_drive = (shared_here.is_some() && !alone).then(|| event_loop.clone());
+    let event_loop_here = event_loop.clone();
     let event_loop = event_loop.unbind();
     let future = future.unbind();
     let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
     let task = async move {
-        let _flight = flight;
         let outcome = inner.await;
         let outcome = lift_later(outcome);
         match shared {
@@ -179,33 +172,11 @@ where
     };
     // On the loop's own thread (under `mendian.new_event_loop()`, driven by its selector; on a
     // standard loop on Linux, by its turns and ticks): no hand-off to another thread and back.
-    let abort = match (&shared_here, on_loop) {
-        // A standard loop does not wait in the runtime: the call gets its first turn (its
-        // request is sent) right away, and later ones when its socket or a tick says so.
-        // With other calls in flight (an `asyncio.gather`), one turn soon serves every call
-        // started meanwhile.
-        (Some(shared), _) => match (&waker, &loop_for_drive) {
-            (Some(waker), Some(event_loop)) => {
-                let handle = crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?;
-                if shared.drive_soon() {
-                    ask_drive(waker, event_loop).inspect_err(|_| {
-                        handle.abort();
-                        shared.drive_soon_cleared();
-                    })?;
-                }
-                handle.abort_handle()
-            }
-            _ => turn(py, shared, || crate::runtime::blocking::start_here(task))?.abort_handle(),
-        },
-        (None, true) => crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?.abort_handle(),
-        (None, false) => runtime().map_err(|e| error(py, e))?.spawn(task).abort_handle(),
+    let abort = match waker.filter(|_| on_loop) {
+        Some(waker) if waker.get().0.is_standard() => start_on_loop_thread(&waker, &event_loop_here, task)?,
+        Some(_) => crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?.abort_handle(),
+        None => runtime().map_err(|e| error(py, e))?.spawn(task).abort_handle(),
     };
-    if let (Some(waker), Some(event_loop)) = (&waker, &loop_for_tick) {
-        schedule_tick(waker, event_loop).inspect_err(|_| {
-            abort.abort();
-            waker.get().0.tick_pending_cleared();
-        })?;
-    }
     Ok(Call { abort, on_loop })
 }
 

@@ -79,17 +79,7 @@ thread_local! {
 
 /// A call running on a standard loop's thread: counted while it lives (finished, or dropped
 /// when aborted), so the loop's ticks stop when none is left.
-pub(crate) struct Flight(Arc<Shared>);
-
-/// A call just started on a standard loop's thread.
-pub(crate) struct Flying {
-    /// Counts it while it lives.
-    pub flight: Flight,
-    /// Whether the loop must schedule a tick for it (none is pending).
-    pub tick: bool,
-    /// Whether it is the loop's only call in flight.
-    pub alone: bool,
-}
+struct Flight(Arc<Shared>);
 
 impl Drop for Flight {
     fn drop(&mut self) {
@@ -139,35 +129,10 @@ impl Shared {
         }
     }
 
-    /// Counts a call started on a standard loop's thread (see [`Flight`]). `None` under
-    /// `mendian.new_event_loop()`, whose selector runs the calls and their timers itself.
-    pub(crate) fn fly(self: &Arc<Self>) -> Option<Flying> {
-        if matches!(self.wake, Wake::Selector(_)) {
-            return None;
-        }
-        let before = self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let tick = !self.tick_pending.swap(true, Ordering::Relaxed);
-        if tick {
-            // A new chain of ticks starts short.
-            self.tick_ms.store(TICK.as_millis() as u64, Ordering::Relaxed);
-        }
-        Some(Flying { flight: Flight(self.clone()), tick, alone: before == 0 })
-    }
-
-    /// Whether a call started now must ask its loop for a [`Waker::drive`] soon: none is
-    /// asked for yet.
-    pub(crate) fn drive_soon(&self) -> bool {
-        !self.drive_soon.swap(true, Ordering::Relaxed)
-    }
-
-    /// Forgets a drive that could not be scheduled.
-    pub(crate) fn drive_soon_cleared(&self) {
-        self.drive_soon.store(false, Ordering::Relaxed);
-    }
-
-    /// Forgets a tick that could not be scheduled.
-    pub(crate) fn tick_pending_cleared(&self) {
-        self.tick_pending.store(false, Ordering::Relaxed);
+    /// Whether this is a standard loop's queue (with a wake-up socket), not the selector's of
+    /// `mendian.new_event_loop()`.
+    pub(crate) fn is_standard(&self) -> bool {
+        !matches!(self.wake, Wake::Selector(_))
     }
 
     /// What the selector of `mendian.new_event_loop()` waits on (`None` for a socket queue).
@@ -276,8 +241,8 @@ impl Waker {
         shared.drive_soon.store(false, Ordering::Relaxed);
         let before = super::call::polls();
         turn(slf.py(), shared, crate::runtime::blocking::run_ready)?;
-        if super::call::polls() != before && shared.in_flight.load(Ordering::Relaxed) > 0 && shared.drive_soon() {
-            ask_drive(slf, event_loop).inspect_err(|_| shared.drive_soon_cleared())?;
+        if super::call::polls() != before && shared.in_flight.load(Ordering::Relaxed) > 0 {
+            ask_drive(slf, event_loop)?;
         }
         Ok(())
     }
@@ -315,9 +280,44 @@ impl Waker {
     }
 }
 
+/// Starts `task` on this thread's runtime for the standard loop `event_loop` of `waker` (see
+/// the module note), counted while it lives, with a tick scheduled if none is. Alone in flight,
+/// it gets its first turn (its request is sent) right away; with other calls in flight (an
+/// `asyncio.gather`), one turn soon (`call_soon`) serves every call started meanwhile.
+pub(crate) fn start_on_loop_thread(
+    waker: &Bound<'_, Waker>,
+    event_loop: &Bound<'_, PyAny>,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> PyResult<tokio::task::AbortHandle> {
+    let py = waker.py();
+    let shared = &waker.get().0;
+    let alone = shared.in_flight.fetch_add(1, Ordering::Relaxed) == 0;
+    let flight = Flight(shared.clone());
+    let task = async move {
+        let _flight = flight;
+        task.await
+    };
+    let abort = if alone {
+        turn(py, shared, || crate::runtime::blocking::start_here(task))?.abort_handle()
+    } else {
+        let handle = crate::runtime::blocking::spawn_here(task).map_err(|e| super::call::error(py, e))?;
+        ask_drive(waker, event_loop).inspect_err(|_| handle.abort())?;
+        handle.abort_handle()
+    };
+    if !shared.tick_pending.swap(true, Ordering::Relaxed) {
+        // A new chain of ticks starts short.
+        shared.tick_ms.store(TICK.as_millis() as u64, Ordering::Relaxed);
+        schedule_tick(waker, event_loop).inspect_err(|_| {
+            abort.abort();
+            shared.tick_pending.store(false, Ordering::Relaxed);
+        })?;
+    }
+    Ok(abort)
+}
+
 /// Runs `work` (a turn of this thread's runtime) for the standard loop of `shared`, the GIL
 /// released, then resolves the calls of that loop that finished (in the turn or before).
-pub(crate) fn turn<R: Send>(
+fn turn<R: Send>(
     py: Python<'_>,
     shared: &Arc<Shared>,
     work: impl FnOnce() -> Result<R, crate::error::MendianError> + Send,
@@ -330,15 +330,21 @@ pub(crate) fn turn<R: Send>(
     Ok(turned)
 }
 
-/// Has `event_loop` call [`Waker::drive`] soon (`call_soon`).
-pub(crate) fn ask_drive(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+/// Has `event_loop` call [`Waker::drive`] soon (`call_soon`), unless that is asked already.
+fn ask_drive(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = waker.py();
-    event_loop.call_method1(pyo3::intern!(py, "call_soon"), (waker.getattr("drive")?, event_loop))?;
+    let shared = &waker.get().0;
+    if shared.drive_soon.swap(true, Ordering::Relaxed) {
+        return Ok(());
+    }
+    event_loop
+        .call_method1(pyo3::intern!(py, "call_soon"), (waker.getattr("drive")?, event_loop))
+        .inspect_err(|_| shared.drive_soon.store(false, Ordering::Relaxed))?;
     Ok(())
 }
 
 /// Has `event_loop` call [`Waker::tick`] after the queue's current tick interval.
-pub(crate) fn schedule_tick(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+fn schedule_tick(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = waker.py();
     let after = waker.get().0.tick_ms.load(Ordering::Relaxed) as f64 / 1000.0;
     event_loop.call_method1(pyo3::intern!(py, "call_later"), (after, waker.getattr("tick")?, event_loop))?;
