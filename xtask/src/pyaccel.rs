@@ -75,7 +75,7 @@ fn render_call(s: &mut String, family: &str, client: &str, id: &str, request: Op
     );
     let _ = writeln!(
         s,
-        "/// `{client}.{id}_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).\n#[pyfunction]\n#[pyo3(signature = (client, event_loop, waker, future{sig}))]\nfn {fname}_async(\n    py: Python<'_>,\n    client: &Bound<'_, PyAny>,\n    event_loop: Bound<'_, PyAny>,\n    waker: Option<Bound<'_, Waker>>,\n    future: Bound<'_, PyAny>{args},\n) -> PyResult<call::Call> {{\n{lower}    call::start(py, event_loop, waker, future, async move {{ client.{id}({forward}).await }})\n}}\n"
+        "/// `{client}.{id}_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).\n#[pyfunction]\n#[pyo3(signature = (client, event_loop, waker{sig}))]\nfn {fname}_async(\n    py: Python<'_>,\n    client: &Bound<'_, PyAny>,\n    event_loop: Bound<'_, PyAny>,\n    waker: Option<Bound<'_, Waker>>{args},\n) -> PyResult<Py<Pending>> {{\n{lower}    call::start(py, event_loop, waker, async move {{ client.{id}({forward}).await }})\n}}\n"
     );
     fname
 }
@@ -96,7 +96,7 @@ pub fn render_family(source: &str, fam: &SpecFile) -> String {
     );
     s.push_str("use pyo3::intern;\nuse pyo3::prelude::*;\n\n");
     let _ = writeln!(s, "use crate::generated::{}::*;", f.name);
-    s.push_str("use crate::python::call;\nuse crate::python::convert::{at, field, Class, FromPy, ListItem, ToPy};\nuse crate::python::waker::Waker;\n");
+    s.push_str("use crate::python::call;\nuse crate::python::convert::{at, field, Class, FromPy, ListItem, ToPy};\nuse crate::python::pending::Pending;\nuse crate::python::waker::Waker;\n");
     let _ = writeln!(s, "use {client_path};\n");
     let _ = writeln!(s, "static CLASS_{}: Class = Class::new({client:?});\n", shouty(client));
 

@@ -4,7 +4,9 @@ asyncio loop (timers, streams, subprocesses, signal handlers, other threads, can
 and it refuses what it cannot do with a clear error."""
 
 import asyncio
+import contextvars
 import os
+import selectors
 import signal
 import sys
 import threading
@@ -111,6 +113,87 @@ def test_timeouts_fire_on_time_on_every_loop(fresh):
 
         took = run(timed())
         assert 0.29 <= took < 0.8, (run.__name__, took)
+
+
+class CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    """The platform's selector, counting the loop's passes through it."""
+
+    def __init__(self):
+        super().__init__()
+        self.passes = 0
+
+    def select(self, timeout=None):
+        self.passes += 1
+        return super().select(timeout)
+
+
+def test_a_call_resumes_its_task_in_the_loop_pass_that_finishes_it(fresh):
+    # The call's future runs its done callbacks where the loop's own callback resolves it, so
+    # one call one at a time costs one pass through the selector, not two (an asyncio future
+    # hands them to `call_soon`, for the next pass).
+    wx = wxa_client(fresh)
+    wx.get_store_list(REQUEST)
+    selector = CountingSelector()
+    loop = asyncio.SelectorEventLoop(selector)
+
+    async def one_at_a_time(n):
+        for _ in range(n):
+            assert (await wx.get_store_list_async(REQUEST)).total_count == 0
+
+    try:
+        loop.run_until_complete(one_at_a_time(5))
+        before = selector.passes
+        loop.run_until_complete(one_at_a_time(40))
+        passes = selector.passes - before
+    finally:
+        loop.close()
+    assert passes < 60, f"{passes} passes through the selector for 40 calls"
+
+
+def test_context_variables_follow_each_task_across_calls(fresh):
+    # Each task resumes in its own context, also when its call's future resumes it in place.
+    wx = wxa_client(fresh)
+    wx.get_store_list(REQUEST)
+    var: "contextvars.ContextVar[int]" = contextvars.ContextVar("var")
+
+    async def task(i):
+        var.set(i)
+        seen = []
+        for _ in range(5):
+            await wx.get_store_list_async(REQUEST)
+            seen.append(var.get())
+        return seen
+
+    async def main():
+        return await asyncio.gather(*(task(i) for i in range(10)))
+
+    for run in (standard_run, mendian.run):
+        assert run(main()) == [[i] * 5 for i in range(10)], run.__name__
+
+
+def test_a_call_is_a_future_asyncio_accepts(fresh):
+    # What asyncio's helpers do with an awaited call: shield it, time it out (which cancels
+    # it), gather it with its error.
+    wx = wxa_client(fresh)
+    wx.get_store_list(REQUEST)
+
+    async def main():
+        page = await asyncio.shield(wx.get_store_list_async(REQUEST))
+        add_fault(fresh, "POST /wxa/get_store_list", {"type": "delay", "millis": 3000})
+        started = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(wx.get_store_list_async(REQUEST), 0.2)
+        timed_out = time.monotonic() - started
+        bad = mendian.GetStoreListRequest(offset=0, limit=51)
+        outcomes = await asyncio.gather(wx.get_store_list_async(bad), wx.get_store_list_async(REQUEST),
+                                        return_exceptions=True)
+        return page, timed_out, outcomes
+
+    for run in (standard_run, mendian.run):
+        page, timed_out, (error, ok) = run(main())
+        assert page.total_count == 0 and timed_out < 1.5, (run.__name__, timed_out)
+        assert isinstance(error, mendian.MendianError.InvalidArgument) and "limit" in str(error), error
+        assert ok.total_count == 0
 
 
 def test_a_standard_loop_that_moves_to_another_thread_keeps_working(fresh):

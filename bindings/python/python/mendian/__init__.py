@@ -122,12 +122,13 @@ def _accelerated(original: "object", fast: "object", is_async: bool) -> "object"
 
         async def method(self: object, *args: object, **kwargs: object) -> object:
             loop = _asyncio.get_running_loop()
-            future = loop.create_future()
-            call = fast(self, loop, _waker(loop), future, *args, **kwargs)  # type: ignore[operator]
+            # The running call: a future asyncio's tasks accept, whose cancel() stops the Rust
+            # call and drops its connection (a cancelled task cancels it).
+            call = fast(self, loop, _waker(loop), *args, **kwargs)  # type: ignore[operator]
             try:
-                return await future
+                return await call
             except _asyncio.CancelledError:
-                call.cancel()  # the Rust call stops and drops its connection
+                call.cancel()  # thrown in without cancelling the task: the call stops too
                 raise
 
     else:

@@ -20,6 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
 use super::convert::{type_name, Class, ToPy};
+use super::pending::Pending;
 use super::waker::{start_on_loop_thread, Done, Finished, Lift, Waker};
 use crate::error::MendianError;
 use crate::runtime::shared::{per_process, Pid};
@@ -113,40 +114,16 @@ pub fn blocking<T: ToPy + Send>(py: Python<'_>, call: impl FnOnce() -> Result<T,
     }
 }
 
-/// The running call of an asyncio-form method: `cancel()` stops the Rust future, which
-/// drops its connection and anything it was waiting for.
-#[pyclass(module = "mendian._accel", frozen)]
-pub struct Call {
-    abort: tokio::task::AbortHandle,
-    /// Whether the call runs on this (the loop's) thread, under `mendian.new_event_loop()`.
-    on_loop: bool,
-}
-
-#[pymethods]
-impl Call {
-    /// Stops the call (nothing more is sent; an exchange in flight is dropped). A call on the
-    /// loop's own thread is dropped right here, not at the loop's next wait, which may never
-    /// come (a loop closed after cancelling its tasks).
-    fn cancel(&self, py: Python<'_>) {
-        self.abort.abort();
-        if self.on_loop {
-            // Outside a call of this thread only (a cancel from inside one has nothing to add).
-            let _ = py.detach(crate::runtime::blocking::run_ready);
-        }
-    }
-}
-
 /// Starts `call` on the accelerator's I/O thread, or on this thread when `waker` belongs to a
-/// loop of `mendian.new_event_loop()`; its outcome resolves `future` (an asyncio future of
-/// `event_loop`) unless the future is already done (cancelled): through `waker`, the loop's
-/// queue, or, for a loop without one, through `call_soon_threadsafe`.
+/// loop of `mendian.new_event_loop()` (or to a standard loop on Linux); returns the future
+/// its outcome resolves (unless it is cancelled first): through `waker`, the loop's queue,
+/// or, for a loop without one, through `call_soon_threadsafe`.
 pub fn start<T, F>(
     py: Python<'_>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     call: F,
-) -> PyResult<Call>
+) -> PyResult<Py<Pending>>
 where
     T: ToPy + Send + 'static,
     F: Future<Output = Result<T, MendianError>> + Send + 'static,
@@ -155,7 +132,8 @@ where
     let on_loop = shared.as_ref().is_some_and(|w| w.runs_on_loop());
     let event_loop_here = event_loop.clone();
     let event_loop = event_loop.unbind();
-    let future = future.unbind();
+    let pending = Py::new(py, Pending::new(event_loop.clone_ref(py)))?;
+    let future = pending.clone_ref(py);
     let inner = OnLoop { event_loop: Arc::new(event_loop.clone_ref(py)), call: Box::pin(call) };
     let task = async move {
         let outcome = inner.await;
@@ -177,7 +155,8 @@ where
         Some(_) => crate::runtime::blocking::spawn_here(task).map_err(|e| error(py, e))?.abort_handle(),
         None => runtime().map_err(|e| error(py, e))?.spawn(task).abort_handle(),
     };
-    Ok(Call { abort, on_loop })
+    pending.get().started(abort, on_loop);
+    Ok(pending)
 }
 
 /// `outcome`, to be lifted (or turned into its exception) where the GIL is held.

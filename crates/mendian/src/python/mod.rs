@@ -16,6 +16,7 @@
 
 pub mod call;
 pub mod convert;
+pub mod pending;
 #[cfg(unix)]
 pub mod selector;
 pub mod waker;
@@ -93,7 +94,7 @@ fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validators, m)?)?;
     m.add_function(wrap_pyfunction!(self_check, m)?)?;
     m.add_function(wrap_pyfunction!(call::current_loop, m)?)?;
-    m.add_class::<call::Call>()?;
+    m.add_class::<pending::Pending>()?;
     m.add_class::<waker::Waker>()?;
     #[cfg(unix)]
     m.add_class::<selector::Reactor>()?;

@@ -159,7 +159,7 @@ impl Reactor {
                         other => break other,
                     }
                 };
-                resolve_all(py, shared.take())?;
+                resolve_all(py, shared.take(), true)?;
                 if let Woke::Descriptor = woke {
                     ready = Some(poll.call1((0,))?);
                 }
@@ -167,7 +167,7 @@ impl Reactor {
             _ => {
                 // Something is ready already: the calls still get their turn, without waiting.
                 py.detach(blocking::run_ready).map_err(|e| error(py, e))?;
-                resolve_all(py, shared.take())?;
+                resolve_all(py, shared.take(), true)?;
             }
         }
         let ready = match ready {

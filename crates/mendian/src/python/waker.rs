@@ -16,7 +16,13 @@
 //! ring no descriptor, so while calls are in flight the loop also gives it a turn on a tick
 //! ([`Waker::tick`]): [`TICK`] after a call last moved, twice as long after each tick that
 //! found nothing to do, up to [`LONGEST_TICK`]. So a timer fires at most that much late, and
-//! a call waiting 50 ms for a distant server costs three ticks, not ten.
+//! a call waiting 50 ms for a distant server costs three ticks, not ten. The tick is a
+//! `timerfd` the loop watches like the other descriptors, armed from Rust: an asyncio timer
+//! (`call_later`) would add a timer object per tick and the timer bookkeeping to every
+//! iteration of the loop while one is pending.
+//!
+//! Calls finished in a callback the loop runs ([`Waker::drive`], [`Waker::tick`],
+//! [`Waker::drain`], [`Finished`]) resume their tasks right there (`python::pending`).
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -27,12 +33,14 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
+use super::pending::Pending;
+
 /// How to build a finished call's outcome, with the GIL: its answer or its exception.
 pub(crate) type Lift = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
 
 /// A finished call: its future and its outcome.
 pub(crate) struct Done {
-    pub future: Py<PyAny>,
+    pub future: Py<Pending>,
     pub outcome: Lift,
 }
 
@@ -65,10 +73,68 @@ pub(crate) const TICK: Duration = Duration::from_millis(5);
 /// server) gets ticks this far apart, and a timer of its fires at most this much late.
 pub(crate) const LONGEST_TICK: Duration = Duration::from_millis(80);
 
-/// The thread a standard loop runs its calls on, and the descriptor it watches for them.
+/// The thread a standard loop runs its calls on, the descriptor it watches for them, and its
+/// tick.
 struct LoopThread {
     thread: ThreadId,
     fd: i32,
+    tick: Ticker,
+}
+
+/// The tick of a standard loop: a `timerfd` the loop watches, armed for [`Waker::tick`].
+struct Ticker(#[cfg(target_os = "linux")] std::fs::File);
+
+impl Ticker {
+    /// A disarmed timer (non-blocking, closed on `exec`).
+    #[cfg(target_os = "linux")]
+    fn new() -> std::io::Result<Self> {
+        use rustix::time::{timerfd_create, TimerfdClockId, TimerfdFlags};
+        let fd = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC)?;
+        Ok(Self(std::fs::File::from(fd)))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn new() -> std::io::Result<Self> {
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no timerfd here"))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.0.as_raw_fd()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn fd(&self) -> i32 {
+        -1
+    }
+
+    /// Rings once, `after` from now (replacing any earlier arming).
+    fn arm(&self, after: Duration) -> std::io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::time::{timerfd_settime, Itimerspec, TimerfdTimerFlags, Timespec};
+            let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
+            // A zero value would disarm it.
+            let value = Timespec { tv_sec: after.as_secs() as _, tv_nsec: after.subsec_nanos().max(1) as _ };
+            timerfd_settime(&self.0, TimerfdTimerFlags::empty(), &Itimerspec { it_interval: zero, it_value: value })?;
+            Ok(())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = after;
+            Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no timerfd here"))
+        }
+    }
+
+    /// Takes the ring, so the loop sees the descriptor readable again only at the next one.
+    fn take(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::io::Read;
+            let _ = (&self.0).read(&mut [0u8; 8]);
+        }
+    }
 }
 
 thread_local! {
@@ -215,15 +281,22 @@ impl Waker {
         event_loop.call_method1(pyo3::intern!(py, "add_reader"), (slf.get().fileno(), slf.getattr("drain")?))?;
         #[cfg(unix)]
         if on_loop_thread {
-            // A loop that will not watch it keeps its calls on the I/O thread.
-            let fd = crate::runtime::blocking::poll_fd_here().filter(|fd| {
-                slf.getattr("drive")
-                    .and_then(|d| event_loop.call_method1(pyo3::intern!(py, "add_reader"), (*fd, d, event_loop)))
+            // A loop that will not watch both keeps its calls on the I/O thread.
+            let watch = |fd: i32, name: &str| {
+                slf.getattr(name)
+                    .and_then(|f| event_loop.call_method1(pyo3::intern!(py, "add_reader"), (fd, f, event_loop)))
                     .is_ok()
-            });
-            if let Some(fd) = fd {
-                let _ = slf.get().0.loop_thread.set(LoopThread { thread: std::thread::current().id(), fd });
+            };
+            let Some(fd) = crate::runtime::blocking::poll_fd_here() else { return Ok(()) };
+            let Ok(tick) = Ticker::new() else { return Ok(()) };
+            if !watch(tick.fd(), "tick") {
+                return Ok(());
             }
+            if !watch(fd, "drive") {
+                let _ = event_loop.call_method1(pyo3::intern!(py, "remove_reader"), (tick.fd(),));
+                return Ok(());
+            }
+            let _ = slf.get().0.loop_thread.set(LoopThread { thread: std::thread::current().id(), fd, tick });
         }
         Ok(())
     }
@@ -236,22 +309,29 @@ impl Waker {
     /// watches no longer says so. So when the turn moved a call and calls are left, the loop is
     /// asked for one more turn soon (`call_soon`); the turn that moves none ends the chain.
     /// Without it, the last answers of an `asyncio.gather` waited for the next tick.
+    ///
+    /// The calls that finished resume their tasks right here (see `python::pending`); the
+    /// calls those tasks start meanwhile have turns of their own, so the follow-up is decided
+    /// before.
     fn drive(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
         let shared = &slf.get().0;
         shared.drive_soon.store(false, Ordering::Relaxed);
-        let before = super::call::polls();
-        turn(slf.py(), shared, crate::runtime::blocking::run_ready)?;
-        if super::call::polls() != before && shared.in_flight.load(Ordering::Relaxed) > 0 {
+        let ((), more) = turn(slf.py(), shared, crate::runtime::blocking::run_ready)?;
+        let resolved = resolve_all(slf.py(), shared.take(), true);
+        if more {
             ask_drive(slf, event_loop)?;
         }
-        Ok(())
+        resolved
     }
 
-    /// Scheduled by a standard loop while calls run on its thread: a turn for their timers,
+    /// Run by a standard loop when its tick rings, while calls run on its thread: a turn for their timers,
     /// then the next tick if any call is left, [`TICK`] later if a call moved since the last
     /// tick, else twice the last interval (at most [`LONGEST_TICK`]).
     fn tick(slf: &Bound<'_, Self>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
         let shared = &slf.get().0;
+        if let Some(t) = shared.loop_thread.get() {
+            t.tick.take();
+        }
         shared.tick_pending.store(false, Ordering::Relaxed);
         let driven = Self::drive(slf, event_loop);
         let polls = super::call::polls();
@@ -260,7 +340,7 @@ impl Waker {
         let next = if moved { TICK.as_millis() as u64 } else { (last * 2).min(LONGEST_TICK.as_millis() as u64) };
         shared.tick_ms.store(next, Ordering::Relaxed);
         if shared.in_flight.load(Ordering::Relaxed) > 0 && !shared.tick_pending.swap(true, Ordering::Relaxed) {
-            schedule_tick(slf, event_loop)?;
+            schedule_tick(shared)?;
         }
         driven
     }
@@ -276,7 +356,7 @@ impl Waker {
             let mut buf = [0u8; 256];
             let _ = (&*read).read(&mut buf);
         }
-        resolve_all(py, self.0.take())
+        resolve_all(py, self.0.take(), true)
     }
 }
 
@@ -298,7 +378,10 @@ pub(crate) fn start_on_loop_thread(
         task.await
     };
     let abort = if alone {
-        turn(py, shared, || crate::runtime::blocking::start_here(task))?.abort_handle()
+        let (handle, _) = turn(py, shared, || crate::runtime::blocking::start_here(task))?;
+        // Inside a task's step: the calls finished meanwhile resume theirs through `call_soon`.
+        resolve_all(py, shared.take(), false).inspect_err(|_| handle.abort())?;
+        handle.abort_handle()
     } else {
         let handle = crate::runtime::blocking::spawn_here(task).map_err(|e| super::call::error(py, e))?;
         ask_drive(waker, event_loop).inspect_err(|_| handle.abort())?;
@@ -307,7 +390,7 @@ pub(crate) fn start_on_loop_thread(
     if !shared.tick_pending.swap(true, Ordering::Relaxed) {
         // A new chain of ticks starts short.
         shared.tick_ms.store(TICK.as_millis() as u64, Ordering::Relaxed);
-        schedule_tick(waker, event_loop).inspect_err(|_| {
+        schedule_tick(shared).inspect_err(|_| {
             abort.abort();
             shared.tick_pending.store(false, Ordering::Relaxed);
         })?;
@@ -316,18 +399,20 @@ pub(crate) fn start_on_loop_thread(
 }
 
 /// Runs `work` (a turn of this thread's runtime) for the standard loop of `shared`, the GIL
-/// released, then resolves the calls of that loop that finished (in the turn or before).
+/// released; the calls that finish are left in its queue. Also says whether the turn moved a
+/// call while calls are left, and so may have left a task it woke for the next turn.
 fn turn<R: Send>(
     py: Python<'_>,
     shared: &Arc<Shared>,
     work: impl FnOnce() -> Result<R, crate::error::MendianError> + Send,
-) -> PyResult<R> {
+) -> PyResult<(R, bool)> {
+    let polls = super::call::polls();
     let before = DRIVING.with(|d| d.replace(Arc::as_ptr(shared) as usize));
     let turned = py.detach(work);
     DRIVING.with(|d| d.set(before));
     let turned = turned.map_err(|e| super::call::error(py, e))?;
-    resolve_all(py, shared.take())?;
-    Ok(turned)
+    let more = super::call::polls() != polls && shared.in_flight.load(Ordering::Relaxed) > 0;
+    Ok((turned, more))
 }
 
 /// Has `event_loop` call [`Waker::drive`] soon (`call_soon`), unless that is asked already.
@@ -343,20 +428,23 @@ fn ask_drive(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResul
     Ok(())
 }
 
-/// Has `event_loop` call [`Waker::tick`] after the queue's current tick interval.
-fn schedule_tick(waker: &Bound<'_, Waker>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
-    let py = waker.py();
-    let after = waker.get().0.tick_ms.load(Ordering::Relaxed) as f64 / 1000.0;
-    event_loop.call_method1(pyo3::intern!(py, "call_later"), (after, waker.getattr("tick")?, event_loop))?;
-    Ok(())
+/// Arms the loop's tick ([`Waker::tick`]) for the queue's current interval.
+fn schedule_tick(shared: &Shared) -> PyResult<()> {
+    let after = Duration::from_millis(shared.tick_ms.load(Ordering::Relaxed));
+    match shared.loop_thread.get() {
+        Some(t) => t.tick.arm(after).map_err(PyErr::from),
+        None => Ok(()),
+    }
 }
 
 /// Resolves every call of `done`, even if one fails to be; the first failure is raised after
-/// (the loop reports it), never left to strand the calls behind it.
-pub(crate) fn resolve_all(py: Python<'_>, done: Vec<Done>) -> PyResult<()> {
+/// (the loop reports it), never left to strand the calls behind it. `eager`: the caller is a
+/// callback the loop runs, not a task's step, so the tasks awaiting these calls resume right
+/// here (see `python::pending`).
+pub(crate) fn resolve_all(py: Python<'_>, done: Vec<Done>, eager: bool) -> PyResult<()> {
     let mut first_error = None;
     for d in done {
-        if let Err(e) = resolve(py, d) {
+        if let Err(e) = resolve(py, d, eager) {
             first_error.get_or_insert(e);
         }
     }
@@ -379,21 +467,17 @@ impl Finished {
     /// Resolves the call (once).
     fn __call__(&self, py: Python<'_>) -> PyResult<()> {
         match self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(done) => resolve(py, done),
+            Some(done) => resolve(py, done, true),
             None => Ok(()),
         }
     }
 }
 
 /// Sets the outcome of one finished call on its future, unless the future is done (cancelled).
-fn resolve(py: Python<'_>, d: Done) -> PyResult<()> {
+fn resolve(py: Python<'_>, d: Done, eager: bool) -> PyResult<()> {
     let future = d.future.bind(py);
-    if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+    if future.get().is_done() {
         return Ok(());
     }
-    match (d.outcome)(py) {
-        Ok(v) => future.call_method1(pyo3::intern!(py, "set_result"), (v,))?,
-        Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.into_value(py),))?,
-    };
-    Ok(())
+    Pending::finish(future, (d.outcome)(py), eager)
 }

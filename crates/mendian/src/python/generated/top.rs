@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use crate::generated::top::*;
 use crate::python::call;
 use crate::python::convert::{at, field, Class, FromPy, ListItem, ToPy};
+use crate::python::pending::Pending;
 use crate::python::waker::Waker;
 use crate::top::TopClient;
 
@@ -374,18 +375,17 @@ fn top_worker_update(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_update(request, session)))
 }
 
-/// `TopClient.worker_update_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_update_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, request, session=None))]
 fn top_worker_update_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
     let request = WorkerUpdateRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     let session = session
@@ -393,7 +393,7 @@ fn top_worker_update_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.worker_update(request, session).await })
+    call::start(py, event_loop, waker, async move { client.worker_update(request, session).await })
 }
 
 static CLASS_WORKER_CREATE_REQUEST: Class = Class::new("WorkerCreateRequest");
@@ -439,18 +439,17 @@ fn top_worker_create(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_create(request, session)))
 }
 
-/// `TopClient.worker_create_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_create_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, request, session=None))]
 fn top_worker_create_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
     let request = WorkerCreateRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     let session = session
@@ -458,7 +457,7 @@ fn top_worker_create_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.worker_create(request, session).await })
+    call::start(py, event_loop, waker, async move { client.worker_create(request, session).await })
 }
 
 static CLASS_WORKER_DELETE_REQUEST: Class = Class::new("WorkerDeleteRequest");
@@ -515,18 +514,17 @@ fn top_worker_delete(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_delete(request, session)))
 }
 
-/// `TopClient.worker_delete_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_delete_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, request, session=None))]
 fn top_worker_delete_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
     let request = WorkerDeleteRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     let session = session
@@ -534,7 +532,7 @@ fn top_worker_delete_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.worker_delete(request, session).await })
+    call::start(py, event_loop, waker, async move { client.worker_delete(request, session).await })
 }
 
 static CLASS_WORKER_QUERY_REQUEST: Class = Class::new("WorkerQueryRequest");
@@ -580,18 +578,17 @@ fn top_worker_query(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_query(request, session)))
 }
 
-/// `TopClient.worker_query_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_query_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, request, session=None))]
 fn top_worker_query_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
     let request = WorkerQueryRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     let session = session
@@ -599,7 +596,7 @@ fn top_worker_query_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.worker_query(request, session).await })
+    call::start(py, event_loop, waker, async move { client.worker_query(request, session).await })
 }
 
 static CLASS_WORKER_QUERYPAGE_REQUEST: Class = Class::new("WorkerQuerypageRequest");
@@ -645,18 +642,17 @@ fn top_worker_querypage(
     call::blocking(py, move || crate::runtime::blocking::run(client.worker_querypage(request, session)))
 }
 
-/// `TopClient.worker_querypage_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.worker_querypage_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request, session=None))]
+#[pyo3(signature = (client, event_loop, waker, request, session=None))]
 fn top_worker_querypage_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
     let request = WorkerQuerypageRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
     let session = session
@@ -664,7 +660,7 @@ fn top_worker_querypage_async(
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.worker_querypage(request, session).await })
+    call::start(py, event_loop, waker, async move { client.worker_querypage(request, session).await })
 }
 
 /// `TopClient.query_all_workers`: blocking, on the caller's thread with the GIL released.
@@ -684,24 +680,23 @@ fn top_query_all_workers(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_all_workers(session)))
 }
 
-/// `TopClient.query_all_workers_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `TopClient.query_all_workers_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, session=None))]
+#[pyo3(signature = (client, event_loop, waker, session=None))]
 fn top_query_all_workers_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     session: Option<&Bound<'_, PyAny>>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<TopClient>(client, &CLASS_TOP_CLIENT)?;
     let session = session
         .map(Option::<String>::from_py)
         .transpose()
         .map(Option::flatten)
         .map_err(|e| at(py, intern!(py, "session").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.query_all_workers(session).await })
+    call::start(py, event_loop, waker, async move { client.query_all_workers(session).await })
 }
 
 /// Adds this family's functions to the module.

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use crate::generated::wechatpay::*;
 use crate::python::call;
 use crate::python::convert::{at, field, Class, FromPy, ListItem, ToPy};
+use crate::python::pending::Pending;
 use crate::python::waker::Waker;
 use crate::wechatpay::WechatpayClient;
 
@@ -231,20 +232,19 @@ fn wechatpay_register_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.register_guide(request)))
 }
 
-/// `WechatpayClient.register_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.register_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wechatpay_register_guide_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request = RegisterGuideRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.register_guide(request).await })
+    call::start(py, event_loop, waker, async move { client.register_guide(request).await })
 }
 
 static CLASS_ASSIGN_GUIDE_REQUEST: Class = Class::new("AssignGuideRequest");
@@ -295,20 +295,19 @@ fn wechatpay_assign_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.assign_guide(request)))
 }
 
-/// `WechatpayClient.assign_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.assign_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wechatpay_assign_guide_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request = AssignGuideRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.assign_guide(request).await })
+    call::start(py, event_loop, waker, async move { client.assign_guide(request).await })
 }
 
 static CLASS_QUERY_GUIDES_REQUEST: Class = Class::new("QueryGuidesRequest");
@@ -367,20 +366,19 @@ fn wechatpay_query_guides(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_guides(request)))
 }
 
-/// `WechatpayClient.query_guides_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.query_guides_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wechatpay_query_guides_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request = QueryGuidesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.query_guides(request).await })
+    call::start(py, event_loop, waker, async move { client.query_guides(request).await })
 }
 
 /// `WechatpayClient.query_all_guides`: blocking, on the caller's thread with the GIL released.
@@ -396,20 +394,19 @@ fn wechatpay_query_all_guides(
     call::blocking(py, move || crate::runtime::blocking::run(client.query_all_guides(request)))
 }
 
-/// `WechatpayClient.query_all_guides_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.query_all_guides_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wechatpay_query_all_guides_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request = QueryGuidesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.query_all_guides(request).await })
+    call::start(py, event_loop, waker, async move { client.query_all_guides(request).await })
 }
 
 static CLASS_UPDATE_GUIDE_REQUEST: Class = Class::new("UpdateGuideRequest");
@@ -468,20 +465,19 @@ fn wechatpay_update_guide(
     call::blocking(py, move || crate::runtime::blocking::run(client.update_guide(request)))
 }
 
-/// `WechatpayClient.update_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.update_guide_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wechatpay_update_guide_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request = UpdateGuideRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.update_guide(request).await })
+    call::start(py, event_loop, waker, async move { client.update_guide(request).await })
 }
 
 static CLASS_DOWNLOAD_CERTIFICATES_REQUEST: Class = Class::new("DownloadCertificatesRequest");
@@ -524,21 +520,20 @@ fn wechatpay_download_certificates(
     call::blocking(py, move || crate::runtime::blocking::run(client.download_certificates(request)))
 }
 
-/// `WechatpayClient.download_certificates_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WechatpayClient.download_certificates_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wechatpay_download_certificates_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WechatpayClient>(client, &CLASS_WECHATPAY_CLIENT)?;
     let request =
         DownloadCertificatesRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.download_certificates(request).await })
+    call::start(py, event_loop, waker, async move { client.download_certificates(request).await })
 }
 
 /// Adds this family's functions to the module.

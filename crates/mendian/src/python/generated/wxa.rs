@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use crate::generated::wxa::*;
 use crate::python::call;
 use crate::python::convert::{at, field, Class, FromPy, ListItem, ToPy};
+use crate::python::pending::Pending;
 use crate::python::waker::Waker;
 use crate::wxa::WxaClient;
 
@@ -1300,21 +1301,20 @@ fn wxa_get_merchant_category(
     call::blocking(py, move || crate::runtime::blocking::run(client.get_merchant_category(request)))
 }
 
-/// `WxaClient.get_merchant_category_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_merchant_category_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_merchant_category_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request =
         GetMerchantCategoryRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_merchant_category(request).await })
+    call::start(py, event_loop, waker, async move { client.get_merchant_category(request).await })
 }
 
 static CLASS_APPLY_MERCHANT_REQUEST: Class = Class::new("ApplyMerchantRequest");
@@ -1371,20 +1371,19 @@ fn wxa_apply_merchant(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.apply_merchant(request)))
 }
 
-/// `WxaClient.apply_merchant_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.apply_merchant_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_apply_merchant_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = ApplyMerchantRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.apply_merchant(request).await })
+    call::start(py, event_loop, waker, async move { client.apply_merchant(request).await })
 }
 
 static CLASS_GET_MERCHANT_AUDIT_INFO_REQUEST: Class = Class::new("GetMerchantAuditInfoRequest");
@@ -1426,21 +1425,20 @@ fn wxa_get_merchant_audit_info(
     call::blocking(py, move || crate::runtime::blocking::run(client.get_merchant_audit_info(request)))
 }
 
-/// `WxaClient.get_merchant_audit_info_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_merchant_audit_info_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_merchant_audit_info_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request =
         GetMerchantAuditInfoRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_merchant_audit_info(request).await })
+    call::start(py, event_loop, waker, async move { client.get_merchant_audit_info(request).await })
 }
 
 static CLASS_MODIFY_MERCHANT_REQUEST: Class = Class::new("ModifyMerchantRequest");
@@ -1485,20 +1483,19 @@ fn wxa_modify_merchant(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Boun
     call::blocking(py, move || crate::runtime::blocking::run(client.modify_merchant(request)))
 }
 
-/// `WxaClient.modify_merchant_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.modify_merchant_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_modify_merchant_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = ModifyMerchantRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.modify_merchant(request).await })
+    call::start(py, event_loop, waker, async move { client.modify_merchant(request).await })
 }
 
 static CLASS_GET_DISTRICT_REQUEST: Class = Class::new("GetDistrictRequest");
@@ -1534,20 +1531,19 @@ fn wxa_get_district(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.get_district(request)))
 }
 
-/// `WxaClient.get_district_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_district_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_district_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetDistrictRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_district(request).await })
+    call::start(py, event_loop, waker, async move { client.get_district(request).await })
 }
 
 static CLASS_SEARCH_MAP_POI_REQUEST: Class = Class::new("SearchMapPoiRequest");
@@ -1592,20 +1588,19 @@ fn wxa_search_map_poi(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.search_map_poi(request)))
 }
 
-/// `WxaClient.search_map_poi_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.search_map_poi_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_search_map_poi_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = SearchMapPoiRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.search_map_poi(request).await })
+    call::start(py, event_loop, waker, async move { client.search_map_poi(request).await })
 }
 
 static CLASS_CREATE_MAP_POI_REQUEST: Class = Class::new("CreateMapPoiRequest");
@@ -1674,20 +1669,19 @@ fn wxa_create_map_poi(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.create_map_poi(request)))
 }
 
-/// `WxaClient.create_map_poi_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.create_map_poi_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_create_map_poi_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = CreateMapPoiRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.create_map_poi(request).await })
+    call::start(py, event_loop, waker, async move { client.create_map_poi(request).await })
 }
 
 static CLASS_ADD_STORE_REQUEST: Class = Class::new("AddStoreRequest");
@@ -1746,20 +1740,19 @@ fn wxa_add_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'_, 
     call::blocking(py, move || crate::runtime::blocking::run(client.add_store(request)))
 }
 
-/// `WxaClient.add_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.add_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_add_store_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = AddStoreRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.add_store(request).await })
+    call::start(py, event_loop, waker, async move { client.add_store(request).await })
 }
 
 static CLASS_UPDATE_STORE_REQUEST: Class = Class::new("UpdateStoreRequest");
@@ -1812,20 +1805,19 @@ fn wxa_update_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.update_store(request)))
 }
 
-/// `WxaClient.update_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.update_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_update_store_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = UpdateStoreRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.update_store(request).await })
+    call::start(py, event_loop, waker, async move { client.update_store(request).await })
 }
 
 static CLASS_GET_STORE_INFO_REQUEST: Class = Class::new("GetStoreInfoRequest");
@@ -1861,20 +1853,19 @@ fn wxa_get_store_info(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_info(request)))
 }
 
-/// `WxaClient.get_store_info_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_store_info_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_store_info_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetStoreInfoRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_store_info(request).await })
+    call::start(py, event_loop, waker, async move { client.get_store_info(request).await })
 }
 
 static CLASS_GET_STORE_LIST_REQUEST: Class = Class::new("GetStoreListRequest");
@@ -1913,20 +1904,19 @@ fn wxa_get_store_list(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_list(request)))
 }
 
-/// `WxaClient.get_store_list_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_store_list_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_store_list_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetStoreListRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_store_list(request).await })
+    call::start(py, event_loop, waker, async move { client.get_store_list(request).await })
 }
 
 /// `WxaClient.get_all_stores`: blocking, on the caller's thread with the GIL released.
@@ -1937,18 +1927,17 @@ fn wxa_get_all_stores(py: Python<'_>, client: &Bound<'_, PyAny>) -> PyResult<Py<
     call::blocking(py, move || crate::runtime::blocking::run(client.get_all_stores()))
 }
 
-/// `WxaClient.get_all_stores_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_all_stores_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future))]
+#[pyo3(signature = (client, event_loop, waker))]
 fn wxa_get_all_stores_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
-    call::start(py, event_loop, waker, future, async move { client.get_all_stores().await })
+    call::start(py, event_loop, waker, async move { client.get_all_stores().await })
 }
 
 static CLASS_DEL_STORE_REQUEST: Class = Class::new("DelStoreRequest");
@@ -1984,20 +1973,19 @@ fn wxa_del_store(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'_, 
     call::blocking(py, move || crate::runtime::blocking::run(client.del_store(request)))
 }
 
-/// `WxaClient.del_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.del_store_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_del_store_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = DelStoreRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.del_store(request).await })
+    call::start(py, event_loop, waker, async move { client.del_store(request).await })
 }
 
 static CLASS_GET_POI_LIST_REQUEST: Class = Class::new("GetPoiListRequest");
@@ -2034,20 +2022,19 @@ fn wxa_get_poi_list(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.get_poi_list(request)))
 }
 
-/// `WxaClient.get_poi_list_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_poi_list_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_poi_list_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetPoiListRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_poi_list(request).await })
+    call::start(py, event_loop, waker, async move { client.get_poi_list(request).await })
 }
 
 /// `WxaClient.get_all_pois`: blocking, on the caller's thread with the GIL released.
@@ -2058,18 +2045,17 @@ fn wxa_get_all_pois(py: Python<'_>, client: &Bound<'_, PyAny>) -> PyResult<Py<Py
     call::blocking(py, move || crate::runtime::blocking::run(client.get_all_pois()))
 }
 
-/// `WxaClient.get_all_pois_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_all_pois_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future))]
+#[pyo3(signature = (client, event_loop, waker))]
 fn wxa_get_all_pois_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
-    call::start(py, event_loop, waker, future, async move { client.get_all_pois().await })
+    call::start(py, event_loop, waker, async move { client.get_all_pois().await })
 }
 
 static CLASS_GET_STORE_CARD_REQUEST: Class = Class::new("GetStoreCardRequest");
@@ -2105,20 +2091,19 @@ fn wxa_get_store_card(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.get_store_card(request)))
 }
 
-/// `WxaClient.get_store_card_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.get_store_card_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_get_store_card_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = GetStoreCardRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.get_store_card(request).await })
+    call::start(py, event_loop, waker, async move { client.get_store_card(request).await })
 }
 
 static CLASS_SET_STORE_CARD_REQUEST: Class = Class::new("SetStoreCardRequest");
@@ -2160,20 +2145,19 @@ fn wxa_set_store_card(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound
     call::blocking(py, move || crate::runtime::blocking::run(client.set_store_card(request)))
 }
 
-/// `WxaClient.set_store_card_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.set_store_card_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_set_store_card_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = SetStoreCardRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.set_store_card(request).await })
+    call::start(py, event_loop, waker, async move { client.set_store_card(request).await })
 }
 
 static CLASS_GET_STABLE_ACCESS_TOKEN_REQUEST: Class = Class::new("GetStableAccessTokenRequest");
@@ -2286,20 +2270,19 @@ fn wxa_upload_media(py: Python<'_>, client: &Bound<'_, PyAny>, request: &Bound<'
     call::blocking(py, move || crate::runtime::blocking::run(client.upload_media(request)))
 }
 
-/// `WxaClient.upload_media_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); resolves `future` on `event_loop` (through `waker`, its queue, when it has one).
+/// `WxaClient.upload_media_async`: started by `call::start` (on the accelerator's I/O thread, or on the loop's own under `mendian.new_event_loop()`); returns the future (`python::pending`) its outcome resolves on `event_loop` (through `waker`, its queue, when it has one).
 #[pyfunction]
-#[pyo3(signature = (client, event_loop, waker, future, request))]
+#[pyo3(signature = (client, event_loop, waker, request))]
 fn wxa_upload_media_async(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
     event_loop: Bound<'_, PyAny>,
     waker: Option<Bound<'_, Waker>>,
-    future: Bound<'_, PyAny>,
     request: &Bound<'_, PyAny>,
-) -> PyResult<call::Call> {
+) -> PyResult<Py<Pending>> {
     let client = call::client::<WxaClient>(client, &CLASS_WXA_CLIENT)?;
     let request = UploadMediaRequest::from_py(request).map_err(|e| at(py, intern!(py, "request").as_any(), e))?;
-    call::start(py, event_loop, waker, future, async move { client.upload_media(request).await })
+    call::start(py, event_loop, waker, async move { client.upload_media(request).await })
 }
 
 /// Adds this family's functions to the module.
