@@ -127,6 +127,8 @@ def main():
     ap.add_argument("--wechatpay-calls", type=int, default=300, help="calls per measurement (WeChat Pay)")
     ap.add_argument("--concurrent-batches", type=int, default=5, help=f"gathers of {CONCURRENT} per measurement")
     ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--slices", type=int, default=5,
+                    help="slices of each round's calls per client, the clients taking turns slice by slice")
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--only", choices=GROUPS, action="append", help="measure only this group (repeatable)")
     args = ap.parse_args()
@@ -328,20 +330,34 @@ def run(emu, baseline, loop, mendian_loop, args):
             "requests": with_requests,
         }
 
-    def measure(group, clients, calls, warmup):
-        """Median over the rounds of each client's (CPU µs per call, calls/s), alternating."""
+    def measure(group, clients, calls, warmup, unit=1):
+        """Median over the rounds of each client's (CPU µs per call, calls/s), alternating: each
+        round runs every client's calls in `--slices` slices, the clients taking turns slice by
+        slice, so a machine whose speed drifts during the round slows them all alike. Every slice
+        is a multiple of `unit` calls."""
         names = list(clients)
         samples = {name: [] for name in names}
+        units = calls // unit
+        slices = max(1, min(args.slices, units))
         for rnd in range(args.rounds):
             emu.admin("DELETE", "/requests")  # the emulator's request log must not grow without bound
             order = names[rnd % len(names):] + names[:rnd % len(names)]
             for name in order:
                 clients[name](warmup)
-                if name.startswith(("reqwest", "rust-")):  # measured in the baseline's process
-                    m = clients[name](calls)
-                    samples[name].append((m["cpu_us_per_call"], m["calls_per_s"]))
-                else:
-                    samples[name].append(cpu_per_call(calls, lambda: clients[name](calls)))
+            cpu = {name: 0.0 for name in names}
+            wall = {name: 0.0 for name in names}
+            for i in range(slices):
+                n = (units // slices + (1 if i < units % slices else 0)) * unit
+                for name in order:
+                    if name.startswith(("reqwest", "rust-")):  # measured in the baseline's process
+                        m = clients[name](n)
+                        c, rate = m["cpu_us_per_call"], m["calls_per_s"]
+                    else:
+                        c, rate = cpu_per_call(n, lambda: clients[name](n))
+                    cpu[name] += c * n
+                    wall[name] += n / rate
+            for name in names:
+                samples[name].append((cpu[name] / calls, calls / wall[name]))
             print(f"  {group}: round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
         return {name: {"cpu_us": statistics.median(c for c, _ in s), "calls_per_s": statistics.median(r for _, r in s),
                        "cpu_us_rounds": [c for c, _ in s]}
@@ -358,7 +374,8 @@ def run(emu, baseline, loop, mendian_loop, args):
                                     args.wechatpay_calls // 10)
     concurrent_calls = CONCURRENT * args.concurrent_batches
     if "concurrent" in only:
-        rows["concurrent"] = measure(f"{CONCURRENT} concurrent", concurrent_clients(), concurrent_calls, CONCURRENT)
+        rows["concurrent"] = measure(f"{CONCURRENT} concurrent", concurrent_clients(), concurrent_calls, CONCURRENT,
+                                     unit=CONCURRENT)
     if "page" in only:
         added = seed_stores(wx, 1, 49)
         total = wx.get_store_list(mendian.GetStoreListRequest(offset=0, limit=50))
@@ -366,7 +383,7 @@ def run(emu, baseline, loop, mendian_loop, args):
         rows["page"] = measure("get_store_list (50 stores)", wxa_clients(50, 50), args.page_calls,
                                args.page_calls // 10)
     rows["meta"] = {"calls": args.calls, "page_calls": args.page_calls, "wechatpay_calls": args.wechatpay_calls, "concurrent_calls": concurrent_calls,
-                    "rounds": args.rounds, "warmup": args.warmup, "python": sys.version.split()[0],
+                    "rounds": args.rounds, "slices": args.slices, "warmup": args.warmup, "python": sys.version.split()[0],
                     "requests": requests.__version__, "cpus": os.cpu_count()}
     return rows
 
@@ -394,7 +411,8 @@ def print_table(rows):
           f"{meta['calls']} calls per client ({meta['page_calls']} for the full page, {meta['wechatpay_calls']} for WeChat Pay, "
           f"{meta['concurrent_calls']} "
           f"for {CONCURRENT} concurrent) after a warm-up ({meta['warmup']} calls; {meta['page_calls'] // 10} for "
-          f"the full page, one gather of {CONCURRENT}), clients alternating; CPU is the "
+          f"the full page, one gather of {CONCURRENT}), the clients taking turns in {meta['slices']} slices of each "
+          "round's calls; CPU is the "
           "median over the rounds, the ratio the median of the rounds' ratios")
     print()
     print("| measurement | client | CPU µs per call | ratio (range over rounds) | target | calls/s |")

@@ -150,6 +150,54 @@ def test_a_call_resumes_its_task_in_the_loop_pass_that_finishes_it(fresh):
     assert passes < 60, f"{passes} passes through the selector for 40 calls"
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_an_answer_that_arrives_during_its_calls_first_turn_does_not_wait_for_the_tick():
+    # With the emulator on the same CPU, sending the request lets the emulator preempt this
+    # thread and answer before the call's first turn takes its last look at the sockets, which
+    # then takes the answer: the descriptor the loop watches stays quiet, and without another
+    # turn right away the answer waited for the loop's tick (5 ms) on most calls.
+    from mendian.testing import Emulator
+
+    emu = Emulator()
+    here = os.sched_getaffinity(0)
+    cpu = min(here)
+    try:
+        for tid in os.listdir(f"/proc/{emu._proc.pid}/task"):
+            os.sched_setaffinity(int(tid), {cpu})
+        os.sched_setaffinity(0, {cpu})
+        wx = wxa_client(emu)
+        wx.get_store_list(REQUEST)
+        selector = CountingSelector()
+        waits = []
+        select = selector.select
+
+        def timed_select(timeout=None):
+            started = time.monotonic()
+            try:
+                return select(timeout)
+            finally:
+                waits.append(time.monotonic() - started)
+
+        selector.select = timed_select  # type: ignore[method-assign]
+        loop = asyncio.SelectorEventLoop(selector)
+
+        async def one_at_a_time(n):
+            for _ in range(n):
+                await wx.get_store_list_async(REQUEST)
+
+        try:
+            loop.run_until_complete(one_at_a_time(10))
+            waits.clear()
+            loop.run_until_complete(one_at_a_time(100))
+        finally:
+            loop.close()
+    finally:
+        os.sched_setaffinity(0, here)
+        emu.stop()
+    stalls = [w for w in waits if w >= 0.004]
+    assert len(stalls) <= 5, f"{len(stalls)} of 100 calls waited {sum(stalls):.3f} s for the tick"
+
+
 def test_context_variables_follow_each_task_across_calls(fresh):
     # Each task resumes in its own context, also when its call's future resumes it in place.
     wx = wxa_client(fresh)

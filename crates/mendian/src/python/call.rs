@@ -192,6 +192,14 @@ thread_local! {
     static CURRENT_LOOP: RefCell<Option<Arc<Py<PyAny>>>> = const { RefCell::new(None) };
     /// How many times an asyncio call was polled on this thread (see [`polls`]).
     static POLLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// When an asyncio call's last poll on this thread ended (see [`last_poll`]).
+    static LAST_POLL: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// When an asyncio call's last poll on this thread ended: a call hands its request to its
+/// connection in a poll, which writes it right after.
+pub(crate) fn last_poll() -> Option<std::time::Instant> {
+    LAST_POLL.with(std::cell::Cell::get)
 }
 
 /// How many times an asyncio call was polled on this thread so far: a turn of the runtime that
@@ -216,6 +224,7 @@ impl<F: Future> Future for OnLoop<F> {
         let previous = CURRENT_LOOP.with(|c| c.replace(Some(self.event_loop.clone())));
         let out = self.call.as_mut().poll(cx);
         CURRENT_LOOP.with(|c| *c.borrow_mut() = previous);
+        LAST_POLL.with(|l| l.set(Some(std::time::Instant::now())));
         out
     }
 }

@@ -139,6 +139,9 @@ where
 /// Starts `task` on this thread's runtime ([`spawn_here`]) and runs its first step right
 /// away, with every task already queued: for an event loop that does not wait in [`run`], so
 /// that the task's first step (sending its request) is not left for the loop's next turn.
+/// Then the runtime looks at its sockets and runs what that woke: an answer that came in
+/// while the request was being sent (the server preempted this thread to answer) is taken
+/// here, not left to a look that would wake its task too late for this turn.
 pub fn start_here<T, F>(task: F) -> Result<tokio::task::JoinHandle<T>, MendianError>
 where
     T: Send + 'static,
@@ -153,6 +156,7 @@ where
         // A task queued behind it (the queue is first in, first out): once that one has run, so
         // has the task's first step. A `yield_now` would also turn the I/O driver first.
         let _ = here.spawn(async {}).await;
+        tokio::task::yield_now().await;
         Ok(handle)
     })
 }
