@@ -39,9 +39,10 @@
 //! (`/proc/self/task/*/schedstat`, nanoseconds), read before and after the calls; no thread
 //! of this process ends during a measurement.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::io::BufRead;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -299,6 +300,11 @@ fn main() {
     // A client's connections live on the runtime that opened them: one client per runtime.
     let http_current = current.block_on(async { reqwest::Client::new() });
     let http_multi = multi.block_on(async { reqwest::Client::new() });
+    // The SDK's clients, kept from one command to the next as the plain clients are (the bench
+    // measures a client's calls in slices): a new one would open a connection and fetch a token
+    // inside each measurement.
+    let mut wxa_clients: HashMap<String, Arc<mendian::wxa::WxaClient>> = HashMap::new();
+    let mut top_clients: HashMap<String, Arc<mendian::top::TopClient>> = HashMap::new();
     for line in std::io::stdin().lock().lines() {
         let line = line.expect("stdin");
         if line.trim().is_empty() {
@@ -337,15 +343,19 @@ fn main() {
                 // The SDK's own Rust API on the same runtime: what the core costs without a
                 // foreign language around it.
                 let (appid, base) = (str_of(&cmd, "appid"), str_of(&cmd, "base_url"));
-                let mut config = mendian::wxa::WxaConfig::new(appid);
-                config.options.base_url = Some(base.into());
-                config.options.backup_base_url = Some(String::new());
-                let provider = mendian::wxa::wxa_stable_token_provider(appid.into(), str_of(&cmd, "secret").into(), Some(base.into()))
-                    .expect("token provider");
-                let client = mendian::wxa::WxaClient::new(config, provider, None).expect("client");
+                let key = format!("{}|{appid}|{base}", str_of(&cmd, "runtime"));
+                let client = wxa_clients.entry(key).or_insert_with(|| {
+                    let mut config = mendian::wxa::WxaConfig::new(appid);
+                    config.options.base_url = Some(base.into());
+                    config.options.backup_base_url = Some(String::new());
+                    let provider =
+                        mendian::wxa::wxa_stable_token_provider(appid.into(), str_of(&cmd, "secret").into(), Some(base.into()))
+                            .expect("token provider");
+                    mendian::wxa::WxaClient::new(config, provider, None).expect("client")
+                });
                 let (offset, limit) = (cmd["offset"].as_u64().unwrap_or(0), cmd["limit"].as_u64().unwrap_or(10));
                 let stores = cmd["stores"].as_u64().expect("stores") as usize;
-                let client = &client;
+                let client = &*client;
                 rt.block_on(measure(calls, in_flight, || async move {
                     let request = mendian::generated::wxa::GetStoreListRequest {
                         offset: offset.try_into().expect("offset"),
@@ -357,13 +367,22 @@ fn main() {
             }
             "sdk_top" => {
                 // The SDK's own `TopClient::worker_update` from Rust, as `sdk_wxa` for 门店小程序.
-                let mut config = mendian::top::TopConfig::new(str_of(&cmd, "app_key"));
-                config.session = Some(str_of(&cmd, "session").into());
-                config.options.base_url = Some(str_of(&cmd, "gateway").into());
-                let signer = mendian::top::top_app_secret_signer(str_of(&cmd, "app_secret").into()).expect("signer");
-                let client = mendian::top::TopClient::new(config, signer).expect("client");
+                let key = format!(
+                    "{}|{}|{}|{}",
+                    str_of(&cmd, "runtime"),
+                    str_of(&cmd, "app_key"),
+                    str_of(&cmd, "gateway"),
+                    str_of(&cmd, "session")
+                );
+                let client = top_clients.entry(key).or_insert_with(|| {
+                    let mut config = mendian::top::TopConfig::new(str_of(&cmd, "app_key"));
+                    config.session = Some(str_of(&cmd, "session").into());
+                    config.options.base_url = Some(str_of(&cmd, "gateway").into());
+                    let signer = mendian::top::top_app_secret_signer(str_of(&cmd, "app_secret").into()).expect("signer");
+                    mendian::top::TopClient::new(config, signer).expect("client")
+                });
                 let worker: mendian::top::WorkerDto = serde_json::from_value(cmd["worker"].clone()).expect("worker");
-                let client = &client;
+                let client = &*client;
                 let worker = &worker;
                 rt.block_on(measure(calls, in_flight, || async move {
                     let request = mendian::top::WorkerUpdateRequest { worker: Some(worker.clone()) };
