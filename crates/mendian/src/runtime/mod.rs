@@ -9,6 +9,7 @@
 //! - [`transport`]: the reqwest client, timeouts, and transport failures as errors.
 //! - [`tls`]: which certificate roots HTTPS trusts ([`TlsRoots`]: system, or the bundle on
 //!   Android).
+//! - [`parsed_urls`]: the parsed form of the URLs a transport sends to, kept between calls.
 //! - [`url`]: base-URL checks, hosts for errors and credential-free URLs (on the `url`
 //!   crate).
 //! - [`encode`]: text, percent and form encoding; the layout of a request record into
@@ -38,6 +39,7 @@ pub mod errors;
 pub mod log;
 pub mod options;
 pub mod pager;
+pub mod parsed_urls;
 #[cfg(unix)]
 pub mod poll_fd;
 pub mod retry;

@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
+use super::parsed_urls::ParsedUrls;
 use super::shared::{per_process, Pid};
 use super::tls::TlsRoots;
 use crate::error::MendianError;
@@ -96,6 +97,8 @@ pub struct Transport {
     recipe: Arc<Recipe>,
     timeout: Duration,
     max_body: u64,
+    /// The URLs sent to recently, parsed (see [`super::parsed_urls`]).
+    urls: Arc<ParsedUrls>,
 }
 
 /// The settings a reqwest client is built from. Its `Debug` shows no proxy URL (it may hold
@@ -165,7 +168,7 @@ impl Transport {
         let recipe =
             Arc::new(Recipe { timeout, user_agent: user_agent.to_string(), proxy, roots, tls_roots, forked: Mutex::new(None) });
         let client = (Pid::current(), recipe.build()?);
-        Ok(Transport { client, recipe, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES })
+        Ok(Transport { client, recipe, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES, urls: Arc::default() })
     }
 
     /// The client for this call: the shared one, or inside a blocking call this thread's own.
@@ -199,7 +202,13 @@ impl Transport {
 
     /// The same client (connection pool included) with another timeout per exchange.
     pub fn with_timeout(&self, timeout: Duration) -> Transport {
-        Transport { client: self.client.clone(), recipe: self.recipe.clone(), timeout, max_body: self.max_body }
+        Transport {
+            client: self.client.clone(),
+            recipe: self.recipe.clone(),
+            timeout,
+            max_body: self.max_body,
+            urls: self.urls.clone(),
+        }
     }
 
     /// Sends one request; a transport failure becomes `Network` or `Timeout`.
@@ -233,8 +242,12 @@ impl Transport {
         let host = || super::url::host_port(&req.url);
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| (MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)), false))?;
+        let url = self
+            .urls
+            .get(&req.url)
+            .map_err(|e| (MendianError::Network { reason: format!("the request failed to {}: {e}", host()) }, false))?;
         let client = self.client().map_err(|e| (e, true))?;
-        let mut builder = client.request(method, &req.url).timeout(self.timeout);
+        let mut builder = client.request(method, url).timeout(self.timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
