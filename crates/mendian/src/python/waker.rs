@@ -305,6 +305,8 @@ impl Waker {
                 return Ok(());
             }
             let _ = slf.get().0.loop_thread.set(LoopThread { thread: std::thread::current().id(), fd, tick });
+            // Without it each call's first step would write to the runtime's wake-up descriptor.
+            let _ = crate::runtime::blocking::keep_a_timer_here();
         }
         Ok(())
     }

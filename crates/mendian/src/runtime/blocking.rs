@@ -55,6 +55,8 @@ struct Here {
     rt: tokio::runtime::Runtime,
     /// The epoll descriptor of its I/O driver, once looked for.
     poll_fd: Option<Option<std::os::fd::RawFd>>,
+    /// Whether [`keep_a_timer_here`] started its timer on this runtime.
+    timer_kept: bool,
 }
 
 /// Runs `call` to completion on the calling thread.
@@ -91,7 +93,7 @@ fn caller_runtime(slot: &mut Option<(Pid, Here)>) -> Result<&mut tokio::runtime:
 fn here(slot: &mut Option<(Pid, Here)>) -> Result<&mut Here, MendianError> {
     per_process(slot, || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok::<_, std::io::Error>(Here { rt, poll_fd: None })
+        Ok::<_, std::io::Error>(Here { rt, poll_fd: None, timer_kept: false })
     })
     .map_err(|e| MendianError::Network { reason: format!("cannot start the I/O runtime for blocking calls: {e}") })
 }
@@ -108,6 +110,32 @@ pub fn poll_fd_here() -> Option<std::os::fd::RawFd> {
         let here = here(&mut slot).ok()?;
         *here.poll_fd.get_or_insert_with(|| super::poll_fd::of(&here.rt))
     })
+}
+
+/// How often the timer of [`keep_a_timer_here`] rings: well under any call's timeout.
+const KEPT_TIMER: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Keeps a timer set on this thread's runtime, for tasks started here that the thread's event
+/// loop runs turn by turn ([`run_ready`]). A turn that finds no timer set leaves the runtime
+/// with no next wake-up, and the next call's timeout, set in its first step, then writes to the
+/// runtime's wake-up descriptor (Tokio does that for a timer earlier than the next wake-up):
+/// one system call per call, and the loop's selector seeing the runtime's descriptor readable
+/// for nothing. With a timer that rings every [`KEPT_TIMER`], the next wake-up is at most
+/// that far, earlier than any call's timeout. The timer costs a step of a task every
+/// [`KEPT_TIMER`] while the runtime turns, none while it does not; started once per runtime.
+pub fn keep_a_timer_here() -> Result<(), MendianError> {
+    let start = CALLER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        here(&mut slot).map(|h| !std::mem::replace(&mut h.timer_kept, true))
+    })?;
+    if start {
+        spawn_here(async {
+            loop {
+                tokio::time::sleep(KEPT_TIMER).await;
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// Starts `task` on this thread's runtime, the one its blocking calls run on. The task makes
@@ -220,6 +248,33 @@ mod tests {
             Ok(rx.await.unwrap())
         });
         assert_eq!(inner.unwrap(), 7);
+    }
+
+    /// A timer set by a task's step after a turn that found no timer writes to the runtime's
+    /// wake-up descriptor; with [`keep_a_timer_here`] it does not.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_kept_timer_spares_each_new_timeout_a_wake_up_write() {
+        // Write system calls made by this thread so far.
+        fn writes() -> u64 {
+            let io = std::fs::read_to_string("/proc/thread-self/io").unwrap();
+            io.lines().find_map(|l| l.strip_prefix("syscw: ")).unwrap().trim().parse().unwrap()
+        }
+        let with_a_timeout = || {
+            let task = spawn_here(async { tokio::time::sleep(std::time::Duration::from_secs(10)).await }).unwrap();
+            let before = writes();
+            run_ready().unwrap();
+            let written = writes() - before;
+            task.abort();
+            run_ready().unwrap();
+            written
+        };
+        run_ready().unwrap();
+        assert_eq!(with_a_timeout(), 1, "no timer was set: the new one wakes the runtime");
+        keep_a_timer_here().unwrap();
+        run_ready().unwrap();
+        assert_eq!(with_a_timeout(), 0);
+        assert_eq!(with_a_timeout(), 0);
     }
 
     /// Names of this process's threads.
