@@ -39,8 +39,11 @@ impl ParsedUrls {
         drop(kept);
         let parsed = reqwest::Url::parse(url)?;
         let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.truncate(KEPT - 1);
-        kept.insert(0, (url.to_string(), parsed.clone()));
+        // Another call may have parsed the same URL meanwhile: one entry per URL.
+        if !kept.iter().any(|(text, _)| text == url) {
+            kept.truncate(KEPT - 1);
+            kept.insert(0, (url.to_string(), parsed.clone()));
+        }
         Ok(parsed)
     }
 }
@@ -70,6 +73,18 @@ mod tests {
         assert_eq!(urls.get("http://127.0.0.1:8080/p3").unwrap().path(), "/p3");
         assert!(urls.get("not a url").is_err());
         assert!(!urls.0.lock().unwrap().iter().any(|(t, _)| t == "not a url"));
+        // Many threads missing on one URL at once keep it once.
+        let shared = std::sync::Arc::new(ParsedUrls::default());
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let shared = shared.clone();
+                std::thread::spawn(move || shared.get("http://127.0.0.1:8080/same").unwrap())
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap().path(), "/same");
+        }
+        assert_eq!(shared.0.lock().unwrap().len(), 1);
         // Debug shows no URL (they may carry an access token).
         let shown = format!("{urls:?}");
         assert!(!shown.contains("access_token") && shown.contains("kept: 16"), "{shown}");
