@@ -6,7 +6,9 @@
 //!   attempt, read an answer, classify a failure, renew a credential).
 //! - [`retry`]: the retry policy driven by the endpoint descriptor, and the one backoff
 //!   schedule (with jitter).
-//! - [`transport`]: the reqwest client, timeouts, and transport failures as errors.
+//! - [`transport`]: one SDK client's HTTP client, timeouts, and transport failures as errors.
+//! - [`http_client`]: the HTTP/1.1 client itself (hyper's pool, a connector with proxies and
+//!   TLS).
 //! - [`tls`]: which certificate roots HTTPS trusts ([`TlsRoots`]: system, or the bundle on
 //!   Android).
 //! - [`parsed_urls`]: the parsed form of the URLs a transport sends to, kept between calls.
@@ -36,6 +38,7 @@ pub mod clock;
 pub mod encode;
 pub mod engine;
 pub mod errors;
+pub mod http_client;
 pub mod log;
 pub mod options;
 pub mod pager;

@@ -128,9 +128,9 @@ pub struct ResolvedOptions {
     /// `User-Agent` value.
     pub user_agent: String,
     /// The proxy, checked.
-    pub proxy: Option<reqwest::Proxy>,
+    pub proxy: Option<super::http_client::Proxies>,
     /// Extra trusted roots, parsed.
-    pub roots: Vec<reqwest::Certificate>,
+    pub roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// The root store they are added to.
     pub tls_roots: TlsRoots,
     /// The largest answer body read.
@@ -183,8 +183,8 @@ impl ClientOptions {
             None => None,
             Some(p) => {
                 let url = super::url::check_http_url("options.proxy_url", p)?;
-                Some(reqwest::Proxy::all(url.as_str()).map_err(|_| {
-                    MendianError::invalid("options.proxy_url", "is not a proxy URL reqwest accepts")
+                Some(super::http_client::Proxies::all(url.as_str()).ok_or_else(|| {
+                    MendianError::invalid("options.proxy_url", "is not a proxy URL the HTTP client accepts")
                 })?)
             }
         };
@@ -201,9 +201,11 @@ impl ClientOptions {
                 crate::crypto::der::certificate(&der).map_err(|e| {
                     MendianError::invalid(field.clone(), format!("certificate {} is not an X.509 certificate: {}", n + 1, e.0))
                 })?;
-                roots.push(reqwest::Certificate::from_der(&der).map_err(|_| {
-                    MendianError::invalid(field.clone(), format!("certificate {} is not accepted by the TLS stack", n + 1))
-                })?);
+                let der = rustls::pki_types::CertificateDer::from(der);
+                if !super::tls::is_usable_root(&der) {
+                    return Err(MendianError::invalid(field, format!("certificate {} is not accepted by the TLS stack", n + 1)));
+                }
+                roots.push(der);
             }
         }
         Ok(ResolvedOptions {

@@ -1,8 +1,12 @@
-//! HTTP transport shared by the platform runtimes: one reqwest client (rustls) per SDK client
-//! for async calls, and one per SDK client and thread for blocking calls (see
-//! [`super::blocking`]), built from the same settings, and built again in a forked child (see
-//! [`super::shared`]); timeouts, and the mapping of transport failures to
-//! `MendianError::Network` / `Timeout`.
+//! HTTP transport shared by the platform runtimes: one HTTP client ([`super::http_client`]:
+//! a connection pool, rustls) per SDK client for async calls, and one per SDK client and
+//! thread for blocking calls (see [`super::blocking`]), built from the same settings, and
+//! built again in a forked child (see [`super::shared`]); timeouts, and the mapping of
+//! transport failures to `MendianError::Network` / `Timeout`.
+//!
+//! A request goes out with its own headers in their order, then `Accept: */*` and the
+//! `User-Agent` unless it set them, then `Proxy-Authorization` when a proxy with credentials
+//! forwards it; `Host` and `Content-Length` are the HTTP client's.
 //!
 //! Errors name the host and what failed, never the URL's query or any header: query strings
 //! may carry an `access_token`, and bodies may carry sessions or secrets.
@@ -11,6 +15,13 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::header::{Entry, ACCEPT, PROXY_AUTHORIZATION, USER_AGENT};
+use http::{HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Full};
+use rustls::pki_types::CertificateDer;
+
+use super::http_client::{Connector, HttpClient, Proxies};
 use super::parsed_urls::ParsedUrls;
 use super::shared::{per_process, Pid};
 use super::tls::TlsRoots;
@@ -91,7 +102,7 @@ impl HttpResponse {
 #[derive(Debug, Clone)]
 pub struct Transport {
     /// The client of the process that made this transport, and the process.
-    client: (Pid, reqwest::Client),
+    client: (Pid, HttpClient),
     /// How `client` was built: blocking calls build their thread's own client from it, and a
     /// forked child its own (`Recipe::forked`).
     recipe: Arc<Recipe>,
@@ -101,17 +112,19 @@ pub struct Transport {
     urls: Arc<ParsedUrls>,
 }
 
-/// The settings a reqwest client is built from. Its `Debug` shows no proxy URL (it may hold
-/// credentials).
+/// The settings an HTTP client is built from (each has its own pool). Its `Debug` shows no
+/// proxy (its URL may hold credentials).
 struct Recipe {
     timeout: Duration,
-    user_agent: String,
-    proxy: Option<reqwest::Proxy>,
-    roots: Vec<reqwest::Certificate>,
+    user_agent: HeaderValue,
+    proxies: Proxies,
+    /// The TLS set-up, built once (loading the system's roots is not cheap).
+    tls: Arc<rustls::ClientConfig>,
+    extra_roots: usize,
     tls_roots: TlsRoots,
     /// The client for async calls in a forked child (the parent's pool holds the parent's
     /// connections).
-    forked: Mutex<Option<(Pid, reqwest::Client)>>,
+    forked: Mutex<Option<(Pid, HttpClient)>>,
 }
 
 impl std::fmt::Debug for Recipe {
@@ -119,31 +132,25 @@ impl std::fmt::Debug for Recipe {
         f.debug_struct("Recipe")
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
-            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
-            .field("extra_roots", &self.roots.len())
+            .field("proxies", &self.proxies)
+            .field("extra_roots", &self.extra_roots)
             .field("tls_roots", &self.tls_roots)
             .finish()
     }
 }
 
 impl Recipe {
-    fn build(&self) -> Result<reqwest::Client, MendianError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
-            .user_agent(&self.user_agent);
-        if let Some(p) = &self.proxy {
-            builder = builder.proxy(p.clone());
-        }
-        builder = super::tls::trust(builder, self.tls_roots, self.roots.clone());
-        builder.build().map_err(|e| MendianError::Network { reason: format!("cannot create the HTTP client: {}", e.without_url()) })
+    /// A new client with an empty pool.
+    fn build(&self) -> HttpClient {
+        let connect_timeout = self.timeout.min(Duration::from_secs(10));
+        super::http_client::client(Connector::new(self.tls.clone(), self.proxies.clone(), self.user_agent.clone(), connect_timeout))
     }
 }
 
 thread_local! {
     /// Each thread's clients for blocking calls, by the recipe they were built from; entries
     /// of dropped SDK clients are purged at the thread's next blocking exchange.
-    static CALLER_CLIENTS: RefCell<Option<(Pid, Vec<(Weak<Recipe>, reqwest::Client)>)>> = const { RefCell::new(None) };
+    static CALLER_CLIENTS: RefCell<Option<(Pid, Vec<(Weak<Recipe>, HttpClient)>)>> = const { RefCell::new(None) };
 }
 
 /// The largest answer read when the options set no limit: far above any documented answer
@@ -156,29 +163,40 @@ impl Transport {
         Transport::with_network(timeout, user_agent, None, Vec::new(), TlsRoots::platform_default())
     }
 
-    /// A transport through `proxy` (none: the `HTTP(S)_PROXY` environment variables apply,
-    /// as reqwest reads them) that trusts `tls_roots` and `roots`.
+    /// A transport through `proxy` (none: the proxies the environment names, see
+    /// [`super::http_client`]) that trusts `tls_roots` and `roots`.
     pub fn with_network(
         timeout: Duration,
         user_agent: &str,
-        proxy: Option<reqwest::Proxy>,
-        roots: Vec<reqwest::Certificate>,
+        proxy: Option<Proxies>,
+        roots: Vec<CertificateDer<'static>>,
         tls_roots: TlsRoots,
     ) -> Result<Transport, MendianError> {
-        let recipe =
-            Arc::new(Recipe { timeout, user_agent: user_agent.to_string(), proxy, roots, tls_roots, forked: Mutex::new(None) });
-        let client = (Pid::current(), recipe.build()?);
+        let cannot = |why: String| MendianError::Network { reason: format!("cannot create the HTTP client: {why}") };
+        let user_agent = HeaderValue::from_bytes(user_agent.as_bytes())
+            .map_err(|_| cannot(format!("the User-Agent `{user_agent}` is not a valid header value")))?;
+        let tls = Arc::new(super::tls::client_config(tls_roots, &roots).map_err(cannot)?);
+        let recipe = Arc::new(Recipe {
+            timeout,
+            user_agent,
+            proxies: proxy.unwrap_or_else(Proxies::from_env),
+            tls,
+            extra_roots: roots.len(),
+            tls_roots,
+            forked: Mutex::new(None),
+        });
+        let client = (Pid::current(), recipe.build());
         Ok(Transport { client, recipe, timeout, max_body: DEFAULT_MAX_RESPONSE_BYTES, urls: Arc::default() })
     }
 
     /// The client for this call: the shared one, or inside a blocking call this thread's own.
-    fn client(&self) -> Result<reqwest::Client, MendianError> {
+    fn client(&self) -> Result<HttpClient, MendianError> {
         if !super::blocking::on_caller_thread() {
             if self.client.0.is_current() {
                 return Ok(self.client.1.clone());
             }
             let mut forked = self.recipe.forked.lock().unwrap_or_else(PoisonError::into_inner);
-            return per_process(&mut forked, || self.recipe.build()).cloned();
+            return per_process(&mut forked, || Ok::<_, MendianError>(self.recipe.build())).cloned();
         }
         CALLER_CLIENTS.with(|cell| {
             let mut slot = cell.borrow_mut();
@@ -188,7 +206,7 @@ impl Transport {
             if let Some((_, c)) = clients.iter().find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(&self.recipe))) {
                 return Ok(c.clone());
             }
-            let c = self.recipe.build()?;
+            let c = self.recipe.build();
             clients.push((Arc::downgrade(&self.recipe), c.clone()));
             Ok(c)
         })
@@ -240,20 +258,55 @@ impl Transport {
     async fn exchange(&self, req: HttpRequest) -> Result<HttpResponse, (MendianError, bool)> {
         // Only errors name the host: parse it then, not on every call.
         let host = || super::url::host_port(&req.url);
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        let method = http::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| (MendianError::invalid("method", format!("`{}` is not an HTTP method", req.method)), false))?;
-        let url = self
+        let uri = self
             .urls
             .get(&req.url)
             .map_err(|e| (MendianError::Network { reason: format!("the request failed to {}: {e}", host()) }, false))?;
         let client = self.client().map_err(|e| (e, true))?;
-        let mut builder = client.request(method, url).timeout(self.timeout);
+        let mut request = http::Request::new(Full::new(Bytes::from(req.body)));
+        *request.method_mut() = method;
+        let headers = request.headers_mut();
+        headers.reserve(req.headers.len() + 4);
         for (k, v) in &req.headers {
-            builder = builder.header(k, v);
+            // Never the value in the message: it may be a credential.
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| (MendianError::invalid("headers", format!("`{k}` is not an HTTP header name")), false))?;
+            let value = HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
+                (MendianError::invalid("headers", format!("the value of `{k}` is not a valid HTTP header value")), false)
+            })?;
+            headers.append(name, value);
         }
-        let resp = builder.body(req.body).send().await.map_err(|e| {
+        if let Entry::Vacant(e) = headers.entry(ACCEPT) {
+            e.insert(HeaderValue::from_static("*/*"));
+        }
+        if let Entry::Vacant(e) = headers.entry(USER_AGENT) {
+            e.insert(self.recipe.user_agent.clone());
+        }
+        if let Some(auth) = self.recipe.proxies.forward_auth(&uri) {
+            if let Entry::Vacant(e) = headers.entry(PROXY_AUTHORIZATION) {
+                e.insert(auth);
+            }
+        }
+        *request.uri_mut() = uri;
+        // One bound on the whole exchange, the answer's body included.
+        match tokio::time::timeout(self.timeout, self.round_trip(&client, request, &req.url)).await {
+            Ok(done) => done,
+            Err(_) => Err((MendianError::Timeout { millis: self.timeout.as_millis() as u64 }, false)),
+        }
+    }
+
+    async fn round_trip(
+        &self,
+        client: &HttpClient,
+        request: http::Request<Full<Bytes>>,
+        url: &str,
+    ) -> Result<HttpResponse, (MendianError, bool)> {
+        let host = || super::url::host_port(url);
+        let resp = client.request(request).await.map_err(|e| {
             let before_sending = e.is_connect();
-            (self.map_err(&host(), e), before_sending)
+            (self.map_err(&host(), "the request failed", &e), before_sending)
         })?;
         let status = resp.status().as_u16();
         let headers = resp
@@ -271,40 +324,45 @@ impl Transport {
             what: format!("the answer from {}", host()),
             reason: format!("larger than {} bytes (options.max_response_bytes); not read", self.max_body),
         };
-        if resp.content_length().is_some_and(|n| n > self.max_body) {
+        let length = hyper::body::Body::size_hint(resp.body()).exact();
+        if length.is_some_and(|n| n > self.max_body) {
             return Err((too_large(), false));
         }
-        let mut resp = resp;
-        let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
-        while let Some(chunk) = resp.chunk().await.map_err(|e| (self.map_err(&host(), e), false))? {
-            if (body.len() + chunk.len()) as u64 > self.max_body {
-                return Err((too_large(), false));
+        let mut incoming = resp.into_body();
+        let mut body = Vec::with_capacity(length.unwrap_or(0) as usize);
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(|e| (self.map_err(&host(), "the connection failed while reading the response", &e), false))?;
+            if let Ok(chunk) = frame.into_data() {
+                if (body.len() + chunk.len()) as u64 > self.max_body {
+                    return Err((too_large(), false));
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
         }
         Ok(HttpResponse { status, headers, body })
     }
 
-    fn map_err(&self, host: &str, e: reqwest::Error) -> MendianError {
-        if e.is_timeout() {
+    /// `e` as an error naming `host` and its root cause (never the URL, which may carry a
+    /// token): `Timeout` when the cause is one, else `Network` saying `what` failed.
+    fn map_err(&self, host: &str, what: &str, e: &(dyn std::error::Error + 'static)) -> MendianError {
+        let mut cause: &dyn std::error::Error = e;
+        let mut timed_out = false;
+        let mut connect = false;
+        loop {
+            timed_out |= cause.is::<super::http_client::ConnectTimedOut>()
+                || cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+            connect |= cause.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|c| c.is_connect());
+            match cause.source() {
+                Some(next) => cause = next,
+                None => break,
+            }
+        }
+        if timed_out {
             return MendianError::Timeout { millis: self.timeout.as_millis() as u64 };
         }
-        let what = if e.is_connect() {
-            "cannot connect"
-        } else if e.is_body() || e.is_decode() {
-            "the connection failed while reading the response"
-        } else {
-            "the request failed"
-        };
-        // Walk the source chain for the root cause (e.g. "connection refused"); reqwest's own
-        // message would include the URL, which may carry a token.
-        let mut cause = String::new();
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-        while let Some(s) = src {
-            cause = s.to_string();
-            src = s.source();
-        }
-        let cause = if cause.is_empty() { String::new() } else { format!(": {cause}") };
+        let what = if connect { "cannot connect" } else { what };
+        // The root cause (e.g. "connection refused"), unless it is the error itself.
+        let cause = if std::ptr::addr_eq(cause, e) { String::new() } else { format!(": {cause}") };
         MendianError::Network { reason: format!("{what} to {host}{cause}") }
     }
 }

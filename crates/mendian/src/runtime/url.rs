@@ -1,5 +1,5 @@
-//! URLs as mendian shows and accepts them, on top of the `url` crate (WHATWG parsing, which
-//! reqwest uses too): the `host[:port]` named in errors, a URL with its `user:password@`
+//! URLs as mendian shows and accepts them, on top of the `url` crate (WHATWG parsing, as a
+//! browser parses): the `host[:port]` named in errors, a URL with its `user:password@`
 //! redacted, and the check a configured base URL must pass.
 
 use crate::error::MendianError;
