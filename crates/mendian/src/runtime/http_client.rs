@@ -102,7 +102,12 @@ pub struct Connector {
 impl Connector {
     /// A connector that trusts what `tls` trusts, goes through `proxies`, and gives up on a
     /// connection after `connect_timeout`. `user_agent` goes on a proxy's `CONNECT` too.
-    pub fn new(tls: Arc<rustls::ClientConfig>, proxies: Proxies, user_agent: HeaderValue, connect_timeout: Duration) -> Self {
+    pub fn new(
+        tls: Arc<rustls::ClientConfig>,
+        proxies: Proxies,
+        user_agent: HeaderValue,
+        connect_timeout: Duration,
+    ) -> Self {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -129,8 +134,9 @@ impl Connector {
         let tunneled = tunnel.with_headers(headers).call(dst.clone()).await?;
         let host = dst.host().ok_or("no host in the URL")?;
         // An IPv6 literal comes bracketed in a URI.
-        let name = rustls::pki_types::ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_string())
-            .map_err(|_| "the host is not a valid TLS server name")?;
+        let name =
+            rustls::pki_types::ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_string())
+                .map_err(|_| "the host is not a valid TLS server name")?;
         let tls = tokio_rustls::TlsConnector::from(self.tls.clone()).connect(name, TokioIo::new(tunneled)).await?;
         Ok(Conn::Tunneled(TokioIo::new(tls)))
     }
@@ -255,6 +261,9 @@ mod tests {
         assert_eq!(auth.to_str().unwrap(), "Basic dXNlcjpwYTU1d29yZA==");
         assert_eq!(p.forward_auth(&Uri::from_static("https://api.example/x")), None, "a tunnel carries its own");
         assert!(!format!("{p:?}").contains("pa55word") && !format!("{p:?}").contains("proxy.example"));
-        assert!(Proxies::all("http://proxy.example:3128").unwrap().forward_auth(&Uri::from_static("http://a/")).is_none());
+        assert!(Proxies::all("http://proxy.example:3128")
+            .unwrap()
+            .forward_auth(&Uri::from_static("http://a/"))
+            .is_none());
     }
 }
