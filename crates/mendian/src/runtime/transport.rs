@@ -393,4 +393,79 @@ mod tests {
             "https://h/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=<redacted>"
         );
     }
+
+    /// A one-shot HTTP server on loopback: answers the first request with `answer` and hands
+    /// back what it received (head and body).
+    fn one_answer_server(answer: &'static str) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Head, then as many body bytes as it announces.
+            loop {
+                let n = stream.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                    if got.len() >= end + 4 + length || n == 0 {
+                        break;
+                    }
+                }
+            }
+            stream.write_all(answer.as_bytes()).unwrap();
+            tx.send(String::from_utf8(got).unwrap()).unwrap();
+        });
+        (base, rx)
+    }
+
+    #[tokio::test]
+    async fn the_request_goes_out_as_built_and_a_redirect_comes_back_as_is() {
+        let (base, received) =
+            one_answer_server("HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:1/elsewhere\r\ncontent-length: 0\r\n\r\n");
+        let t = Transport::new(Duration::from_secs(5), "mendian/test (rust)").unwrap();
+        let req = HttpRequest {
+            method: "POST",
+            url: format!("{base}/wxa/add_store?access_token=T%2B1&x=1"),
+            headers: vec![("Content-Type".into(), "application/json".into()), ("Accept".into(), "application/json".into())],
+            body: b"{\"a\":1}".to_vec(),
+        };
+        let resp = t.send(req).await.unwrap();
+        // Not followed: the answer is the redirect itself.
+        assert_eq!(resp.status, 302);
+        assert_eq!(resp.header("location"), Some("http://127.0.0.1:1/elsewhere"));
+        let host = base.trim_start_matches("http://");
+        // The request's headers in order, then the defaults it did not set, then the client's.
+        assert_eq!(
+            received.recv().unwrap(),
+            format!(
+                "POST /wxa/add_store?access_token=T%2B1&x=1 HTTP/1.1\r\ncontent-type: application/json\r\n\
+                 accept: application/json\r\nuser-agent: mendian/test (rust)\r\nhost: {host}\r\n\
+                 content-length: 7\r\n\r\n{{\"a\":1}}"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_header_is_refused_naming_it_but_never_its_value() {
+        let t = Transport::new(Duration::from_secs(5), "test").unwrap();
+        let req = |k: &str, v: &str| HttpRequest {
+            method: "GET",
+            url: "http://127.0.0.1:9/x".into(),
+            headers: vec![(k.into(), v.into())],
+            body: Vec::new(),
+        };
+        let e = t.send(req("Authorization", "secret\r\nX-Injected: 1")).await.unwrap_err();
+        assert!(matches!(&e, MendianError::InvalidArgument { reason, .. } if reason.contains("Authorization")), "{e:?}");
+        assert!(!format!("{e:?}").contains("secret"), "{e:?}");
+        let e = t.send(req("bad header", "v")).await.unwrap_err();
+        assert!(matches!(e, MendianError::InvalidArgument { .. }), "{e:?}");
+    }
 }
