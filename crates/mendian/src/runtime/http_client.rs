@@ -12,9 +12,10 @@
 //! Why hyper directly and not reqwest, which wraps the same pool and connector: per call,
 //! reqwest parsed each URL three times (its own, then again in its redirect layer and for the
 //! response), ran a redirect policy the SDK does not want, and built its request through a
-//! tower stack: in callgrind about half the instructions of a whole exchange on a kept
-//! connection. What it offered on top (cookies, redirects, decompression, HTTP/2 and 3) the
-//! platforms' APIs do not use.
+//! tower stack. Under callgrind a blocking `get_store_list` from Python spent 52,300
+//! instructions in the transport's exchange with reqwest and 19,500 with this client (the
+//! whole call: 89,800 and 57,500). What reqwest offered on top (cookies, redirects,
+//! decompression, HTTP/2 and 3) the platforms' APIs do not use.
 
 use std::future::Future;
 use std::pin::Pin;
