@@ -113,6 +113,8 @@ impl Connector {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_keepalive(Some(TCP_KEEPALIVE));
+        // Also bounded as a whole below; this one is shared out between a host's addresses,
+        // so a dead first address leaves time for the next.
         http.set_connect_timeout(Some(connect_timeout));
         let https = HttpsConnector::from((http, tls.clone()));
         Connector { https, tls, proxies, user_agent, connect_timeout }

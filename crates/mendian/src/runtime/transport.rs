@@ -453,6 +453,15 @@ mod tests {
         );
     }
 
+    #[test]
+    fn debug_output_shows_no_proxy_credentials() {
+        let proxy = Proxies::all("http://user:pa55word@proxy.example:3128").unwrap();
+        let t = Transport::with_network(Duration::from_secs(5), "ua", Some(proxy), Vec::new(), TlsRoots::Bundled).unwrap();
+        t.urls.get("https://api.weixin.qq.com/wxa/get_store_list?access_token=TOKEN123").unwrap();
+        let shown = format!("{t:?}");
+        assert!(!shown.contains("pa55word") && !shown.contains("proxy.example") && !shown.contains("TOKEN123"), "{shown}");
+    }
+
     #[tokio::test]
     async fn a_bad_header_is_refused_naming_it_but_never_its_value() {
         let t = Transport::new(Duration::from_secs(5), "test").unwrap();
