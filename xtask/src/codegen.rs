@@ -1116,8 +1116,8 @@ impl<'a> Family<'a> {
     }
 
     /// The async method Kotlin, Swift and Python see under the client method's name: the same
-    /// future, run on the SDK's shared runtime (`runtime::shared::spawn`), so the foreign
-    /// side is woken once, when the call is done, and a forked child gets a working runtime.
+    /// future, in the context of the SDK's shared runtime (`runtime::shared::run_call`), whose
+    /// thread wakes it when its answer arrives; a forked child gets a working runtime.
     /// Rust callers await the client method itself (hidden from rustdoc).
     fn render_foreign_async(&self, s: &mut String, name: &str, text: &str, args: &str, forward: &str, response: &str) {
         doc(s, text);
@@ -1126,7 +1126,7 @@ impl<'a> Family<'a> {
         let args = if args.is_empty() { String::new() } else { format!(", {args}") };
         let _ = writeln!(
             s,
-            "pub async fn {name}_foreign(self: Arc<Self>{args}) -> Result<{response}, MendianError> {{\n    crate::runtime::shared::spawn(async move {{ self.{name}({forward}).await }}).await\n}}\n"
+            "pub async fn {name}_foreign(self: Arc<Self>{args}) -> Result<{response}, MendianError> {{\n    crate::runtime::shared::run_call(async move {{ self.{name}({forward}).await }}).await\n}}\n"
         );
     }
 

@@ -95,13 +95,16 @@ mod tests {
 
     use super::*;
 
-    /// What an exported async method does when first polled: spawn through the shared
-    /// runtime's entry point. Returns the pinned call, pending, and its wake counter.
+    /// What an exported async method does when first polled: go through the shared runtime's
+    /// entry point. The call yields once, then names its thread and its runtime's flavor.
+    /// Returns the pinned call, pending, and its wake counter.
     fn start_call(
         lp: &Arc<ThreadLoop>,
     ) -> (std::pin::Pin<Box<impl Future<Output = Result<String, MendianError>>>>, Arc<Woken>) {
-        let call = crate::runtime::shared::spawn(async move {
-            Ok(std::thread::current().name().unwrap_or("unnamed").to_string())
+        let call = crate::runtime::shared::run_call(async move {
+            tokio::task::yield_now().await;
+            let flavor = tokio::runtime::Handle::current().runtime_flavor();
+            Ok(format!("{}/{flavor:?}", std::thread::current().name().unwrap_or("unnamed")))
         });
         let mut call = Box::pin(call);
         let woke = Arc::new(Woken(std::sync::atomic::AtomicUsize::new(0), lp.clone()));
@@ -128,15 +131,16 @@ mod tests {
                 let (mut call, woke) = start_call(&lp);
                 lp.wait_for_work().unwrap();
                 assert_eq!(woke.0.load(Ordering::SeqCst), 1, "the finished call woke its waiter once");
-                assert_eq!(finish(&mut call), "the-loop", "ran on the loop's thread");
+                assert_eq!(finish(&mut call), "the-loop/CurrentThread", "ran on the loop's thread, on its runtime");
 
-                // Not asked for (a `runBlocking` inside the loop): the shared runtime, as usual.
+                // Not asked for (a `runBlocking` inside the loop): where it is polled, in the
+                // shared runtime's context, as usual.
                 let (mut other, woke) = start_call(&lp);
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
                 while woke.0.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
-                assert_eq!(finish(&mut other), "mendian-io", "a call nobody asked for");
+                assert_eq!(finish(&mut other), "the-loop/MultiThread", "a call nobody asked for");
                 lp.end().unwrap();
                 lp.end().unwrap();
                 assert!(lp.wait_for_work().is_err(), "no wait after end");

@@ -70,7 +70,7 @@ impl WechatpayClient {
         headers: HashMap<String, String>,
         body: String,
     ) -> Result<WechatpayNotification, MendianError> {
-        crate::runtime::shared::spawn(async move { self.verify_notification(headers, body).await }).await
+        crate::runtime::shared::run_call(async move { self.verify_notification(headers, body).await }).await
     }
 
     /// Downloads the platform certificates now (`GET /v3/certificates`), verifies the
@@ -82,7 +82,7 @@ impl WechatpayClient {
     #[doc(hidden)]
     #[uniffi::method(name = "download_platform_certificates")]
     pub async fn download_platform_certificates_foreign(self: Arc<Self>) -> Result<Vec<WechatpayPlatformCertificate>, MendianError> {
-        crate::runtime::shared::spawn(async move { self.download_platform_certificates().await }).await
+        crate::runtime::shared::run_call(async move { self.download_platform_certificates().await }).await
     }
 
     /// Blocking form of [`Self::download_platform_certificates`].

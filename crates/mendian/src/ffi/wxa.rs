@@ -78,7 +78,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "access_token")]
     pub async fn access_token_foreign(self: Arc<Self>) -> Result<String, MendianError> {
-        crate::runtime::shared::spawn(async move { self.access_token().await }).await
+        crate::runtime::shared::run_call(async move { self.access_token().await }).await
     }
 
     /// Fetches a new token with `force_refresh = true` and stores it. With stable_token this
@@ -87,7 +87,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "force_refresh_token")]
     pub async fn force_refresh_token_foreign(self: Arc<Self>) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.force_refresh_token().await }).await
+        crate::runtime::shared::run_call(async move { self.force_refresh_token().await }).await
     }
 
     /// Calls get_district and returns its provinces, each with its cities and their
@@ -95,7 +95,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "get_district_tree")]
     pub async fn get_district_tree_foreign(self: Arc<Self>) -> Result<Vec<WxaDistrictProvince>, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_district_tree().await }).await
+        crate::runtime::shared::run_call(async move { self.get_district_tree().await }).await
     }
 
     /// Blocking form of [`Self::access_token`].

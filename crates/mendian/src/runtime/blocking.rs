@@ -26,7 +26,7 @@ thread_local! {
     static NEXT_CALL_HERE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Asks that the next async call started on this thread (the next [`super::shared::spawn`],
+/// Asks that the next async call started on this thread (the next [`super::shared::run_call`],
 /// which every exported async method makes when first polled) run on this thread's own runtime
 /// ([`spawn_here`]) instead of the shared one. For a foreign event loop that waits in [`run`]
 /// (Kotlin's `runMendianLoop`): it asks for each call a coroutine of the loop starts, so the call

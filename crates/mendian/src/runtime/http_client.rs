@@ -1,7 +1,6 @@
-//! The HTTP/1.1 client under [`super::transport`]: hyper-util's pooled client with a connector
-//! of our own, which reaches a server directly or through a proxy (a plain forward for
-//! `http://`, a `CONNECT` tunnel for `https://`) and speaks TLS with the roots of
-//! [`super::tls`]. No redirect is followed and no body is decompressed: the SDK signs and
+//! How the HTTP/1.1 client under [`super::transport`] opens its connections (the pool that
+//! keeps them is [`super::pool`]): directly or through a proxy (a plain forward for
+//! `http://`, a `CONNECT` tunnel for `https://`), with TLS and the roots of [`super::tls`]. No redirect is followed and no body is decompressed: the SDK signs and
 //! verifies exact bytes, and an answer is read as it came.
 //!
 //! The proxy is the one configured (`ClientOptions.proxy_url`), else the one the environment
@@ -9,7 +8,7 @@
 //! the client is built. The connection (TCP, proxy tunnel and TLS together) is bounded by the
 //! connect timeout.
 //!
-//! Why hyper directly and not reqwest, which wraps the same pool and connector: per call,
+//! Why hyper directly and not reqwest, which wraps hyper-util's pool and the same connector: per call,
 //! reqwest parsed each URL three times (its own, then again in its redirect layer and for the
 //! response), ran a redirect policy the SDK does not want, and built its request through a
 //! tower stack. Under callgrind a blocking `get_store_list` from Python spent 52,300
@@ -23,26 +22,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::uri::Scheme;
 use http::{HeaderMap, HeaderValue, Uri};
-use http_body_util::Full;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-/// A pooled HTTP/1.1 client: cheap to clone (the clones share the pool).
-pub type HttpClient = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// How long an idle kept connection stays in the pool.
-const POOL_IDLE: Duration = Duration::from_secs(90);
+/// A connection failure, as the connector and hyper-util's tunnel report it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// TCP keep-alive probes on every connection (a phone's NAT forgets idle flows).
 const TCP_KEEPALIVE: Duration = Duration::from_secs(15);
@@ -67,6 +59,12 @@ impl Proxies {
         (probe("http://mendian.invalid/") && probe("https://mendian.invalid/")).then(|| Proxies(Arc::new(matcher)))
     }
 
+    /// No proxy at all, whatever the environment names (for tests on loopback).
+    #[cfg(test)]
+    pub(crate) fn none() -> Proxies {
+        Proxies(Arc::new(Matcher::builder().build()))
+    }
+
     /// The proxies the environment names now.
     pub fn from_env() -> Proxies {
         Proxies(Arc::new(Matcher::from_env()))
@@ -80,14 +78,6 @@ impl Proxies {
         }
         self.0.intercept(uri).and_then(|i| i.basic_auth().cloned())
     }
-}
-
-/// A client with its own pool, connecting as `connector` does.
-pub fn client(connector: Connector) -> HttpClient {
-    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(POOL_IDLE)
-        .build(connector)
 }
 
 /// Opens connections: TCP, through a proxy when one applies, then TLS for `https://`.
@@ -193,12 +183,10 @@ pub enum Conn {
     Tunneled(TokioIo<tokio_rustls::client::TlsStream<TokioIo<Plain>>>),
 }
 
-impl Connection for Conn {
-    fn connected(&self) -> Connected {
-        match self {
-            Conn::Direct { io, proxied } => io.connected().proxy(*proxied),
-            Conn::Tunneled(io) => io.inner().get_ref().0.inner().connected(),
-        }
+impl Conn {
+    /// Whether it goes to a proxy that forwards plain requests.
+    pub fn proxied(&self) -> bool {
+        matches!(self, Conn::Direct { proxied: true, .. })
     }
 }
 

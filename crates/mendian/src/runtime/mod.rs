@@ -7,8 +7,8 @@
 //! - [`retry`]: the retry policy driven by the endpoint descriptor, and the one backoff
 //!   schedule (with jitter).
 //! - [`transport`]: one SDK client's HTTP client, timeouts, and transport failures as errors.
-//! - [`http_client`]: the HTTP/1.1 client itself (hyper's pool, a connector with proxies and
-//!   TLS).
+//! - [`pool`]: the HTTP/1.1 connections kept between calls, each driven by the call using it.
+//! - [`http_client`]: how those connections are opened (directly or through proxies, TLS).
 //! - [`tls`]: which certificate roots HTTPS trusts ([`TlsRoots`]: system, or the bundle on
 //!   Android).
 //! - [`parsed_urls`]: the parsed form of the URLs a transport sends to, kept between calls.
@@ -22,7 +22,7 @@
 //! - [`clock`]: the injectable clock.
 //! - [`log`]: the process-wide logger hook that sees every HTTP exchange, redacted.
 //! - [`blocking`]: the generated `*_blocking` calls, each on its caller's thread.
-//! - [`shared`]: the shared runtime the foreign languages' async calls run on, and what keeps
+//! - [`shared`]: the shared runtime behind the foreign languages' async calls, and what keeps
 //!   runtimes and pools usable in a forked child.
 //! - [`poll_fd`]: the epoll descriptor behind a runtime's I/O driver, for an event loop that
 //!   watches it from its own selector (Linux).
@@ -45,6 +45,7 @@ pub mod pager;
 pub mod parsed_urls;
 #[cfg(unix)]
 pub mod poll_fd;
+pub mod pool;
 pub mod retry;
 pub mod shared;
 pub mod tls;

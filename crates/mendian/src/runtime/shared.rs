@@ -1,11 +1,13 @@
 //! The process's shared Tokio runtime (`mendian-io`, one worker) and what keeps the SDK usable
 //! in a forked child.
 //!
-//! - The async methods exported to Kotlin, Swift and Python run their call here
-//!   ([`spawn`]): the foreign side polls once, and is woken once, when the whole call is done.
-//!   (A call a foreign event loop that waits in mendian asks for runs on the loop's thread
-//!   instead: see [`super::blocking::run_next_call_here`].)
-//!   Dropping the foreign future (a cancelled coroutine or task) aborts the call, which drops
+//! - The async methods exported to Kotlin, Swift and Python use it ([`run_call`]): the call is
+//!   polled by the foreign side, on its thread, with this runtime as its context, so it signs,
+//!   writes its request and reads its answer there, and this runtime's thread only watches the
+//!   sockets and timers and wakes the call when its answer arrives (see [`super::pool`]).
+//!   (A call a foreign event loop that waits in mendian asks for runs on the loop's thread's
+//!   own runtime instead: see [`super::blocking::run_next_call_here`].)
+//!   Dropping the foreign future (a cancelled coroutine or task) drops the call, which drops
 //!   its connection. Rust callers await the client methods on their own runtime instead.
 //! - Work that must outlive one call runs here too (the Redis store's connection tasks).
 //!
@@ -24,8 +26,11 @@
 //! and the servers that fork Python processes run. Elsewhere every check asks the kernel.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use crate::error::MendianError;
 
@@ -93,20 +98,51 @@ pub fn per_process<T, E>(slot: &mut Option<(Pid, T)>, make: impl FnOnce() -> Res
     Ok(&mut slot.as_mut().expect("just set").1)
 }
 
-/// The shared runtime's handle (started on first use, restarted in a forked child).
-pub fn handle() -> Result<tokio::runtime::Handle, MendianError> {
-    static RUNTIME: Mutex<Option<(Pid, tokio::runtime::Runtime)>> = Mutex::new(None);
-    let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let rt = per_process(&mut slot, || {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).thread_name("mendian-io").enable_all().build()
-    })
-    .map_err(|e| MendianError::Network { reason: format!("cannot start the SDK's I/O runtime: {e}") })?;
-    Ok(rt.handle().clone())
+/// The shared runtime, and whether its kept timer runs (see [`keep_a_timer`]).
+struct Shared {
+    rt: tokio::runtime::Runtime,
+    ticking: Arc<AtomicBool>,
 }
 
-/// Runs `call` on the shared runtime and waits for its outcome; dropping the returned future
-/// aborts the call. A panic in the call resumes here (UniFFI reports it as one).
-pub async fn spawn<T, F>(call: F) -> Result<T, MendianError>
+/// The shared runtime's handle and its kept timer's flag (started on first use, restarted
+/// in a forked child).
+fn shared() -> Result<(tokio::runtime::Handle, Arc<AtomicBool>), MendianError> {
+    static RUNTIME: Mutex<Option<(Pid, Shared)>> = Mutex::new(None);
+    let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let shared = per_process(&mut slot, || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).thread_name("mendian-io").enable_all().build()?;
+        Ok::<_, std::io::Error>(Shared { rt, ticking: Arc::default() })
+    })
+    .map_err(|e| MendianError::Network { reason: format!("cannot start the SDK's I/O runtime: {e}") })?;
+    Ok((shared.rt.handle().clone(), shared.ticking.clone()))
+}
+
+/// The shared runtime's handle (started on first use, restarted in a forked child).
+pub fn handle() -> Result<tokio::runtime::Handle, MendianError> {
+    shared().map(|(handle, _)| handle)
+}
+
+/// Runs `call` as a foreign async call: polled where the foreign side polls it, inside the
+/// shared runtime's context (its sockets and timers belong to that runtime, whose thread wakes
+/// the call when one is ready). Dropping the returned future drops the call and closes its
+/// connection. A call a foreign event loop asked for ([`super::blocking::run_next_call_here`])
+/// runs on that loop's thread's runtime instead.
+pub async fn run_call<T, F>(call: F) -> Result<T, MendianError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, MendianError>> + Send + 'static,
+{
+    if super::blocking::take_next_call_here() {
+        return run_on_loop(call).await;
+    }
+    let (handle, ticking) = shared()?;
+    keep_a_timer(&handle, &ticking);
+    InContext { handle, call: Some(Box::pin(call)) }.await
+}
+
+/// `call` as a task of this thread's own runtime, which the foreign loop drives while it
+/// waits in mendian; dropping the returned future aborts it. A panic in the call resumes here.
+async fn run_on_loop<T, F>(call: F) -> Result<T, MendianError>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, MendianError>> + Send + 'static,
@@ -118,19 +154,81 @@ where
             self.0.abort();
         }
     }
-    // A call a foreign event loop asked for (Kotlin's `runMendianLoop`) runs on the loop's own
-    // thread, while the loop waits in mendian: no hand-off and no wake-up between threads.
-    let task = if super::blocking::take_next_call_here() {
-        super::blocking::spawn_here(call)?
-    } else {
-        handle()?.spawn(call)
-    };
-    let mut task = AbortOnDrop(task);
+    let mut task = AbortOnDrop(super::blocking::spawn_here(call)?);
     match (&mut task.0).await {
         Ok(outcome) => outcome,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => Err(MendianError::Network { reason: format!("the call's task ended early: {e}") }),
     }
+}
+
+/// A future polled, and dropped, inside a runtime's context.
+struct InContext<F> {
+    handle: tokio::runtime::Handle,
+    call: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future> Future for InContext<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let _context = this.handle.enter();
+        let Some(call) = this.call.as_mut() else { return Poll::Pending };
+        let outcome = call.as_mut().poll(cx);
+        if outcome.is_ready() {
+            this.call = None;
+        }
+        outcome
+    }
+}
+
+impl<F> Drop for InContext<F> {
+    fn drop(&mut self) {
+        let _context = self.handle.enter();
+        self.call = None;
+    }
+}
+
+/// How often the kept timer rings: well under any call's timeout.
+const KEPT_TIMER: Duration = Duration::from_millis(500);
+
+/// How many rings with no new call before the kept timer stops: an idle app (a phone's) has
+/// no thread waking for nothing.
+const KEPT_TIMER_IDLE_RINGS: u32 = 4;
+
+/// Calls started through [`run_call`], for the kept timer to see whether any came lately.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// Keeps a timer set on the shared runtime while calls come: a call's timeout, set from the
+/// foreign thread, is later than that timer, so Tokio does not wake the runtime's thread to
+/// move its next wake-up earlier (a write to its wake-up descriptor and a thread switch per
+/// call, when no timer is set). Stops after [`KEPT_TIMER_IDLE_RINGS`] rings with no call.
+fn keep_a_timer(handle: &tokio::runtime::Handle, ticking: &Arc<AtomicBool>) {
+    CALLS.fetch_add(1, Ordering::SeqCst);
+    if ticking.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let ticking = ticking.clone();
+    handle.spawn(async move {
+        let mut seen = CALLS.load(Ordering::SeqCst);
+        let mut idle = 0;
+        loop {
+            tokio::time::sleep(KEPT_TIMER).await;
+            let now = CALLS.load(Ordering::SeqCst);
+            idle = if now == seen { idle + 1 } else { 0 };
+            seen = now;
+            if idle < KEPT_TIMER_IDLE_RINGS {
+                continue;
+            }
+            ticking.store(false, Ordering::SeqCst);
+            // A call that came meanwhile saw the timer still running: keep it for that one.
+            if CALLS.load(Ordering::SeqCst) == seen || ticking.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            idle = 0;
+        }
+    });
 }
 
 #[cfg(test)]
@@ -150,9 +248,15 @@ mod tests {
     }
 
     #[test]
-    fn a_spawned_call_runs_on_the_shared_runtime_and_is_aborted_when_dropped() {
-        let name = block_on_here(spawn(async { Ok(std::thread::current().name().map(str::to_string)) })).unwrap();
-        assert_eq!(name.as_deref(), Some("mendian-io"));
+    fn a_foreign_call_runs_where_it_is_polled_in_the_shared_runtime_and_is_dropped_with_it() {
+        let here = std::thread::current().id();
+        let (thread, slept) = block_on_here(run_call(async {
+            // A timer works: the shared runtime is the call's context.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            Ok((std::thread::current().id(), tokio::runtime::Handle::current().metrics().num_workers()))
+        }))
+        .unwrap();
+        assert_eq!((thread, slept), (here, WORKERS));
         let (started_tx, started) = std::sync::mpsc::channel::<()>();
         let (dropped_tx, dropped) = std::sync::mpsc::channel::<()>();
         struct Dropped(std::sync::mpsc::Sender<()>);
@@ -161,17 +265,17 @@ mod tests {
                 let _ = self.0.send(());
             }
         }
-        let waiting = spawn(async move {
+        let waiting = run_call(async move {
             let _flag = Dropped(dropped_tx);
             let _ = started_tx.send(());
             std::future::pending::<Result<(), MendianError>>().await
         });
-        // Poll once (the task is spawned), wait until it runs, then drop the waiting side.
+        // Poll once (the call starts), then drop the waiting side.
         let mut waiting = Box::pin(waiting);
         assert!(waiting.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())).is_pending());
         started.recv_timeout(std::time::Duration::from_secs(5)).expect("the call started");
         drop(waiting);
-        dropped.recv_timeout(std::time::Duration::from_secs(5)).expect("the call was aborted and dropped");
+        dropped.recv_timeout(std::time::Duration::from_secs(5)).expect("the call was dropped");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! HTTP transport shared by the platform runtimes: one HTTP client ([`super::http_client`]:
-//! a connection pool, rustls) per SDK client for async calls, and one per SDK client and
+//! HTTP transport shared by the platform runtimes: one HTTP client ([`super::pool`], with
+//! connections opened by [`super::http_client`]) per SDK client for async calls, and one per SDK client and
 //! thread for blocking calls (see [`super::blocking`]), built from the same settings, and
 //! built again in a forked child (see [`super::shared`]); timeouts, and the mapping of
 //! transport failures to `MendianError::Network` / `Timeout`.
@@ -19,9 +19,11 @@ use bytes::Bytes;
 use http::header::{Entry, ACCEPT, PROXY_AUTHORIZATION, USER_AGENT};
 use http::{HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use rustls::pki_types::CertificateDer;
 
-use super::http_client::{Connector, HttpClient, Proxies};
+use super::http_client::{Connector, Proxies};
+use super::pool::{ExchangeError, HttpClient};
 use super::parsed_urls::ParsedUrls;
 use super::shared::{per_process, Pid};
 use super::tls::TlsRoots;
@@ -143,7 +145,7 @@ impl Recipe {
     /// A new client with an empty pool.
     fn build(&self) -> HttpClient {
         let connect_timeout = self.timeout.min(Duration::from_secs(10));
-        super::http_client::client(Connector::new(self.tls.clone(), self.proxies.clone(), self.user_agent.clone(), connect_timeout))
+        HttpClient::new(Connector::new(self.tls.clone(), self.proxies.clone(), self.user_agent.clone(), connect_timeout))
     }
 }
 
@@ -304,10 +306,16 @@ impl Transport {
         url: &str,
     ) -> Result<HttpResponse, (MendianError, bool)> {
         let host = || super::url::host_port(url);
-        let resp = client.request(request).await.map_err(|e| {
-            let before_sending = e.is_connect();
-            (self.map_err(&host(), "the request failed", &e), before_sending)
-        })?;
+        client.exchange(request, |resp| self.read(resp, url)).await.map_err(|e| match e {
+            ExchangeError::Connect(e) => (self.map_err(&host(), "cannot connect", &*e), true),
+            ExchangeError::Send(e) => (self.map_err(&host(), "the request failed", &e), false),
+            ExchangeError::Read(e) => e,
+        })
+    }
+
+    /// The answer's status, headers and body, at most `max_body` bytes of it.
+    async fn read(&self, resp: http::Response<Incoming>, url: &str) -> Result<HttpResponse, (MendianError, bool)> {
+        let host = || super::url::host_port(url);
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -347,11 +355,9 @@ impl Transport {
     fn map_err(&self, host: &str, what: &str, e: &(dyn std::error::Error + 'static)) -> MendianError {
         let mut cause: &dyn std::error::Error = e;
         let mut timed_out = false;
-        let mut connect = false;
         loop {
             timed_out |= cause.is::<super::http_client::ConnectTimedOut>()
                 || cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
-            connect |= cause.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|c| c.is_connect());
             match cause.source() {
                 Some(next) => cause = next,
                 None => break,
@@ -360,10 +366,8 @@ impl Transport {
         if timed_out {
             return MendianError::Timeout { millis: self.timeout.as_millis() as u64 };
         }
-        let what = if connect { "cannot connect" } else { what };
-        // The root cause (e.g. "connection refused"), unless it is the error itself.
-        let cause = if std::ptr::addr_eq(cause, e) { String::new() } else { format!(": {cause}") };
-        MendianError::Network { reason: format!("{what} to {host}{cause}") }
+        // The root cause (e.g. "connection refused").
+        MendianError::Network { reason: format!("{what} to {host}: {cause}") }
     }
 }
 

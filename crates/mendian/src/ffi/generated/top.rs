@@ -39,7 +39,7 @@ impl TopClient {
         request: WorkerUpdateRequest,
         session: Option<String>,
     ) -> Result<WorkerUpdateResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.worker_update(request, session).await }).await
+        crate::runtime::shared::run_call(async move { self.worker_update(request, session).await }).await
     }
 
     /// 修改工人信息 — calls `tmall.servicecenter.worker.update`.
@@ -96,7 +96,7 @@ impl TopClient {
         request: WorkerCreateRequest,
         session: Option<String>,
     ) -> Result<WorkerCreateResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.worker_create(request, session).await }).await
+        crate::runtime::shared::run_call(async move { self.worker_create(request, session).await }).await
     }
 
     /// 服务商工人信息创建 — calls `tmall.servicecenter.worker.create`.
@@ -153,7 +153,7 @@ impl TopClient {
         request: WorkerDeleteRequest,
         session: Option<String>,
     ) -> Result<WorkerDeleteResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.worker_delete(request, session).await }).await
+        crate::runtime::shared::run_call(async move { self.worker_delete(request, session).await }).await
     }
 
     /// 删除工人 — calls `tmall.servicecenter.worker.delete`.
@@ -210,7 +210,7 @@ impl TopClient {
         request: WorkerQueryRequest,
         session: Option<String>,
     ) -> Result<WorkerQueryResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.worker_query(request, session).await }).await
+        crate::runtime::shared::run_call(async move { self.worker_query(request, session).await }).await
     }
 
     /// 工人信息查询 — calls `tmall.servicecenter.worker.query`.
@@ -267,7 +267,7 @@ impl TopClient {
         request: WorkerQuerypageRequest,
         session: Option<String>,
     ) -> Result<WorkerQuerypageResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.worker_querypage(request, session).await }).await
+        crate::runtime::shared::run_call(async move { self.worker_querypage(request, session).await }).await
     }
 
     /// 查询工人列表 — calls `tmall.servicecenter.worker.querypage`.
@@ -318,7 +318,7 @@ impl TopClient {
         self: Arc<Self>,
         session: Option<String>,
     ) -> Result<Vec<String>, MendianError> {
-        crate::runtime::shared::spawn(async move { self.query_all_workers(session).await }).await
+        crate::runtime::shared::run_call(async move { self.query_all_workers(session).await }).await
     }
 
     /// 查询工人列表 — every item: walks `worker_querypage` page by page.

@@ -34,7 +34,7 @@ impl WechatpayClient {
         self: Arc<Self>,
         request: RegisterGuideRequest,
     ) -> Result<RegisterGuideResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.register_guide(request).await }).await
+        crate::runtime::shared::run_call(async move { self.register_guide(request).await }).await
     }
 
     /// 服务人员注册API — calls `/v3/smartguide/guides`.
@@ -81,7 +81,7 @@ impl WechatpayClient {
     #[doc(hidden)]
     #[uniffi::method(name = "assign_guide")]
     pub async fn assign_guide_foreign(self: Arc<Self>, request: AssignGuideRequest) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.assign_guide(request).await }).await
+        crate::runtime::shared::run_call(async move { self.assign_guide(request).await }).await
     }
 
     /// 服务人员分配API — calls `/v3/smartguide/guides/{guide_id}/assign`.
@@ -128,7 +128,7 @@ impl WechatpayClient {
         self: Arc<Self>,
         request: QueryGuidesRequest,
     ) -> Result<QueryGuidesResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.query_guides(request).await }).await
+        crate::runtime::shared::run_call(async move { self.query_guides(request).await }).await
     }
 
     /// 服务人员查询API — calls `/v3/smartguide/guides`.
@@ -175,7 +175,7 @@ impl WechatpayClient {
         self: Arc<Self>,
         request: QueryGuidesRequest,
     ) -> Result<Vec<GuideInfo>, MendianError> {
-        crate::runtime::shared::spawn(async move { self.query_all_guides(request).await }).await
+        crate::runtime::shared::run_call(async move { self.query_all_guides(request).await }).await
     }
 
     /// 服务人员查询API — every item: walks `query_guides` page by page.
@@ -217,7 +217,7 @@ impl WechatpayClient {
     #[doc(hidden)]
     #[uniffi::method(name = "update_guide")]
     pub async fn update_guide_foreign(self: Arc<Self>, request: UpdateGuideRequest) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.update_guide(request).await }).await
+        crate::runtime::shared::run_call(async move { self.update_guide(request).await }).await
     }
 
     /// 服务人员信息更新API — calls `/v3/smartguide/guides/{guide_id}`.
@@ -267,7 +267,7 @@ impl WechatpayClient {
         self: Arc<Self>,
         request: DownloadCertificatesRequest,
     ) -> Result<DownloadCertificatesResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.download_certificates(request).await }).await
+        crate::runtime::shared::run_call(async move { self.download_certificates(request).await }).await
     }
 
     /// 下载平台证书 — calls `/v3/certificates`.

@@ -37,7 +37,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetMerchantCategoryRequest,
     ) -> Result<GetMerchantCategoryResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_merchant_category(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_merchant_category(request).await }).await
     }
 
     /// 拉取门店小程序类目 — calls `/wxa/get_merchant_category`.
@@ -84,7 +84,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "apply_merchant")]
     pub async fn apply_merchant_foreign(self: Arc<Self>, request: ApplyMerchantRequest) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.apply_merchant(request).await }).await
+        crate::runtime::shared::run_call(async move { self.apply_merchant(request).await }).await
     }
 
     /// 创建门店小程序 — calls `/wxa/apply_merchant`.
@@ -134,7 +134,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetMerchantAuditInfoRequest,
     ) -> Result<GetMerchantAuditInfoResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_merchant_audit_info(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_merchant_audit_info(request).await }).await
     }
 
     /// 查询门店小程序审核结果 — calls `/wxa/get_merchant_audit_info`.
@@ -181,7 +181,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "modify_merchant")]
     pub async fn modify_merchant_foreign(self: Arc<Self>, request: ModifyMerchantRequest) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.modify_merchant(request).await }).await
+        crate::runtime::shared::run_call(async move { self.modify_merchant(request).await }).await
     }
 
     /// 修改门店小程序信息 — calls `/wxa/modify_merchant`.
@@ -228,7 +228,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetDistrictRequest,
     ) -> Result<GetDistrictResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_district(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_district(request).await }).await
     }
 
     /// 从腾讯地图拉取省市区信息 — calls `/wxa/get_district`.
@@ -275,7 +275,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: SearchMapPoiRequest,
     ) -> Result<SearchMapPoiResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.search_map_poi(request).await }).await
+        crate::runtime::shared::run_call(async move { self.search_map_poi(request).await }).await
     }
 
     /// 在腾讯地图中搜索门店 — calls `/wxa/search_map_poi`.
@@ -322,7 +322,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: CreateMapPoiRequest,
     ) -> Result<CreateMapPoiResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.create_map_poi(request).await }).await
+        crate::runtime::shared::run_call(async move { self.create_map_poi(request).await }).await
     }
 
     /// 在腾讯地图中创建门店 — calls `/wxa/create_map_poi`.
@@ -369,7 +369,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: AddStoreRequest,
     ) -> Result<AddStoreResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.add_store(request).await }).await
+        crate::runtime::shared::run_call(async move { self.add_store(request).await }).await
     }
 
     /// 添加门店 — calls `/wxa/add_store`.
@@ -416,7 +416,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: UpdateStoreRequest,
     ) -> Result<UpdateStoreResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.update_store(request).await }).await
+        crate::runtime::shared::run_call(async move { self.update_store(request).await }).await
     }
 
     /// 更新门店信息 — calls `/wxa/update_store`.
@@ -463,7 +463,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetStoreInfoRequest,
     ) -> Result<GetStoreInfoResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_store_info(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_store_info(request).await }).await
     }
 
     /// 获取单个门店信息 — calls `/wxa/get_store_info`.
@@ -510,7 +510,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetStoreListRequest,
     ) -> Result<GetStoreListResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_store_list(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_store_list(request).await }).await
     }
 
     /// 获取门店信息列表 — calls `/wxa/get_store_list`.
@@ -554,7 +554,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "get_all_stores")]
     pub async fn get_all_stores_foreign(self: Arc<Self>) -> Result<Vec<StoreBusiness>, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_all_stores().await }).await
+        crate::runtime::shared::run_call(async move { self.get_all_stores().await }).await
     }
 
     /// 获取门店信息列表 — every item: walks `get_store_list` page by page.
@@ -596,7 +596,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "del_store")]
     pub async fn del_store_foreign(self: Arc<Self>, request: DelStoreRequest) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.del_store(request).await }).await
+        crate::runtime::shared::run_call(async move { self.del_store(request).await }).await
     }
 
     /// 删除门店 — calls `/wxa/del_store`.
@@ -643,7 +643,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetPoiListRequest,
     ) -> Result<GetPoiListResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_poi_list(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_poi_list(request).await }).await
     }
 
     /// 拉取待迁移门店列表 — calls `/cgi-bin/poi/getpoilist`.
@@ -687,7 +687,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "get_all_pois")]
     pub async fn get_all_pois_foreign(self: Arc<Self>) -> Result<Vec<PoiListItem>, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_all_pois().await }).await
+        crate::runtime::shared::run_call(async move { self.get_all_pois().await }).await
     }
 
     /// 拉取待迁移门店列表 — every item: walks `get_poi_list` page by page.
@@ -732,7 +732,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: GetStoreCardRequest,
     ) -> Result<GetStoreCardResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.get_store_card(request).await }).await
+        crate::runtime::shared::run_call(async move { self.get_store_card(request).await }).await
     }
 
     /// 获取门店小程序配置的卡券 — calls `/card/storewxa/get`.
@@ -776,7 +776,7 @@ impl WxaClient {
     #[doc(hidden)]
     #[uniffi::method(name = "set_store_card")]
     pub async fn set_store_card_foreign(self: Arc<Self>, request: SetStoreCardRequest) -> Result<(), MendianError> {
-        crate::runtime::shared::spawn(async move { self.set_store_card(request).await }).await
+        crate::runtime::shared::run_call(async move { self.set_store_card(request).await }).await
     }
 
     /// 设置门店小程序配置的卡券 — calls `/card/storewxa/set`.
@@ -839,7 +839,7 @@ impl WxaClient {
         self: Arc<Self>,
         request: UploadMediaRequest,
     ) -> Result<UploadMediaResponse, MendianError> {
-        crate::runtime::shared::spawn(async move { self.upload_media(request).await }).await
+        crate::runtime::shared::run_call(async move { self.upload_media(request).await }).await
     }
 
     /// 新增临时素材 — calls `/cgi-bin/media/upload`.
