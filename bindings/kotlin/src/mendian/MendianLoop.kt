@@ -2,7 +2,7 @@
 // The coroutines run on the calling thread, as in `runBlocking`; when none can run, the thread
 // waits inside mendian (`ThreadLoop.waitForWork`), and that wait sends, reads and decodes the
 // suspend calls the loop's coroutines started. A finished call resumes its coroutine from the
-// same thread, so a call makes no hand-off to the SDK's I/O thread and back. Which calls run
+// same thread, so no other thread wakes this one when an answer arrives. Which calls run
 // here is decided call by call, from the calling coroutine's dispatcher
 // (`uniffiRunNextCallOnThreadLoop`, called by every generated suspend call).
 package mendian
@@ -24,11 +24,12 @@ import kotlinx.coroutines.async
  *
  * The suspend calls of mendian's clients made from the loop's coroutines (`wx.getStoreList(…)`)
  * are sent, read and decoded on this thread whenever no coroutine can run, and resume their
- * coroutine from here: no hand-off to the SDK's I/O thread and back. Measured in
- * `cargo xtask bench --kotlin`, that hand-off is most of what a suspend call costs over the
- * blocking form. Everything else is as in `runBlocking`: coroutines started with another
- * dispatcher (`Dispatchers.IO`, …) run there, and their mendian calls use the SDK's I/O thread,
- * as do those of a `runBlocking` nested inside the loop; `delay` and `withTimeout` work;
+ * coroutine from here. Elsewhere a suspend call also runs on the thread that polls it, but the
+ * SDK's I/O thread watches its connection and wakes that thread when the answer arrives (a JNA
+ * callback, then the coroutine's dispatch): here the waiting thread watches for itself.
+ * Everything else is as in `runBlocking`: coroutines started with another dispatcher
+ * (`Dispatchers.IO`, …) run there, and the SDK's I/O thread watches their mendian calls, as it
+ * does those of a `runBlocking` nested inside the loop; `delay` and `withTimeout` work;
  * cancelling a coroutine cancels its call and closes its connection. Work dispatched to the loop after it returned runs on `Dispatchers.Default`, as
  * it would after `runBlocking`.
  *
@@ -76,7 +77,7 @@ fun <T> runMendianLoop(context: CoroutineContext = EmptyCoroutineContext, block:
  * to UniFFI's `uniffiRustCallAsync`, see xtask/src/kotlin_passes.rs): when the calling coroutine
  * runs on a [runMendianLoop] of this thread, its call runs on this thread, driven by the loop's
  * waits. Any other call (another dispatcher; a `runBlocking` inside the loop, whose thread parks
- * instead of waiting in mendian) runs on the SDK's I/O thread as usual.
+ * instead of waiting in mendian) is watched by the SDK's I/O thread as usual.
  */
 internal suspend fun uniffiRunNextCallOnThreadLoop() {
     val dispatcher = coroutineContext[ContinuationInterceptor]

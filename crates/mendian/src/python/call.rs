@@ -196,8 +196,8 @@ thread_local! {
     static LAST_POLL: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
 }
 
-/// When an asyncio call's last poll on this thread ended: a call hands its request to its
-/// connection in a poll, which writes it right after.
+/// When an asyncio call's last poll on this thread ended: a call writes its request to its
+/// connection in a poll.
 pub(crate) fn last_poll() -> Option<std::time::Instant> {
     LAST_POLL.with(std::cell::Cell::get)
 }

@@ -428,8 +428,8 @@ fn turn<R: Send>(
     let turned = turned.map_err(|e| super::call::error(py, e))?;
     let ended = Instant::now();
     let moved = super::call::polls() != polls;
-    // Since the turn started, or, if it moved a call, since that call last handed something
-    // to its connection.
+    // Since the turn started, or, if it moved a call, since that call last wrote something to
+    // its connection.
     let since = if moved { super::call::last_poll().unwrap_or(started) } else { started };
     let left = shared.in_flight.load(Ordering::Relaxed) > 0;
     Ok((turned, Turned { moved: moved && left, slow: left && ended.saturating_duration_since(since) > SLOW_TURN }))

@@ -15,7 +15,8 @@
 //! request that a reused connection could not even start to send (it closed just then) is
 //! sent again on a new one, as hyper-util did. Connections idle longer than [`POOL_IDLE`] are
 //! dropped whenever the pool is used. A call that is dropped (cancelled, timed out) drops its
-//! connection with it, closing it.
+//! connection with it, closing it. A pool dropped in a forked child leaves its connections
+//! (the parent's) alone.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -35,6 +36,7 @@ use hyper::client::conn::http1::{Connection, SendRequest};
 use tower_service::Service;
 
 use super::http_client::{BoxError, Conn, Connector};
+use super::shared::Pid;
 
 /// How long an idle kept connection stays in the pool.
 pub const POOL_IDLE: Duration = Duration::from_secs(90);
@@ -47,6 +49,20 @@ pub struct HttpClient(Arc<Pool>);
 struct Pool {
     connector: Connector,
     idle: Mutex<HashMap<(bool, Authority), Vec<Idle>>>,
+    /// The process that made it (see `Drop`).
+    pid: Pid,
+}
+
+impl Drop for Pool {
+    /// In a forked child the kept connections are the parent's too: dropping them would take
+    /// their sockets out of the epoll instance both processes share (see [`super::shared`]).
+    /// There they are left alone.
+    fn drop(&mut self) {
+        if !self.pid.is_current() {
+            let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(PoisonError::into_inner));
+            std::mem::forget(idle);
+        }
+    }
 }
 
 /// A kept connection and when it was put back.
@@ -85,7 +101,7 @@ pub enum ExchangeError<E> {
 impl HttpClient {
     /// An empty pool whose connections `connector` opens.
     pub fn new(connector: Connector) -> HttpClient {
-        HttpClient(Arc::new(Pool { connector, idle: Mutex::new(HashMap::new()) }))
+        HttpClient(Arc::new(Pool { connector, idle: Mutex::new(HashMap::new()), pid: Pid::current() }))
     }
 
     /// Sends `request` (its URI absolute) on a kept connection to its host, or a new one, and
@@ -391,6 +407,27 @@ mod tests {
         }
         assert_eq!((accepted.load(Ordering::SeqCst), ended.load(Ordering::SeqCst)), (1, 1), "closed, not kept");
         assert!(format!("{c:?}").contains("idle_connections: 0"), "{c:?}");
+    }
+
+    #[tokio::test]
+    async fn a_pool_dropped_in_a_forked_child_leaves_the_parents_connections_alone() {
+        let (uri, _, ended) = server(OK, false);
+        let mut c = client();
+        assert_eq!(get(&c, &uri).await.unwrap(), "ok");
+        // As a child sees the pool it inherited: made by another process.
+        Arc::get_mut(&mut c.0).unwrap().pid = Pid::of_another_process();
+        drop(c);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(ended.load(Ordering::SeqCst), 0, "the kept connection was neither closed nor deregistered");
+        // In its own process a dropped pool closes what it kept.
+        let c = client();
+        assert_eq!(get(&c, &uri).await.unwrap(), "ok");
+        drop(c);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while ended.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(ended.load(Ordering::SeqCst), 1);
     }
 
     /// The point of driving the connection in the call: a call polled from another thread

@@ -79,6 +79,12 @@ impl Pid {
         }
     }
 
+    /// Another process than this one: what a forked child sees of its parent's values.
+    #[cfg(test)]
+    pub(crate) fn of_another_process() -> Pid {
+        Pid(Pid::current().0.wrapping_add(1))
+    }
+
     /// Whether this is the current process (false in a child forked after it was taken).
     pub fn is_current(self) -> bool {
         self == Pid::current()
