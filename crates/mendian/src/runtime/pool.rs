@@ -230,13 +230,21 @@ fn origin_form(uri: &Uri) -> Uri {
     Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/"))
 }
 
+/// How many times [`drive`] polls `work` and the connection within one poll of its own.
+/// Two passes carry the usual exchange (the connection reads the answer, then `work` takes
+/// it); a bound is needed because a resource that has used up Tokio's cooperative budget
+/// answers `Pending` and wakes its task at once, expecting the task to yield to its
+/// scheduler, which alone restores the budget.
+const PASSES: usize = 4;
+
 /// Runs `work` while polling `conn` (the connection `work`'s request and answer go through),
 /// until `work` is done. A connection that ends is dropped (its pending answer then fails).
 ///
 /// Both are polled with a waker that notes being woken: when polling one wakes the other
 /// (the connection read the answer `work` waits for), they are polled again in the same
-/// poll instead of waking the caller's task for another one, which for a call polled from
-/// Kotlin or Swift would be another round trip through the foreign runtime.
+/// poll (up to [`PASSES`] times) instead of waking the caller's task for another one, which
+/// for a call polled from Kotlin or Swift would be another round trip through the foreign
+/// runtime.
 async fn drive<W: Future>(conn: &mut Option<Connection<Conn, Full<Bytes>>>, work: W) -> W::Output {
     let mut work = pin!(work);
     std::future::poll_fn(move |cx| {
@@ -247,28 +255,33 @@ async fn drive<W: Future>(conn: &mut Option<Connection<Conn, Full<Bytes>>>, work
         });
         let waker = Waker::from(noted.clone());
         let mut inner = Context::from_waker(&waker);
-        loop {
+        let mut outcome = Poll::Pending;
+        for _ in 0..PASSES {
             noted.woken.store(false, Ordering::SeqCst);
-            if let Poll::Ready(out) = work.as_mut().poll(&mut inner) {
-                return Poll::Ready(out);
+            outcome = work.as_mut().poll(&mut inner);
+            if outcome.is_ready() {
+                break;
             }
             if let Some(c) = conn.as_mut() {
                 if Pin::new(c).poll(&mut inner).is_ready() {
                     // Ended (closed, or failed): dropping it fails what still waits on it.
                     *conn = None;
-                    continue;
+                    noted.woken.store(true, Ordering::SeqCst);
                 }
             }
             if !noted.woken.load(Ordering::SeqCst) {
                 break;
             }
         }
+        // From now on a wake goes to the caller's task: this waker may stay registered
+        // where nothing polls again with a newer one.
         noted.polling.store(false, Ordering::SeqCst);
-        // Woken from another thread after the last look: the task must poll again.
-        if noted.woken.load(Ordering::SeqCst) {
+        // Woken after the last look (from another thread, or in the last pass): the task
+        // must poll again.
+        if outcome.is_pending() && noted.woken.load(Ordering::SeqCst) {
             cx.waker().wake_by_ref();
         }
-        Poll::Pending
+        outcome
     })
     .await
 }
@@ -428,6 +441,35 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         assert_eq!(ended.load(Ordering::SeqCst), 1);
+    }
+
+    /// A call whose task has used up Tokio's cooperative budget: every resource it polls
+    /// answers `Pending` and wakes it at once. The exchange must give the task back to its
+    /// scheduler (which restores the budget), not poll again and again within one poll.
+    #[test]
+    fn an_exchange_yields_when_its_task_has_no_budget_left() {
+        let (uri, _, _) = server(OK, false);
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // `block_on` of a multi-thread runtime: no scheduler to defer a wake to, so a
+            // resource out of budget wakes the task right away.
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+            rt.block_on(async {
+                let c = client();
+                assert_eq!(get(&c, &uri).await.unwrap(), "ok");
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                for i in 0..1000 {
+                    tx.send(i).unwrap();
+                }
+                // Ready messages cost budget and never yield until it is gone.
+                while tokio::task::coop::has_budget_remaining() {
+                    rx.recv().await.unwrap();
+                }
+                let _ = done_tx.send(get(&c, &uri).await.map_err(|e| format!("{e:?}")));
+            });
+        });
+        let outcome = done.recv_timeout(Duration::from_secs(10)).expect("the exchange finished (no busy loop)");
+        assert_eq!(outcome.unwrap(), "ok");
     }
 
     /// The point of driving the connection in the call: a call polled from another thread
