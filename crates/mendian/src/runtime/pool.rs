@@ -273,15 +273,21 @@ async fn drive<W: Future>(conn: &mut Option<Connection<Conn, Full<Bytes>>>, work
                 break;
             }
         }
-        // From now on a wake goes to the caller's task: this waker may stay registered
-        // where nothing polls again with a newer one.
+        if outcome.is_ready() {
+            // This waker keeps swallowing wakes: whatever it is still registered with (the
+            // connection) is polled again with a newer one before anyone waits on it (by
+            // the next `drive` of the exchange, or by the pool with no waker), so a wake it
+            // gets now is stale, and forwarding it would cost the caller a poll for nothing.
+            return outcome;
+        }
+        // Waiting: from now on a wake goes to the caller's task.
         noted.polling.store(false, Ordering::SeqCst);
         // Woken after the last look (from another thread, or in the last pass): the task
         // must poll again.
-        if outcome.is_pending() && noted.woken.load(Ordering::SeqCst) {
+        if noted.woken.load(Ordering::SeqCst) {
             cx.waker().wake_by_ref();
         }
-        outcome
+        Poll::Pending
     })
     .await
 }
