@@ -71,11 +71,16 @@ struct Idle {
     since: Instant,
 }
 
+/// hyper's side of a connection, boxed: with the TLS state in it, it is nearly 3 KB, which
+/// every move of a [`Live`] (into and out of the pool, through the exchange's future) would
+/// copy.
+type Driven = Box<Connection<Conn, Full<Bytes>>>;
+
 /// An open connection: the handle requests are sent through, and the connection itself, to be
 /// polled while a request uses it (`None` once it has ended).
 struct Live {
     sender: SendRequest<Full<Bytes>>,
-    conn: Option<Connection<Conn, Full<Bytes>>>,
+    conn: Option<Driven>,
     /// Whether requests on it go to a forwarding proxy (they then name their absolute URL).
     proxied: bool,
 }
@@ -166,7 +171,7 @@ impl HttpClient {
         let conn = self.0.connector.clone().call(dst).await.map_err(ExchangeError::Connect)?;
         let proxied = conn.proxied();
         let (sender, conn) = hyper::client::conn::http1::handshake(conn).await.map_err(ExchangeError::Send)?;
-        Ok(Live { sender, conn: Some(conn), proxied })
+        Ok(Live { sender, conn: Some(Box::new(conn)), proxied })
     }
 
     /// The most recently kept connection to `key` that is still open; older and closed ones
@@ -204,7 +209,7 @@ impl Live {
     fn still_open(&mut self) -> bool {
         let Some(conn) = self.conn.as_mut() else { return false };
         let mut cx = Context::from_waker(Waker::noop());
-        if Pin::new(conn).poll(&mut cx).is_ready() {
+        if Pin::new(&mut **conn).poll(&mut cx).is_ready() {
             self.conn = None;
             return false;
         }
@@ -245,7 +250,7 @@ const PASSES: usize = 4;
 /// poll (up to [`PASSES`] times) instead of waking the caller's task for another one, which
 /// for a call polled from Kotlin or Swift would be another round trip through the foreign
 /// runtime.
-async fn drive<W: Future>(conn: &mut Option<Connection<Conn, Full<Bytes>>>, work: W) -> W::Output {
+async fn drive<W: Future>(conn: &mut Option<Driven>, work: W) -> W::Output {
     let mut work = pin!(work);
     std::future::poll_fn(move |cx| {
         let noted = Arc::new(Noted {
@@ -263,7 +268,7 @@ async fn drive<W: Future>(conn: &mut Option<Connection<Conn, Full<Bytes>>>, work
                 break;
             }
             if let Some(c) = conn.as_mut() {
-                if Pin::new(c).poll(&mut inner).is_ready() {
+                if Pin::new(&mut **c).poll(&mut inner).is_ready() {
                     // Ended (closed, or failed): dropping it fails what still waits on it.
                     *conn = None;
                     noted.woken.store(true, Ordering::SeqCst);
@@ -514,6 +519,11 @@ mod tests {
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
         assert!(wakes[1..].iter().all(|&w| w <= 1), "kept connection: at most one wake per exchange ({wakes:?})");
+    }
+
+    #[test]
+    fn a_kept_connection_is_small_to_move() {
+        assert!(std::mem::size_of::<Live>() <= 64, "{} bytes", std::mem::size_of::<Live>());
     }
 
     #[test]
