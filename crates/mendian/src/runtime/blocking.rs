@@ -113,7 +113,7 @@ pub fn poll_fd_here() -> Option<std::os::fd::RawFd> {
 }
 
 /// How often the timer of [`keep_a_timer_here`] rings: well under any call's timeout.
-const KEPT_TIMER: std::time::Duration = std::time::Duration::from_millis(500);
+pub(crate) const KEPT_TIMER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Keeps a timer set on this thread's runtime, for tasks started here that the thread's event
 /// loop runs turn by turn ([`run_ready`]). A turn that finds no timer set leaves the runtime

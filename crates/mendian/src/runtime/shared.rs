@@ -30,8 +30,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
+use super::blocking::KEPT_TIMER;
 use crate::error::MendianError;
 
 /// Worker threads of the shared runtime. One: with two, every task woken while a worker is busy
@@ -196,9 +196,6 @@ impl<F> Drop for InContext<F> {
     }
 }
 
-/// How often the kept timer rings: well under any call's timeout.
-const KEPT_TIMER: Duration = Duration::from_millis(500);
-
 /// How many rings with no new call before the kept timer stops: an idle app (a phone's) has
 /// no thread waking for nothing.
 const KEPT_TIMER_IDLE_RINGS: u32 = 4;
@@ -239,6 +236,8 @@ fn keep_a_timer(handle: &tokio::runtime::Handle, ticking: &Arc<AtomicBool>) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
